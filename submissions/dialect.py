@@ -1,0 +1,85 @@
+"""The JUnit dialect of a grading report, defined once for the writer and the reader.
+
+A report is one ``<testsuite>`` named :data:`SUITE_NAME` inside ``<testsuites>``.
+Each check is a ``<testcase>`` whose ``name`` is the check id (``alpine.hostname``)
+and whose ``classname`` is its task (``task1``). A failed check carries
+``<failure message="what was found">hint: the command to try</failure>``; a check
+that could not run carries ``<error>`` the same way. JUnit has no testcase
+properties, so the points a check earned travel as suite properties
+``points.<check id>`` = ``"<earned>/<max>"``; the server ignores them and scores
+from its own rubric.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+SUITE_NAME = "docker-lab"
+
+PROP_LAB = "lab"
+PROP_GRADER_VERSION = "grader_version"
+PROP_CHECKS_DIGEST = "checks_digest"
+PROP_REPORT_ID = "report_id"
+PROP_CREATED = "created"
+PROP_ENGINE_ID = "engine_id"
+PROP_DOCKERID = "dockerid"
+PROP_GRADING_ERROR = "grading_error"
+POINTS_PREFIX = "points."
+HINT_PREFIX = "hint: "
+
+#: Properties every report must carry; the reader refuses a report without them.
+REQUIRED_PROPERTIES: tuple[str, ...] = (
+    PROP_LAB,
+    PROP_GRADER_VERSION,
+    PROP_CHECKS_DIGEST,
+    PROP_REPORT_ID,
+    PROP_CREATED,
+    PROP_ENGINE_ID,
+)
+
+Status = Literal["passed", "failed", "error"]
+STATUSES: tuple[Status, ...] = ("passed", "failed", "error")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check, as the student saw it and the report carries it."""
+
+    id: str
+    task: str
+    title: str
+    status: Status
+    points: int
+    max_points: int
+    message: str = ""
+    hint: str = ""
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+
+@dataclass(frozen=True)
+class Report:
+    """One grading run: who graded what, with which checks, and the results."""
+
+    lab: str
+    grader_version: str
+    checks_digest: str
+    report_id: str
+    created: str  # ISO 8601, UTC
+    engine_id: str
+    results: tuple[CheckResult, ...]
+    dockerid: str = ""
+    grading_error: str = ""
+    extra_properties: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def score(self) -> int:
+        return sum(r.points for r in self.results)
+
+    @property
+    def max_score(self) -> int:
+        return sum(r.max_points for r in self.results)

@@ -1,0 +1,52 @@
+"""Writes a :class:`~submissions.dialect.Report` as JUnit XML with the junit-xml package."""
+
+from __future__ import annotations
+
+from junit_xml import TestCase, TestSuite, to_xml_report_string
+
+from submissions import dialect
+from submissions.dialect import Report
+
+
+def report_properties(report: Report) -> dict[str, str]:
+    """The suite properties of a report, points included, in a stable order."""
+    properties = {
+        dialect.PROP_LAB: report.lab,
+        dialect.PROP_GRADER_VERSION: report.grader_version,
+        dialect.PROP_CHECKS_DIGEST: report.checks_digest,
+        dialect.PROP_REPORT_ID: report.report_id,
+        dialect.PROP_CREATED: report.created,
+        dialect.PROP_ENGINE_ID: report.engine_id,
+    }
+    if report.dockerid:
+        properties[dialect.PROP_DOCKERID] = report.dockerid
+    if report.grading_error:
+        properties[dialect.PROP_GRADING_ERROR] = report.grading_error
+    properties.update(report.extra_properties)
+    for result in report.results:
+        properties[dialect.POINTS_PREFIX + result.id] = f"{result.points}/{result.max_points}"
+    return properties
+
+
+def to_junit_xml(report: Report) -> str:
+    """Render the report; failures and errors carry the message and the hint."""
+    cases = []
+    for result in report.results:
+        case = TestCase(
+            name=result.id,
+            classname=result.task,
+            elapsed_sec=round(result.seconds, 3),
+        )
+        hint = dialect.HINT_PREFIX + result.hint if result.hint else ""
+        if result.status == "failed":
+            case.add_failure_info(message=result.message or "failed", output=hint or None)
+        elif result.status == "error":
+            case.add_error_info(message=result.message or "error", output=hint or None)
+        cases.append(case)
+    suite = TestSuite(
+        dialect.SUITE_NAME,
+        cases,
+        timestamp=report.created,
+        properties=report_properties(report),
+    )
+    return to_xml_report_string([suite], encoding="utf-8")
