@@ -1,0 +1,119 @@
+"""The server's rubric: which checks exist, their task, title and points.
+
+The server scores every report from this, never from what a report claims.
+It ships as ``rubric.json`` in this package (generated from the checks by the
+grader); :func:`load_rubric` reads it or an instructor's own file of the same
+shape. ``known_digests`` / ``known_versions`` are the check-file digests and
+grader versions the server trusts; a report with others is kept but flagged.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RubricEntry:
+    id: str
+    task: str
+    title: str
+    points: int
+
+
+class RubricError(ValueError):
+    """A rubric file that cannot be used; the message names the file and the fault."""
+
+
+@dataclass(frozen=True)
+class Rubric(Mapping[str, RubricEntry]):
+    """Check id → :class:`RubricEntry`, in rubric order, plus what the server trusts."""
+
+    lab: str
+    entries: tuple[RubricEntry, ...]
+    known_digests: frozenset[str] = frozenset()
+    known_versions: frozenset[str] = frozenset()
+    _by_id: dict[str, RubricEntry] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_id = {entry.id: entry for entry in self.entries}
+        if len(by_id) != len(self.entries):
+            raise RubricError("the rubric lists a check id twice")
+        object.__setattr__(self, "_by_id", by_id)
+
+    def __getitem__(self, check_id: str) -> RubricEntry:
+        return self._by_id[check_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_id)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    @property
+    def max_score(self) -> int:
+        return sum(entry.points for entry in self.entries)
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(entry.task for entry in self.entries))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "rubric") -> Rubric:
+        try:
+            entries = tuple(
+                RubricEntry(
+                    id=str(item["id"]),
+                    task=str(item["task"]),
+                    title=str(item.get("title", item["id"])),
+                    points=_points(item["points"]),
+                )
+                for item in data["checks"]
+            )
+            return cls(
+                lab=str(data["lab"]),
+                entries=entries,
+                known_digests=frozenset(map(str, data.get("known_digests", ()))),
+                known_versions=frozenset(map(str, data.get("known_versions", ()))),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RubricError(f"{source}: not a rubric ({type(exc).__name__}: {exc})") from exc
+
+
+def _points(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1000:
+        raise ValueError(f"points must be an integer from 0 to 1000, not {value!r}")
+    return value
+
+
+def load_rubric(path: Path | None = None) -> Rubric:
+    """The rubric at ``path``, else the one shipped with this package."""
+    if path is None:
+        text = resources.files("submissions").joinpath("rubric.json").read_text("utf-8")
+        source = "submissions/rubric.json"
+    else:
+        try:
+            text = path.read_text("utf-8")
+        except OSError as exc:
+            raise RubricError(f"{path}: cannot read the rubric ({exc.strerror})") from exc
+        source = str(path)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RubricError(f"{source}: not JSON ({exc})") from exc
+    return Rubric.from_dict(data, source=source)
+
+
+def default_rubric() -> Rubric:
+    """The server's rubric: the grader's when it provides one, else the shipped JSON."""
+    try:
+        graders = importlib.import_module("grader.rubric")
+    except ImportError:
+        return load_rubric()
+    rubric = graders.default_rubric()
+    return rubric if isinstance(rubric, Rubric) else Rubric.from_dict(rubric)

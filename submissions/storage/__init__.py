@@ -1,0 +1,1 @@
+"""Durable storage of submissions: SQLAlchemy 2 models, engines and Alembic migrations."""

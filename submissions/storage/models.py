@@ -1,0 +1,172 @@
+"""The server's tables, as SQLAlchemy 2 declarative models.
+
+The gradebook reads these; their names and columns are an interface. Times are
+stored and returned as timezone-aware UTC on SQLite and PostgreSQL alike.
+:class:`RateLimitWindow` and :class:`SignedDelivery` are the server's own
+bookkeeping (rate limiting and replay protection shared by every worker).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC in Python (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: store timezone-aware UTC times only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Course(Base):
+    __tablename__ = "course"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    students: Mapped[list[Student]] = relationship(back_populates="course")
+
+
+class Student(Base):
+    """A student on a course's roster; only the hash of their token is kept."""
+
+    __tablename__ = "student"
+    __table_args__ = (UniqueConstraint("course_id", "student_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"))
+    student_id: Mapped[str] = mapped_column(String(100))  # the roster's id
+    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    course: Mapped[Course] = relationship(back_populates="students")
+    submissions: Mapped[list[Submission]] = relationship(back_populates="student")
+
+
+class Instructor(Base):
+    __tablename__ = "instructor"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Submission(Base):
+    """One report as received: scored by the server, raw XML kept verbatim."""
+
+    __tablename__ = "submission"
+    __table_args__ = (
+        Index("ix_submission_student_received", "student_pk", "received_at"),
+        Index("ix_submission_course_received", "course_id", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[str] = mapped_column(String(100), unique=True)
+    student_pk: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created: Mapped[datetime] = mapped_column(UTCDateTime)  # when the student graded
+    lab: Mapped[str] = mapped_column(String(100))
+    score: Mapped[int] = mapped_column(Integer)
+    max_score: Mapped[int] = mapped_column(Integer)
+    checks_digest: Mapped[str] = mapped_column(String(200))
+    grader_version: Mapped[str] = mapped_column(String(100))
+    engine_id: Mapped[str] = mapped_column(String(200))
+    raw_xml: Mapped[str] = mapped_column(Text)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    flag_reason: Mapped[str] = mapped_column(String(1000), default="")
+    via: Mapped[str] = mapped_column(String(10))  # "token" | "signed"
+
+    student: Mapped[Student] = relationship(back_populates="submissions")
+    checks: Mapped[list[CheckResult]] = relationship(
+        back_populates="submission", order_by="CheckResult.id", cascade="all, delete-orphan"
+    )
+
+
+class CheckResult(Base):
+    __tablename__ = "check_result"
+    __table_args__ = (UniqueConstraint("submission_id", "check_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"))
+    check_id: Mapped[str] = mapped_column(String(100))
+    task: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(10))  # passed | failed | error
+    points: Mapped[int] = mapped_column(Integer)
+    max_points: Mapped[int] = mapped_column(Integer)
+    message: Mapped[str] = mapped_column(Text, default="")
+    hint: Mapped[str] = mapped_column(Text, default="")
+
+    submission: Mapped[Submission] = relationship(back_populates="checks")
+
+
+class RateLimitWindow(Base):
+    """Requests counted per key in fixed windows, shared by every worker."""
+
+    __tablename__ = "rate_limit_window"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    window: Mapped[int] = mapped_column(Integer, primary_key=True)  # epoch // window length
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class SignedDelivery(Base):
+    """Signed deliveries already seen (webhook-id and timestamp), to refuse replays."""
+
+    __tablename__ = "signed_delivery"
+
+    webhook_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    timestamp: Mapped[int] = mapped_column(Integer, primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
