@@ -1,0 +1,1 @@
+"""The "Docker for beginners" lab: run containers, package an app, commit and build images."""

@@ -1,0 +1,149 @@
+"""Turns pytest's test reports into :class:`~submissions.dialect.CheckResult` values.
+
+Registered by ``grade`` for one run: it selects the checks of the chosen tasks,
+applies the instructor's point overrides, enforces the run's overall time
+limit, and sorts each outcome into passed, failed (the student's step is
+missing or wrong) or error (grading itself could not decide).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+
+import docker.errors
+import pytest
+from _pytest.outcomes import Failed, Skipped
+
+from grader.activity import current as current_activity
+from grader.lab import ProbeTimeout
+from grader.marks import CheckSpec, check_of
+from grader.verdict import CheckFailed
+from submissions.dialect import CheckResult
+
+ProgressCallback = Callable[[CheckSpec, CheckResult | None], None]
+
+
+class RunOutOfTime(Exception):
+    """The run's overall time limit passed before this check started."""
+
+
+class ResultCollector:
+    """A pytest plugin object that collects one grading run's results."""
+
+    def __init__(
+        self,
+        *,
+        tasks: frozenset[str] | None = None,
+        points: Mapping[str, int] | None = None,
+        run_timeout: float = 3600.0,
+        check_timeout: float = 30.0,
+        on_result: ProgressCallback | None = None,
+    ) -> None:
+        self.tasks = tasks
+        self.points = dict(points or {})
+        self.run_timeout = run_timeout
+        self.check_timeout = check_timeout
+        self.on_result = on_result
+        self.specs: dict[str, CheckSpec] = {}
+        self.results: dict[str, CheckResult] = {}
+        self.problem: str | None = None
+        self._started = time.monotonic()
+
+    # -- collection --------------------------------------------------------------
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(
+        self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        selected, deselected = [], []
+        for item in items:
+            spec = check_of(item)
+            if spec is None or (self.tasks is not None and spec.task not in self.tasks):
+                deselected.append(item)
+                continue
+            if spec.id in self.points:
+                spec = CheckSpec(**{**spec.__dict__, "points": self.points[spec.id]})
+            self.specs[item.nodeid] = spec
+            selected.append(item)
+        self.problem = self._selection_problem(items)
+        if self.problem:
+            deselected, selected = items[:], []
+            self.specs.clear()
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+    def _selection_problem(self, items: list[pytest.Item]) -> str | None:
+        known_tasks = sorted({s.task for s in (check_of(i) for i in items) if s})
+        known_checks = {s.id for s in (check_of(i) for i in items) if s}
+        if self.tasks is not None:
+            unknown = sorted(self.tasks - set(known_tasks))
+            if unknown:
+                return f"unknown task {unknown[0]!r} (tasks: {', '.join(known_tasks)})"
+        unknown_checks = sorted(set(self.points) - known_checks)
+        if unknown_checks:
+            return f"the rubric names an unknown check {unknown_checks[0]!r}"
+        return None
+
+    # -- running -----------------------------------------------------------------
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        if time.monotonic() - self._started > self.run_timeout:
+            raise RunOutOfTime(
+                f"not run: grading passed its overall limit of {self.run_timeout:g} s"
+            )
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+        outcome = yield
+        report: pytest.TestReport = outcome.get_result()
+        spec = self.specs.get(item.nodeid)
+        if spec is None or item.nodeid in self.results:
+            return
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            self._record(item.nodeid, spec, self._result(spec, call, report))
+
+    def _record(self, nodeid: str, spec: CheckSpec, result: CheckResult) -> None:
+        self.results[nodeid] = result
+        if self.on_result:
+            self.on_result(spec, result)
+
+    def _result(
+        self, spec: CheckSpec, call: pytest.CallInfo[None], report: pytest.TestReport
+    ) -> CheckResult:
+        def made(status: str, message: str = "", hint: str | None = None) -> CheckResult:
+            return CheckResult(
+                id=spec.id,
+                task=spec.task,
+                title=spec.title,
+                status=status,  # type: ignore[arg-type]
+                points=spec.points if status == "passed" else 0,
+                max_points=spec.points,
+                message=message,
+                hint="" if status == "passed" else (hint if hint is not None else spec.hint),
+                seconds=report.duration,
+            )
+
+        if report.passed:
+            return made("passed")
+        exc = call.excinfo.value if call.excinfo else None
+        if isinstance(exc, CheckFailed):
+            return made("failed", exc.message, exc.hint)
+        if isinstance(exc, AssertionError):
+            return made("failed", (str(exc).strip().splitlines() or ["assertion failed"])[0])
+        return made("error", self._error_message(spec, exc))
+
+    def _error_message(self, spec: CheckSpec, exc: BaseException | None) -> str:
+        doing = current_activity()
+        where = f" while {doing}" if doing else ""
+        if isinstance(exc, Failed) and "Timeout" in str(exc):
+            return f"timed out after {self.check_timeout:g} s{where}"
+        if isinstance(exc, ProbeTimeout | RunOutOfTime):
+            return str(exc)
+        if isinstance(exc, Skipped):
+            return f"not run: {exc.msg}"
+        if isinstance(exc, docker.errors.APIError):
+            return f"the Docker engine refused{where}: {exc.explanation or exc}"
+        name = type(exc).__name__ if exc else "error"
+        text = str(exc).strip().splitlines()[0] if exc and str(exc).strip() else ""
+        return f"could not check{where}: {name}" + (f": {text}" if text else "")

@@ -1,0 +1,285 @@
+"""The Docker engine's state, read once per run and turned into named facts.
+
+Checks never dig through raw inspect JSON: they ask ``container.exit_code`` or
+``state.images_of("ubuntu")``. Everything is read lazily and cached, so a run
+that grades one task asks the engine only what that task needs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import docker
+import docker.errors
+
+from grader.imageref import is_repository, parse_image_ref
+
+
+def short(identifier: str) -> str:
+    """The 12-character id Docker shows (``sha256:`` prefix dropped)."""
+    return identifier.removeprefix("sha256:")[:12]
+
+
+class ImageFacts:
+    """One local image: its names, layers, configuration and history."""
+
+    def __init__(self, client: docker.DockerClient, summary: dict[str, Any]) -> None:
+        self._client = client
+        self.id: str = summary["Id"]
+        self.tags: tuple[str, ...] = tuple(
+            t for t in summary.get("RepoTags") or () if t != "<none>:<none>"
+        )
+
+    def __repr__(self) -> str:
+        return f"<image {self.name}>"
+
+    @property
+    def short_id(self) -> str:
+        return short(self.id)
+
+    @property
+    def name(self) -> str:
+        """The first tag, or the short id for an untagged image."""
+        return self.tags[0] if self.tags else self.short_id
+
+    def in_repository(self, repository: str) -> bool:
+        """True when a tag of this image names ``repository`` (any tag, Podman's localhost/ too)."""
+        return any(is_repository(tag, repository) for tag in self.tags)
+
+    @cached_property
+    def attrs(self) -> dict[str, Any]:
+        return self._client.api.inspect_image(self.id)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self.attrs.get("Config") or {}
+
+    @property
+    def layers(self) -> tuple[str, ...]:
+        return tuple((self.attrs.get("RootFS") or {}).get("Layers") or ())
+
+    @property
+    def cmd(self) -> list[str]:
+        return list(self.config.get("Cmd") or [])
+
+    @property
+    def entrypoint(self) -> list[str]:
+        return list(self.config.get("Entrypoint") or [])
+
+    @property
+    def exposed_ports(self) -> set[str]:
+        return set(self.config.get("ExposedPorts") or {})
+
+    @property
+    def workdir(self) -> str:
+        return self.config.get("WorkingDir") or ""
+
+    @cached_property
+    def history(self) -> list[dict[str, Any]]:
+        """``docker image history``, newest first."""
+        return list(self._client.api.history(self.id))
+
+    def built_on(self, base: ImageFacts) -> bool:
+        """True when this image's layers start with all of ``base``'s and add at least one."""
+        return len(self.layers) > len(base.layers) and self.layers[: len(base.layers)] == base.layers
+
+
+class ContainerFacts:
+    """One container, running or not, as ``docker container inspect`` shows it."""
+
+    def __init__(self, client: docker.DockerClient, summary: dict[str, Any]) -> None:
+        self._client = client
+        self.id: str = summary["Id"]
+        self.name: str = ((summary.get("Names") or ["/"])[0]).lstrip("/")
+        self.image_id: str = summary.get("ImageID") or ""
+        self.image_ref: str = summary.get("Image") or ""
+        self.state_summary: str = summary.get("State") or ""
+
+    def __repr__(self) -> str:
+        return f"<container {self.name} {self.short_id}>"
+
+    @property
+    def short_id(self) -> str:
+        return short(self.id)
+
+    @cached_property
+    def attrs(self) -> dict[str, Any]:
+        return self._client.api.inspect_container(self.id)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self.attrs.get("Config") or {}
+
+    @property
+    def state(self) -> dict[str, Any]:
+        return self.attrs.get("State") or {}
+
+    @property
+    def command(self) -> list[str]:
+        """The process the container ran: entrypoint and command, as Docker started it."""
+        return [self.attrs.get("Path") or "", *(self.attrs.get("Args") or [])]
+
+    @property
+    def status(self) -> str:
+        """``created``, ``running``, ``restarting``, ``paused``, ``exited`` or ``dead``."""
+        return self.state.get("Status") or self.state_summary
+
+    @property
+    def running(self) -> bool:
+        return bool(self.state.get("Running")) and not self.state.get("Restarting")
+
+    @property
+    def exit_code(self) -> int | None:
+        return None if self.status in ("created", "running") else self.state.get("ExitCode")
+
+    @property
+    def error(self) -> str:
+        """Why the engine could not start it (a port already in use, say)."""
+        return self.state.get("Error") or ""
+
+    @property
+    def hostname(self) -> str:
+        return self.config.get("Hostname") or ""
+
+    @property
+    def env_names(self) -> dict[str, bool]:
+        """Each environment variable's name -> whether its value is non-empty.
+
+        Values are deliberately not exposed: the MySQL password must never reach
+        a message or a report.
+        """
+        names: dict[str, bool] = {}
+        for entry in self.config.get("Env") or []:
+            name, _, value = entry.partition("=")
+            names[name] = bool(value)
+        return names
+
+    @property
+    def attached(self) -> bool:
+        """True when any of stdin, stdout, stderr or a terminal was attached at creation."""
+        config = self.config
+        return any(
+            config.get(key)
+            for key in ("AttachStdin", "AttachStdout", "AttachStderr", "Tty", "OpenStdin")
+        )
+
+    @property
+    def published_ports(self) -> dict[str, list[str]]:
+        """Container port (``80/tcp``) -> host ports it is published on, as configured."""
+        bindings = (self.attrs.get("HostConfig") or {}).get("PortBindings") or {}
+        return {port: [b.get("HostPort") or "" for b in hosts or []] for port, hosts in bindings.items()}
+
+    def logs(self) -> str:
+        return self._client.api.logs(self.id, stdout=True, stderr=True).decode("utf-8", "replace")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of the engine's event history."""
+
+    type: str
+    action: str
+    actor_id: str
+    attributes: dict[str, str]
+    time: float
+
+
+class EventHistory:
+    """The engine's recent events (it keeps only the latest few hundred, in memory)."""
+
+    def __init__(self, events: Iterable[dict[str, Any]]) -> None:
+        self.events: list[Event] = [
+            Event(
+                type=e.get("Type") or "",
+                action=(e.get("Action") or e.get("status") or "").split(":")[0],
+                actor_id=(e.get("Actor") or {}).get("ID") or e.get("id") or "",
+                attributes=dict((e.get("Actor") or {}).get("Attributes") or {}),
+                time=(e.get("timeNano") or 0) / 1e9 or float(e.get("time") or 0),
+            )
+            for e in events
+        ]
+
+    @property
+    def oldest(self) -> float | None:
+        """When the history starts, or None when it is empty."""
+        return min((e.time for e in self.events), default=None)
+
+    def of_containers(self) -> dict[str, list[Event]]:
+        """Container id -> its events, oldest first."""
+        by_container: dict[str, list[Event]] = {}
+        for event in self.events:
+            if event.type == "container":
+                by_container.setdefault(event.actor_id, []).append(event)
+        return by_container
+
+
+class EngineState:
+    """What the engine holds, read once per grading run and shared by all checks."""
+
+    def __init__(self, client: docker.DockerClient) -> None:
+        self.client = client
+
+    @cached_property
+    def info(self) -> dict[str, Any]:
+        return self.client.api.info()
+
+    @property
+    def engine_id(self) -> str:
+        return str(self.info.get("ID") or "")
+
+    @cached_property
+    def containers(self) -> list[ContainerFacts]:
+        return [ContainerFacts(self.client, s) for s in self.client.api.containers(all=True)]
+
+    @cached_property
+    def images(self) -> list[ImageFacts]:
+        return [ImageFacts(self.client, s) for s in self.client.api.images()]
+
+    @cached_property
+    def events(self) -> EventHistory:
+        return EventHistory(self.client.api.events(since=0, until=int(time.time()), decode=True))
+
+    def container_named(self, name: str) -> ContainerFacts | None:
+        """The container with exactly this name (``mydb``, not ``mydb2``)."""
+        return next((c for c in self.containers if c.name == name), None)
+
+    def images_of(self, repository: str) -> list[ImageFacts]:
+        """Local images with a tag in ``repository`` (``mysql`` covers mysql:8.0 and docker.io/library/mysql)."""
+        return [image for image in self.images if image.in_repository(repository)]
+
+    def image(self, reference: str) -> ImageFacts | None:
+        """The local image a reference names (``mysql``, ``mysql:latest``, a digest or an id)."""
+        try:
+            image_id = self.client.api.inspect_image(reference)["Id"]
+        except docker.errors.ImageNotFound:
+            return None
+        except docker.errors.APIError as exc:
+            if exc.status_code in (400, 404):
+                return None
+            raise
+        return next((image for image in self.images if image.id == image_id), None)
+
+    def containers_of(self, repository: str) -> list[ContainerFacts]:
+        """Containers created from an image of ``repository``, by image id or by the name typed.
+
+        Unlike ``--filter ancestor=``, images built on top do not count: a container
+        of ``ourfiglet`` is not a container of ``ubuntu``.
+        """
+        image_ids = {image.id for image in self.images_of(repository)}
+        return [
+            c
+            for c in self.containers
+            if c.image_id in image_ids or _names_repository(c.image_ref, repository)
+        ]
+
+
+def _names_repository(reference: str, repository: str) -> bool:
+    try:
+        parse_image_ref(reference)
+    except ValueError:
+        return False
+    return is_repository(reference, repository)

@@ -1,0 +1,66 @@
+"""The one object a check receives: the engine's facts, the settings, and shared probes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any, TypeVar
+
+import docker
+
+from grader import background
+from grader.connection import engine_hostname
+from grader.facts import EngineState
+from grader.settings import Settings
+
+T = TypeVar("T")
+
+
+class ProbeTimeout(Exception):
+    """A probe did not finish within the check's time limit."""
+
+
+class Lab:
+    """The student's Docker host as the checks see it.
+
+    Probes (throwaway containers, ``docker exec``, HTTP) are started once, in the
+    background, and shared: a check that needs one waits only for that one.
+    """
+
+    def __init__(
+        self,
+        client: docker.DockerClient,
+        settings: Settings,
+        *,
+        selected_tasks: frozenset[str] = frozenset(),
+    ) -> None:
+        self.client = client
+        self.settings = settings
+        self.state = EngineState(client)
+        self.selected_tasks = selected_tasks
+        self._probes: dict[str, Future[Any]] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def host_name(self) -> str:
+        """Where the engine publishes ports: localhost, or a remote engine's host."""
+        return engine_hostname(self.client)
+
+    def start_probe(self, name: str, fn: Callable[[], T]) -> Future[T]:
+        """Start ``fn`` in the background under ``name``, once per run."""
+        with self._lock:
+            if name not in self._probes:
+                self._probes[name] = background.start(fn, name)
+            return self._probes[name]
+
+    def probe(self, name: str, fn: Callable[[], T]) -> T:
+        """The result of probe ``name``, starting it if nobody did yet."""
+        future = self.start_probe(name, fn)
+        try:
+            return future.result(timeout=self.settings.check_timeout)
+        except FutureTimeout:
+            raise ProbeTimeout(
+                f"timed out after {self.settings.check_timeout:g} s while {name}"
+            ) from None

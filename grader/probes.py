@@ -1,0 +1,139 @@
+"""Things grading has to *do* on the engine, each bounded in time and tidy afterwards.
+
+A probe runs a throwaway container, reads files out of an image, runs a command
+inside a student's container (through testinfra's docker backend, as the
+``docker exec`` a student would type) or fetches a page. Throwaway containers
+are labelled, kept off the network and always removed again.
+"""
+
+from __future__ import annotations
+
+import io
+import shlex
+import tarfile
+from dataclasses import dataclass
+
+import docker
+import docker.errors
+import requests
+import testinfra
+
+from grader.activity import doing
+
+THROWAWAY_LABEL = "org.docker-lab-grader.throwaway"
+
+
+@dataclass(frozen=True)
+class RunOutput:
+    """What a throwaway container did."""
+
+    exit_code: int
+    output: str
+    hostname: str
+
+
+@dataclass(frozen=True)
+class CommandOutput:
+    """What a command inside a student's container did."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@dataclass(frozen=True)
+class PageOutput:
+    """What an HTTP GET returned."""
+
+    status: int
+    body: bytes
+
+
+def run_throwaway(
+    client: docker.DockerClient, image_id: str, command: list[str] | None, *, timeout: float
+) -> RunOutput:
+    """Run ``command`` in a new container of ``image_id``; the container is removed again."""
+    with doing(f"running {' '.join(command or ['the default command'])} in image {image_id[7:19]}"):
+        container = client.api.create_container(
+            image_id,
+            command=command,
+            labels={THROWAWAY_LABEL: "1"},
+            host_config=client.api.create_host_config(network_mode="none"),
+        )
+        try:
+            client.api.start(container["Id"])
+            status = client.api.wait(container["Id"], timeout=timeout)
+            logs = client.api.logs(container["Id"], stdout=True, stderr=True)
+            hostname = client.api.inspect_container(container["Id"])["Config"]["Hostname"]
+            return RunOutput(
+                exit_code=int(status.get("StatusCode", -1)),
+                output=logs.decode("utf-8", "replace"),
+                hostname=hostname,
+            )
+        finally:
+            _remove_quietly(client, container["Id"])
+
+
+def read_image_files(
+    client: docker.DockerClient, image_id: str, paths: list[str]
+) -> dict[str, bytes | None]:
+    """The contents of ``paths`` inside an image (None when absent), via a never-started container."""
+    with doing(f"reading {', '.join(paths)} from image {image_id[7:19]}"):
+        container = client.api.create_container(
+            image_id,
+            command=["/nonexistent-never-started"],
+            entrypoint=[],
+            labels={THROWAWAY_LABEL: "1"},
+            network_disabled=True,
+        )
+        try:
+            return {path: _read_one(client, container["Id"], path) for path in paths}
+        finally:
+            _remove_quietly(client, container["Id"])
+
+
+def _read_one(client: docker.DockerClient, container_id: str, path: str) -> bytes | None:
+    try:
+        stream, _stat = client.api.get_archive(container_id, path)
+    except docker.errors.NotFound:
+        return None
+    with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as archive:
+        member = next((m for m in archive.getmembers() if m.isfile()), None)
+        if member is None:
+            return None
+        handle = archive.extractfile(member)
+        return handle.read() if handle else None
+
+
+def _remove_quietly(client: docker.DockerClient, container_id: str) -> None:
+    try:
+        client.api.remove_container(container_id, force=True, v=True)
+    except docker.errors.NotFound:
+        pass
+
+
+def exec_in(container_name: str, command: list[str]) -> CommandOutput:
+    """Run ``command`` in a student's container with ``docker exec``, through testinfra."""
+    with doing(f"running {command[0]} in container {container_name}"):
+        host = testinfra.get_host(f"docker://{container_name}")
+        result = host.run(shlex.join(command))
+        return CommandOutput(result.rc, result.stdout, result.stderr)
+
+
+def exec_shell(container_name: str, script: str) -> CommandOutput:
+    """Run a shell script in the container, so ``$VARIABLES`` expand *inside* it.
+
+    The MySQL password is read by the container's own shell from its own
+    environment: it never passes through the grader.
+    """
+    with doing(f"running a command in container {container_name}"):
+        host = testinfra.get_host(f"docker://{container_name}")
+        result = host.run(script)
+        return CommandOutput(result.rc, result.stdout, result.stderr)
+
+
+def http_get(host: str, port: int, path: str = "/", *, timeout: float) -> PageOutput:
+    """GET a page the way a browser on the student's machine would."""
+    with doing(f"fetching http://{host}:{port}{path}"):
+        response = requests.get(f"http://{host}:{port}{path}", timeout=timeout)
+        return PageOutput(response.status_code, response.content)

@@ -1,0 +1,178 @@
+"""One grading run: connect, hand the checks to ``pytest.main``, build the report.
+
+``grade`` is a thin shell over :func:`grade_lab`; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import signal
+import sys
+import tomllib
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+import checks
+from grader import __version__
+from grader.collector import ProgressCallback, ResultCollector
+from grader.connection import connect
+from grader.errors import GradingError, SettingsError
+from grader.marks import CheckSpec
+from grader.plugin import CLIENT_KEY, SETTINGS_KEY
+from grader.settings import Settings
+from submissions.dialect import CheckResult, Report
+
+DEFAULT_LAB = "docker_beginners"
+
+
+def lab_dir(lab: str = DEFAULT_LAB) -> Path:
+    """The folder of a lab's checks, inside the installed ``checks`` package."""
+    return Path(checks.__file__).parent / lab
+
+
+def checks_digest(folder: Path) -> str:
+    """A digest of a lab's check files, so the server can spot edited checks."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".ini", ".toml"):
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return "sha256:" + digest.hexdigest()
+
+
+def load_points(rubric_file: Path | None) -> dict[str, int]:
+    """The instructor's point overrides: ``[points]`` of a TOML rubric file."""
+    if rubric_file is None:
+        return {}
+    try:
+        with rubric_file.open("rb") as handle:
+            points = tomllib.load(handle).get("points", {})
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"{rubric_file}: cannot read the rubric ({exc})") from None
+    bad = [k for k, v in points.items() if not isinstance(v, int) or isinstance(v, bool) or v < 0]
+    if not isinstance(points, dict) or bad:
+        raise SettingsError(f"{rubric_file}: [points] must map check ids to whole numbers >= 0")
+    return points
+
+
+def _pytest_args(folder: Path, *, collect_only: bool, check_timeout: float) -> list[str]:
+    args = [
+        str(folder),
+        "-c",
+        str(folder / "pytest.ini"),
+        f"--rootdir={folder}",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        "-q",
+    ]
+    if collect_only:
+        args.append("--collect-only")
+    elif hasattr(signal, "SIGALRM"):
+        args += [f"--timeout={check_timeout:g}", "--timeout-method=signal"]
+    return args
+
+
+def _run_pytest(args: list[str], plugins: list[object]) -> int:
+    """Run pytest quietly: its own terminal output is not for students."""
+    sys.dont_write_bytecode = True
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        return int(pytest.main(args, plugins=plugins))
+
+
+def collect_rubric(lab: str = DEFAULT_LAB) -> list[CheckSpec]:
+    """Every check of a lab with its points, title and hint, without running any."""
+    collector = ResultCollector()
+    _run_pytest(_pytest_args(lab_dir(lab), collect_only=True, check_timeout=0), [collector])
+    return list(collector.specs.values())
+
+
+def grade_lab(
+    *,
+    settings: Settings,
+    environ: Mapping[str, str],
+    tasks: frozenset[str] | None = None,
+    lab: str = DEFAULT_LAB,
+    on_result: ProgressCallback | None = None,
+    on_start: ProgressCallback | None = None,
+) -> Report:
+    """Grade the lab on the engine the environment names.
+
+    Raises :class:`SettingsError` for bad settings. When the engine cannot be
+    used, returns a report whose checks are all ``error`` and whose
+    ``grading_error`` says why, so a report is written even then.
+    """
+    folder = lab_dir(lab)
+    points = load_points(settings.rubric_file)
+    collector = ResultCollector(
+        tasks=tasks,
+        points=points,
+        run_timeout=settings.run_timeout,
+        check_timeout=settings.check_timeout,
+        on_result=on_result,
+    )
+    grading_error = ""
+    engine_id = "unknown"
+    try:
+        client = connect(environ)
+    except GradingError as exc:
+        grading_error = str(exc)
+        _run_pytest(_pytest_args(folder, collect_only=True, check_timeout=0), [collector])
+    else:
+        engine_id = str(client.api.info().get("ID") or "unknown")
+        config_plugin = _HandOver(settings, client)
+        _run_pytest(
+            _pytest_args(folder, collect_only=False, check_timeout=settings.check_timeout),
+            [config_plugin, collector],
+        )
+    if collector.problem:
+        raise SettingsError(collector.problem)
+    results = [
+        collector.results.get(nodeid) or _not_run(spec, grading_error)
+        for nodeid, spec in collector.specs.items()
+    ]
+    return Report(
+        lab=lab,
+        grader_version=__version__,
+        checks_digest=checks_digest(folder),
+        report_id=str(uuid.uuid4()),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        engine_id=engine_id,
+        results=tuple(results),
+        dockerid=settings.dockerid or "",
+        grading_error=grading_error,
+    )
+
+
+def _not_run(spec: CheckSpec, why: str) -> CheckResult:
+    return CheckResult(
+        id=spec.id,
+        task=spec.task,
+        title=spec.title,
+        status="error",
+        points=0,
+        max_points=spec.points,
+        message=f"not checked: {why}" if why else "not checked",
+        hint=spec.hint,
+    )
+
+
+class _HandOver:
+    """Hands ``grade``'s settings and engine client to the plugin's ``lab`` fixture."""
+
+    def __init__(self, settings: Settings, client: object) -> None:
+        self.settings = settings
+        self.client = client
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[SETTINGS_KEY] = self.settings
+        config.stash[CLIENT_KEY] = self.client
