@@ -1,0 +1,40 @@
+"""The instructor's server: collects students' JUnit reports into a gradebook.
+
+``webhook:create_app()`` is the app factory gunicorn is pointed at
+(``gunicorn 'webhook:create_app()'``); ``grade-server`` is its CLI.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from webhook.config import load_config
+
+
+def create_app(
+    test_config: Mapping[str, Any] | None = None, *, environ: Mapping[str, str] | None = None
+) -> Flask:
+    """Build the app: defaults → instance ``config.py`` → ``GRADER_*`` environment → test_config.
+
+    Never touches the schema: run ``grade-server db upgrade`` once before serving.
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    load_config(app, test_config=test_config, environ=environ)
+
+    from webhook import api, auth, cli, database, health, limits
+
+    database.init_app(app)
+    auth.init_app(app)
+    limits.init_app(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(api.bp)
+    cli.init_app(app)
+    if importlib.util.find_spec("webhook.gradebook") is not None:
+        from webhook import gradebook  # type: ignore[attr-defined,unused-ignore]
+
+        app.register_blueprint(gradebook.bp)
+    return app

@@ -1,0 +1,246 @@
+"""Reads an untrusted JUnit report back into a :class:`~submissions.dialect.Report`.
+
+The XML is parsed by defusedxml with no DOCTYPE at all (so no entities, no
+external references, no billion laughs), under size and count limits, and
+then checked against the dialect. Every rejection raises
+:class:`ReportRejected` whose ``reason`` tells the sender what is wrong.
+Test and failure counts are recounted from the testcases; the ``tests=`` /
+``failures=`` attributes, and any score the report states, are never read.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import defusedxml
+import defusedxml.ElementTree as SafeET
+
+from submissions import dialect
+from submissions.dialect import CheckResult, Report, Status
+
+
+class ReportRejected(ValueError):
+    """The report cannot be accepted; ``reason`` says why, in one sentence."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what one report may hold; a report over any of them is rejected."""
+
+    max_bytes: int = 1024 * 1024
+    max_elements: int = 5_000
+    max_testcases: int = 200
+    max_properties: int = 500
+    max_value_chars: int = 1_000  # a property value, an id, a task
+    max_text_chars: int = 8_000  # a message or a hint (longer ones are cut, not refused)
+    max_points: int = 1_000
+
+
+DEFAULT_LIMITS = Limits()
+
+CHECK_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,99}$")
+REPORT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}$")
+POINTS = re.compile(r"^(\d{1,9})/(\d{1,9})$")
+
+
+def read_report(data: bytes | str, *, limits: Limits = DEFAULT_LIMITS) -> Report:
+    """Parse and validate ``data``; raise :class:`ReportRejected` with the reason if unfit."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if len(raw) > limits.max_bytes:
+        raise ReportRejected(f"the report is over the size limit of {limits.max_bytes} bytes")
+    if not raw.strip():
+        raise ReportRejected("the report is empty")
+    root = _parse(raw)
+    elements = sum(1 for _ in root.iter())
+    if elements > limits.max_elements:
+        raise ReportRejected(
+            f"the report has {elements} XML elements, over the limit of {limits.max_elements}"
+        )
+    return _read_tree(root, limits)
+
+
+def _parse(raw: bytes) -> ET.Element:
+    try:
+        root: ET.Element = SafeET.fromstring(
+            raw, forbid_dtd=True, forbid_entities=True, forbid_external=True
+        )
+    except defusedxml.DTDForbidden:
+        raise ReportRejected("the report has a DOCTYPE; DTDs are not allowed") from None
+    except defusedxml.EntitiesForbidden as exc:
+        raise ReportRejected(
+            f"the report declares entity {exc.name!r}; entities are not allowed"
+        ) from None
+    except defusedxml.ExternalReferenceForbidden:
+        raise ReportRejected("the report refers to an external resource; not allowed") from None
+    except defusedxml.DefusedXmlException as exc:
+        raise ReportRejected(f"the report uses a forbidden XML feature ({exc})") from None
+    except ET.ParseError as exc:
+        raise ReportRejected(f"the report is not well-formed XML ({exc})") from None
+    except (ValueError, LookupError) as exc:  # e.g. an unknown encoding declared
+        raise ReportRejected(f"the report cannot be decoded as XML ({exc})") from None
+    return root
+
+
+def _read_tree(root: ET.Element, limits: Limits) -> Report:
+    if root.tag != "testsuites":
+        raise ReportRejected(f"the root element is <{root.tag}>, expected <testsuites>")
+    suites = [child for child in root if child.tag == "testsuite"]
+    if len(suites) != 1:
+        raise ReportRejected(f"the report has {len(suites)} <testsuite> elements, expected 1")
+    suite = suites[0]
+    if suite.get("name") != dialect.SUITE_NAME:
+        raise ReportRejected(
+            f"the test suite is named {suite.get('name')!r}, expected {dialect.SUITE_NAME!r}"
+        )
+    properties = _properties(suite, limits)
+    for name in dialect.REQUIRED_PROPERTIES:
+        if not properties.get(name, "").strip():
+            raise ReportRejected(f"the report lacks the required property {name!r}")
+    report_id = properties[dialect.PROP_REPORT_ID]
+    if not REPORT_ID.match(report_id):
+        raise ReportRejected(
+            f"report_id {report_id[:40]!r} is not 1-100 letters, digits and . _ : -"
+        )
+    created = properties[dialect.PROP_CREATED]
+    parse_created(created)
+
+    cases = [child for child in suite if child.tag == "testcase"]
+    if len(cases) > limits.max_testcases:
+        raise ReportRejected(
+            f"the report has {len(cases)} testcases, over the limit of {limits.max_testcases}"
+        )
+    claimed = _claimed_points(properties, limits)
+    results: list[CheckResult] = []
+    seen: set[str] = set()
+    for case in cases:
+        result = _testcase(case, claimed, limits)
+        if result.id in seen:
+            raise ReportRejected(f"check {result.id!r} appears twice")
+        seen.add(result.id)
+        results.append(result)
+    stray = sorted(set(claimed) - seen)
+    if stray:
+        raise ReportRejected(f"points are given for {stray[0]!r}, a check the report does not hold")
+
+    known = set(dialect.REQUIRED_PROPERTIES) | {dialect.PROP_DOCKERID, dialect.PROP_GRADING_ERROR}
+    extra = {
+        name: value
+        for name, value in properties.items()
+        if name not in known and not name.startswith(dialect.POINTS_PREFIX)
+    }
+    return Report(
+        lab=properties[dialect.PROP_LAB],
+        grader_version=properties[dialect.PROP_GRADER_VERSION],
+        checks_digest=properties[dialect.PROP_CHECKS_DIGEST],
+        report_id=report_id,
+        created=created,
+        engine_id=properties[dialect.PROP_ENGINE_ID],
+        results=tuple(results),
+        dockerid=properties.get(dialect.PROP_DOCKERID, ""),
+        grading_error=properties.get(dialect.PROP_GRADING_ERROR, ""),
+        extra_properties=extra,
+    )
+
+
+def parse_created(value: str) -> datetime:
+    """The report's ``created`` time as aware UTC; a time without a zone is taken as UTC."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ReportRejected(f"created {value[:40]!r} is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _properties(suite: ET.Element, limits: Limits) -> dict[str, str]:
+    blocks = [child for child in suite if child.tag == "properties"]
+    if len(blocks) > 1:
+        raise ReportRejected("the test suite has more than one <properties> element")
+    if not blocks:
+        raise ReportRejected("the test suite has no <properties>")
+    elements = [child for child in blocks[0] if child.tag == "property"]
+    if len(elements) > limits.max_properties:
+        raise ReportRejected(
+            f"the report has {len(elements)} properties, over the limit of {limits.max_properties}"
+        )
+    properties: dict[str, str] = {}
+    for element in elements:
+        name, value = element.get("name"), element.get("value")
+        if not name or value is None:
+            raise ReportRejected("a <property> lacks its name or value attribute")
+        if len(name) > limits.max_value_chars or len(value) > limits.max_value_chars:
+            raise ReportRejected(
+                f"property {name[:40]!r} is longer than {limits.max_value_chars} characters"
+            )
+        if name in properties:
+            raise ReportRejected(f"property {name!r} appears twice")
+        properties[name] = value
+    return properties
+
+
+def _claimed_points(properties: dict[str, str], limits: Limits) -> dict[str, tuple[int, int]]:
+    claimed: dict[str, tuple[int, int]] = {}
+    for name, value in properties.items():
+        if not name.startswith(dialect.POINTS_PREFIX):
+            continue
+        check_id = name[len(dialect.POINTS_PREFIX) :]
+        match = POINTS.match(value.strip())
+        if not match:
+            raise ReportRejected(f"{name} = {value[:40]!r} is not <earned>/<max> in whole points")
+        earned, most = int(match[1]), int(match[2])
+        if most > limits.max_points or earned > most:
+            raise ReportRejected(
+                f"{name} = {value!r} is out of range (0 <= earned <= max <= {limits.max_points})"
+            )
+        claimed[check_id] = (earned, most)
+    return claimed
+
+
+def _testcase(case: ET.Element, claimed: dict[str, tuple[int, int]], limits: Limits) -> CheckResult:
+    check_id = case.get("name") or ""
+    if not CHECK_ID.match(check_id):
+        raise ReportRejected(
+            f"testcase name {check_id[:40]!r} is not a check id (letters, digits, . _ -)"
+        )
+    task = case.get("classname") or ""
+    if not task or len(task) > limits.max_value_chars:
+        raise ReportRejected(f"testcase {check_id!r} has no classname (its task)")
+    outcomes = [child for child in case if child.tag in ("failure", "error", "skipped")]
+    if len(outcomes) > 1:
+        raise ReportRejected(f"testcase {check_id!r} has more than one outcome element")
+    status: Status = "passed"
+    message = hint = ""
+    if outcomes:
+        outcome = outcomes[0]
+        if outcome.tag == "skipped":
+            raise ReportRejected(f"testcase {check_id!r} is skipped; the dialect has no skips")
+        status = "failed" if outcome.tag == "failure" else "error"
+        message = (outcome.get("message") or "")[: limits.max_text_chars]
+        text = (outcome.text or "").strip()
+        if text.startswith(dialect.HINT_PREFIX):
+            text = text[len(dialect.HINT_PREFIX) :]
+        hint = text[: limits.max_text_chars]
+    points, max_points = claimed.get(check_id, (0, 0))
+    try:
+        seconds = max(0.0, float(case.get("time") or 0))
+    except ValueError:
+        raise ReportRejected(f"testcase {check_id!r} has time {case.get('time')!r}") from None
+    return CheckResult(
+        id=check_id,
+        task=task,
+        title=check_id,
+        status=status,
+        points=points,
+        max_points=max_points,
+        message=message,
+        hint=hint,
+        seconds=seconds if seconds < 1e9 else 0.0,
+    )

@@ -1,0 +1,116 @@
+"""Who is asking: instructors (password, by session or HTTP basic) and students (token).
+
+For the gradebook pages: :func:`login_instructor` checks a password,
+:func:`login_session` / :func:`logout_session` keep an instructor logged in, and
+:func:`current_instructor` says who is. :func:`instructor_required` guards API
+views (401 with a ``WWW-Authenticate`` challenge); pages that should redirect to
+a login form use their own decorator on top of :func:`current_instructor`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from flask import Flask, g, jsonify, request, session
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from submissions.storage.models import Instructor, Student
+from submissions.storage.tokens import hash_token
+from webhook.database import get_session
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SESSION_KEY = "instructor_id"
+# Checked when the username is unknown, so that the answer takes as long either way.
+_DUMMY_HASH = generate_password_hash("not a password")
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password)
+
+
+def login_instructor(username: str, password: str) -> Instructor | None:
+    """The instructor with that username and password, else ``None``."""
+    instructor = get_session().scalar(select(Instructor).where(Instructor.username == username))
+    if instructor is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return instructor if check_password_hash(instructor.password_hash, password) else None
+
+
+def login_session(instructor: Instructor) -> None:
+    """Keep ``instructor`` logged in for this browser session."""
+    session.clear()
+    session[SESSION_KEY] = instructor.id
+    g.instructor = instructor
+
+
+def logout_session() -> None:
+    session.clear()
+    g.pop("instructor", None)
+
+
+def current_instructor() -> Instructor | None:
+    """The instructor of this request: by the session cookie, else by HTTP basic auth."""
+    if "instructor" in g:
+        return cast(Instructor | None, g.instructor)
+    instructor: Instructor | None = None
+    instructor_id = session.get(SESSION_KEY)
+    if isinstance(instructor_id, int):
+        instructor = get_session().get(Instructor, instructor_id)
+    elif request.authorization is not None and request.authorization.type == "basic":
+        username = request.authorization.username or ""
+        password = request.authorization.password or ""
+        instructor = login_instructor(username, password)
+    g.instructor = instructor
+    return instructor
+
+
+def bearer_token() -> str | None:
+    """The token of an ``Authorization: Bearer`` header, if there is one."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def current_student() -> Student | None:
+    """The student whose token this request bears, else ``None``."""
+    if "student" in g:
+        return cast(Student | None, g.student)
+    token = bearer_token()
+    student = None
+    if token is not None:
+        student = get_session().scalar(
+            select(Student).where(Student.token_hash == hash_token(token))
+        )
+    g.student = student
+    return student
+
+
+def unauthorized(reason: str, *, challenge: str = 'Basic realm="grader"') -> Any:
+    response = jsonify(error="unauthorized", reason=reason)
+    response.status_code = 401
+    response.headers["WWW-Authenticate"] = challenge
+    return response
+
+
+def instructor_required(view: F) -> F:
+    """Only an instructor (session or HTTP basic) may call this view; others get 401."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if current_instructor() is None:
+            return unauthorized("instructor login required")
+        return view(*args, **kwargs)
+
+    return cast(F, wrapped)

@@ -1,0 +1,314 @@
+"""``grade-server``: the instructor's commands, on Flask's CLI (``grade-server run`` serves).
+
+Errors end with one line on stderr and an exit code of their own:
+
+====  ==========================================================
+2     bad usage (Click's own)
+3     not found (no such course)
+4     bad input file (roster CSV)
+5     database not ready (run ``grade-server db upgrade``) or unreachable
+6     already exists (course, instructor)
+====  ==========================================================
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TextIO, TypeVar, cast
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
+
+from submissions.storage import db as storage
+from submissions.storage.models import Course, Instructor, Student
+from submissions.storage.tokens import hash_token, new_token
+from webhook.auth import hash_password
+from webhook.database import get_db
+from webhook.export import FORMATS, export_grades
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_NOT_FOUND = 3
+EXIT_BAD_INPUT = 4
+EXIT_DATABASE = 5
+EXIT_EXISTS = 6
+
+
+class CliError(click.ClickException):
+    """One line on stderr and an exit code of its own (set by each subclass)."""
+
+
+class NotFound(CliError):
+    exit_code = EXIT_NOT_FOUND
+
+
+class BadInput(CliError):
+    exit_code = EXIT_BAD_INPUT
+
+
+class DatabaseNotReady(CliError):
+    exit_code = EXIT_DATABASE
+
+
+class AlreadyExists(CliError):
+    exit_code = EXIT_EXISTS
+
+
+def database_errors(command: F) -> F:
+    """Database failures become one line and exit code 5, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (OperationalError, ProgrammingError) as exc:
+            detail = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
+            if not storage.is_migrated(get_db().engine):
+                detail = "the database has no tables yet: run `grade-server db upgrade`"
+            raise DatabaseNotReady(f"database not ready: {detail}") from None
+
+    return cast(F, wrapped)
+
+
+def session_scope() -> Session:
+    return get_db().session()
+
+
+@click.group("db", help="The database schema.")
+def db_group() -> None:
+    pass
+
+
+@db_group.command("upgrade", help="Create the database or bring its schema up to date.")
+@with_appcontext
+def db_upgrade() -> None:
+    url = current_app.config["DATABASE_URL"]
+    try:
+        storage.upgrade(url)
+    except (OperationalError, ProgrammingError) as exc:
+        detail = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
+        raise DatabaseNotReady(f"cannot upgrade the database: {detail}") from None
+    click.echo(f"database is up to date ({_safe_url(url)})", err=True)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@click.group("course", help="Courses.")
+def course_group() -> None:
+    pass
+
+
+@course_group.command("create", help="Create the course SLUG (e.g. docker-2026) named NAME.")
+@click.argument("slug")
+@click.argument("name")
+@with_appcontext
+@database_errors
+def course_create(slug: str, name: str) -> None:
+    if not slug.strip() or "/" in slug:
+        raise BadInput(f"course slug {slug!r} must be non-empty and without '/'")
+    with session_scope() as session:
+        session.add(Course(slug=slug.strip(), name=name.strip() or slug))
+        try:
+            session.commit()
+        except IntegrityError:
+            raise AlreadyExists(f"course {slug!r} already exists") from None
+    click.echo(f"created course {slug}", err=True)
+
+
+def _course(session: Session, slug: str) -> Course:
+    course = session.scalar(select(Course).where(Course.slug == slug))
+    if course is None:
+        raise NotFound(f"no course {slug!r} (create it with `grade-server course create`)")
+    return course
+
+
+@click.group("roster", help="Students on a course's roster.")
+def roster_group() -> None:
+    pass
+
+
+def read_roster(handle: TextIO, source: str) -> Iterator[tuple[str, str, str]]:
+    """Rows (student_id, name, email) of a roster CSV with a header naming ``student_id``."""
+    reader = csv.DictReader(handle)
+    fields = [name.strip().lower() for name in reader.fieldnames or ()]
+    if "student_id" not in fields:
+        raise BadInput(
+            f"{source}: the header must name a student_id column (and may name name, email)"
+        )
+    reader.fieldnames = fields
+    seen: set[str] = set()
+    for row in reader:
+        student_id = (row.get("student_id") or "").strip()
+        line = reader.line_num
+        if not student_id:
+            raise BadInput(f"{source}:{line}: empty student_id")
+        if len(student_id) > 100 or "/" in student_id:
+            raise BadInput(
+                f"{source}:{line}: student_id {student_id[:40]!r} is too long or has '/'"
+            )
+        if student_id in seen:
+            raise BadInput(f"{source}:{line}: student_id {student_id!r} appears twice")
+        seen.add(student_id)
+        yield student_id, (row.get("name") or "").strip(), (row.get("email") or "").strip()
+
+
+@roster_group.command(
+    "enrol", help="Enrol the students of a roster CSV; print student_id,token for each new one."
+)
+@click.argument("course_slug", metavar="COURSE")
+@click.argument("roster", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True))
+@click.option(
+    "--reset-tokens", is_flag=True, help="Issue new tokens to students already enrolled too."
+)
+@with_appcontext
+@database_errors
+def roster_enrol(course_slug: str, roster: Path, reset_tokens: bool) -> None:
+    try:
+        text = sys.stdin.read() if str(roster) == "-" else roster.read_text("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"{roster}: cannot read the roster ({exc})") from None
+    rows = list(read_roster(io.StringIO(text), str(roster)))
+    issued: list[tuple[str, str]] = []
+    kept = 0
+    with session_scope() as session:
+        course = _course(session, course_slug)
+        enrolled = {
+            student.student_id: student
+            for student in session.scalars(select(Student).where(Student.course_id == course.id))
+        }
+        for student_id, name, email in rows:
+            student = enrolled.get(student_id)
+            if student is None:
+                token = new_token()
+                session.add(
+                    Student(
+                        course_id=course.id,
+                        student_id=student_id,
+                        name=name,
+                        email=email,
+                        token_hash=hash_token(token),
+                    )
+                )
+                issued.append((student_id, token))
+                continue
+            student.name = name or student.name
+            student.email = email or student.email
+            if reset_tokens:
+                token = new_token()
+                student.token_hash = hash_token(token)
+                issued.append((student_id, token))
+            else:
+                kept += 1
+        session.commit()
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(("student_id", "token"))
+    out.writerows(issued)
+    message = f"{len(issued)} token(s) issued for {course_slug}; hand each to its student"
+    message += " (they are not shown again)"
+    if kept:
+        message += f"; {kept} already enrolled kept their token (--reset-tokens issues new ones)"
+    click.echo(message, err=True)
+
+
+@click.group("instructor", help="Instructor logins for the gradebook and the API.")
+def instructor_group() -> None:
+    pass
+
+
+@instructor_group.command("create", help="Create the instructor login USERNAME.")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+@database_errors
+def instructor_create(username: str, password_stdin: bool) -> None:
+    if not username.strip() or len(username) > 100:
+        raise BadInput("the username must be 1-100 characters")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        raise BadInput("the password must have at least 8 characters")
+    with session_scope() as session:
+        session.add(Instructor(username=username.strip(), password_hash=hash_password(password)))
+        try:
+            session.commit()
+        except IntegrityError:
+            raise AlreadyExists(f"instructor {username!r} already exists") from None
+    click.echo(f"created instructor {username}", err=True)
+
+
+@click.group("grades", help="Grades for the LMS.")
+def grades_group() -> None:
+    pass
+
+
+@grades_group.command(
+    "export", help="Write COURSE's grades as a CSV that Canvas or Moodle imports."
+)
+@click.argument("course_slug", metavar="COURSE")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="canvas", show_default=True)
+@click.option(
+    "--grade",
+    type=click.Choice(["best", "latest"]),
+    default="best",
+    show_default=True,
+    help="Which submission counts.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (default: stdout).",
+)
+@with_appcontext
+@database_errors
+def grades_export(course_slug: str, fmt: str, grade: str, output: Path | None) -> None:
+    with session_scope() as session:
+        course = _course(session, course_slug)
+        if output is None:
+            export_grades(session, course, sys.stdout, fmt=fmt, grade=grade)
+            return
+        try:
+            with output.open("w", encoding="utf-8", newline="") as handle:
+                export_grades(session, course, handle, fmt=fmt, grade=grade)
+        except OSError as exc:
+            raise BadInput(f"{output}: cannot write ({exc.strerror})") from None
+    click.echo(f"wrote {fmt} grades of {course_slug} to {output}", err=True)
+
+
+def init_app(app: Flask) -> None:
+    for group in (db_group, course_group, roster_group, instructor_group, grades_group):
+        app.cli.add_command(group)
+
+
+def _create_app() -> Flask:
+    from webhook import create_app
+
+    return create_app()
+
+
+cli = FlaskGroup(
+    create_app=_create_app,
+    add_version_option=False,
+    load_dotenv=False,
+    set_debug_flag=False,
+    help="The instructor's server for the Docker lab grader (GRADER_* env variables configure it).",
+)
+
+
+def main() -> None:
+    cli.main(prog_name="grade-server")

@@ -1,0 +1,128 @@
+"""The server's configuration, decided in one place.
+
+Precedence, lowest first: built-in defaults, the instance folder's ``config.py``,
+the ``GRADER_*`` environment variables, then ``test_config``. A bad value stops
+start-up with an error that names where the value came from.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+DEFAULT_MAX_REPORT_BYTES = 1024 * 1024
+DEFAULT_RATE_LIMIT = "30/minute"
+DEFAULT_SIGNATURE_TOLERANCE = 300
+
+#: environment variable → (config key, parser)
+ENVIRONMENT: dict[str, str] = {
+    "GRADER_DATABASE_URL": "DATABASE_URL",
+    "GRADER_SECRET_KEY": "SECRET_KEY",
+    "GRADER_MAX_REPORT_BYTES": "MAX_REPORT_BYTES",
+    "GRADER_SIGNING_SECRET": "SIGNING_SECRET",
+    "GRADER_RATE_LIMIT": "RATE_LIMIT",
+    "GRADER_SIGNATURE_TOLERANCE": "SIGNATURE_TOLERANCE",
+    "GRADER_RUBRIC": "RUBRIC_PATH",
+}
+
+_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+\s*s|second|minute|hour|day)\s*$")
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot be used."""
+
+
+def parse_rate_limit(value: str, *, source: str = "RATE_LIMIT") -> tuple[int, int]:
+    """``"30/minute"`` or ``"5/10s"`` → (requests, seconds); ``"0/minute"`` disables."""
+    match = _RATE.match(str(value))
+    if not match:
+        raise ConfigError(f"{source}={value!r}: expected N/second|minute|hour|day or N/<seconds>s")
+    count, period = int(match[1]), match[2].replace(" ", "")
+    seconds = int(period[:-1]) if period.endswith("s") and period[:-1].isdigit() else 0
+    seconds = seconds or _PERIODS.get(period, 0)
+    if seconds <= 0:
+        raise ConfigError(f"{source}={value!r}: the period must be at least one second")
+    return count, seconds
+
+
+def _positive_int(value: Any, source: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number <= 0:
+        raise ConfigError(f"{source}={value!r}: expected a positive whole number")
+    return number
+
+
+def load_config(
+    app: Flask,
+    *,
+    test_config: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> None:
+    environ = os.environ if environ is None else environ
+    instance = Path(app.instance_path)
+    app.config.from_mapping(
+        DATABASE_URL=f"sqlite:///{instance / 'grader.sqlite'}",
+        SECRET_KEY=None,
+        MAX_REPORT_BYTES=DEFAULT_MAX_REPORT_BYTES,
+        SIGNING_SECRET=None,
+        RATE_LIMIT=DEFAULT_RATE_LIMIT,
+        SIGNATURE_TOLERANCE=DEFAULT_SIGNATURE_TOLERANCE,
+        RUBRIC_PATH=None,
+    )
+    sources = dict.fromkeys(app.config, "default")
+    if test_config is None:
+        if app.config.from_pyfile("config.py", silent=True):
+            sources.update(dict.fromkeys(ENVIRONMENT.values(), f"{instance / 'config.py'}"))
+        for variable, key in ENVIRONMENT.items():
+            if environ.get(variable):
+                app.config[key] = environ[variable]
+                sources[key] = variable
+    else:
+        app.config.from_mapping(test_config)
+        sources.update(dict.fromkeys(test_config, "test_config"))
+
+    app.config["MAX_REPORT_BYTES"] = _positive_int(
+        app.config["MAX_REPORT_BYTES"], sources["MAX_REPORT_BYTES"]
+    )
+    app.config["SIGNATURE_TOLERANCE"] = _positive_int(
+        app.config["SIGNATURE_TOLERANCE"], sources["SIGNATURE_TOLERANCE"]
+    )
+    app.config["RATE_LIMIT_PARSED"] = parse_rate_limit(
+        app.config["RATE_LIMIT"], source=sources["RATE_LIMIT"]
+    )
+    # Werkzeug's own cap stays above ours so that ours decides (and reads limit + 1).
+    app.config["MAX_CONTENT_LENGTH"] = None
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret_key(instance)
+
+
+def _instance_secret_key(instance: Path) -> str:
+    """A random key kept in the instance folder, so that every worker signs sessions alike."""
+    path = instance / "secret_key"
+    try:
+        return path.read_text("utf-8").strip()
+    except FileNotFoundError:
+        pass
+    instance.mkdir(parents=True, exist_ok=True)
+    # Written aside, then linked into place: a worker never reads a half-written key.
+    fd, temporary = tempfile.mkstemp(dir=instance, prefix=".secret_key.")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        os.link(temporary, path)
+    except FileExistsError:  # another worker won the race
+        pass
+    finally:
+        os.unlink(temporary)
+    return path.read_text("utf-8").strip()

@@ -1,0 +1,31 @@
+"""Liveness (``/healthz``, no database) and readiness (``/readyz``, database)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify
+from sqlalchemy import text
+
+from submissions.storage.db import is_migrated
+from webhook.database import get_db
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> Any:
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz() -> Any:
+    try:
+        engine = get_db().engine
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        if not is_migrated(engine):
+            return jsonify(status="unready", reason="run grade-server db upgrade"), 503
+    except Exception as exc:
+        return jsonify(status="unready", reason=f"database: {type(exc).__name__}"), 503
+    return jsonify(status="ready")
