@@ -1,0 +1,237 @@
+"""The API through Flask's test client, on a SQLite file and on PostgreSQL."""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from standardwebhooks import Webhook
+
+from submissions.storage.db import make_engine
+from submissions.storage.models import CheckResult, Submission
+from webhook import create_app
+
+from .conftest import SIGNING_SECRET, Classroom, app_config
+from .reports import make_report, report_xml
+
+XML = {"Content-Type": "application/xml"}
+
+
+def post(client: FlaskClient, body: bytes, headers: dict[str, str]) -> object:
+    return client.post("/api/v1/submissions", data=body, headers={**XML, **headers})
+
+
+def count(url: str, model: type = Submission) -> int:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.scalar(select(func.count()).select_from(model)) or 0)
+    finally:
+        engine.dispose()
+
+
+def test_health_and_readiness(client: FlaskClient) -> None:
+    assert client.get("/healthz").json == {"status": "ok"}
+    assert client.get("/readyz").status_code == 200
+
+
+def test_liveness_does_not_need_the_database(tmp_path) -> None:
+    app = create_app(app_config(f"sqlite:///{tmp_path}/missing/never.sqlite"))
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and "db upgrade" in ready.json["reason"]
+
+
+def test_a_report_is_stored_scored_and_idempotent(
+    client: FlaskClient, classroom: Classroom
+) -> None:
+    body = report_xml(failing=("mydb.running",))
+    first = post(client, body, classroom.bearer("ann"))
+    assert first.status_code == 201, first.json
+    assert first.json["score"] == 26 and first.json["max_score"] == 28
+    again = post(client, body, classroom.bearer("ann"))
+    assert again.status_code == 200
+    assert again.json["id"] == first.json["id"]
+    assert count(classroom.url) == 1
+    assert count(classroom.url, CheckResult) == 17
+
+    shown = client.get(f"/api/v1/submissions/{first.json['id']}", headers=classroom.bearer("ann"))
+    assert shown.status_code == 200
+    data = shown.json
+    assert data["student_id"] == "ann" and data["via"] == "token"
+    assert data["flagged"] is True  # the shipped rubric knows no digest yet
+    running = next(c for c in data["checks"] if c["id"] == "mydb.running")
+    assert running == {
+        "id": "mydb.running", "task": "task1", "status": "failed", "points": 0,
+        "max_points": 2, "message": "not found", "hint": "docker container ls --all",
+    }  # fmt: skip
+
+
+def test_raw_xml_is_kept_verbatim(client: FlaskClient, classroom: Classroom) -> None:
+    body = report_xml()
+    post(client, body, classroom.bearer("ann"))
+    engine = make_engine(classroom.url)
+    with engine.connect() as connection:
+        assert connection.scalar(select(Submission.raw_xml)) == body.decode()
+    engine.dispose()
+
+
+def test_students_see_only_their_own(client: FlaskClient, classroom: Classroom) -> None:
+    created = post(client, report_xml(), classroom.bearer("ann")).json
+    url = f"/api/v1/submissions/{created['id']}"
+    assert client.get(url, headers=classroom.bearer("bob")).status_code == 404
+    assert client.get(url).status_code == 401
+    assert client.get(url, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert (
+        client.get("/api/v1/submissions/99999", headers=classroom.bearer("ann")).status_code == 404
+    )
+
+
+def test_instructors_see_all_by_basic_auth(client: FlaskClient, classroom: Classroom) -> None:
+    created = post(client, report_xml(), classroom.bearer("ann")).json
+    url = f"/api/v1/submissions/{created['id']}"
+    user, password = classroom.instructor
+    good = base64.b64encode(f"{user}:{password}".encode()).decode()
+    bad = base64.b64encode(f"{user}:nope".encode()).decode()
+    assert client.get(url, headers={"Authorization": f"Basic {good}"}).json["student_id"] == "ann"
+    assert client.get(url, headers={"Authorization": f"Basic {bad}"}).status_code == 401
+
+
+def test_another_students_report_id_is_a_conflict(
+    client: FlaskClient, classroom: Classroom
+) -> None:
+    body = report_xml()
+    assert post(client, body, classroom.bearer("ann")).status_code == 201
+    assert post(client, body, classroom.bearer("bob")).status_code == 409
+    assert count(classroom.url) == 1
+
+
+def test_bad_requests_store_nothing(client: FlaskClient, classroom: Classroom) -> None:
+    ann = classroom.bearer("ann")
+    url = "/api/v1/submissions"
+    json_type = {**ann, "Content-Type": "application/json"}
+    too_big = b"x" * (1024 * 1024 + 1)
+    cases = [
+        (post(client, b"<testsuites", ann), 400, "not well-formed"),
+        (post(client, report_xml(), {}), 401, "Bearer"),
+        (post(client, report_xml(), {"Authorization": "Bearer not-a-token"}), 401, "not valid"),
+        (client.post(url, data=report_xml(), headers=json_type), 415, "application/xml"),
+        (client.post(url, data=too_big, headers={**ann, **XML}), 413, "size limit"),
+    ]  # fmt: skip
+    for response, status, reason in cases:
+        assert response.status_code == status, response.json
+        assert reason in response.json["reason"]
+    assert count(classroom.url) == 0
+
+
+def test_rate_limit_per_student(database_url: str) -> None:
+    app = create_app(app_config(database_url, RATE_LIMIT="3/minute"))
+    classroom = _enrol(app)
+    client = app.test_client()
+    statuses = [post(client, report_xml(), classroom.bearer("ann")).status_code for _ in range(5)]
+    assert statuses == [201, 201, 201, 429, 429]
+    limited = post(client, report_xml(), classroom.bearer("ann"))
+    assert int(limited.headers["Retry-After"]) >= 1
+    assert post(client, report_xml(), classroom.bearer("bob")).status_code == 201
+    app.extensions["grader_db"].dispose()
+
+
+def _enrol(app: Flask) -> Classroom:
+    from .conftest import enrol
+
+    return enrol(app.config["DATABASE_URL"])
+
+
+def signed_headers(
+    body: bytes,
+    *,
+    msg_id: str | None = None,
+    timestamp: int | None = None,
+    student: str = "docker-101/ann",
+) -> dict[str, str]:
+    msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    from datetime import UTC, datetime
+
+    signature = Webhook(SIGNING_SECRET).sign(
+        msg_id, datetime.fromtimestamp(timestamp, tz=UTC), body.decode()
+    )
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signature,
+        "X-Grader-Student": student,
+    }
+
+
+def test_signed_delivery_for_a_student(client: FlaskClient, classroom: Classroom) -> None:
+    body = report_xml()
+    headers = signed_headers(body)
+    created = post(client, body, headers)
+    assert created.status_code == 201, created.json
+    user, password = classroom.instructor
+    basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+    shown = client.get(
+        f"/api/v1/submissions/{created.json['id']}", headers={"Authorization": f"Basic {basic}"}
+    )
+    assert shown.json["via"] == "signed" and shown.json["student_id"] == "ann"
+    # The very same delivery again is a replay; a sender's retry (new timestamp) is idempotent.
+    assert post(client, body, headers).status_code == 401
+    retry = signed_headers(body, msg_id=headers["webhook-id"], timestamp=int(time.time()) + 1)
+    assert post(client, body, retry).status_code == 200
+    assert count(classroom.url) == 1
+
+
+def test_bad_signed_deliveries_are_401_and_store_nothing(
+    client: FlaskClient, classroom: Classroom
+) -> None:
+    body = report_xml()
+    good = signed_headers(body)
+    stale = signed_headers(body, timestamp=int(time.time()) - 3600)
+    future = signed_headers(body, timestamp=int(time.time()) + 3600)
+    variants = [
+        stale,
+        future,
+        {**good, "webhook-signature": "v1,AAAA"},
+        {**good, "webhook-signature": "v1,not base64!!"},
+        {**good, "webhook-signature": "garbage"},
+        {**good, "webhook-signature": "v1"},
+        {**good, "webhook-signature": "v1,a,b"},
+        {**good, "webhook-signature": ""},
+        {**good, "webhook-timestamp": "soon"},
+        {**good, "webhook-timestamp": "1e99"},
+        {**good, "webhook-timestamp": "-5"},
+        {**good, "webhook-id": ""},
+        {**good, "webhook-id": "a b"},
+        {k: v for k, v in good.items() if k != "webhook-timestamp"},
+        {**good, "X-Grader-Student": "docker-101/nobody"},
+        {**good, "X-Grader-Student": ""},
+        {**good, "webhook-signature": good["webhook-signature"].replace("v1,", "v1,x")},
+    ]
+    for headers in variants:
+        response = post(client, body, headers)
+        assert response.status_code == 401, (headers, response.json)
+    not_utf8 = "<testsuites>é</testsuites>".encode("latin-1")
+    assert post(client, not_utf8, signed_headers(report_xml())).status_code == 401
+    assert count(classroom.url) == 0
+
+
+def test_signed_deliveries_are_off_without_a_secret(database_url: str) -> None:
+    app = create_app(app_config(database_url, SIGNING_SECRET=None))
+    _enrol(app)
+    body = report_xml()
+    response = post(app.test_client(), body, signed_headers(body))
+    assert response.status_code == 401 and "not enabled" in response.json["reason"]
+    app.extensions["grader_db"].dispose()
+
+
+def test_a_partial_report_is_accepted(client: FlaskClient, classroom: Classroom) -> None:
+    report = make_report()
+    task2 = tuple(r for r in report.results if r.task == "task2")
+    created = post(client, report_xml(make_report(results=task2)), classroom.bearer("bob"))
+    assert created.status_code == 201 and created.json["score"] == 9
