@@ -94,7 +94,7 @@ class ResultCollector:
             )
 
     @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]):
         outcome = yield
         report: pytest.TestReport = outcome.get_result()
         spec = self.specs.get(item.nodeid)

@@ -50,6 +50,9 @@ def engine_hostname(client: docker.DockerClient) -> str:
     """The host name where the engine publishes ports (for the HTTP check)."""
     base_url = client.api.base_url
     parsed = urlparse(base_url)
-    if parsed.scheme in ("http", "https", "tcp", "ssh") and parsed.hostname not in (None, "localhost"):
+    if parsed.scheme in ("http", "https", "tcp", "ssh") and parsed.hostname not in (
+        None,
+        "localhost",
+    ):
         return parsed.hostname or "127.0.0.1"
     return "127.0.0.1"

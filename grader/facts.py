@@ -16,7 +16,7 @@ from typing import Any
 import docker
 import docker.errors
 
-from grader.imageref import is_repository, parse_image_ref
+from grader.imageref import is_repository
 
 
 def short(identifier: str) -> str:
@@ -85,7 +85,9 @@ class ImageFacts:
 
     def built_on(self, base: ImageFacts) -> bool:
         """True when this image's layers start with all of ``base``'s and add at least one."""
-        return len(self.layers) > len(base.layers) and self.layers[: len(base.layers)] == base.layers
+        return (
+            len(self.layers) > len(base.layers) and self.layers[: len(base.layers)] == base.layers
+        )
 
 
 class ContainerFacts:
@@ -98,6 +100,7 @@ class ContainerFacts:
         self.image_id: str = summary.get("ImageID") or ""
         self.image_ref: str = summary.get("Image") or ""
         self.state_summary: str = summary.get("State") or ""
+        self.created: float = float(summary.get("Created") or 0)
 
     def __repr__(self) -> str:
         return f"<container {self.name} {self.short_id}>"
@@ -169,9 +172,15 @@ class ContainerFacts:
 
     @property
     def published_ports(self) -> dict[str, list[str]]:
-        """Container port (``80/tcp``) -> host ports it is published on, as configured."""
-        bindings = (self.attrs.get("HostConfig") or {}).get("PortBindings") or {}
-        return {port: [b.get("HostPort") or "" for b in hosts or []] for port, hosts in bindings.items()}
+        """Container port (``80/tcp``) -> host ports: in use while running, else as configured."""
+        if self.running:
+            bindings = (self.attrs.get("NetworkSettings") or {}).get("Ports") or {}
+        else:
+            bindings = (self.attrs.get("HostConfig") or {}).get("PortBindings") or {}
+        return {
+            port: sorted({b.get("HostPort") or "" for b in hosts or []})
+            for port, hosts in bindings.items()
+        }
 
     def logs(self) -> str:
         return self._client.api.logs(self.id, stdout=True, stderr=True).decode("utf-8", "replace")
@@ -240,15 +249,20 @@ class EngineState:
         return [ImageFacts(self.client, s) for s in self.client.api.images()]
 
     @cached_property
+    def raw_events(self) -> list[dict[str, Any]]:
+        """The engine's whole event history, oldest first, as the API returns it."""
+        return list(self.client.api.events(since=0, until=int(time.time()), decode=True))
+
+    @cached_property
     def events(self) -> EventHistory:
-        return EventHistory(self.client.api.events(since=0, until=int(time.time()), decode=True))
+        return EventHistory(self.raw_events)
 
     def container_named(self, name: str) -> ContainerFacts | None:
         """The container with exactly this name (``mydb``, not ``mydb2``)."""
         return next((c for c in self.containers if c.name == name), None)
 
     def images_of(self, repository: str) -> list[ImageFacts]:
-        """Local images with a tag in ``repository`` (``mysql`` covers mysql:8.0 and docker.io/library/mysql)."""
+        """Local images tagged in ``repository``: ``mysql`` covers ``mysql:8.0`` and the like."""
         return [image for image in self.images if image.in_repository(repository)]
 
     def image(self, reference: str) -> ImageFacts | None:
@@ -273,13 +287,5 @@ class EngineState:
         return [
             c
             for c in self.containers
-            if c.image_id in image_ids or _names_repository(c.image_ref, repository)
+            if c.image_id in image_ids or is_repository(c.image_ref, repository)
         ]
-
-
-def _names_repository(reference: str, repository: str) -> bool:
-    try:
-        parse_image_ref(reference)
-    except ValueError:
-        return False
-    return is_repository(reference, repository)

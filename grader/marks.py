@@ -1,9 +1,9 @@
 """The grading markers, validated strictly: ``task`` on a module, ``check`` on each test.
 
-    pytestmark = pytest.mark.task("task1", "Run some simple containers")
+pytestmark = pytest.mark.task("task1", "Run some simple containers")
 
-    @pytest.mark.check("alpine.hostname", points=2, title="...", hint="docker container run ...")
-    def test_alpine_ran_hostname(lab): ...
+@pytest.mark.check("alpine.hostname", points=2, title="...", hint="docker container run ...")
+def test_alpine_ran_hostname(lab): ...
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class CheckSpec:
     hint: str
 
 
-class MarkerError(pytest.UsageError):
+class MarkerError(ValueError):
     """A grading marker is malformed; the message names the test."""
 
 

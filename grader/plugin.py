@@ -58,4 +58,4 @@ def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
     tasks = frozenset(
         task_of(item).id for item in request.session.items if item.get_closest_marker("task")
     )
-    yield Lab(client, settings_for(config), selected_tasks=tasks)  # type: ignore[arg-type]
+    yield Lab(client, settings_for(config), selected_tasks=tasks)

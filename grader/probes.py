@@ -8,6 +8,7 @@ are labelled, kept off the network and always removed again.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import shlex
 import tarfile
@@ -77,7 +78,7 @@ def run_throwaway(
 def read_image_files(
     client: docker.DockerClient, image_id: str, paths: list[str]
 ) -> dict[str, bytes | None]:
-    """The contents of ``paths`` inside an image (None when absent), via a never-started container."""
+    """The contents of ``paths`` in an image (None when absent), via a never-started container."""
     with doing(f"reading {', '.join(paths)} from image {image_id[7:19]}"):
         container = client.api.create_container(
             image_id,
@@ -106,10 +107,8 @@ def _read_one(client: docker.DockerClient, container_id: str, path: str) -> byte
 
 
 def _remove_quietly(client: docker.DockerClient, container_id: str) -> None:
-    try:
+    with contextlib.suppress(docker.errors.NotFound):
         client.api.remove_container(container_id, force=True, v=True)
-    except docker.errors.NotFound:
-        pass
 
 
 def exec_in(container_name: str, command: list[str]) -> CommandOutput:

@@ -66,9 +66,13 @@ def _coerce(name: str, value: object, source: str, base: Path, home: Path) -> ob
         try:
             seconds = float(value)
         except ValueError:
-            raise SettingsError(f"{source}: {name} must be a number of seconds, not {value!r}") from None
+            raise SettingsError(
+                f"{source}: {name} must be a number of seconds, not {value!r}"
+            ) from None
         if not 0 < seconds <= 3600:
-            raise SettingsError(f"{source}: {name} must be between 0 and 3600 seconds, not {value!r}")
+            raise SettingsError(
+                f"{source}: {name} must be between 0 and 3600 seconds, not {value!r}"
+            )
         return seconds
     if not isinstance(value, str) or not value.strip():
         raise SettingsError(f"{source}: {name} must be a non-empty string, not {value!r}")
@@ -77,7 +81,9 @@ def _coerce(name: str, value: object, source: str, base: Path, home: Path) -> ob
         path = home / text[2:] if text == "~" or text.startswith("~/") else Path(text)
         return path if path.is_absolute() else base / path
     if "/" in value or any(ch.isspace() for ch in value):
-        raise SettingsError(f"{source}: {name} must be a Docker ID without spaces or slashes, not {value!r}")
+        raise SettingsError(
+            f"{source}: {name} must be a Docker ID without spaces or slashes, not {value!r}"
+        )
     return value.strip()
 
 

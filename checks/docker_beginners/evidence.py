@@ -1,0 +1,165 @@
+"""The lab's objects on the student's host, and the probes that exercise them.
+
+Each function answers one question about the lab ("which image is the tweet
+app?") in terms of the engine facts; the checks turn the answers into verdicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from grader import probes
+from grader.facts import ContainerFacts, ImageFacts
+from grader.imageref import is_repository, parse_image_ref
+from grader.lab import Lab
+
+HELLO_IMAGE = "hello:v0.1"
+FIGLET_REPOSITORY = "ourfiglet"
+TWEET_REPOSITORY = "linux_tweet_app"
+NGINX_HTML = "/usr/share/nginx/html"
+
+T = TypeVar("T")
+#: A named probe: what it is doing (for messages and sharing) and the work itself.
+Probe = tuple[str, Callable[[], T]]
+
+
+# -- Task 1 ---------------------------------------------------------------------
+def mydb(lab: Lab) -> ContainerFacts | None:
+    return lab.state.container_named("mydb")
+
+
+MYSQL_VERSION_SCRIPT = 'mysql --user=root --password="$MYSQL_ROOT_PASSWORD" --version'
+MYSQL_QUERY_SCRIPT = (
+    'mysql --user=root --password="$MYSQL_ROOT_PASSWORD" --batch --skip-column-names '
+    '--execute="SELECT 1"'
+)
+
+
+MysqlAnswers = tuple[probes.CommandOutput, probes.CommandOutput | None]
+
+
+def _ask_mysql() -> MysqlAnswers:
+    version = probes.exec_shell("mydb", MYSQL_VERSION_SCRIPT)
+    if version.exit_code != 0:
+        return version, None
+    return version, probes.exec_shell("mydb", MYSQL_QUERY_SCRIPT)
+
+
+def mysql_probe(lab: Lab) -> Probe[MysqlAnswers]:
+    """``mysql --version`` in mydb, then a query with the root password, both inside mydb."""
+    return "asking mysql in mydb", _ask_mysql
+
+
+# -- Task 2 ---------------------------------------------------------------------
+def tweet_repositories(lab: Lab) -> list[str]:
+    """The repositories that count as the tweet app for this student."""
+    dockerid = lab.settings.dockerid
+    return [f"{dockerid}/{TWEET_REPOSITORY}", TWEET_REPOSITORY] if dockerid else []
+
+
+def is_tweet_tag(lab: Lab, tag: str) -> bool:
+    dockerid = lab.settings.dockerid
+    try:
+        ref = parse_image_ref(tag)
+    except ValueError:
+        return False
+    if dockerid:
+        return any(is_repository(tag, repo) for repo in tweet_repositories(lab))
+    return ref.familiar_name == TWEET_REPOSITORY or ref.familiar_name.endswith(
+        "/" + TWEET_REPOSITORY
+    )
+
+
+def tweet_images(lab: Lab) -> list[ImageFacts]:
+    return [image for image in lab.state.images if any(is_tweet_tag(lab, t) for t in image.tags)]
+
+
+def other_tweet_images(lab: Lab) -> list[ImageFacts]:
+    """Tweet-app images under another Docker ID (a typo in $DOCKERID, say)."""
+    mine = {image.id for image in tweet_images(lab)}
+    return [
+        image
+        for image in lab.state.images
+        if image.id not in mine
+        and any(t.split(":")[0].endswith("/" + TWEET_REPOSITORY) for t in image.tags)
+    ]
+
+
+def tweet_dockerfile_path(lab: Lab) -> Path:
+    return lab.settings.tweet_app / "Dockerfile"
+
+
+def tweet_image_files(lab: Lab, image: ImageFacts) -> dict[str, bytes | None]:
+    paths = [f"{NGINX_HTML}/index.html", f"{NGINX_HTML}/linux.png"]
+    return lab.probe(
+        f"reading the tweet app's files from {image.name}",
+        lambda: probes.read_image_files(lab.client, image.id, paths),
+    )
+
+
+def tweet_page_probe(lab: Lab) -> Probe[probes.PageOutput]:
+    host, timeout = lab.host_name, lab.settings.check_timeout / 2
+    return f"fetching http://{host}:80/", lambda: probes.http_get(host, 80, "/", timeout=timeout)
+
+
+# -- Task 3 ---------------------------------------------------------------------
+def figlet_images(lab: Lab) -> list[ImageFacts]:
+    return lab.state.images_of(FIGLET_REPOSITORY)
+
+
+def figlet_run_probe(lab: Lab, image: ImageFacts) -> Probe[probes.RunOutput]:
+    timeout = lab.settings.check_timeout
+    return "running figlet hello in ourfiglet", lambda: probes.run_throwaway(
+        lab.client, image.id, ["figlet", "hello"], timeout=timeout
+    )
+
+
+# -- Task 4 ---------------------------------------------------------------------
+def hello_image(lab: Lab) -> ImageFacts | None:
+    return lab.state.image(HELLO_IMAGE)
+
+
+def hello_run_probe(lab: Lab, image: ImageFacts) -> Probe[probes.RunOutput]:
+    timeout = lab.settings.check_timeout
+    return "running hello:v0.1", lambda: probes.run_throwaway(
+        lab.client, image.id, None, timeout=timeout
+    )
+
+
+def hello_sources(lab: Lab) -> tuple[str, dict[str, bytes | None]] | None:
+    """Where the Dockerfile and index.js of the hello build come from, and their contents."""
+    folder = lab.settings.hello_dir
+    if folder is not None:
+        return str(folder), {
+            name: (folder / name).read_bytes() if (folder / name).is_file() else None
+            for name in ("Dockerfile", "index.js")
+        }
+    image = hello_image(lab)
+    if image is None:
+        return None
+    files = lab.probe(
+        "reading /app from hello:v0.1",
+        lambda: probes.read_image_files(lab.client, image.id, ["/app/Dockerfile", "/app/index.js"]),
+    )
+    return f"{HELLO_IMAGE}:/app", {Path(p).name: content for p, content in files.items()}
+
+
+# -- all ------------------------------------------------------------------------
+def start_probes(lab: Lab) -> None:
+    """Start every probe the selected tasks will need, all at once."""
+    tasks = lab.selected_tasks
+    if "task1" in tasks:
+        container = mydb(lab)
+        if container is not None and container.running:
+            lab.start_probe(*mysql_probe(lab))
+    if "task2" in tasks:
+        lab.start_probe(*tweet_page_probe(lab))
+    if "task3" in tasks:
+        for image in figlet_images(lab)[:1]:
+            lab.start_probe(*figlet_run_probe(lab, image))
+    if "task4" in tasks:
+        image = hello_image(lab)
+        if image is not None:
+            lab.start_probe(*hello_run_probe(lab, image))

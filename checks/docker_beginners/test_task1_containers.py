@@ -1,0 +1,237 @@
+"""Task 1: run some simple containers (alpine, an interactive ubuntu, mysql as mydb)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from checks.docker_beginners import evidence
+from grader.facts import ContainerFacts
+from grader.imageref import effective_tag, is_repository
+from grader.lab import Lab
+from grader.verdict import fail
+
+pytestmark = pytest.mark.task("task1", "Run some simple containers")
+
+RUN_MYDB = (
+    "docker container run --detach --name mydb -e MYSQL_ROOT_PASSWORD=my-secret-pw mysql:latest"
+)
+REPLACE_MYDB = f"docker container rm --force mydb && {RUN_MYDB}"
+OTHER_PASSWORD_VARIABLES = (
+    "MYSQL_RANDOM_ROOT_PASSWORD",
+    "MYSQL_ALLOW_EMPTY_PASSWORD",
+    "MYSQL_ROOT_PASSWORD_FILE",
+)
+
+
+@pytest.mark.check(
+    "alpine.hostname",
+    points=2,
+    title="alpine ran hostname and exited",
+    hint="docker container run alpine hostname",
+)
+def test_an_alpine_container_printed_its_hostname(lab: Lab) -> None:
+    containers = lab.state.containers_of("alpine")
+    hostname_runs = [c for c in containers if _runs_hostname(c)]
+    if not hostname_runs:
+        elsewhere = [c for c in lab.state.containers if _runs_hostname(c)]
+        if elsewhere:
+            c = elsewhere[0]
+            fail(f"container {c.short_id} ran hostname, but from image {c.image_ref}, not alpine")
+        if containers:
+            c = containers[0]
+            fail(f"found alpine container {c.short_id}, but it ran {' '.join(c.command)!r}")
+        fail("found no container of the alpine image (the container of step 1.1 stays listed)")
+    for container in hostname_runs:
+        exited_cleanly = container.status == "exited" and container.exit_code == 0
+        if exited_cleanly and container.logs().strip() == container.hostname:
+            return
+    c = hostname_runs[0]
+    if c.status != "exited":
+        fail(f"alpine container {c.short_id} is {c.status}, not exited")
+    if c.exit_code != 0:
+        fail(f"alpine container {c.short_id} ran hostname but exited with code {c.exit_code}")
+    fail(f"alpine container {c.short_id} printed {c.logs().strip()[:60]!r}, not its hostname")
+
+
+def _runs_hostname(container: ContainerFacts) -> bool:
+    return len(container.command) == 1 and container.command[0].rsplit("/", 1)[-1] == "hostname"
+
+
+@pytest.mark.check(
+    "ubuntu.interactive",
+    points=1,
+    title="ubuntu ran with -it --rm",
+    hint="docker container run --interactive --tty --rm ubuntu bash   (then: exit)",
+)
+def test_an_interactive_ubuntu_container_was_removed(lab: Lab) -> None:
+    ubuntu_ids = {image.id for image in lab.state.images_of("ubuntu")}
+    seen_without_rm = seen_without_tty = None
+    for container_id, events in lab.state.events.of_containers().items():
+        image = next(
+            (e.attributes.get("image", "") for e in events if e.attributes.get("image")), ""
+        )
+        if not (image in ubuntu_ids or _names_ubuntu(image, ubuntu_ids)):
+            continue
+        actions = {e.action for e in events}
+        if not {"create", "attach", "start"} <= actions:
+            continue
+        if "destroy" not in actions:
+            seen_without_rm = seen_without_rm or container_id
+        elif "resize" not in actions:
+            seen_without_tty = seen_without_tty or container_id
+        else:
+            return
+    if seen_without_tty:
+        fail(
+            f"ubuntu container {seen_without_tty[:12]} ran with --rm but without a terminal "
+            "(--interactive --tty)"
+        )
+    if seen_without_rm:
+        fail(
+            f"ubuntu container {seen_without_rm[:12]} ran interactively but was not removed (--rm)"
+        )
+    fail(_no_interactive_run_message(lab))
+
+
+def _names_ubuntu(image: str, ubuntu_ids: set[str]) -> bool:
+    """True when an event's ``image`` attribute (a name or an id, as typed) is ubuntu."""
+    typed_id = image.removeprefix("sha256:")
+    if len(typed_id) >= 12 and any(
+        i.removeprefix("sha256:").startswith(typed_id) for i in ubuntu_ids
+    ):
+        return True
+    return is_repository(image, "ubuntu")
+
+
+def _no_interactive_run_message(lab: Lab) -> str:
+    oldest = lab.state.events.oldest
+    if oldest is None:
+        return (
+            "the Docker engine's event history is empty (Docker was restarted since?), "
+            "so the --rm run of step 1.2 cannot be seen: do it again"
+        )
+    since = datetime.fromtimestamp(oldest, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    first_container = min((c.created for c in lab.state.containers if c.created), default=None)
+    if first_container is not None and first_container < oldest:
+        return (
+            f"no interactive --rm run of ubuntu in the engine's event history, which only reaches "
+            f"back to {since}, after your first containers (Docker keeps only its latest few "
+            "hundred events, and none from before a restart): do step 1.2 again"
+        )
+    return f"no interactive --rm run of ubuntu in the engine's event history (since {since})"
+
+
+@pytest.fixture
+def mydb(lab: Lab) -> ContainerFacts:
+    container = evidence.mydb(lab)
+    if container is None:
+        fail("found no container named mydb", hint=RUN_MYDB)
+    return container
+
+
+@pytest.mark.check("mydb.running", points=2, title="mydb is running", hint=RUN_MYDB)
+def test_mydb_is_running(mydb: ContainerFacts) -> None:
+    if mydb.running:
+        return
+    if mydb.status == "restarting":
+        fail(
+            f"mydb keeps restarting (last exit code {mydb.state.get('ExitCode')})",
+            hint="docker container logs mydb",
+        )
+    if mydb.status == "paused":
+        fail("mydb is paused", hint="docker container unpause mydb")
+    if mydb.status == "created":
+        why = f": the engine said {mydb.error!r}" if mydb.error else ""
+        fail(f"mydb was created but is not running{why}", hint="docker container start mydb")
+    if not mydb.env_names.get("MYSQL_ROOT_PASSWORD"):
+        fail(
+            f"mydb exited with code {mydb.exit_code} right after it started: the mysql image "
+            "stops at once when MYSQL_ROOT_PASSWORD is not set",
+            hint=REPLACE_MYDB,
+        )
+    fail(
+        f"mydb is {mydb.status} (exit code {mydb.exit_code}); "
+        "`docker container logs mydb` says why",
+        hint="docker container start mydb",
+    )
+
+
+@pytest.mark.check("mydb.image", points=1, title="mydb runs mysql:latest", hint=REPLACE_MYDB)
+def test_mydb_runs_the_mysql_latest_image(lab: Lab, mydb: ContainerFacts) -> None:
+    latest = lab.state.image("mysql:latest")
+    if latest is not None and mydb.image_id == latest.id:
+        return
+    if _names_mysql_latest(mydb.image_ref):
+        return  # created from mysql:latest, which has since moved on to a newer image
+    named = lab.state.image(mydb.image_ref)
+    if named is not None and latest is not None and named.id == latest.id:
+        return  # a digest or an id of mysql:latest
+    fail(f"mydb was created from {mydb.image_ref}, not mysql:latest")
+
+
+def _names_mysql_latest(reference: str) -> bool:
+    return is_repository(reference, "mysql") and effective_tag(reference) == "latest"
+
+
+@pytest.mark.check(
+    "mydb.password",
+    points=1,
+    title="mydb has a root password",
+    hint=REPLACE_MYDB,
+)
+def test_mydb_has_a_root_password(mydb: ContainerFacts) -> None:
+    env = mydb.env_names
+    if env.get("MYSQL_ROOT_PASSWORD"):
+        return
+    if "MYSQL_ROOT_PASSWORD" in env:
+        fail("mydb's MYSQL_ROOT_PASSWORD is empty")
+    others = [name for name in OTHER_PASSWORD_VARIABLES if name in env]
+    if others:
+        fail(f"mydb sets {others[0]} instead of MYSQL_ROOT_PASSWORD")
+    fail("mydb has no MYSQL_ROOT_PASSWORD in its environment (-e MYSQL_ROOT_PASSWORD=...)")
+
+
+@pytest.mark.check("mydb.detached", points=1, title="mydb started detached", hint=REPLACE_MYDB)
+def test_mydb_was_started_detached(mydb: ContainerFacts) -> None:
+    if not mydb.attached:
+        return
+    attached = [
+        name
+        for key, name in (
+            ("AttachStdin", "stdin"),
+            ("AttachStdout", "stdout"),
+            ("AttachStderr", "stderr"),
+            ("Tty", "a terminal"),
+        )
+        if mydb.config.get(key)
+    ]
+    fail(f"mydb was started attached ({', '.join(attached) or 'stdin open'}), not with --detach")
+
+
+@pytest.mark.check(
+    "mydb.version",
+    points=1,
+    title="mysql in mydb answers",
+    hint='docker exec -it mydb mysql --user=root --password="$MYSQL_ROOT_PASSWORD" --version',
+)
+def test_mysql_in_mydb_answers(lab: Lab, mydb: ContainerFacts) -> None:
+    if not mydb.running:
+        fail(f"mydb is {mydb.status}, so mysql cannot be asked", hint=RUN_MYDB)
+    version, query = lab.probe(*evidence.mysql_probe(lab))
+    if version.exit_code == 127:
+        fail("there is no mysql command in mydb")
+    if version.exit_code != 0:
+        fail(f"mysql --version in mydb failed: {_last_line(version.stderr)}")
+    if query is None or query.exit_code != 0 or query.stdout.strip() != "1":
+        said = _last_line(query.stderr) if query else "nothing"
+        fail(
+            f"mysql --version works ({_last_line(version.stdout)}), but the server did not answer "
+            f"a query with the root password: {said}",
+        )
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip() and "insecure" not in line]
+    return lines[-1][:200] if lines else "(no output)"

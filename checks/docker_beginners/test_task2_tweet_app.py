@@ -1,0 +1,180 @@
+"""Task 2: package the linux_tweet_app with a Dockerfile, build it and publish it on port 80."""
+
+from __future__ import annotations
+
+import pytest
+
+from checks.docker_beginners import evidence
+from grader import dockerfile
+from grader.facts import ContainerFacts, ImageFacts
+from grader.imageref import is_repository
+from grader.lab import Lab
+from grader.verdict import fail
+
+pytestmark = pytest.mark.task("task2", "Package and run a custom app")
+
+BUILD = "cd ~/linux_tweet_app && docker image build --tag $DOCKERID/linux_tweet_app:1.0 ."
+RUN = (
+    "docker container run --detach --publish 80:80 --name linux_tweet_app "
+    "$DOCKERID/linux_tweet_app:1.0"
+)
+TWEET_FILES = ("index.html", "linux.png")
+
+
+def _dockerfile_problems(instructions: tuple[dockerfile.Instruction, ...]) -> list[str]:
+    """Every instruction the tweet app's Dockerfile misses or gets wrong, in file order."""
+    problems = []
+    bases = dockerfile.base_images(instructions)
+    if not bases:
+        problems.append("no FROM")
+    elif not is_repository(bases[-1], "nginx"):
+        problems.append(f"FROM {bases[-1]}, not nginx")
+    copied = {
+        source.rstrip("/").rsplit("/", 1)[-1]
+        for sources, dest in dockerfile.copies(instructions)
+        for source in sources
+        if dest.rstrip("/") == evidence.NGINX_HTML
+        or dest.rstrip("/").rsplit("/", 1)[0] == evidence.NGINX_HTML
+    }
+    problems += [
+        f"no COPY of {name} into {evidence.NGINX_HTML}"
+        for name in TWEET_FILES
+        if name not in copied
+    ]
+    if "80/tcp" not in dockerfile.exposed_ports(instructions):
+        problems.append("no EXPOSE 80")
+    cmd = dockerfile.command(instructions)
+    if cmd is None:
+        problems.append('no CMD (it should run nginx -g "daemon off;")')
+    elif not dockerfile.runs_nginx_foreground(cmd):
+        problems.append(f'CMD {cmd} does not run nginx -g "daemon off;"')
+    return problems
+
+
+@pytest.mark.check(
+    "tweet.dockerfile",
+    points=3,
+    title="Dockerfile packages the app",
+    hint="cat ~/linux_tweet_app/Dockerfile   (compare it with the lab's Dockerfile)",
+)
+def test_the_dockerfile_packages_the_app_on_nginx(lab: Lab, host) -> None:  # type: ignore[no-untyped-def]
+    path = evidence.tweet_dockerfile_path(lab)
+    file = host.file(str(path))
+    if not file.exists:
+        fail(
+            f"found no Dockerfile at {path}",
+            hint="git clone https://github.com/dockersamples/linux_tweet_app ~/linux_tweet_app "
+            "(or tell grade where it is: --tweet-app DIR)",
+        )
+    problems = _dockerfile_problems(dockerfile.parse_dockerfile(file.content_string))
+    if problems:
+        fail(f"{path}: " + "; ".join(problems))
+
+
+def _image_problems(lab: Lab, image: ImageFacts) -> list[str]:
+    """Why ``image`` was not built from the student's tweet-app Dockerfile, if it was not."""
+    problems = []
+    nginx = lab.state.images_of("nginx")
+    if nginx and not any(image.built_on(base) for base in nginx):
+        problems.append("it is not built on a local nginx image")
+    history = " ".join(entry.get("CreatedBy") or "" for entry in image.history)
+    if "COPY" not in history or evidence.NGINX_HTML not in history:
+        problems.append(f"its history shows no COPY into {evidence.NGINX_HTML}")
+    wanted_ports = {"80/tcp"}
+    path = evidence.tweet_dockerfile_path(lab)
+    if path.is_file():
+        wanted_ports |= dockerfile.exposed_ports(dockerfile.parse_dockerfile(path.read_text()))
+    missing = sorted(wanted_ports - image.exposed_ports)
+    if missing:
+        problems.append(f"it does not expose {', '.join(missing)}")
+    # Only CMD: the official nginx image's ENTRYPOINT is a script that runs its CMD.
+    if not dockerfile.runs_nginx_foreground(image.cmd):
+        problems.append(f"its CMD is {image.cmd}, not nginx -g 'daemon off;'")
+    if not problems:
+        inside = evidence.tweet_image_files(lab, image)
+        for name in TWEET_FILES:
+            local = lab.settings.tweet_app / name
+            content = inside.get(f"{evidence.NGINX_HTML}/{name}")
+            if content is None:
+                problems.append(f"it holds no {evidence.NGINX_HTML}/{name}")
+            elif local.is_file() and local.read_bytes() != content:
+                problems.append(f"its {name} differs from {local} (rebuild after editing)")
+    return problems
+
+
+@pytest.mark.check(
+    "tweet.image",
+    points=2,
+    title="image built from it",
+    hint=BUILD,
+)
+def test_the_tweet_app_image_was_built(lab: Lab) -> None:
+    images = evidence.tweet_images(lab)
+    if not images:
+        others = evidence.other_tweet_images(lab)
+        wanted = " or ".join(evidence.tweet_repositories(lab)) or "*/linux_tweet_app"
+        if others:
+            fail(f"found {others[0].name} but no {wanted}: is $DOCKERID / --dockerid right?")
+        fail(f"found no image {wanted}")
+    verdicts = {image.name: _image_problems(lab, image) for image in images}
+    if any(not problems for problems in verdicts.values()):
+        return
+    name, problems = next(iter(verdicts.items()))
+    fail(f"{name} was not built from your Dockerfile: " + "; ".join(problems))
+
+
+def _tweet_containers(lab: Lab) -> list[ContainerFacts]:
+    ids = {image.id for image in evidence.tweet_images(lab)}
+    return [
+        c
+        for c in lab.state.containers
+        if c.image_id in ids or evidence.is_tweet_tag(lab, c.image_ref)
+    ]
+
+
+@pytest.mark.check(
+    "tweet.published",
+    points=2,
+    title="container publishes port 80",
+    hint=RUN,
+)
+def test_a_tweet_app_container_publishes_port_80(lab: Lab) -> None:
+    containers = _tweet_containers(lab)
+    running = [c for c in containers if c.running]
+    if any("80" in c.published_ports.get("80/tcp", []) for c in running):
+        return
+    if running:
+        c = running[0]
+        ports = c.published_ports.get("80/tcp")
+        if ports:
+            fail(f"container {c.name} publishes port 80 on host port {', '.join(ports)}, not 80")
+        fail(f"container {c.name} publishes no port 80 (--publish 80:80 missing)")
+    if containers:
+        c = containers[0]
+        if c.status == "created":
+            why = f": the engine said {c.error!r}" if c.error else ""
+            fail(f"container {c.name} was created but is not running{why} (port 80 in use?)")
+        fail(f"container {c.name} is {c.status} (exit code {c.exit_code}), not running")
+    fail("found no container of the tweet app image")
+
+
+@pytest.mark.check(
+    "tweet.serves",
+    points=2,
+    title="port 80 serves index.html",
+    hint="curl http://localhost/   (then: " + RUN + ")",
+)
+def test_port_80_serves_the_tweet_app(lab: Lab) -> None:
+    local = lab.settings.tweet_app / "index.html"
+    if not local.is_file():
+        fail(f"cannot compare the page: {local} does not exist", hint="grade --tweet-app DIR")
+    url = f"http://{lab.host_name}/"
+    try:
+        page = lab.probe(*evidence.tweet_page_probe(lab))
+    except OSError as exc:  # requests' connection errors are OSErrors
+        fail(f"nothing answers at {url} ({type(exc).__name__})")
+    if page.status != 200:
+        fail(f"{url} answers HTTP {page.status}, not 200")
+    if page.body != local.read_bytes():
+        start = page.body[:60].decode("utf-8", "replace").replace("\n", " ")
+        fail(f"{url} does not serve your index.html (got {len(page.body)} bytes: {start!r}...)")

@@ -1,0 +1,77 @@
+"""Task 3: install figlet in an ubuntu container and commit it into the image ourfiglet."""
+
+from __future__ import annotations
+
+import pytest
+
+from checks.docker_beginners import evidence
+from grader.commit_detection import detect_commit
+from grader.facts import ImageFacts
+from grader.lab import Lab
+from grader.verdict import fail
+
+pytestmark = pytest.mark.task("task3", "Image creation from a container")
+
+COMMIT = "docker container commit <container id>   then   docker image tag <image id> ourfiglet"
+
+#: ``figlet hello`` in figlet's standard font, each line without its trailing blanks.
+HELLO_BANNER = (
+    " _          _ _",
+    "| |__   ___| | | ___",
+    "| '_ \\ / _ \\ | |/ _ \\",
+    "| | | |  __/ | | (_) |",
+    "|_| |_|\\___|_|_|\\___/",
+)
+
+
+@pytest.fixture
+def ourfiglet(lab: Lab) -> ImageFacts:
+    images = evidence.figlet_images(lab)
+    if not images:
+        fail("found no image tagged ourfiglet", hint=COMMIT)
+    return images[0]
+
+
+@pytest.mark.check("figlet.image", points=1, title="image tagged ourfiglet", hint=COMMIT)
+def test_an_image_is_tagged_ourfiglet(ourfiglet: ImageFacts) -> None:
+    assert ourfiglet.tags
+
+
+@pytest.mark.check(
+    "figlet.committed",
+    points=2,
+    title="committed from ubuntu",
+    hint="docker container run -ti ubuntu bash   (apt-get update; apt-get install -y figlet; "
+    "exit), then " + COMMIT,
+)
+def test_ourfiglet_was_committed_from_an_ubuntu_container(lab: Lab, ourfiglet: ImageFacts) -> None:
+    ubuntu = lab.state.images_of("ubuntu")
+    verdict = detect_commit(
+        image=ourfiglet.attrs,
+        history=ourfiglet.history,
+        base=ubuntu[0].attrs if ubuntu else None,
+        containers=[c.attrs for c in lab.state.containers_of("ubuntu")],
+        events=lab.state.raw_events,
+    )
+    if not verdict.committed:
+        fail(verdict.reason)
+
+
+@pytest.mark.check(
+    "figlet.runs",
+    points=2,
+    title="ourfiglet runs figlet",
+    hint="docker container run ourfiglet figlet hello",
+)
+def test_ourfiglet_prints_a_figlet_banner(lab: Lab, ourfiglet: ImageFacts) -> None:
+    run = lab.probe(*evidence.figlet_run_probe(lab, ourfiglet))
+    if run.exit_code != 0:
+        fail(
+            f"figlet hello in ourfiglet exited with code {run.exit_code}: "
+            f"{run.output.strip()[:160]}"
+        )
+    lines = tuple(line.rstrip() for line in run.output.splitlines())
+    while lines and not lines[-1]:
+        lines = lines[:-1]
+    if lines != HELLO_BANNER:
+        fail(f"figlet hello in ourfiglet printed {run.output[:80]!r}, not the banner of hello")

@@ -1,0 +1,304 @@
+"""Was ``ourfiglet`` committed from a container of ubuntu, or built from a Dockerfile?
+
+No single field answers this on every engine: ``Container`` and ``ContainerConfig`` left image
+inspect in API 1.45, the containerd image store never had them nor ``Config.Hostname``, and
+the engine keeps only its latest few hundred events, in memory. So the verdict weighs the
+evidence that survives, strongest first:
+
+(a) layers: the image's RootFS layers are the base's plus at least one (when the base is
+    local);
+(b) history: the top entry carries no builder marker (BuildKit's ``buildkit.dockerfile.v0``
+    comment or ``# buildkit`` suffix, the classic builder's ``#(nop)``) and its ``CreatedBy``
+    is the committed container's command joined with spaces, as moby's commit writes it on
+    both image stores; a classic-builder ``RUN`` writes ``/bin/sh -c …`` there while the image
+    keeps the parent's command;
+(c) a container of the base whose command (and hostname, where the image still records one)
+    matches: it is named as the source;
+(d) the engine's ``commit`` event whose ``imageID`` is the image.
+
+(c) or (d) prove a commit even with ``--change 'CMD …'`` or ``-m``. When neither is left,
+(a) and (b) alone still count as a commit (no builder writes that shape); a ``--change``
+commit with nothing left cannot be told from a build and is not counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from grader.imageref import is_repository
+
+BUILDKIT_COMMENT = "buildkit.dockerfile"
+BUILDKIT_SUFFIX = "# buildkit"
+CLASSIC_NOP = "#(nop)"
+CLASSIC_RUN_PREFIX = "/bin/sh -c "
+IMPORT_COMMENT = "Imported from"
+SHOWN_CHARS = 80
+
+Doc = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class CommitVerdict:
+    """Whether the image was committed, the evidence as a sentence, and the source container."""
+
+    committed: bool
+    reason: str
+    source_container: str | None = None
+
+
+def detect_commit(
+    image: Doc,
+    history: Sequence[Doc],
+    base: Doc | None,
+    containers: Sequence[Doc],
+    events: Sequence[Doc],
+    *,
+    name: str = "ourfiglet",
+    base_name: str = "ubuntu",
+) -> CommitVerdict:
+    """Judge how ``image`` was made from what docker-py returns.
+
+    ``image`` and ``base`` are ``docker image inspect`` dicts (``base`` None when the base is
+    not local), ``history`` is ``docker history`` newest first, ``containers`` are
+    ``docker container inspect`` dicts and ``events`` the engine's ``/events`` since 0.
+    """
+    top = history[0] if history else {}
+    created_by = _text(top, "CreatedBy", "created_by")
+    comment = _text(top, "Comment", "comment")
+    built = _builder_verdict(name, created_by, comment)
+    if built is not None:
+        return built
+    if not history:
+        return CommitVerdict(False, f"{name} has no history to read (docker history is empty)")
+
+    config = image.get("Config") or {}
+    event = _commit_event(events, str(image.get("Id", "")))
+    container = _source_container(containers, image, created_by, base, base_name)
+    shape = bool(created_by) and created_by == " ".join(config.get("Cmd") or [])
+    command = _clip(created_by)
+
+    if base is None:
+        return _without_base(name, base_name, event, container, shape, config, command)
+
+    base_layers = _layers(base)
+    layers = _layers(image)
+    if not base_layers or layers[: len(base_layers)] != base_layers:
+        return CommitVerdict(
+            False,
+            f"{name} is not built on the local {base_name} image "
+            f"(its layers do not start with {base_name}'s)",
+        )
+    added = len(layers) - len(base_layers)
+    on_base = f"{name} is {base_name}'s {_count(len(base_layers), 'layer')} plus {added}"
+    if added < 1:
+        return CommitVerdict(
+            False,
+            f"{name} adds no layer to {base_name}'s {_count(len(base_layers), 'layer')}: "
+            f"nothing changed in the container, or it is {base_name} under another name",
+        )
+    source = _event_container(event) if event else _id(container) if container else None
+    if source:
+        gone = "" if _present(source, containers) else "; the engine's commit event names it"
+        return CommitVerdict(
+            True,
+            f"{on_base}, committed from container {_short(source)} (command: {command}){gone}",
+            source,
+        )
+    if shape:
+        return CommitVerdict(
+            True,
+            f"{on_base}, committed from a container that is gone (command: {command}); "
+            "no commit event is left to name it",
+        )
+    return _not_shown(name, created_by, config)
+
+
+def _builder_verdict(name: str, created_by: str, comment: str) -> CommitVerdict | None:
+    """A verdict when the top history entry carries a builder's or an import's marker."""
+    if comment.startswith(BUILDKIT_COMMENT) or created_by.rstrip().endswith(BUILDKIT_SUFFIX):
+        step = _clip(created_by.rstrip().removesuffix(BUILDKIT_SUFFIX).strip())
+        return CommitVerdict(
+            False,
+            f"{name} was built by BuildKit from a Dockerfile (top history entry: {step}), "
+            "not committed from a container",
+        )
+    if CLASSIC_NOP in created_by:
+        step = _clip(created_by.split(CLASSIC_NOP, 1)[1].strip())
+        return CommitVerdict(
+            False,
+            f"{name} was built from a Dockerfile by the classic builder "
+            f"(top history entry: {step}), not committed from a container",
+        )
+    if comment.startswith(IMPORT_COMMENT):
+        return CommitVerdict(
+            False, f"{name} was imported from a tarball (docker import), not committed"
+        )
+    return None
+
+
+def _without_base(
+    name: str,
+    base_name: str,
+    event: Doc | None,
+    container: Doc | None,
+    shape: bool,
+    config: Doc,
+    command: str,
+) -> CommitVerdict:
+    """Without the base's layers, a commit counts only when the evidence names the base."""
+    missing = f"the {base_name} image is not on this host to compare layers"
+    if event is not None:
+        source = _event_container(event)
+        origin = _attributes(event).get("image", "")
+        if not _names(origin, base_name):
+            return CommitVerdict(
+                False,
+                f"{name} was committed from container {_short(source)} of {origin or 'an image'}"
+                f", not of {base_name}",
+                source,
+            )
+        return CommitVerdict(
+            True,
+            f"{name} was committed from container {_short(source)} of {base_name} "
+            f"(command: {command}); {missing}",
+            source,
+        )
+    if container is not None:
+        source = _id(container)
+        return CommitVerdict(
+            True,
+            f"{name} was committed from container {_short(source)} of {base_name} "
+            f"(command: {command}); {missing}",
+            source,
+        )
+    if not shape:
+        return _not_shown(name, command, config)
+    if _names(str(config.get("Image") or ""), base_name):
+        return CommitVerdict(
+            True,
+            f"{name} was committed from a container of {base_name} that is gone "
+            f"(command: {command}); {missing}",
+        )
+    return CommitVerdict(
+        False,
+        f"cannot tell whether {name} was committed from a {base_name} container: {missing}, "
+        "and no container or commit event is left to show it",
+    )
+
+
+def _not_shown(name: str, created_by: str, config: Doc) -> CommitVerdict:
+    """The top entry is not a command a committed container ran, and nothing else is left."""
+    cmd = _clip(" ".join(config.get("Cmd") or [])) or "none"
+    if created_by.startswith(CLASSIC_RUN_PREFIX):
+        return CommitVerdict(
+            False,
+            f"{name} was built from a Dockerfile by the classic builder (top history entry: "
+            f"RUN {_clip(created_by)}, while its command stays {cmd}), "
+            "not committed from a container",
+        )
+    return CommitVerdict(
+        False,
+        f"cannot show {name} was committed: its top history entry "
+        f"({_clip(created_by) or 'empty'}) is not its command ({cmd}), and neither the "
+        "source container nor the engine's commit event is left",
+    )
+
+
+def _commit_event(events: Sequence[Doc], image_id: str) -> Doc | None:
+    """The latest ``commit`` event that made ``image_id``, if the engine still holds it."""
+    wanted = _bare(image_id)
+    found = None
+    for event in events:
+        action = event.get("Action") or event.get("status")
+        if action == "commit" and wanted and _bare(_attributes(event).get("imageID", "")) == wanted:
+            found = event
+    return found
+
+
+def _source_container(
+    containers: Sequence[Doc], image: Doc, created_by: str, base: Doc | None, base_name: str
+) -> Doc | None:
+    """The container of the base whose config the commit recorded; the latest if several."""
+    recorded_id = str(image.get("Container") or "")
+    hostname = str((image.get("Config") or {}).get("Hostname") or "")
+    image_created = _when(image.get("Created"))
+    matches: list[tuple[float, Doc]] = []
+    for container in containers:
+        config = container.get("Config") or {}
+        if recorded_id and _id(container) != recorded_id:
+            continue
+        if not (created_by or recorded_id) or " ".join(config.get("Cmd") or []) != created_by:
+            continue
+        if hostname and config.get("Hostname") != hostname:
+            continue
+        if base is not None and container.get("Image") != base.get("Id"):
+            continue
+        if base is None and not _names(str(config.get("Image") or ""), base_name):
+            continue
+        created = _when(container.get("Created"))
+        if image_created is not None and created is not None and created > image_created:
+            continue  # made after the image: it cannot be the image's source
+        matches.append((created if created is not None else float("-inf"), container))
+    return max(matches, key=lambda pair: pair[0])[1] if matches else None
+
+
+def _names(reference: str, repository: str) -> bool:
+    return bool(reference) and is_repository(reference, repository)
+
+
+def _attributes(event: Doc) -> Mapping[str, str]:
+    return (event.get("Actor") or {}).get("Attributes") or {}
+
+
+def _event_container(event: Doc) -> str:
+    return str((event.get("Actor") or {}).get("ID") or event.get("id") or "")
+
+
+def _present(container_id: str, containers: Sequence[Doc]) -> bool:
+    return any(_id(c) == container_id for c in containers)
+
+
+def _id(container: Doc) -> str:
+    return str(container.get("Id") or "")
+
+
+def _layers(image: Doc) -> list[str]:
+    return list((image.get("RootFS") or {}).get("Layers") or [])
+
+
+def _text(entry: Doc, *keys: str) -> str:
+    for key in keys:
+        if entry.get(key):
+            return str(entry[key])
+    return ""
+
+
+def _bare(image_id: str) -> str:
+    return image_id.removeprefix("sha256:")
+
+
+def _short(identifier: str) -> str:
+    """The 12-character id ``docker ps`` shows."""
+    return _bare(identifier)[:12]
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _when(value: Any) -> float | None:
+    """An inspect timestamp (RFC 3339, nanoseconds allowed) in seconds, None when absent or odd."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        return None
