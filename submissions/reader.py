@@ -5,7 +5,9 @@ external references, no billion laughs), under size and count limits, and
 then checked against the dialect. Every rejection raises
 :class:`ReportRejected` whose ``reason`` tells the sender what is wrong.
 Test and failure counts are recounted from the testcases; the ``tests=`` /
-``failures=`` attributes, and any score the report states, are never read.
+``failures=`` attributes are never read. The ``points.<check>`` properties are
+checked for sense (whole numbers, earned <= max, nothing earned by a failed
+check) but never scored from; a ``score``-like attribute is refused.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ DEFAULT_LIMITS = Limits()
 
 CHECK_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,99}$")
 REPORT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}$")
+#: Attributes by which a report would state its own score: refused, never read.
+STATED_SCORE = frozenset({"score", "max_score", "points", "max_points", "grade"})
 POINTS = re.compile(r"^(\d{1,9})/(\d{1,9})$")
 
 
@@ -95,6 +99,12 @@ def _read_tree(root: ET.Element, limits: Limits) -> Report:
     if len(suites) != 1:
         raise ReportRejected(f"the report has {len(suites)} <testsuite> elements, expected 1")
     suite = suites[0]
+    for element in (root, suite, *suite.iter("testcase")):
+        stated = sorted(STATED_SCORE & set(element.attrib))
+        if stated:
+            raise ReportRejected(
+                f"<{element.tag}> states a {stated[0]!r}; the server computes scores itself"
+            )
     if suite.get("name") != dialect.SUITE_NAME:
         raise ReportRejected(
             f"the test suite is named {suite.get('name')!r}, expected {dialect.SUITE_NAME!r}"
@@ -229,6 +239,10 @@ def _testcase(case: ET.Element, claimed: dict[str, tuple[int, int]], limits: Lim
             text = text[len(dialect.HINT_PREFIX) :]
         hint = text[: limits.max_text_chars]
     points, max_points = claimed.get(check_id, (0, 0))
+    if status != "passed" and points > 0:
+        raise ReportRejected(
+            f"points.{check_id} claims {points} points for a check that did not pass"
+        )
     try:
         seconds = max(0.0, float(case.get("time") or 0))
     except ValueError:

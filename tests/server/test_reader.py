@@ -159,3 +159,20 @@ def test_limits() -> None:
     assert "properties, over the limit of 5" in rejected(data, max_properties=5)
     long_lab = report_xml(lab="x" * 2000)
     assert "longer than 1000 characters" in rejected(long_lab)
+
+
+def test_points_claimed_for_a_failed_check_are_refused() -> None:
+    xml = report_xml(failing=("tweet.dockerfile",)).decode()
+    forged = xml.replace(
+        'name="points.tweet.dockerfile" value="0/3"', 'name="points.tweet.dockerfile" value="3/3"'
+    )
+    assert forged != xml
+    assert "claims 3 points for a check that did not pass" in rejected(forged.encode())
+
+
+@pytest.mark.parametrize("element", ["<testsuites ", "<testsuite ", '<testcase name="mydb.image" '])
+def test_a_stated_score_attribute_is_refused(element: str) -> None:
+    xml = report_xml().decode()
+    forged = xml.replace(element, element + 'score="28" ', 1)
+    assert forged != xml
+    assert "states a 'score'; the server computes scores itself" in rejected(forged.encode())
