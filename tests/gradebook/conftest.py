@@ -1,0 +1,198 @@
+"""Fixtures for the gradebook: a migrated SQLite file with a small class, the app, clients.
+
+``app`` → ``client`` (anonymous) / ``instructor`` (logged in through the form).
+The class: the sample generator's students plus two hand-made ones whose every
+number the tests know (``ann``: flagged then full marks; ``bob``: one report).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from submissions.rubric import Rubric, default_rubric
+from submissions.storage.db import make_engine, make_session_factory, upgrade
+from submissions.storage.models import CheckResult, Course, Instructor, Student, Submission
+from webhook.auth import hash_password
+from webhook.gradebook.sample import seed_class
+
+USERNAME = "teacher"
+PASSWORD = "correct horse battery staple"
+COURSE = "docker-101"
+SAMPLE_STUDENTS = 12
+SAMPLE_SILENT = 2
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Seeded:
+    url: str
+    rubric: Rubric
+    username: str
+    password: str
+    course: str
+    ann_flagged: int  # submission ids
+    ann_full: int
+    bob_only: int
+
+    @property
+    def students(self) -> int:
+        return SAMPLE_STUDENTS + 2
+
+
+@pytest.fixture(scope="session")
+def rubric() -> Rubric:
+    return default_rubric()
+
+
+def _report(
+    student: Student, when: datetime, rubric: Rubric, failing: set[str], **extra: object
+) -> Submission:
+    checks = [
+        CheckResult(
+            check_id=e.id,
+            task=e.task,
+            status="failed" if e.id in failing else "passed",
+            points=0 if e.id in failing else e.points,
+            max_points=e.points,
+            message=f"found nothing for {e.id}" if e.id in failing else "",
+            hint=f"docker run … ({e.id})" if e.id in failing else "",
+        )
+        for e in rubric.entries
+    ]
+    return Submission(
+        report_id=f"{student.student_id}-{when:%H%M%S}",
+        student=student,
+        course_id=student.course_id,
+        received_at=when,
+        created=when - timedelta(seconds=1),
+        lab=rubric.lab,
+        score=sum(c.points for c in checks),
+        max_score=rubric.max_score,
+        checks_digest="sha256:" + "ab" * 32,
+        grader_version="0.1.0",
+        engine_id="ENGINE:TEST",
+        raw_xml="<testsuites/>",
+        via="token",
+        checks=checks,
+        **extra,
+    )
+
+
+def seed_database(url: str, rubric: Rubric) -> Seeded:
+    """Migrate a fresh database at ``url`` and fill it with the test class."""
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session:
+            session.add(Instructor(username=USERNAME, password_hash=hash_password(PASSWORD)))
+            sample = seed_class(
+                session,
+                rubric,
+                slug=COURSE,
+                students=SAMPLE_STUDENTS,
+                reports_per_student=4,
+                silent=SAMPLE_SILENT,
+                flag_every=1000,
+            )
+            course = session.get(Course, sample.course_id)
+            assert course is not None
+            ann = Student(
+                course_id=course.id,
+                student_id="zz-ann",
+                name="Ann Example",
+                email="ann@example.edu",
+                token_hash="a" * 64,
+            )
+            bob = Student(
+                course_id=course.id,
+                student_id="zz-bob",
+                name="Bob Example",
+                email="bob@example.edu",
+                token_hash="b" * 64,
+            )
+            flagged = _report(
+                ann,
+                T0,
+                rubric,
+                {"tweet.serves", "figlet.committed"},
+                flagged=True,
+                flag_reason="unknown grader version 9.9.9",
+            )
+            full = _report(ann, T0 + timedelta(hours=2), rubric, set())
+            only = _report(bob, T0 + timedelta(hours=1), rubric, {"mydb.version"})
+            session.add_all([ann, bob, flagged, full, only])
+            session.commit()
+            return Seeded(url, rubric, USERNAME, PASSWORD, COURSE, flagged.id, full.id, only.id)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def seeded(tmp_path_factory: pytest.TempPathFactory, rubric: Rubric) -> Seeded:
+    """One seeded database for the whole run: the pages only read it."""
+    path = tmp_path_factory.mktemp("gradebook") / "grader.sqlite"
+    return seed_database(f"sqlite:///{path}", rubric)
+
+
+def make_app(url: str, instance: Path) -> Flask:
+    from webhook import create_app
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": url,
+            "SECRET_KEY": "gradebook tests",
+            "RATE_LIMIT": "0/minute",
+        }
+    )
+    app.instance_path = str(instance)
+    return app
+
+
+@pytest.fixture(scope="session")
+def app_factory() -> Callable[[str, Path], Flask]:
+    """``make_app(url, instance_path)``, for tests that serve the app themselves."""
+    return make_app
+
+
+@pytest.fixture
+def app(seeded: Seeded, tmp_path: Path) -> Iterator[Flask]:
+    app = make_app(seeded.url, tmp_path)
+    yield app
+    from webhook.database import get_db
+
+    with app.app_context():
+        get_db().dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "the page has no CSRF token"
+    return match[1]
+
+
+@pytest.fixture
+def instructor(client: FlaskClient) -> FlaskClient:
+    """A client logged in as the instructor through the login form."""
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    response = client.post(
+        "/login", data={"username": USERNAME, "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client

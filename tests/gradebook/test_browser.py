@@ -1,0 +1,180 @@
+"""The gradebook in a real browser: Debian's headless Chromium against a real server.
+
+The app is served by Werkzeug's threaded server on a free loopback port, with the
+seeded SQLite file. Screenshots of every page land in ``artifacts/screenshots/``
+(git-ignored) so that a person can see what the instructor sees.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.wait import WebDriverWait
+from werkzeug.serving import make_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",  # we run as root in CI
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1280,900",
+)
+
+
+@pytest.fixture(scope="module")
+def live_server(
+    seeded: Any, app_factory: Callable[..., Flask], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The app on a real HTTP server on 127.0.0.1 and a port the OS picked."""
+    app = app_factory(seeded.url, tmp_path_factory.mktemp("instance"))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="gradebook-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not Path(path).exists()]
+    if missing:
+        pytest.fail(
+            f"{', '.join(missing)} not found: apt-get install chromium chromium-driver "
+            "(listed in scripts/apt-packages.txt)",
+            pytrace=False,
+        )
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture(scope="module")
+def screenshots() -> Path:
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    SCREENSHOTS.mkdir(parents=True)
+    return SCREENSHOTS
+
+
+def follow(driver: WebDriver, element: WebElement) -> None:
+    """Click a link or button and wait until the next page has replaced this one."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))
+
+
+def snap(driver: WebDriver, folder: Path, name: str) -> None:
+    """A screenshot of the whole page, however long."""
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1280, min(max(int(height), 600), 6000))
+    assert driver.save_screenshot(str(folder / f"{name}.png"))
+    driver.set_window_size(1280, 900)
+
+
+def test_instructor_walks_through_the_gradebook(
+    live_server: str, browser: WebDriver, screenshots: Path, seeded: Any
+) -> None:
+    # Not logged in: the gradebook sends us to the login form.
+    browser.get(f"{live_server}/gradebook/")
+    assert "/login" in browser.current_url
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Instructor login"
+    snap(browser, screenshots, "01-login")
+
+    # A wrong password is refused, with a message.
+    browser.find_element(By.ID, "username").send_keys(seeded.username)
+    browser.find_element(By.ID, "password").send_keys("not the password")
+    follow(browser, browser.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    assert "Wrong username or password" in browser.find_element(By.CSS_SELECTOR, ".flash").text
+    snap(browser, screenshots, "02-login-refused")
+
+    # The right one lands on the course (the only one) where the login was asked for.
+    browser.find_element(By.ID, "password").send_keys(seeded.password)
+    follow(browser, browser.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    assert browser.current_url == f"{live_server}/gradebook/{seeded.course}/"
+
+    # The table: every student on the roster, Ann done and flagged.
+    rows = browser.find_elements(By.CSS_SELECTOR, "#roster tbody tr")
+    assert len(rows) == seeded.students
+    ann = browser.find_element(By.CSS_SELECTOR, "#roster tr[data-student='zz-ann']")
+    cells = [cell.text for cell in ann.find_elements(By.TAG_NAME, "td")]
+    full = f"{seeded.rubric.max_score}/{seeded.rubric.max_score}"
+    assert cells[:2] == ["zz-ann", "Ann Example"]
+    assert cells[2] == full and cells[3] == full and cells[4] == "2"
+    assert "done" in cells[6] and "1 flagged" in cells[6]
+    assert "done" in (ann.get_attribute("class") or "").split()
+
+    # The chart: one drawn bar per rubric check, in rubric order, wide as its rate.
+    bars = browser.find_elements(By.CSS_SELECTOR, "svg#passrate-chart rect.bar")
+    assert [bar.get_attribute("data-check") for bar in bars] == list(seeded.rubric)
+    widths = [float(bar.get_attribute("width") or 0) for bar in bars]
+    rates = [int(bar.get_attribute("data-rate") or 0) for bar in bars]
+    assert any(w > 0 for w in widths)
+    assert all((w > 0) == (r > 0) for w, r in zip(widths, rates, strict=True))
+    drawn = [bar.rect["width"] for bar in bars if float(bar.get_attribute("width") or 0) > 0]
+    assert all(width > 0 for width in drawn), "the browser laid the bars out with no size"
+    label = browser.find_element(By.ID, "passrate-title").get_attribute("textContent")
+    assert label == "Pass rate of each check"
+    snap(browser, screenshots, "03-overview")
+
+    # Sorting by best score, highest first: the done students lead.
+    follow(browser, browser.find_element(By.LINK_TEXT, "Best"))
+    header = browser.find_element(By.CSS_SELECTOR, "th[aria-sort]")
+    assert header.get_attribute("aria-sort") == "descending"
+    first = browser.find_element(By.CSS_SELECTOR, "#roster tbody tr")
+    assert "done" in (first.get_attribute("class") or "").split()
+
+    # Drill down: Ann's history, two reports and two points on the chart.
+    follow(browser, browser.find_element(By.LINK_TEXT, "zz-ann"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Ann Example"
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#history tbody tr")) == 2
+    assert len(browser.find_elements(By.CSS_SELECTOR, "svg#score-chart circle.point")) == 2
+    snap(browser, screenshots, "04-student")
+
+    # The flagged report: its reason, and the checks that failed with their hints.
+    follow(browser, browser.find_element(By.LINK_TEXT, f"#{seeded.ann_flagged}"))
+    assert "unknown grader version 9.9.9" in browser.find_element(By.CSS_SELECTOR, ".flash").text
+    checks = browser.find_elements(By.CSS_SELECTOR, "table.checks tbody tr")
+    assert len(checks) == len(seeded.rubric)
+    failed = browser.find_elements(By.CSS_SELECTOR, "tr.check-failed")
+    assert [row.get_attribute("data-check") for row in failed] == [
+        "tweet.serves",
+        "figlet.committed",
+    ]
+    assert "docker run … (tweet.serves)" in failed[0].text
+    snap(browser, screenshots, "05-submission")
+
+    # Logging out ends the session: the gradebook asks for the login again.
+    follow(browser, browser.find_element(By.CSS_SELECTOR, ".logout button"))
+    assert "/login" in browser.current_url
+    browser.get(f"{live_server}/gradebook/{seeded.course}/")
+    assert "/login" in browser.current_url

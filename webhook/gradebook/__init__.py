@@ -1,0 +1,247 @@
+"""The instructor's gradebook: who is done, where the class gets stuck, and exports.
+
+Pages (all behind the instructor login, server-rendered, no JavaScript and no
+external assets):
+
+- ``/login``, ``/logout``
+- ``/gradebook/``: the courses (straight to the course when there is one)
+- ``/gradebook/<course>/``: the roster with latest and best scores, flags for
+  suspicious reports, and a chart of each check's pass rate
+- ``/gradebook/<course>/students/<roster id>``: a student's reports over time
+- ``/gradebook/<course>/submissions/<id>``: one report, check by check
+- ``/gradebook/<course>/export.csv?format=canvas|moodle``: grades for the LMS
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from submissions.rubric import Rubric, default_rubric, load_rubric
+from webhook.auth import current_instructor, login_instructor, login_session, logout_session
+from webhook.database import get_session
+from webhook.export import FORMATS, export_grades
+
+from . import charts, csrf, queries
+
+bp = Blueprint(
+    "gradebook",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/gradebook/static",
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXPORT_FORMATS = FORMATS
+RUBRIC_EXTENSION = "gradebook_rubric"
+
+# The pages use no script, no frames and nothing from another origin.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def login_required(view: F) -> F:
+    """Send a visitor who is not logged in as an instructor to the login page."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if current_instructor() is None:
+            return redirect(url_for("gradebook.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return cast(F, wrapped)
+
+
+@bp.before_request
+def _check_csrf() -> None:
+    csrf.protect()
+
+
+@bp.after_request
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+@bp.context_processor
+def _template_globals() -> dict[str, Any]:
+    return {"csrf_token": csrf.token, "instructor": current_instructor()}
+
+
+@bp.app_template_filter("gb_time")
+def _format_time(value: datetime | None) -> str:
+    """A UTC time as ``2026-11-29 14:03 UTC`` (instructors compare them across rooms)."""
+    if value is None:
+        return "—"
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _safe_next(target: str | None) -> str:
+    """Where to go after login: only a path on this site, else the gradebook."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
+            return target
+    return url_for("gradebook.index")
+
+
+@bp.route("/login", methods=("GET", "POST"))
+def login() -> Any:
+    next_url = _safe_next(request.values.get("next"))
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        password = request.form.get("password", "")
+        instructor = login_instructor(username, password) if username and password else None
+        if instructor is not None:
+            login_session(instructor)  # a fresh session: no fixation
+            return redirect(next_url)
+        flash("Wrong username or password.", "error")
+        return render_template("gradebook/login.html", next=next_url, username=username), 401
+    if current_instructor() is not None:
+        return redirect(next_url)
+    return render_template("gradebook/login.html", next=next_url, username="")
+
+
+@bp.route("/logout", methods=("POST",))
+def logout() -> Any:
+    logout_session()
+    flash("You are logged out.", "info")
+    return redirect(url_for("gradebook.login"))
+
+
+@bp.route("/gradebook/")
+@login_required
+def index() -> Any:
+    courses = queries.courses(get_session())
+    if len(courses) == 1:
+        return redirect(url_for("gradebook.overview", course=courses[0].slug))
+    return render_template("gradebook/courses.html", courses=courses)
+
+
+@bp.route("/gradebook/<course>/")
+@login_required
+def overview(course: str) -> Any:
+    db = get_session()
+    found = queries.course_by_slug(db, course) or abort(404)
+    sort = request.args.get("sort", "id")
+    if sort not in queries.SORT_KEYS:
+        sort = "id"
+    descending = request.args.get("dir") == "desc"
+    rows = queries.sort_rows(queries.student_rows(db, found), sort, descending)
+    rates = _in_rubric_order(queries.pass_rates(db, found))
+    started = sum(1 for r in rows if r.started)
+    return render_template(
+        "gradebook/overview.html",
+        course=found,
+        rows=rows,
+        sort=sort,
+        descending=descending,
+        chart=charts.pass_rate_chart(rates),
+        titles=_check_titles(),
+        counts={
+            "students": len(rows),
+            "started": started,
+            "done": sum(1 for r in rows if r.done),
+            "flagged": sum(1 for r in rows if r.flagged),
+        },
+        formats=EXPORT_FORMATS,
+    )
+
+
+@bp.route("/gradebook/<course>/students/<student_id>")
+@login_required
+def student(course: str, student_id: str) -> Any:
+    db = get_session()
+    found = queries.course_by_slug(db, course) or abort(404)
+    who = queries.student(db, found, student_id) or abort(404)
+    history = queries.history(db, who)
+    return render_template(
+        "gradebook/student.html",
+        course=found,
+        student=who,
+        history=history,
+        best=max((s.score for s in history), default=None),
+        chart=charts.score_chart(history) if history else None,
+    )
+
+
+@bp.route("/gradebook/<course>/submissions/<int:submission_id>")
+@login_required
+def submission(course: str, submission_id: int) -> Any:
+    db = get_session()
+    found = queries.course_by_slug(db, course) or abort(404)
+    sub = queries.submission(db, found, submission_id) or abort(404)
+    checks = queries.checks(db, sub)
+    tasks: dict[str, list[queries.CheckRow]] = {}
+    for check in checks:
+        tasks.setdefault(check.task, []).append(check)
+    return render_template(
+        "gradebook/submission.html",
+        course=found,
+        student=sub.student,
+        sub=queries.submission_row(sub),
+        tasks=tasks,
+        titles=_check_titles(),
+    )
+
+
+@bp.route("/gradebook/<course>/export.csv")
+@login_required
+def export(course: str) -> Any:
+    db = get_session()
+    found = queries.course_by_slug(db, course) or abort(404)
+    fmt = request.args.get("format", "canvas")
+    if fmt not in EXPORT_FORMATS:
+        abort(400, description=f"format must be one of {', '.join(EXPORT_FORMATS)}")
+    body = io.StringIO()
+    export_grades(db, found, body, fmt=fmt)  # the same CSV as `grade-server grades export`
+    return Response(
+        body.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{found.slug}-{fmt}.csv"'},
+    )
+
+
+def _rubric() -> Rubric:
+    """The server's rubric (``RUBRIC_PATH`` else the shipped one), read once per app."""
+    rubric = current_app.extensions.get(RUBRIC_EXTENSION)
+    if rubric is None:
+        path = current_app.config.get("RUBRIC_PATH")
+        rubric = load_rubric(Path(path)) if path else default_rubric()
+        current_app.extensions[RUBRIC_EXTENSION] = rubric
+    return cast(Rubric, rubric)
+
+
+def _check_titles() -> dict[str, str]:
+    return {entry.id: entry.title for entry in _rubric().entries}
+
+
+def _in_rubric_order(rates: list[queries.PassRate]) -> list[queries.PassRate]:
+    """Rubric order; checks the rubric does not know (edited checks) come last."""
+    order = {check_id: i for i, check_id in enumerate(_rubric())}
+    return sorted(rates, key=lambda r: (order.get(r.check_id, len(order)), r.task, r.check_id))

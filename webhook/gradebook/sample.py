@@ -1,0 +1,205 @@
+"""A made-up class of students and their reports, for demos, tests and benchmarks.
+
+The class is deterministic for a given seed: each student improves over their
+reports, some checks are hard (most of the class gets stuck on them), and a few
+reports are flagged as coming from edited checks. Rows go in with bulk inserts,
+so that a class of 1,000 students with 20 reports each takes seconds.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from submissions.rubric import Rubric
+from submissions.storage.models import CheckResult, Course, Student, Submission
+from submissions.storage.tokens import hash_token, new_token
+
+#: How hard each check is: the chance that a student who tries it gets it right.
+DIFFICULTY = {
+    "ubuntu.interactive": 0.45,
+    "mydb.version": 0.5,
+    "tweet.dockerfile": 0.55,
+    "tweet.published": 0.6,
+    "tweet.serves": 0.35,
+    "figlet.committed": 0.2,
+    "hello.dockerfile": 0.4,
+    "hello.runs": 0.3,
+}
+FIRST_NAMES = tuple(
+    [
+        "Ada",
+        "Alan",
+        "Barbara",
+        "Claude",
+        "Dennis",
+        "Edsger",
+        "Frances",
+        "Grace",
+        "Guido",
+        "Hedy",
+        "Ivan",
+        "John",
+        "Ken",
+        "Linus",
+        "Margaret",
+        "Niklaus",
+        "Radia",
+        "Rasmus",
+        "Shafi",
+        "Sophie",
+        "Tim",
+        "Whitfield",
+        "Yukihiro",
+        "Anita",
+        "Donald",
+    ]
+)
+LAST_NAMES = tuple(
+    [
+        "Lovelace",
+        "Turing",
+        "Liskov",
+        "Shannon",
+        "Ritchie",
+        "Dijkstra",
+        "Allen",
+        "Hopper",
+        "Rossum",
+        "Lamarr",
+        "Sutherland",
+        "Backus",
+        "Thompson",
+        "Torvalds",
+        "Hamilton",
+        "Wirth",
+        "Perlman",
+        "Lerdorf",
+        "Goldwasser",
+        "Wilson",
+        "Berners-Lee",
+        "Diffie",
+        "Matsumoto",
+        "Borg",
+        "Knuth",
+    ]
+)
+START = datetime(2026, 10, 5, 8, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class SampleClass:
+    course_id: int
+    students: int
+    submissions: int
+    check_results: int
+
+
+def seed_class(
+    session: Session,
+    rubric: Rubric,
+    *,
+    slug: str = "docker-101",
+    name: str = "Docker for beginners",
+    students: int = 30,
+    reports_per_student: int = 5,
+    silent: int = 0,
+    seed: int = 1,
+    flag_every: int = 37,
+) -> SampleClass:
+    """Add a course with ``students`` students, each with up to ``reports_per_student``.
+
+    The last ``silent`` students never submit. Every ``flag_every``-th report
+    carries an unknown checks digest and is flagged. Commits.
+    """
+    rng = random.Random(seed)
+    course = Course(slug=slug, name=name, created_at=START)
+    session.add(course)
+    session.flush()
+
+    roster = []
+    for i in range(students):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        roster.append(
+            {
+                "course_id": course.id,
+                "student_id": f"s{i + 1:05d}",
+                "name": f"{first} {last}",
+                "email": f"{first.lower()}.{last.lower()}{i + 1}@example.edu",
+                "token_hash": hash_token(new_token()),
+                "created_at": START,
+            }
+        )
+    session.execute(insert(Student), roster)
+    pks = list(
+        session.scalars(
+            select(Student.id).where(Student.course_id == course.id).order_by(Student.student_id)
+        )
+    )
+
+    next_submission = (session.scalar(select(func.max(Submission.id))) or 0) + 1
+    version = sorted(rubric.known_versions)[0] if rubric.known_versions else "0.1.0"
+    digest = sorted(rubric.known_digests)[0] if rubric.known_digests else "sha256:" + "ab" * 32
+    submissions: list[dict[str, object]] = []
+    results: list[dict[str, object]] = []
+    for index, pk in enumerate(pks):
+        if index >= students - silent:
+            continue
+        skill = rng.uniform(0.2, 1.0)
+        when = START + timedelta(hours=rng.uniform(0, 72))
+        passed: set[str] = set()
+        for _ in range(rng.randint(1, reports_per_student)):
+            when += timedelta(minutes=rng.uniform(3, 600))
+            for entry in rubric.entries:
+                chance = DIFFICULTY.get(entry.id, 0.85) * skill
+                if entry.id not in passed and rng.random() < chance:
+                    passed.add(entry.id)
+            flagged = len(submissions) % flag_every == flag_every - 1
+            score = 0
+            for entry in rubric.entries:
+                ok = entry.id in passed
+                score += entry.points if ok else 0
+                results.append(
+                    {
+                        "submission_id": next_submission,
+                        "check_id": entry.id,
+                        "task": entry.task,
+                        "status": "passed" if ok else "failed",
+                        "points": entry.points if ok else 0,
+                        "max_points": entry.points,
+                        "message": "" if ok else f"{entry.title}: not yet",
+                        "hint": "" if ok else "see the lab's step for this check",
+                    }
+                )
+            submissions.append(
+                {
+                    "id": next_submission,
+                    "report_id": str(uuid.UUID(int=rng.getrandbits(128))),
+                    "student_pk": pk,
+                    "course_id": course.id,
+                    "received_at": when,
+                    "created": when - timedelta(seconds=2),
+                    "lab": rubric.lab,
+                    "score": score,
+                    "max_score": rubric.max_score,
+                    "checks_digest": "sha256:" + "ee" * 32 if flagged else digest,
+                    "grader_version": version,
+                    "engine_id": f"ENGINE:{pk:04d}",
+                    "raw_xml": "<testsuites/>",
+                    "flagged": flagged,
+                    "flag_reason": "unknown checks digest (edited checks?)" if flagged else "",
+                    "via": "token",
+                }
+            )
+            next_submission += 1
+    for start in range(0, len(submissions), 5000):
+        session.execute(insert(Submission), submissions[start : start + 5000])
+    for start in range(0, len(results), 20000):
+        session.execute(insert(CheckResult), results[start : start + 20000])
+    session.commit()
+    return SampleClass(course.id, len(pks), len(submissions), len(results))
