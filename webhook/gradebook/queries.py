@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, ScalarSelect, and_, case, func, select
+from sqlalchemy.orm import Session, aliased
 
 from submissions.storage.models import CheckResult, Course, Student, Submission
 
@@ -121,44 +121,41 @@ def course_by_slug(session: Session, slug: str) -> Course | None:
     return session.scalars(select(Course).where(Course.slug == slug)).one_or_none()
 
 
+def _latest_submission_id(student_pk: ColumnElement[int]) -> ScalarSelect[int]:
+    """The id of the student's latest report: one probe of (student_pk, received_at)."""
+    report = aliased(Submission)  # the outer query may join Submission itself
+    return (
+        select(report.id)
+        .where(report.student_pk == student_pk)
+        .order_by(report.received_at.desc(), report.id.desc())
+        .limit(1)
+        .correlate(Student)
+        .scalar_subquery()
+    )
+
+
 def student_rows(session: Session, course: Course) -> list[StudentRow]:
     """Every student on the roster with their aggregates, in roster order.
 
-    One scan of the course's submissions: window aggregates per student, kept on
-    the row of the student's latest report (``rn == 1``), joined to the roster so
-    that students who never submitted are listed too.
+    Two cheap parts joined to the roster: one grouped scan of the course's
+    reports for the counts, and per student one index probe for the latest
+    report (a window function over the whole course is several times slower on
+    SQLite). Students who never submitted are listed too.
     """
-    per_student = Submission.student_pk
-    ranked = (
+    done = case(
+        (and_(Submission.max_score > 0, Submission.score >= Submission.max_score), 1), else_=0
+    )
+    totals = (
         select(
             Submission.student_pk,
-            Submission.score,
-            Submission.max_score,
-            Submission.received_at,
-            func.row_number()
-            .over(
-                partition_by=Submission.student_pk,
-                order_by=(Submission.received_at.desc(), Submission.id.desc()),
-            )
-            .label("rn"),
-            func.count().over(partition_by=per_student).label("n"),
-            func.max(Submission.score).over(partition_by=per_student).label("best"),
-            func.sum(case((Submission.flagged, 1), else_=0))
-            .over(partition_by=per_student)
-            .label("flags"),
-            func.max(case((Submission.flagged, Submission.flag_reason), else_=""))
-            .over(partition_by=per_student)
-            .label("reason"),
-            func.max(
-                case(
-                    (and_(Submission.max_score > 0, Submission.score >= Submission.max_score), 1),
-                    else_=0,
-                )
-            )
-            .over(partition_by=per_student)
-            .label("done"),
+            func.count().label("n"),
+            func.max(Submission.score).label("best"),
+            func.sum(case((Submission.flagged, 1), else_=0)).label("flags"),
+            func.max(case((Submission.flagged, Submission.flag_reason), else_="")).label("reason"),
+            func.max(done).label("done"),
         )
         .where(Submission.course_id == course.id)
+        .group_by(Submission.student_pk)
         .subquery()
     )
     query = (
@@ -166,16 +163,17 @@ def student_rows(session: Session, course: Course) -> list[StudentRow]:
             Student.id,
             Student.student_id,
             Student.name,
-            ranked.c.n,
-            ranked.c.score,
-            ranked.c.max_score,
-            ranked.c.best,
-            ranked.c.received_at,
-            ranked.c.done,
-            ranked.c.flags,
-            ranked.c.reason,
+            totals.c.n,
+            Submission.score,
+            Submission.max_score,
+            totals.c.best,
+            Submission.received_at,
+            totals.c.done,
+            totals.c.flags,
+            totals.c.reason,
         )
-        .outerjoin(ranked, and_(ranked.c.student_pk == Student.id, ranked.c.rn == 1))
+        .outerjoin(totals, totals.c.student_pk == Student.id)
+        .outerjoin(Submission, Submission.id == _latest_submission_id(Student.id))
         .where(Student.course_id == course.id)
         .order_by(Student.student_id)
     )
@@ -223,18 +221,10 @@ def sort_rows(rows: Sequence[StudentRow], key: str, descending: bool) -> list[St
 
 
 def pass_rates(session: Session, course: Course) -> list[PassRate]:
-    """Each check's pass rate over every student's latest report, in rubric order."""
+    """Each check's pass rate over every student's latest report, in report order."""
     latest = (
-        select(
-            Submission.id,
-            func.row_number()
-            .over(
-                partition_by=Submission.student_pk,
-                order_by=(Submission.received_at.desc(), Submission.id.desc()),
-            )
-            .label("rn"),
-        )
-        .where(Submission.course_id == course.id)
+        select(_latest_submission_id(Student.id).label("id"))
+        .where(Student.course_id == course.id)
         .subquery()
     )
     query = (
@@ -244,10 +234,10 @@ def pass_rates(session: Session, course: Course) -> list[PassRate]:
             func.sum(case((CheckResult.status == "passed", 1), else_=0)),
             func.count(),
         )
-        .join(latest, and_(latest.c.id == CheckResult.submission_id, latest.c.rn == 1))
+        .join(latest, latest.c.id == CheckResult.submission_id)
         .group_by(CheckResult.check_id, CheckResult.task)
         # Reports list checks in rubric order, so the first row id of each is its place.
-        .order_by(CheckResult.task, func.min(CheckResult.id))
+        .order_by(func.min(CheckResult.id))
     )
     return [
         PassRate(check, task, int(passed), int(total))

@@ -111,10 +111,12 @@ def seed_class(
     silent: int = 0,
     seed: int = 1,
     flag_every: int = 37,
+    exact_reports: bool = False,
 ) -> SampleClass:
     """Add a course with ``students`` students, each with up to ``reports_per_student``.
 
-    The last ``silent`` students never submit. Every ``flag_every``-th report
+    With ``exact_reports`` each sends exactly ``reports_per_student`` (a benchmark's
+    worst case). The last ``silent`` students never submit. Every ``flag_every``-th report
     carries an unknown checks digest and is flagged. Commits.
     """
     rng = random.Random(seed)
@@ -153,7 +155,8 @@ def seed_class(
         skill = rng.uniform(0.2, 1.0)
         when = START + timedelta(hours=rng.uniform(0, 72))
         passed: set[str] = set()
-        for _ in range(rng.randint(1, reports_per_student)):
+        count = reports_per_student if exact_reports else rng.randint(1, reports_per_student)
+        for _ in range(count):
             when += timedelta(minutes=rng.uniform(3, 600))
             for entry in rubric.entries:
                 chance = DIFFICULTY.get(entry.id, 0.85) * skill
