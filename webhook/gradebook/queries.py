@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import ColumnElement, ScalarSelect, and_, case, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ScalarSelect, and_, case, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from submissions.storage.models import CheckResult, Course, Student, Submission
 
@@ -121,7 +121,7 @@ def course_by_slug(session: Session, slug: str) -> Course | None:
     return session.scalars(select(Course).where(Course.slug == slug)).one_or_none()
 
 
-def _latest_submission_id(student_pk: ColumnElement[int]) -> ScalarSelect[int]:
+def _latest_submission_id(student_pk: InstrumentedAttribute[int]) -> ScalarSelect[int]:
     """The id of the student's latest report: one probe of (student_pk, received_at)."""
     report = aliased(Submission)  # the outer query may join Submission itself
     return (
