@@ -42,7 +42,7 @@ def _ping() -> str | None:
 def _install_dockerd() -> None:
     """Install Debian's docker.io, which brings dockerd, containerd and runc."""
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    print(f"engine: installing {APT_PACKAGE} with apt-get", file=sys.stderr)
+    print(f"engine: installing {APT_PACKAGE} with apt-get", flush=True)
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, stdin=subprocess.DEVNULL)
     subprocess.run(
         ["apt-get", "install", "-y", "-qq", "--no-install-recommends", APT_PACKAGE],
@@ -87,7 +87,7 @@ def ensure_engine(timeout: float = 90) -> None:
         _install_dockerd()
     if _ping() is not None:  # the package's own service may have started it
         return
-    print(f"engine: starting dockerd (log: {DOCKERD_LOG})", file=sys.stderr)
+    print(f"engine: starting dockerd (log: {DOCKERD_LOG})", flush=True)
     proc = _start_dockerd()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
