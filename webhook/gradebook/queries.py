@@ -19,8 +19,8 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from submissions.storage.models import CheckResult, Course, Student, Submission
 
-SortKey = Literal["id", "name", "latest", "best", "submissions", "last", "flags"]
-SORT_KEYS: tuple[SortKey, ...] = ("id", "name", "latest", "best", "submissions", "last", "flags")
+SortKey = Literal["id", "name", "latest", "best", "submissions", "last", "status"]
+SORT_KEYS: tuple[SortKey, ...] = ("id", "name", "latest", "best", "submissions", "last", "status")
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +213,8 @@ def sort_rows(rows: Sequence[StudentRow], key: str, descending: bool) -> list[St
         "best": lambda r: r.best_score,
         "submissions": lambda r: r.submissions if r.started else None,
         "last": lambda r: r.last_at,
-        "flags": lambda r: r.flagged if r.started else None,
+        # flagged first (they need a look), then done, then in progress
+        "status": lambda r: (r.flagged > 0, r.done, r.flagged) if r.started else None,
     }[key]
     present = [r for r in by_id if value(r) is not None]
     absent = [r for r in by_id if value(r) is None]
