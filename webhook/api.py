@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from submissions.reader import Limits, ReportRejected, read_report
@@ -229,6 +230,18 @@ def submission_json(submission: Submission) -> dict[str, Any]:
             for check in submission.checks
         ],
     }
+
+
+@bp.errorhandler(OperationalError)
+@bp.errorhandler(InterfaceError)
+def database_unavailable(exc: Exception) -> Any:
+    """The database is down, locked for too long or not migrated: try again later (503).
+
+    A client's outbox keeps the report and sends it again; nothing is half-stored.
+    """
+    current_app.logger.error("database unavailable: %s", exc)
+    return error(503, "unavailable", "the database is unavailable; try again later",
+                 **{"Retry-After": "5"})  # fmt: skip
 
 
 @bp.after_request

@@ -8,6 +8,7 @@ Errors end with one line on stderr and an exit code of their own:
 4     bad input file (roster CSV)
 5     database not ready (run ``grade-server db upgrade``) or unreachable
 6     already exists (course, instructor)
+7     bad configuration (a ``GRADER_*`` variable; the message names it)
 ====  ==========================================================
 """
 
@@ -41,6 +42,7 @@ EXIT_NOT_FOUND = 3
 EXIT_BAD_INPUT = 4
 EXIT_DATABASE = 5
 EXIT_EXISTS = 6
+EXIT_CONFIG = 7
 
 
 class CliError(click.ClickException):
@@ -61,6 +63,10 @@ class DatabaseNotReady(CliError):
 
 class AlreadyExists(CliError):
     exit_code = EXIT_EXISTS
+
+
+class BadConfig(CliError):
+    exit_code = EXIT_CONFIG
 
 
 def database_errors(command: F) -> F:
@@ -297,8 +303,12 @@ def init_app(app: Flask) -> None:
 
 def _create_app() -> Flask:
     from webhook import create_app
+    from webhook.config import ConfigError
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise BadConfig(f"configuration: {exc}") from None
 
 
 cli = FlaskGroup(

@@ -101,6 +101,13 @@ def load_config(
     app.config["RATE_LIMIT_PARSED"] = parse_rate_limit(
         app.config["RATE_LIMIT"], source=sources["RATE_LIMIT"]
     )
+    if app.config["SIGNING_SECRET"]:
+        from webhook.signing import make_webhook
+
+        try:
+            make_webhook(app.config["SIGNING_SECRET"])
+        except ValueError as exc:
+            raise ConfigError(f"{sources['SIGNING_SECRET']}: {exc}") from None
     # Werkzeug's own cap stays above ours so that ours decides (and reads limit + 1).
     app.config["MAX_CONTENT_LENGTH"] = None
     if not app.config["SECRET_KEY"]:

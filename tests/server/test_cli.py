@@ -1,0 +1,191 @@
+"""``grade-server``: its commands through Flask's runner, and the console script itself."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskCliRunner
+from sqlalchemy import select
+
+from submissions.storage.db import make_engine, make_session_factory
+from submissions.storage.models import Student
+from submissions.storage.tokens import hash_token
+
+from .conftest import Classroom
+from .reports import report_xml
+from .test_api import post
+
+ROSTER = "student_id,name,email\ns1,Ada Lovelace,ada@example.edu\ns2,Alan Turing,alan@example.edu\n"
+
+
+def tokens_of(output: str) -> dict[str, str]:
+    rows = list(csv.reader(io.StringIO(output)))
+    assert rows[0] == ["student_id", "token"]
+    return dict(rows[1:])
+
+
+def students(url: str) -> dict[str, Student]:
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session:
+            return {s.student_id: s for s in session.scalars(select(Student))}
+    finally:
+        engine.dispose()
+
+
+def test_course_roster_and_tokens(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    url = runner.app.config["DATABASE_URL"]
+    assert runner.invoke(args=["course", "create", "docker-101", "Docker 101"]).exit_code == 0
+    again = runner.invoke(args=["course", "create", "docker-101", "Docker 101"])
+    assert again.exit_code == 6 and "already exists" in again.output
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER)
+    enrolled = runner.invoke(args=["roster", "enrol", "docker-101", str(roster)])
+    assert enrolled.exit_code == 0, enrolled.output
+    tokens = tokens_of(enrolled.stdout)
+    assert set(tokens) == {"s1", "s2"}
+    stored = students(url)
+    assert {sid: s.token_hash for sid, s in stored.items()} == {
+        sid: hash_token(token) for sid, token in tokens.items()
+    }
+    assert all(token not in s.token_hash for s in stored.values() for token in tokens.values())
+
+    roster.write_text(ROSTER + "s3,Grace Hopper,grace@example.edu\n")
+    more = runner.invoke(args=["roster", "enrol", "docker-101", str(roster)])
+    assert set(tokens_of(more.stdout)) == {"s3"}  # s1 and s2 keep their tokens
+    assert students(url)["s1"].token_hash == hash_token(tokens["s1"])
+    reset = runner.invoke(args=["roster", "enrol", "docker-101", str(roster), "--reset-tokens"])
+    assert set(tokens_of(reset.stdout)) == {"s1", "s2", "s3"}
+    assert students(url)["s1"].token_hash != hash_token(tokens["s1"])
+
+
+@pytest.mark.parametrize(
+    ("roster", "message"),
+    [
+        ("name,email\nAda,a@x\n", "must name a student_id column"),
+        ("student_id,name\n,Ada\n", ":2: empty student_id"),
+        ("student_id\ns1\ns1\n", ":3: student_id 's1' appears twice"),
+    ],
+)
+def test_a_bad_roster_is_one_line_and_exit_4(
+    runner: FlaskCliRunner, tmp_path: Path, roster: str, message: str
+) -> None:
+    runner.invoke(args=["course", "create", "c", "C"])
+    path = tmp_path / "roster.csv"
+    path.write_text(roster)
+    result = runner.invoke(args=["roster", "enrol", "c", str(path)])
+    assert result.exit_code == 4 and message in result.output
+    assert result.output.count("\n") == 1
+
+
+def test_unknown_course_is_exit_3(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "roster.csv"
+    path.write_text(ROSTER)
+    result = runner.invoke(args=["roster", "enrol", "nope", str(path)])
+    assert result.exit_code == 3 and "no course 'nope'" in result.output
+    assert runner.invoke(args=["grades", "export", "nope"]).exit_code == 3
+
+
+def test_instructor_create(runner: FlaskCliRunner) -> None:
+    made = runner.invoke(
+        args=["instructor", "create", "prof2", "--password-stdin"], input="longenough\n"
+    )
+    assert made.exit_code == 0, made.output
+    short = runner.invoke(
+        args=["instructor", "create", "prof3", "--password-stdin"], input="short\n"
+    )
+    assert short.exit_code == 4
+    twice = runner.invoke(
+        args=["instructor", "create", "prof2", "--password-stdin"], input="longenough\n"
+    )
+    assert twice.exit_code == 6
+    prompted = runner.invoke(
+        args=["instructor", "create", "prof4"], input="longenough\nlongenough\n"
+    )
+    assert prompted.exit_code == 0
+
+
+def test_grades_export_for_canvas_and_moodle(
+    runner: FlaskCliRunner, classroom: Classroom, tmp_path: Path
+) -> None:
+    client = runner.app.test_client()
+    post(client, report_xml(failing=("mydb.running",)), classroom.bearer("ann"))
+    post(client, report_xml(), classroom.bearer("ann"))
+    post(client, report_xml(failing=("tweet.serves",)), classroom.bearer("ann"))
+    canvas = runner.invoke(args=["grades", "export", classroom.course])
+    assert canvas.exit_code == 0, canvas.output
+    rows = list(csv.reader(io.StringIO(canvas.stdout)))
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Docker 101 lab"]
+    assert rows[1] == ["Points Possible", "", "", "", "", "28"]
+    assert rows[2] == ["Ann", "", "ann", "ann@example.edu", "", "28"]
+    assert rows[3] == ["Bob", "", "bob", "bob@example.edu", "", ""]
+    out = tmp_path / "moodle.csv"
+    moodle = runner.invoke(
+        args=[
+            "grades",
+            "export",
+            classroom.course,
+            "--format",
+            "moodle",
+            "--grade",
+            "latest",
+            "-o",
+            str(out),
+        ]
+    )
+    assert moodle.exit_code == 0, moodle.output
+    rows = list(csv.reader(io.StringIO(out.read_text())))
+    assert rows[0] == ["ID number", "Email address", "First name", "Last name", "Docker 101 lab"]
+    assert rows[1] == ["ann", "ann@example.edu", "Ann", "", "26"]
+
+
+def grade_server(
+    *args: str, env: dict[str, str], stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    script = Path(sys.executable).with_name("grade-server")
+    return subprocess.run(
+        [str(script), *args], env={**os.environ, **env}, input=stdin,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_the_console_script_end_to_end(tmp_path: Path) -> None:
+    env = {
+        "GRADER_DATABASE_URL": f"sqlite:///{tmp_path}/grader.sqlite",
+        "GRADER_SECRET_KEY": "x",
+    }
+    early = grade_server("course", "create", "c", "C", env=env)
+    assert early.returncode == 5
+    assert early.stderr.strip().splitlines() == [
+        "Error: database not ready: the database has no tables yet: run `grade-server db upgrade`"
+    ]
+    assert grade_server("db", "upgrade", env=env).returncode == 0
+    assert grade_server("db", "upgrade", env=env).returncode == 0  # again: nothing to do
+    assert grade_server("course", "create", "c", "C", env=env).returncode == 0
+    enrolled = grade_server("roster", "enrol", "c", "-", env=env, stdin=ROSTER)
+    assert enrolled.returncode == 0 and set(tokens_of(enrolled.stdout)) == {"s1", "s2"}
+    missing = grade_server("roster", "enrol", "c", str(tmp_path / "nope.csv"), env=env)
+    assert missing.returncode == 4 and "Traceback" not in missing.stderr
+    bad_env = grade_server("course", "create", "d", "D", env={**env, "GRADER_RATE_LIMIT": "lots"})
+    assert bad_env.returncode == 7 and "GRADER_RATE_LIMIT='lots'" in bad_env.stderr
+    assert "Traceback" not in bad_env.stderr
+    help_text = grade_server("--help", env=env).stdout
+    for command in ("run", "db", "course", "roster", "instructor", "grades"):
+        assert command in help_text
+    assert not (tmp_path / "instance").exists()
+
+
+def test_unreachable_database_is_exit_5(tmp_path: Path) -> None:
+    env = {
+        "GRADER_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none",
+        "GRADER_SECRET_KEY": "x",
+    }
+    result = grade_server("db", "upgrade", env=env)
+    assert result.returncode == 5 and "cannot upgrade the database" in result.stderr
+    assert "Traceback" not in result.stderr

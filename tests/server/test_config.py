@@ -1,0 +1,52 @@
+"""Configuration: one place decides, a bad value names where it came from."""
+
+from __future__ import annotations
+
+import pytest
+
+from webhook import create_app
+from webhook.config import ConfigError, parse_rate_limit
+
+
+def test_environment_overrides_defaults(tmp_path) -> None:
+    app = create_app(
+        environ={
+            "GRADER_DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite",
+            "GRADER_SECRET_KEY": "k",
+            "GRADER_MAX_REPORT_BYTES": "2048",
+            "GRADER_RATE_LIMIT": "5/10s",
+        }
+    )
+    assert app.config["MAX_REPORT_BYTES"] == 2048
+    assert app.config["RATE_LIMIT_PARSED"] == (5, 10)
+    assert app.config["DATABASE_URL"].endswith("x.sqlite")
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"GRADER_MAX_REPORT_BYTES": "-1"}, "GRADER_MAX_REPORT_BYTES='-1'"),
+        ({"GRADER_RATE_LIMIT": "fast"}, "GRADER_RATE_LIMIT='fast'"),
+        (
+            {"GRADER_SIGNING_SECRET": "whsec_"},
+            "GRADER_SIGNING_SECRET: not a Standard Webhooks secret",
+        ),
+        ({"GRADER_SIGNING_SECRET": "whsec_!!!"}, "GRADER_SIGNING_SECRET"),
+    ],
+)
+def test_bad_values_name_their_source(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
+        create_app(environ={"GRADER_SECRET_KEY": "k", **environ})
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [
+        ("30/minute", (30, 60)),
+        ("5/second", (5, 1)),
+        ("100/hour", (100, 3600)),
+        ("0/minute", (0, 60)),
+    ],
+)
+def test_rate_limits(text: str, parsed: tuple[int, int]) -> None:
+    assert parse_rate_limit(text) == parsed
