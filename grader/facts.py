@@ -251,7 +251,9 @@ class EngineState:
     @cached_property
     def raw_events(self) -> list[dict[str, Any]]:
         """The engine's whole event history, oldest first, as the API returns it."""
-        return list(self.client.api.events(since=0, until=int(time.time()), decode=True))
+        # ``until`` to the nanosecond: a whole second would miss what happened just now
+        until = f"{time.time():.9f}"
+        return list(self.client.api.events(since=0, until=until, decode=True))
 
     @cached_property
     def events(self) -> EventHistory:

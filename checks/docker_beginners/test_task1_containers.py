@@ -219,16 +219,16 @@ def test_mydb_was_started_detached(mydb: ContainerFacts) -> None:
 def test_mysql_in_mydb_answers(lab: Lab, mydb: ContainerFacts) -> None:
     if not mydb.running:
         fail(f"mydb is {mydb.status}, so mysql cannot be asked", hint=RUN_MYDB)
-    version, query = lab.probe(*evidence.mysql_probe(lab))
-    if version.exit_code == 127:
+    answer = lab.probe(*evidence.mysql_probe(lab))
+    if answer.exit_code == evidence.MYSQL_NOT_INSTALLED:
         fail("there is no mysql command in mydb")
-    if version.exit_code != 0:
-        fail(f"mysql --version in mydb failed: {_last_line(version.stderr)}")
-    if query is None or query.exit_code != 0 or query.stdout.strip() != "1":
-        said = _last_line(query.stderr) if query else "nothing"
+    if answer.exit_code == evidence.MYSQL_VERSION_FAILED:
+        fail(f"mysql --version in mydb failed: {_last_line(answer.stderr)}")
+    version, _, rows = answer.stdout.strip().partition("\n")
+    if answer.exit_code != 0 or rows.strip() != "1":
         fail(
-            f"mysql --version works ({_last_line(version.stdout)}), but the server did not answer "
-            f"a query with the root password: {said}",
+            f"mysql --version works ({version.strip()}), but the server did not answer "
+            f"a query with the root password: {_last_line(answer.stderr)}",
         )
 
 

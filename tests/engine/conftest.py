@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,16 +46,23 @@ class LabState:
     """Whether the shared lab on the engine is complete right now."""
 
     complete = False
+    student: ModelStudent | None = None
 
 
 @pytest.fixture
 def completed_lab(engine: docker.DockerClient, student_home: Path) -> ModelStudent:
     """The model student's completed lab (done once, redone only after a reset)."""
-    student = ModelStudent(student_home)
-    if not LabState.complete:
+    if LabState.student is None or not LabState.complete:
+        LabState.student = ModelStudent(student_home)
         reset_lab(engine)
-        student.do_the_lab()
+        LabState.student.do_the_lab()
         LabState.complete = True
+    student = LabState.student
+    # Spoiling and restoring steps fills the engine's short event history; redo the
+    # --rm step before its evidence is pushed out, as a student would.
+    since = f"{student.interactive_run_at:.9f}"
+    if len(list(engine.api.events(since=since, until=f"{time.time():.9f}"))) > 120:
+        student.step_1_2()
     return student
 
 
@@ -102,7 +110,7 @@ def run_grade(
 
 
 @pytest.fixture
-def grade(student_home: Path):  # type: ignore[no-untyped-def]
+def grade(student_home: Path):
     """``grade`` as the model student runs it: ``grade("--json", "task1")``."""
 
     def run(*args: str, **kwargs: Any) -> Graded:

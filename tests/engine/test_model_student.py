@@ -7,9 +7,9 @@ import pytest
 pytestmark = pytest.mark.engine
 
 
-def test_a_completed_lab_gets_full_marks(completed_lab, grade) -> None:  # type: ignore[no-untyped-def]
+def test_a_completed_lab_gets_full_marks(completed_lab, grade) -> None:
     graded = grade("--json")
     assert graded.exit_code == 0, graded.stdout + graded.stderr
     assert graded.failing == set()
-    assert graded.doc["score"] == graded.doc["max_score"] == 27
+    assert graded.doc["score"] == graded.doc["max_score"] == 28
     assert len(graded.doc["checks"]) == 17
