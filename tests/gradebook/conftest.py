@@ -158,6 +158,29 @@ def make_app(url: str, instance: Path) -> Flask:
 
 
 @pytest.fixture(scope="session")
+def pg_seeded(rubric: Rubric) -> Iterator[Seeded]:
+    """The same class in PostgreSQL (Debian's package, a throw-away cluster on loopback)."""
+    from tests.server.services import Postgres, ServiceError
+
+    try:
+        server = Postgres().start()
+    except ServiceError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield seed_database(server.create_database("gradebook"), rubric)
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_seeded(request: pytest.FixtureRequest) -> Seeded:
+    """The seeded class in each database the server supports."""
+    name = "seeded" if request.param == "sqlite" else "pg_seeded"
+    found: Seeded = request.getfixturevalue(name)
+    return found
+
+
+@pytest.fixture(scope="session")
 def app_factory() -> Callable[[str, Path], Flask]:
     """``make_app(url, instance_path)``, for tests that serve the app themselves."""
     return make_app

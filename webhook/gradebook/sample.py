@@ -12,8 +12,9 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from submissions.rubric import Rubric
@@ -144,7 +145,6 @@ def seed_class(
         )
     )
 
-    next_submission = (session.scalar(select(func.max(Submission.id))) or 0) + 1
     version = sorted(rubric.known_versions)[0] if rubric.known_versions else "0.1.0"
     digest = sorted(rubric.known_digests)[0] if rubric.known_digests else "sha256:" + "ab" * 32
     submissions: list[dict[str, object]] = []
@@ -169,7 +169,7 @@ def seed_class(
                 score += entry.points if ok else 0
                 results.append(
                     {
-                        "submission_id": next_submission,
+                        "submission_id": len(submissions),  # an index until inserted
                         "check_id": entry.id,
                         "task": entry.task,
                         "status": "passed" if ok else "failed",
@@ -181,7 +181,6 @@ def seed_class(
                 )
             submissions.append(
                 {
-                    "id": next_submission,
                     "report_id": str(uuid.UUID(int=rng.getrandbits(128))),
                     "student_pk": pk,
                     "course_id": course.id,
@@ -199,9 +198,17 @@ def seed_class(
                     "via": "token",
                 }
             )
-            next_submission += 1
+    # Ids come back from the database (its own sequence), in the order of the rows.
+    ids: list[int] = []
     for start in range(0, len(submissions), 5000):
-        session.execute(insert(Submission), submissions[start : start + 5000])
+        ids.extend(
+            session.scalars(
+                insert(Submission).returning(Submission.id, sort_by_parameter_order=True),
+                submissions[start : start + 5000],
+            )
+        )
+    for result in results:
+        result["submission_id"] = ids[cast(int, result["submission_id"])]
     for start in range(0, len(results), 20000):
         session.execute(insert(CheckResult), results[start : start + 20000])
     session.commit()
