@@ -15,18 +15,20 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from submissions.reader import Limits, ReportRejected, read_report
 from submissions.rubric import Rubric, default_rubric, load_rubric
 from submissions.scoring import score_report
+from submissions.storage.db import write_lock
 from submissions.storage.models import Course, Student, Submission
 from submissions.storage.repository import ReportIdTaken, store_submission
+from submissions.storage.tokens import hash_token
 from webhook import limits, signing
 from webhook.auth import bearer_token, current_instructor, current_student, unauthorized
-from webhook.database import get_session
+from webhook.database import get_db, get_session
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -109,80 +111,103 @@ def _signed_student(session: Session, body: bytes) -> Student | Any:
     return student
 
 
+class RateLimited(Exception):
+    def __init__(self, verdict: limits.Verdict) -> None:
+        super().__init__("rate limited")
+        self.verdict = verdict
+
+
+def too_many(verdict: limits.Verdict) -> Any:
+    return error(
+        429, "rate_limited", "too many reports; try again later",
+        **{"Retry-After": str(verdict.retry_after)},
+    )  # fmt: skip
+
+
+_BY_TOKEN = select(Student.id, Student.course_id).where(
+    Student.token_hash == bindparam("token_hash")
+)
+
+
+def student_by_token(token: str) -> tuple[int, int] | None:
+    """(student pk, course id) of the token's student: one indexed Core lookup."""
+    with get_db().engine.connect() as connection:
+        row = connection.execute(_BY_TOKEN, {"token_hash": hash_token(token)}).first()
+    return (row.id, row.course_id) if row is not None else None
+
+
 @bp.post("/submissions")
 def submit() -> Any:
     mimetype = request.mimetype
     if mimetype not in XML_TYPES:
-        return error(
-            415,
-            "unsupported_media_type",
-            f"send the report as application/xml, not {mimetype or 'nothing'}",
-        )
-    session = get_session()
+        reason = f"send the report as application/xml, not {mimetype or 'nothing'}"
+        return error(415, "unsupported_media_type", reason)
     limit = current_app.config["MAX_REPORT_BYTES"]
     over = f"the report is over the size limit of {limit} bytes"
     signed = signing.is_signed(request.headers)
-    body: bytes | None = None
     if signed:
         try:
             body = read_body(limit)
         except TooLarge:
             return error(413, "too_large", over)
-        found = _signed_student(session, body)
+        found = _signed_student(get_session(), body)
         if not isinstance(found, Student):
             return found
-        student = found
+        student = (found.id, found.course_id)
     else:
-        if bearer_token() is None:
+        token = bearer_token()
+        if token is None:
             return unauthorized("send Authorization: Bearer <your token>", challenge="Bearer")
-        maybe = current_student()
+        maybe = student_by_token(token)
         if maybe is None:
             return unauthorized("the token is not valid", challenge='Bearer error="invalid_token"')
         student = maybe
-
-    verdict = limits.hit(session, f"student:{student.id}")
-    if not verdict.allowed:
-        return error(
-            429,
-            "rate_limited",
-            "too many reports; try again later",
-            **{"Retry-After": str(verdict.retry_after)},
-        )
-    if body is None:
         try:
             body = read_body(limit)
         except TooLarge:
             return error(413, "too_large", over)
+    student_pk, course_id = student
+    key = f"student:{student_pk}"
     try:
         report = read_report(body, limits=Limits(max_bytes=limit))
         raw_xml = body.decode("utf-8")
-    except ReportRejected as exc:
-        return error(400, "bad_report", exc.reason)
-    except UnicodeDecodeError:
-        return error(400, "bad_report", "the report is not UTF-8")
+    except (ReportRejected, UnicodeDecodeError) as exc:
+        verdict = limits.hit(key)  # bad reports count too
+        if not verdict.allowed:
+            return too_many(verdict)
+        reason = exc.reason if isinstance(exc, ReportRejected) else "the report is not UTF-8"
+        return error(400, "bad_report", reason)
     score = score_report(report, rubric())
     try:
-        stored = store_submission(
-            session,
-            student=student,
-            report=report,
-            score=score,
-            raw_xml=raw_xml,
-            via="signed" if signed else "token",
-        )
+        # Count and store in one short transaction: one commit per report.
+        engine = get_db().engine
+        with write_lock(engine), engine.begin() as connection:
+            verdict = limits.count(connection, key)
+            if not verdict.allowed:
+                raise RateLimited(verdict)
+            stored = store_submission(
+                connection,
+                student_pk=student_pk,
+                course_id=course_id,
+                report=report,
+                score=score,
+                raw_xml=raw_xml,
+                via="signed" if signed else "token",
+            )
+    except RateLimited as exc:
+        return too_many(exc.verdict)
     except ReportIdTaken:
         return error(409, "conflict", f"report id {report.report_id!r} is already taken")
-    submission = stored.submission
     response = jsonify(
-        id=submission.id,
-        report_id=submission.report_id,
-        score=submission.score,
-        max_score=submission.max_score,
-        flagged=submission.flagged,
+        id=stored.id,
+        report_id=stored.report_id,
+        score=stored.score,
+        max_score=stored.max_score,
+        flagged=stored.flagged,
     )
     response.status_code = 201 if stored.created else 200
     if stored.created:
-        response.headers["Location"] = f"/api/v1/submissions/{submission.id}"
+        response.headers["Location"] = f"/api/v1/submissions/{stored.id}"
     return response
 
 
