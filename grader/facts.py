@@ -7,6 +7,7 @@ that grades one task asks the engine only what that task needs.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,6 +18,9 @@ import docker
 import docker.errors
 
 from grader.imageref import is_repository
+
+
+HEX_ID = re.compile(r"^[0-9a-f]{12,64}$")
 
 
 def short(identifier: str) -> str:
@@ -98,7 +102,7 @@ class ContainerFacts:
         self.id: str = summary["Id"]
         self.name: str = ((summary.get("Names") or ["/"])[0]).lstrip("/")
         self.image_id: str = summary.get("ImageID") or ""
-        self.image_ref: str = summary.get("Image") or ""
+        self._listed_image: str = summary.get("Image") or ""
         self.state_summary: str = summary.get("State") or ""
         self.created: float = float(summary.get("Created") or 0)
 
@@ -108,6 +112,17 @@ class ContainerFacts:
     @property
     def short_id(self) -> str:
         return short(self.id)
+
+    @property
+    def image_ref(self) -> str:
+        """The image as the student named it (``mysql:latest``), even once that tag moved on.
+
+        ``docker container ls`` shows the image id instead when the name no longer
+        points at the container's image; the container's config still has the name.
+        """
+        if HEX_ID.match(self._listed_image.removeprefix("sha256:")):
+            return self.config.get("Image") or self._listed_image
+        return self._listed_image
 
     @cached_property
     def attrs(self) -> dict[str, Any]:

@@ -80,7 +80,9 @@ def _image_problems(lab: Lab, image: ImageFacts) -> list[str]:
     """Why ``image`` was not built from the student's tweet-app Dockerfile, if it was not."""
     problems = []
     nginx = lab.state.images_of("nginx")
-    bases = [base for base in nginx if image.built_on(base)]
+    if any(base.id == image.id for base in nginx):
+        problems.append("it is the nginx image itself, with no layers of your own")
+    bases = [base for base in nginx if image.built_on(base) or base.id == image.id]
     if nginx and not bases:
         problems.append("it is not built on a local nginx image")
     # Only the student's own layers count: the nginx base has its own COPY, EXPOSE 80 and CMD.
@@ -114,11 +116,15 @@ def test_the_tweet_app_image_was_built(lab: Lab) -> None:
         if others:
             fail(f"found {others[0].name} but no {wanted}: is $DOCKERID / --dockerid right?")
         fail(f"found no image {wanted}")
-    verdicts = {image.name: _image_problems(lab, image) for image in images}
+    verdicts = {_tweet_name(lab, image): _image_problems(lab, image) for image in images}
     if any(not problems for problems in verdicts.values()):
         return
     name, problems = next(iter(verdicts.items()))
     fail(f"{name} was not built from your Dockerfile: " + "; ".join(problems))
+
+
+def _tweet_name(lab: Lab, image: ImageFacts) -> str:
+    return next((tag for tag in image.tags if evidence.is_tweet_tag(lab, tag)), image.name)
 
 
 def _tweet_containers(lab: Lab) -> list[ContainerFacts]:
