@@ -15,7 +15,7 @@ import docker.errors
 import pytest
 from _pytest.outcomes import Failed, Skipped
 
-from grader.activity import current as current_activity
+from grader import activity
 from grader.lab import ProbeTimeout
 from grader.marks import CheckSpec, check_of
 from grader.verdict import CheckFailed
@@ -88,6 +88,7 @@ class ResultCollector:
     # -- running -----------------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        activity.reset()
         if time.monotonic() - self._started > self.run_timeout:
             raise RunOutOfTime(
                 f"not run: grading passed its overall limit of {self.run_timeout:g} s"
@@ -134,7 +135,7 @@ class ResultCollector:
         return made("error", self._error_message(spec, exc))
 
     def _error_message(self, spec: CheckSpec, exc: BaseException | None) -> str:
-        doing = current_activity()
+        doing = activity.interrupted() or activity.current()
         where = f" while {doing}" if doing else ""
         if isinstance(exc, Failed) and "Timeout" in str(exc):
             return f"timed out after {self.check_timeout:g} s{where}"

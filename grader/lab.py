@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import docker
 
 from grader import background
+from grader.activity import doing
 from grader.connection import engine_hostname
 from grader.facts import EngineState
 from grader.settings import Settings
@@ -59,7 +60,8 @@ class Lab:
         """The result of probe ``name``, starting it if nobody did yet."""
         future = self.start_probe(name, fn)
         try:
-            return future.result(timeout=self.settings.check_timeout)
+            with doing(name):
+                return future.result(timeout=self.settings.check_timeout)
         except FutureTimeout:
             raise ProbeTimeout(
                 f"timed out after {self.settings.check_timeout:g} s while {name}"

@@ -96,7 +96,11 @@ def resolve_settings(
 ) -> Settings:
     """Merge the command line, the environment and ``grade.toml`` into :class:`Settings`."""
     config_path = cwd / CONFIG_FILE_NAME
-    from_file = _read_config_file(config_path) if config_path.is_file() else {}
+    try:
+        present = config_path.is_file()
+    except OSError:  # a working directory this user may not read has no grade.toml for us
+        present = False
+    from_file = _read_config_file(config_path) if present else {}
     chosen: dict[str, object] = {}
     for name, (env_var, _kind) in _SETTINGS.items():
         if cli.get(name) is not None:

@@ -102,7 +102,8 @@ def run_grade(
     *args: str, home: Path, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> Graded:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    environ.update(HOME=str(home), DOCKERID="modelstudent", NO_COLOR="1", **(env or {}))
+    environ.update(HOME=str(home), DOCKERID="modelstudent", NO_COLOR="1")
+    environ.update(env or {})
     done = subprocess.run(
         [*GRADE, *args], env=environ, cwd=cwd or home, capture_output=True, text=True, timeout=300
     )
