@@ -19,7 +19,6 @@ import docker.errors
 
 from grader.imageref import is_repository
 
-
 HEX_ID = re.compile(r"^[0-9a-f]{12,64}$")
 
 

@@ -1,4 +1,4 @@
-"""``grade`` end to end on the real engine: fresh host, no engine, no permission, reports, secrets."""
+"""``grade`` end to end on the real engine: fresh host, no engine, no permission, secrets."""
 
 from __future__ import annotations
 
