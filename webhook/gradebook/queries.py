@@ -137,64 +137,74 @@ def _latest_submission_id(student_pk: InstrumentedAttribute[int]) -> ScalarSelec
 def student_rows(session: Session, course: Course) -> list[StudentRow]:
     """Every student on the roster with their aggregates, in roster order.
 
-    Two cheap parts joined to the roster: one grouped scan of the course's
-    reports for the counts, and per student one index probe for the latest
-    report (a window function over the whole course is several times slower on
-    SQLite). Students who never submitted are listed too.
+    Two simple queries, merged here: the roster with each student's latest
+    report (one index probe per student), and one grouped scan of the course's
+    reports for the counts. Kept apart, neither depends on the planner's
+    statistics: joined in one statement, PostgreSQL re-runs the grouped scan
+    per student right after a bulk import (1.5 s instead of 20 ms), and a
+    window function over the whole course is ten times slower on SQLite.
+    Students who never submitted are listed too.
     """
     done = case(
         (and_(Submission.max_score > 0, Submission.score >= Submission.max_score), 1), else_=0
     )
-    totals = (
+    totals_query = (
         select(
             Submission.student_pk,
-            func.count().label("n"),
-            func.max(Submission.score).label("best"),
-            func.sum(case((Submission.flagged, 1), else_=0)).label("flags"),
-            func.max(case((Submission.flagged, Submission.flag_reason), else_="")).label("reason"),
-            func.max(done).label("done"),
+            func.count(),
+            func.max(Submission.score),
+            func.sum(case((Submission.flagged, 1), else_=0)),
+            func.max(case((Submission.flagged, Submission.flag_reason), else_="")),
+            func.max(done),
         )
         .where(Submission.course_id == course.id)
         .group_by(Submission.student_pk)
-        .subquery()
     )
-    query = (
+    totals = {pk: rest for pk, *rest in session.execute(totals_query)}
+    # The latest ids in a derived table of their own: a correlated subquery in a
+    # join's ON clause is run for every (student, report) pair on PostgreSQL.
+    roster = (
         select(
             Student.id,
             Student.student_id,
             Student.name,
-            totals.c.n,
+            _latest_submission_id(Student.id).label("latest_id"),
+        )
+        .where(Student.course_id == course.id)
+        .subquery()
+    )
+    query = (
+        select(
+            roster.c.id,
+            roster.c.student_id,
+            roster.c.name,
             Submission.score,
             Submission.max_score,
-            totals.c.best,
             Submission.received_at,
-            totals.c.done,
-            totals.c.flags,
-            totals.c.reason,
         )
-        .outerjoin(totals, totals.c.student_pk == Student.id)
-        .outerjoin(Submission, Submission.id == _latest_submission_id(Student.id))
-        .where(Student.course_id == course.id)
-        .order_by(Student.student_id)
+        .select_from(roster)
+        .outerjoin(Submission, Submission.id == roster.c.latest_id)
+        .order_by(roster.c.student_id)
     )
-    return [
-        StudentRow(
-            pk=pk,
-            student_id=sid,
-            name=name,
-            submissions=n or 0,
-            latest_score=latest,
-            latest_max=latest_max,
-            best_score=best,
-            last_at=last_at,
-            done=bool(done),
-            flagged=flags or 0,
-            flag_reason=reason or "",
+    rows = []
+    for pk, sid, name, latest, latest_max, last_at in session.execute(query):
+        n, best, flags, reason, finished = totals.get(pk, (0, None, 0, "", 0))
+        rows.append(
+            StudentRow(
+                pk=pk,
+                student_id=sid,
+                name=name,
+                submissions=n,
+                latest_score=latest,
+                latest_max=latest_max,
+                best_score=best,
+                last_at=last_at,
+                done=bool(finished),
+                flagged=int(flags or 0),
+                flag_reason=reason or "",
+            )
         )
-        for pk, sid, name, n, latest, latest_max, best, last_at, done, flags, reason in (
-            session.execute(query)
-        )
-    ]
+    return rows
 
 
 def sort_rows(rows: Sequence[StudentRow], key: str, descending: bool) -> list[StudentRow]:
