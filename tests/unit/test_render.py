@@ -1,0 +1,55 @@
+"""How a report is shown: the stable JSON document and the tables for people."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from rich.console import Console
+
+from grader.render import as_json, print_report
+from submissions.dialect import CheckResult, Report
+
+HINT = "docker container run --detach --name mydb -e MYSQL_ROOT_PASSWORD=my-secret-pw mysql:latest"
+
+
+def report() -> Report:
+    return Report(
+        lab="docker_beginners",
+        grader_version="1.0",
+        checks_digest="sha256:0",
+        report_id="r1",
+        created="2026-11-28T10:00:00+00:00",
+        engine_id="E",
+        results=(
+            CheckResult("alpine.hostname", "task1", "alpine ran hostname", "passed", 2, 2),
+            CheckResult(
+                "mydb.running", "task1", "mydb is running", "failed", 0, 2,
+                "found no container named mydb", HINT,
+            ),
+            CheckResult("figlet.runs", "task3", "figlet runs", "error", 0, 2, "timed out"),
+        ),
+    )  # fmt: skip
+
+
+def test_the_json_document_keeps_its_shape() -> None:
+    doc = json.loads(as_json(report()))
+    assert list(doc) == ["lab", "score", "max_score", "checks"]
+    assert (doc["score"], doc["max_score"]) == (2, 6)
+    assert list(doc["checks"][1]) == [
+        "id", "task", "title", "status", "points", "max_points", "message", "hint",
+    ]  # fmt: skip
+    assert [c["status"] for c in doc["checks"]] == ["passed", "failed", "error"]
+
+
+def test_the_tables_say_what_was_found_and_what_to_type() -> None:
+    out = io.StringIO()
+    console = Console(file=out, width=80, color_system=None)
+    print_report(console, report(), {"task1": "Run some simple containers", "task3": "Commit"})
+    text = out.getvalue()
+    assert "Task 1: Run some simple containers" in text
+    assert "Task 3: Commit" in text
+    assert "✘ mydb.running: found no container named mydb" in text
+    assert f"try: {HINT}" in text  # one line, whatever the width: it must paste as it is
+    assert "! figlet.runs: timed out" in text
+    assert "Score: 2/6  (1 of 3 checks done)" in text
