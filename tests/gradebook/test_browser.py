@@ -55,6 +55,7 @@ def live_server(
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+        app.extensions["grader_db"].dispose()
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -18,6 +18,7 @@ from webhook.auth import hash_password
 
 from .conftest import PASSWORD, USERNAME, Seeded, csrf_from
 
+CSRF_VALUE = re.compile(r'name="csrf_token" value="[^"]+"')
 PAGES = (
     "/gradebook/",
     "/gradebook/docker-101/",
@@ -298,7 +299,7 @@ def test_export_of_an_unknown_format_is_a_bad_request(instructor: FlaskClient) -
 
 
 @pytest.fixture
-def two_courses(tmp_path: Path, app_factory: Callable[[str, Path], Flask]) -> FlaskClient:
+def two_courses(tmp_path: Path, app_factory: Callable[[str, Path], Flask]) -> Iterator[FlaskClient]:
     url = f"sqlite:///{tmp_path / 'two.sqlite'}"
     upgrade(url)
     engine = make_engine(url)
@@ -311,10 +312,12 @@ def two_courses(tmp_path: Path, app_factory: Callable[[str, Path], Flask]) -> Fl
         session.add(Student(course_id=quiet.id, student_id="q1", name="Quinn", token_hash="q"))
         session.commit()
     engine.dispose()
-    client = app_factory(url, tmp_path).test_client()
+    app = app_factory(url, tmp_path)
+    client = app.test_client()
     token = csrf_from(html(client.get("/login")))
     client.post("/login", data={"username": USERNAME, "password": PASSWORD, "csrf_token": token})
-    return client
+    yield client
+    app.extensions["grader_db"].dispose()
 
 
 def test_several_courses_are_listed(two_courses: FlaskClient) -> None:
@@ -331,3 +334,27 @@ def test_empty_course_and_course_without_reports(two_courses: FlaskClient) -> No
     assert "No report from this student yet" in html(
         two_courses.get("/gradebook/quiet/students/q1")
     )
+
+
+def test_postgresql_shows_the_same_gradebook(
+    instructor: FlaskClient,
+    pg_seeded: Seeded,
+    app_factory: Callable[[str, Path], Flask],
+    tmp_path: Path,
+) -> None:
+    """The same class stored in PostgreSQL renders the very same pages as in SQLite."""
+    pg_app = app_factory(pg_seeded.url, tmp_path)
+    pg = pg_app.test_client()
+    try:
+        token = csrf_from(html(pg.get("/login")))
+        pg.post("/login", data={"username": USERNAME, "password": PASSWORD, "csrf_token": token})
+        for path in (
+            "/gradebook/docker-101/?sort=best&dir=desc",
+            "/gradebook/docker-101/students/zz-ann",
+            f"/gradebook/docker-101/submissions/{pg_seeded.ann_flagged}",
+        ):
+            ours, theirs = html(instructor.get(path)), html(pg.get(path))
+            ours, theirs = (CSRF_VALUE.sub("", page) for page in (ours, theirs))
+            assert theirs == ours, path
+    finally:
+        pg_app.extensions["grader_db"].dispose()
