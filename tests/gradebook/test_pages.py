@@ -94,6 +94,7 @@ def test_login_without_csrf_token_is_a_bad_request(client: FlaskClient) -> None:
     client.get("/login")  # the session has a token; the form does not send it
     response = client.post("/login", data={"username": USERNAME, "password": PASSWORD})
     assert response.status_code == 400
+    assert "missing its CSRF token" in html(response)
     assert client.get("/gradebook/docker-101/").status_code == 302
 
 
@@ -256,7 +257,9 @@ def test_flagged_submission_says_why(instructor: FlaskClient, seeded: Seeded) ->
     ],
 )
 def test_unknown_things_are_404(instructor: FlaskClient, path: str) -> None:
-    assert instructor.get(path).status_code == 404
+    response = instructor.get(path)
+    assert response.status_code == 404
+    assert "Back to the gradebook" in html(response)
 
 
 def test_pages_need_nothing_from_elsewhere(instructor: FlaskClient, seeded: Seeded) -> None:

@@ -33,6 +33,7 @@ from flask import (
     request,
     url_for,
 )
+from werkzeug.exceptions import HTTPException
 
 from submissions.rubric import Rubric, default_rubric, load_rubric
 from webhook.auth import current_instructor, login_instructor, login_session, logout_session
@@ -86,6 +87,13 @@ def _security_headers(response: Response) -> Response:
     if response.mimetype == "text/html":
         response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+@bp.errorhandler(400)
+@bp.errorhandler(404)
+def _error_page(error: HTTPException) -> Any:
+    """Errors of these pages as a page of the gradebook, not Werkzeug's bare text."""
+    return render_template("gradebook/error.html", error=error), error.code
 
 
 @bp.context_processor
