@@ -1,0 +1,114 @@
+"""From a report the grader wrote, through the server's API, to what the gradebook shows."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from submissions.dialect import CheckResult, Report
+from submissions.rubric import Rubric
+from submissions.storage.db import make_engine, make_session_factory, upgrade
+from submissions.storage.models import Course, Instructor, Student
+from submissions.storage.tokens import hash_token
+from submissions.writer import to_junit_xml
+from webhook.auth import hash_password
+
+from .conftest import PASSWORD, USERNAME, csrf_from, make_app
+
+TOKEN = "gls_a-token-for-carol"
+
+
+def report(rubric: Rubric, failing: set[str], digest: str) -> bytes:
+    results = tuple(
+        CheckResult(
+            id=e.id,
+            task=e.task,
+            title=e.title,
+            status="failed" if e.id in failing else "passed",
+            points=0 if e.id in failing else e.points,
+            max_points=e.points,
+            message=f"no {e.id} found" if e.id in failing else "",
+            hint="docker container ls --all" if e.id in failing else "",
+        )
+        for e in rubric.entries
+    )
+    written = Report(
+        lab=rubric.lab,
+        grader_version=sorted(rubric.known_versions)[0],
+        checks_digest=digest,
+        report_id=str(uuid.uuid4()),
+        created="2026-11-29T01:00:00+00:00",
+        engine_id="ABCD:EFGH",
+        results=results,
+    )
+    return to_junit_xml(written).encode()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Flask]:
+    url = f"sqlite:///{tmp_path / 'grader.sqlite'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        course = Course(slug="docker-101", name="Docker 101")
+        session.add_all(
+            [course, Instructor(username=USERNAME, password_hash=hash_password(PASSWORD))]
+        )
+        session.flush()
+        session.add(
+            Student(
+                course_id=course.id,
+                student_id="carol",
+                name="Carol Example",
+                email="carol@example.edu",
+                token_hash=hash_token(TOKEN),
+            )
+        )
+        session.commit()
+    engine.dispose()
+    app = make_app(url, tmp_path)
+    yield app
+    app.extensions["grader_db"].dispose()
+
+
+def login(client: FlaskClient) -> None:
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    client.post("/login", data={"username": USERNAME, "password": PASSWORD, "csrf_token": token})
+
+
+def test_submitted_reports_show_in_the_gradebook(server: Flask, rubric: Rubric) -> None:
+    student = server.test_client()
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/xml"}
+    first = student.post(
+        "/api/v1/submissions",
+        data=report(rubric, {"tweet.serves", "figlet.committed"}, "sha256:edited"),
+        headers=headers,
+    )
+    assert first.status_code == 201, first.get_data(as_text=True)
+    second = student.post(
+        "/api/v1/submissions",
+        data=report(rubric, {"figlet.committed"}, "sha256:edited"),
+        headers=headers,
+    )
+    assert second.status_code == 201
+    latest = second.get_json()
+
+    instructor = server.test_client()
+    login(instructor)
+    page = instructor.get("/gradebook/docker-101/").get_data(as_text=True)
+    row = page[page.index('data-student="carol"') :].split("</tr>")[0]
+    assert f"{latest['score']}/{latest['max_score']}" in row
+    assert "⚑ 2 flagged" in row and "unknown checks digest" in row  # not in the rubric
+    bars = dict(re.findall(r'data-check="([^"]+)" data-rate="(\d+)"', page))
+    assert bars["figlet.committed"] == "0" and bars["tweet.serves"] == "100"
+
+    detail = instructor.get(f"/gradebook/docker-101/submissions/{latest['id']}")
+    checks = re.findall(r'<tr class="check-(\w+)" data-check="([^"]+)"', detail.get_data(True))
+    assert [c for s, c in checks if s == "failed"] == ["figlet.committed"]
+    assert len(checks) == len(rubric)
