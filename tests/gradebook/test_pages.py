@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -361,3 +362,14 @@ def test_postgresql_shows_the_same_gradebook(
             assert theirs == ours, path
     finally:
         pg_app.extensions["grader_db"].dispose()
+
+
+def test_export_with_http_basic_auth_for_scripts(client: FlaskClient) -> None:
+    """`curl -u user:password .../export.csv` works: the server takes HTTP basic too."""
+    credentials = base64.b64encode(f"{USERNAME}:{PASSWORD}".encode()).decode()
+    response = client.get(
+        "/gradebook/docker-101/export.csv?format=moodle",
+        headers={"Authorization": f"Basic {credentials}"},
+    )
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
