@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Integer, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from submissions.storage.models import Course, Student, Submission
 
@@ -23,7 +23,11 @@ class StudentGrades:
 
 
 def course_grades(session: Session, course: Course) -> list[StudentGrades]:
-    """Every student of ``course`` with their best and latest score (two queries, no N+1)."""
+    """Every student of ``course`` with their best and latest score, in one query.
+
+    The latest submission is found per student through the (student_pk,
+    received_at) index; the totals come from one grouped scan.
+    """
     totals = (
         select(
             Submission.student_pk,
@@ -36,22 +40,15 @@ def course_grades(session: Session, course: Course) -> list[StudentGrades]:
         .group_by(Submission.student_pk)
         .subquery()
     )
-    ranked = (
-        select(
-            Submission.student_pk,
-            Submission.score,
-            Submission.max_score,
-            func.row_number()
-            .over(
-                partition_by=Submission.student_pk,
-                order_by=(Submission.received_at.desc(), Submission.id.desc()),
-            )
-            .label("rank"),
-        )
-        .where(Submission.course_id == course.id)
-        .subquery()
+    latest_id = (
+        select(Submission.id)
+        .where(Submission.student_pk == Student.id)
+        .order_by(Submission.received_at.desc(), Submission.id.desc())
+        .limit(1)
+        .correlate(Student)
+        .scalar_subquery()
     )
-    latest = select(ranked).where(ranked.c.rank == 1).subquery()
+    latest = aliased(Submission)
     rows = session.execute(
         select(
             Student,
@@ -59,11 +56,11 @@ def course_grades(session: Session, course: Course) -> list[StudentGrades]:
             totals.c.best,
             totals.c.last,
             totals.c.flagged,
-            latest.c.score,
-            latest.c.max_score,
+            latest.score,
+            latest.max_score,
         )
         .outerjoin(totals, totals.c.student_pk == Student.id)
-        .outerjoin(latest, latest.c.student_pk == Student.id)
+        .outerjoin(latest, latest.id == latest_id)
         .where(Student.course_id == course.id)
         .order_by(Student.student_id)
     )
