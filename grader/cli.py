@@ -10,18 +10,21 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 
 from grader import __version__, render
 from grader.errors import GradingError
-from grader.marks import CheckSpec
 from grader.runner import grade_lab
 from grader.settings import resolve_settings
 from grader.submit import default_outbox, submit_report
 from submissions.dialect import CheckResult, Report
 from submissions.writer import to_junit_xml
+
+if TYPE_CHECKING:
+    from grader.marks import CheckSpec
 
 EXIT_ALL_PASSED = 0
 EXIT_SOME_FAILED = 1

@@ -35,7 +35,7 @@ class Lab:
         client: docker.DockerClient,
         settings: Settings,
         *,
-        selected_tasks: frozenset[str] = frozenset(),
+        selected_tasks: frozenset[str] | None = None,
     ) -> None:
         self.client = client
         self.settings = settings
@@ -43,6 +43,10 @@ class Lab:
         self.selected_tasks = selected_tasks
         self._probes: dict[str, Future[Any]] = {}
         self._lock = threading.Lock()
+
+    def grades(self, task: str) -> bool:
+        """True when this run grades ``task`` (every task when none were named)."""
+        return self.selected_tasks is None or task in self.selected_tasks
 
     @property
     def host_name(self) -> str:

@@ -19,7 +19,7 @@ from grader.marks import MARKER_HELP, task_of
 from grader.settings import Settings, resolve_settings
 
 SETTINGS_KEY = pytest.StashKey[Settings]()
-CLIENT_KEY = pytest.StashKey[object]()
+LAB_KEY = pytest.StashKey[Lab]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -54,8 +54,9 @@ def settings_for(config: pytest.Config) -> Settings:
 def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
     """The student's Docker host: engine facts, settings and shared probes."""
     config = request.config
-    client = config.stash.get(CLIENT_KEY, None) or connect(os.environ)
-    tasks = frozenset(
-        task_of(item).id for item in request.session.items if item.get_closest_marker("task")
-    )
-    yield Lab(client, settings_for(config), selected_tasks=tasks)
+    if LAB_KEY not in config.stash:  # plain pytest; grade hands its own over
+        tasks = frozenset(
+            task_of(item).id for item in request.session.items if item.get_closest_marker("task")
+        )
+        config.stash[LAB_KEY] = Lab(connect(os.environ), settings_for(config), selected_tasks=tasks)
+    yield config.stash[LAB_KEY]

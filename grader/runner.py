@@ -1,32 +1,36 @@
-"""One grading run: connect, hand the checks to ``pytest.main``, build the report.
+"""One grading run: connect, start the lab's probes, hand the checks to ``pytest.main``.
 
-``grade`` is a thin shell over :func:`grade_lab`; nothing here prints.
+``grade`` is a thin shell over :func:`grade_lab`; nothing here prints. pytest and
+the plugin are imported only once the probes run: their start-up overlaps the
+slow part (throwaway containers) instead of preceding it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
 import io
 import signal
 import sys
 import tomllib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-
-import pytest
+from typing import TYPE_CHECKING
 
 import checks
 from grader import __version__
-from grader.collector import ProgressCallback, ResultCollector
 from grader.connection import connect
 from grader.errors import GradingError, SettingsError
-from grader.marks import CheckSpec
-from grader.plugin import CLIENT_KEY, SETTINGS_KEY
+from grader.lab import Lab
 from grader.settings import Settings
 from submissions.dialect import CheckResult, Report
+
+if TYPE_CHECKING:
+    from grader.collector import ProgressCallback
+    from grader.marks import CheckSpec
 
 DEFAULT_LAB = "docker_beginners"
 
@@ -82,6 +86,8 @@ def _pytest_args(folder: Path, *, collect_only: bool, check_timeout: float) -> l
 
 def _run_pytest(args: list[str], plugins: list[object]) -> int:
     """Run pytest quietly: its own terminal output is not for students."""
+    import pytest
+
     sys.dont_write_bytecode = True
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
@@ -90,6 +96,8 @@ def _run_pytest(args: list[str], plugins: list[object]) -> int:
 
 def collect_rubric(lab: str = DEFAULT_LAB) -> list[CheckSpec]:
     """Every check of a lab with its points, title and hint, without running any."""
+    from grader.collector import ResultCollector
+
     collector = ResultCollector()
     _run_pytest(_pytest_args(lab_dir(lab), collect_only=True, check_timeout=0), [collector])
     return list(collector.specs.values())
@@ -102,7 +110,6 @@ def grade_lab(
     tasks: frozenset[str] | None = None,
     lab: str = DEFAULT_LAB,
     on_result: ProgressCallback | None = None,
-    on_start: ProgressCallback | None = None,
 ) -> Report:
     """Grade the lab on the engine the environment names.
 
@@ -112,6 +119,19 @@ def grade_lab(
     """
     folder = lab_dir(lab)
     points = load_points(settings.rubric_file)
+    grading_error = ""
+    engine_id = "unknown"
+    try:
+        client = connect(environ)
+    except GradingError as exc:
+        grading_error, the_lab = str(exc), None
+    else:
+        engine_id = str(client.api.info().get("ID") or "unknown")
+        the_lab = Lab(client, settings, selected_tasks=tasks)
+        _lab_hook(lab, "start_probes")(the_lab)
+
+    from grader.collector import ResultCollector
+
     collector = ResultCollector(
         tasks=tasks,
         points=points,
@@ -119,19 +139,12 @@ def grade_lab(
         check_timeout=settings.check_timeout,
         on_result=on_result,
     )
-    grading_error = ""
-    engine_id = "unknown"
-    try:
-        client = connect(environ)
-    except GradingError as exc:
-        grading_error = str(exc)
+    if the_lab is None:
         _run_pytest(_pytest_args(folder, collect_only=True, check_timeout=0), [collector])
     else:
-        engine_id = str(client.api.info().get("ID") or "unknown")
-        config_plugin = _HandOver(settings, client)
         _run_pytest(
             _pytest_args(folder, collect_only=False, check_timeout=settings.check_timeout),
-            [config_plugin, collector],
+            [_hand_over(settings, the_lab), collector],
         )
     if collector.problem:
         raise SettingsError(collector.problem)
@@ -165,14 +178,22 @@ def _not_run(spec: CheckSpec, why: str) -> CheckResult:
     )
 
 
-class _HandOver:
-    """Hands ``grade``'s settings and engine client to the plugin's ``lab`` fixture."""
+def _lab_hook(lab: str, name: str) -> Callable[[Lab], None]:
+    """A lab's optional hook (``start_probes``), or one that does nothing."""
+    hook = getattr(importlib.import_module(f"checks.{lab}"), name, None)
+    return hook if callable(hook) else (lambda _lab: None)
 
-    def __init__(self, settings: Settings, client: object) -> None:
-        self.settings = settings
-        self.client = client
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_configure(self, config: pytest.Config) -> None:
-        config.stash[SETTINGS_KEY] = self.settings
-        config.stash[CLIENT_KEY] = self.client
+def _hand_over(settings: Settings, the_lab: Lab) -> object:
+    """A plugin handing ``grade``'s settings and lab (probes running) to the ``lab`` fixture."""
+    import pytest
+
+    from grader.plugin import LAB_KEY, SETTINGS_KEY
+
+    class HandOver:
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_configure(self, config: pytest.Config) -> None:
+            config.stash[SETTINGS_KEY] = settings
+            config.stash[LAB_KEY] = the_lab
+
+    return HandOver()

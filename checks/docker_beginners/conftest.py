@@ -1,8 +1,9 @@
-"""What the Docker-for-beginners checks share: the lab's objects, found once, and its probes.
+"""What the Docker-for-beginners checks share: the lab's probes, started once.
 
-Probes (a throwaway ``ourfiglet`` run, ``docker exec`` into mydb, the HTTP GET)
-start in the background as soon as the run begins, so checks that need
-different probes do not wait on each other.
+Under ``grade`` the probes (a throwaway ``ourfiglet`` run, ``docker exec`` into
+mydb, the HTTP GET) already started before pytest did; under plain ``pytest``
+they start here, before the first check, so checks that need different probes
+do not wait on each other.
 """
 
 from __future__ import annotations
@@ -15,5 +16,4 @@ from grader.lab import Lab
 
 @pytest.fixture(scope="session", autouse=True)
 def _start_probes(lab: Lab) -> None:
-    """Kick off the slow probes of the selected tasks before the first check runs."""
     evidence.start_probes(lab)

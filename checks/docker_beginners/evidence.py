@@ -97,11 +97,31 @@ def figlet_images(lab: Lab) -> list[ImageFacts]:
     return lab.state.images_of(FIGLET_REPOSITORY)
 
 
-def figlet_run_probe(lab: Lab, image: ImageFacts) -> Probe[probes.RunOutput]:
-    timeout = lab.settings.check_timeout
-    return "running figlet hello in ourfiglet", lambda: probes.run_throwaway(
-        lab.client, image.id, ["figlet", "hello"], timeout=timeout
+def run_of(
+    lab: Lab, image: ImageFacts, command: list[str] | None, *, files: tuple[str, ...] = ()
+) -> probes.RunOutput:
+    """What ``image`` does when run with ``command`` (None: its default).
+
+    The student's own finished run of this very image (steps 3.4 and 4.2 leave
+    one) answers without starting anything: faster, and it adds nothing to the
+    engine's short event history, which holds step 1.2's evidence. Only when
+    there is none does a throwaway container run.
+    """
+    process = command or image.entrypoint + image.cmd
+    finished = [
+        c
+        for c in lab.state.containers
+        if c.image_id == image.id and c.status == "exited" and c.command == process
+    ]
+    if finished:
+        return probes.finished_run(lab.client, finished[0].id, files=files)
+    return probes.run_throwaway(
+        lab.client, image.id, command, timeout=lab.settings.check_timeout, files=files
     )
+
+
+def figlet_run_probe(lab: Lab, image: ImageFacts) -> Probe[probes.RunOutput]:
+    return "running figlet hello in ourfiglet", lambda: run_of(lab, image, ["figlet", "hello"])
 
 
 # -- Task 4 ---------------------------------------------------------------------
@@ -114,11 +134,8 @@ HELLO_FILES = ("/app/Dockerfile", "/app/index.js")
 
 def hello_run_probe(lab: Lab, image: ImageFacts) -> Probe[probes.RunOutput]:
     """Run hello:v0.1; without --hello-dir, read its /app sources from the same container."""
-    timeout = lab.settings.check_timeout
     files = () if lab.settings.hello_dir else HELLO_FILES
-    return "running hello:v0.1", lambda: probes.run_throwaway(
-        lab.client, image.id, None, timeout=timeout, files=files
-    )
+    return "running hello:v0.1", lambda: run_of(lab, image, None, files=files)
 
 
 def hello_sources(lab: Lab) -> tuple[str, dict[str, bytes | None]] | None:
@@ -139,18 +156,17 @@ def hello_sources(lab: Lab) -> tuple[str, dict[str, bytes | None]] | None:
 # -- all ------------------------------------------------------------------------
 def start_probes(lab: Lab) -> None:
     """Start every probe the selected tasks will need, all at once."""
-    tasks = lab.selected_tasks
-    if "task1" in tasks:
+    if lab.grades("task1"):
         _ = lab.state.raw_events  # read before grading's own containers add to the history
         container = mydb(lab)
         if container is not None and container.running:
             lab.start_probe(*mysql_probe(lab))
-    if "task2" in tasks:
+    if lab.grades("task2"):
         lab.start_probe(*tweet_page_probe(lab))
-    if "task3" in tasks:
+    if lab.grades("task3"):
         for image in figlet_images(lab)[:1]:
             lab.start_probe(*figlet_run_probe(lab, image))
-    if "task4" in tasks:
+    if lab.grades("task4"):
         image = hello_image(lab)
         if image is not None:
             lab.start_probe(*hello_run_probe(lab, image))
