@@ -143,7 +143,10 @@ def submit_report(
     message = ""
     try:
         for path in waiting(outbox):
-            body = path.read_bytes()
+            try:
+                body = path.read_bytes()
+            except FileNotFoundError:  # another submit running at once sent it
+                continue
             rid = report_id_of(body)
             try:
                 response = http.post(endpoint, data=body, headers=headers, timeout=timeout)
