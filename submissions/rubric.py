@@ -1,15 +1,16 @@
 """The server's rubric: which checks exist, their task, title and points.
 
 The server scores every report from this, never from what a report claims.
-It ships as ``rubric.json`` in this package (generated from the checks by the
-grader); :func:`load_rubric` reads it or an instructor's own file of the same
-shape. ``known_digests`` / ``known_versions`` are the check-file digests and
-grader versions the server trusts; a report with others is kept but flagged.
+It ships as ``rubric.json`` in this package (generated from the checks by
+``python -m grader.rubric --write``); :func:`load_rubric` reads it or an
+instructor's own file of the same shape. ``known_digests`` / ``known_versions``
+are the check-file digests and grader versions the server trusts; a report with
+others is kept but flagged.
 """
 
 from __future__ import annotations
 
-import importlib
+import functools
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -109,11 +110,8 @@ def load_rubric(path: Path | None = None) -> Rubric:
     return Rubric.from_dict(data, source=source)
 
 
+@functools.cache
 def default_rubric() -> Rubric:
-    """The server's rubric: the grader's when it provides one, else the shipped JSON."""
-    try:
-        graders = importlib.import_module("grader.rubric")
-    except ImportError:
-        return load_rubric()
-    rubric = graders.default_rubric()
-    return rubric if isinstance(rubric, Rubric) else Rubric.from_dict(rubric)
+    """The server's rubric: the shipped ``rubric.json`` (``python -m grader.rubric --write``
+    regenerates it from the checks), read once per process."""
+    return load_rubric()
