@@ -1,0 +1,22 @@
+"""The server's shipped rubric is the checks' own: same ids, points and titles, current digest."""
+
+from __future__ import annotations
+
+import json
+
+from grader import __version__
+from grader.rubric import RUBRIC_FILE, rubric_document
+from submissions.rubric import load_rubric
+
+
+def test_the_shipped_rubric_matches_the_checks() -> None:
+    shipped = json.loads(RUBRIC_FILE.read_text())
+    generated = rubric_document(previous=shipped)
+    assert shipped == generated, "the checks changed: run python -m grader.rubric --write"
+
+
+def test_the_server_reads_it_and_trusts_this_grader() -> None:
+    rubric = load_rubric()
+    assert len(rubric) == 17 and rubric.max_score == 28
+    assert __version__ in rubric.known_versions
+    assert rubric.tasks == ("task1", "task2", "task3", "task4")
