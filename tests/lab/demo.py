@@ -1,0 +1,92 @@
+"""The main job, end to end on one machine: the lab done, graded, submitted, in the gradebook.
+
+1. a Docker engine with stand-in images (no registry is reachable here);
+2. the model student types the lab's commands (STEPS.md), verbatim;
+3. ``grade`` shows the student's results, task by task;
+4. the instructor's server, on its embedded SQLite default, receives the report
+   through ``grade --submit`` and its gradebook shows the score.
+
+    .venv/bin/python -m tests.lab.demo [--serve]
+
+It resets the lab's containers and images on the engine: run it on a test machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import docker
+import requests
+
+from tests.lab.classroom import COURSE, INSTRUCTOR, Classroom
+from tests.lab.engine import ensure_engine
+from tests.lab.host import reset_lab
+from tests.lab.model_student import ModelStudent
+from tests.lab.standins.build import ensure_standins
+
+
+def say(text: str) -> None:
+    print(f"\n==> {text}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="The lab, graded and submitted, end to end.")
+    parser.add_argument("--serve", action="store_true", help="keep the gradebook up afterwards")
+    args = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="grade-demo-"))
+
+    say("a Docker engine with stand-ins for alpine, ubuntu, nginx and mysql")
+    ensure_engine()
+    client = docker.from_env()
+    ensure_standins(client)
+
+    say("the model student does the lab, typing the commands of STEPS.md")
+    student = ModelStudent(work / "home")
+    student.home.mkdir(parents=True)
+    reset_lab(client)
+    student.do_the_lab()
+    for command in student.typed:
+        print(f"   $ {command}")
+
+    say("the instructor's server on its embedded default (SQLite), served by gunicorn")
+    classroom = Classroom(work / "server").set_up()
+    url = classroom.serve()
+    print(f"   {url}  (course {COURSE}, student {classroom.student_id} enrolled)")
+
+    try:
+        say(f"the student runs: grade --submit {url}")
+        env = {**os.environ, **student.env, "GRADER_TOKEN": classroom.token,
+               "XDG_DATA_HOME": str(work / "data")}  # fmt: skip
+        graded = subprocess.run(
+            [str(Path(sys.executable).parent / "grade"), "--submit", url],
+            env=env, cwd=student.home, check=False,
+        )  # fmt: skip
+        print(f"   grade exited with {graded.returncode}")
+
+        say("the instructor's gradebook")
+        page = requests.get(f"{url}/gradebook/{COURSE}", auth=INSTRUCTOR, timeout=10)
+        recorded = classroom.grade_in_gradebook()
+        print(f"   GET /gradebook/{COURSE}: HTTP {page.status_code}")
+        print(f"   its Moodle export: {classroom.student_id} has {recorded} points")
+        if args.serve:
+            say(
+                f"gradebook at {url}/gradebook/ "
+                f"(login {INSTRUCTOR[0]} / {INSTRUCTOR[1]}); Ctrl-C stops"
+            )
+            while True:
+                time.sleep(3600)
+        return 0 if graded.returncode == 0 and page.ok and recorded == "28" else 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        classroom.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
