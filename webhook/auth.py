@@ -24,8 +24,12 @@ from webhook.database import get_session
 F = TypeVar("F", bound=Callable[..., Any])
 
 SESSION_KEY = "instructor_id"
-# Checked when the username is unknown, so that the answer takes as long either way.
-_DUMMY_HASH = generate_password_hash("not a password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked when the username is unknown, so that the answer takes as long either way."""
+    return generate_password_hash("not a password")
 
 
 def init_app(app: Flask) -> None:
@@ -41,7 +45,7 @@ def login_instructor(username: str, password: str) -> Instructor | None:
     """The instructor with that username and password, else ``None``."""
     instructor = get_session().scalar(select(Instructor).where(Instructor.username == username))
     if instructor is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     return instructor if check_password_hash(instructor.password_hash, password) else None
 
