@@ -160,7 +160,7 @@ def test_no_permission_on_the_socket_is_a_one_line_error(engine) -> None:
 def test_a_hung_docker_exec_is_an_error_not_a_hang(completed_lab, grade, tmp_path) -> None:
     """mysql in mydb never answers: mydb.version errors out in time, the report is still written."""
     completed_lab.sh(
-        "docker exec mydb sh -c 'printf \"#!/bin/sh\\nsleep 600\\n\" > /usr/local/bin/mysql "
+        'docker exec mydb sh -c \'printf "#!/bin/sh\\nsleep 600\\n" > /usr/local/bin/mysql '
         "&& chmod +x /usr/local/bin/mysql'"
     )
     (tmp_path / "grade.toml").write_text("check_timeout = 3\n")
