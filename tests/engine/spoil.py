@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import docker
 
 from tests.engine.conftest import Graded
+from tests.lab.model_student import ModelStudent
 
 
 def containers_made_from(client: docker.DockerClient, reference: str) -> list[str]:
@@ -35,6 +37,14 @@ def assert_only(graded: Graded, failing: set[str], **messages: str) -> None:
     for check_id in failing:
         assert graded.checks[check_id]["hint"], f"{check_id} gives no command to try"
         assert graded.checks[check_id]["points"] == 0
+
+
+@contextmanager
+def image_put_back(student: ModelStudent, engine: docker.DockerClient, ref: str) -> Iterator[str]:
+    """The id of the student's image ``ref``, tagged ``ref`` again once the test is done."""
+    image_id = engine.api.inspect_image(ref)["Id"]
+    yield image_id
+    student.sh(f"docker image tag {image_id} {ref}")
 
 
 def wait_running(name: str, timeout: float = 60) -> None:

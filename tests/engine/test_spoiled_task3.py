@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from tests.engine.spoil import assert_only
+from tests.engine.spoil import assert_only, image_put_back
 
 pytestmark = pytest.mark.engine
 
@@ -16,9 +16,8 @@ FIGLET_DOCKERFILE = "FROM ubuntu\nRUN apt-get update && apt-get install -y figle
 @pytest.fixture
 def committed(completed_lab, engine):
     """The student's committed ourfiglet image, put back after the test."""
-    image_id = engine.api.inspect_image("ourfiglet")["Id"]
-    yield image_id
-    completed_lab.sh(f"docker image tag {image_id} ourfiglet")
+    with image_put_back(completed_lab, engine, "ourfiglet") as image_id:
+        yield image_id
 
 
 def test_ourfiglet_missing(completed_lab, committed, grade) -> None:

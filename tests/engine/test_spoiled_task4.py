@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from tests.engine.spoil import assert_only
+from tests.engine.spoil import assert_only, image_put_back
 from tests.lab.model_student import HELLO_DOCKERFILE
 
 pytestmark = pytest.mark.engine
@@ -20,9 +20,8 @@ UBUNTU_NODE_DOCKERFILE = (
 @pytest.fixture
 def built(completed_lab, engine):
     """The student's hello:v0.1, put back after the test."""
-    image_id = engine.api.inspect_image("hello:v0.1")["Id"]
-    yield image_id
-    completed_lab.sh(f"docker image tag {image_id} hello:v0.1")
+    with image_put_back(completed_lab, engine, "hello:v0.1") as image_id:
+        yield image_id
 
 
 def test_hello_folder_without_workdir(completed_lab, grade, tmp_path) -> None:
