@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 import docker
 import docker.errors
 import requests.exceptions
+from docker.context import ContextAPI
 
 from grader.errors import EnginePermissionDenied, EngineUnreachable
 
@@ -20,7 +21,14 @@ API_TIMEOUT = 30
 
 
 def _describe(environ: Mapping[str, str]) -> str:
-    return environ.get("DOCKER_HOST") or "the Docker CLI's current context (default socket)"
+    """Where the Docker CLI would connect, for messages: DOCKER_HOST, the context, the default."""
+    if environ.get("DOCKER_HOST"):
+        return environ["DOCKER_HOST"]
+    try:
+        url = ContextAPI.kwargs_from_context(environment=dict(environ)).get("base_url")
+    except (docker.errors.DockerException, OSError, ValueError, KeyError):
+        url = None
+    return str(url or "unix:///var/run/docker.sock").replace("http+docker://", "unix://")
 
 
 def connect(environ: Mapping[str, str]) -> docker.DockerClient:

@@ -178,3 +178,20 @@ def test_a_hung_docker_exec_is_an_error_not_a_hang(completed_lab, grade, tmp_pat
     finally:
         completed_lab.sh("docker container rm --force mydb")
         completed_lab.step_1_3()
+
+
+def test_grade_follows_the_docker_clis_current_context(completed_lab, grade, tmp_path) -> None:
+    """As on Docker Desktop or colima: no DOCKER_HOST, the engine named by the current context."""
+    socket = tmp_path / "engine.sock"
+    socket.symlink_to("/var/run/docker.sock")
+    env = {"DOCKER_CONFIG": str(tmp_path / "docker-config")}
+    for command in (["create", "lab", "--docker", f"host=unix://{socket}"], ["use", "lab"]):
+        subprocess.run(
+            ["docker", "context", *command], env={**os.environ, **env}, check=True,
+            capture_output=True,
+        )  # fmt: skip
+    assert grade("--json", env=env).exit_code == 0
+    socket.unlink()
+    gone = grade("--json", env=env)
+    assert gone.exit_code == 2
+    assert f"cannot reach the Docker engine at unix://{socket}" in gone.stderr

@@ -225,3 +225,27 @@ def test_mysql_refuses_the_root_password(completed_lab, grade) -> None:
         )
     finally:
         restore_mydb(completed_lab)
+
+
+def test_a_container_named_mydb2_is_not_mydb(completed_lab, grade) -> None:
+    completed_lab.sh("docker container rename mydb mydb2")
+    try:
+        graded = grade("--json")
+        mydb_checks = {c for c in graded.checks if c.startswith("mydb.")}
+        assert_only(graded, mydb_checks, mydb_running="found no container named mydb")
+    finally:
+        completed_lab.sh("docker container rename mydb2 mydb")
+
+
+def test_hostname_run_from_an_image_built_on_alpine(completed_lab, engine, grade) -> None:
+    """``--filter ancestor=alpine`` would count it: hello:v0.1 is built on alpine."""
+    remove_containers(engine, containers_made_from(engine, "alpine"))
+    completed_lab.sh("docker container run --name spoiled-hello hello:v0.1 hostname")
+    try:
+        assert_only(
+            grade("--json"), {"alpine.hostname"},
+            alpine_hostname="ran hostname, but from image hello:v0.1, not alpine",
+        )  # fmt: skip
+    finally:
+        completed_lab.sh("docker container rm spoiled-hello")
+        completed_lab.step_1_1()

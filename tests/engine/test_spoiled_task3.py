@@ -79,3 +79,13 @@ def test_ourfiglet_committed_from_another_image(completed_lab, committed, grade)
         )
     finally:
         completed_lab.sh("docker container rm spoiled-alpine")
+
+
+def test_podmans_localhost_name_counts(completed_lab, committed, grade) -> None:
+    completed_lab.sh(f"docker image tag {committed} localhost/ourfiglet")
+    completed_lab.sh("docker image rm ourfiglet")
+    try:
+        assert_only(grade("--json"), set())
+    finally:
+        completed_lab.sh(f"docker image tag {committed} ourfiglet")
+        completed_lab.sh("docker image rm localhost/ourfiglet")
