@@ -131,7 +131,8 @@ _BY_TOKEN = select(Student.id, Student.course_id).where(
 
 def student_by_token(token: str) -> tuple[int, int] | None:
     """(student pk, course id) of the token's student: one indexed Core lookup."""
-    with get_db().engine.connect() as connection:
+    # Autocommit: one round trip to PostgreSQL, no BEGIN/ROLLBACK around a read.
+    with get_db().engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         row = connection.execute(_BY_TOKEN, {"token_hash": hash_token(token)}).first()
     return (row.id, row.course_id) if row is not None else None
 
