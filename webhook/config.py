@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 DEFAULT_MAX_REPORT_BYTES = 1024 * 1024
 DEFAULT_RATE_LIMIT = "30/minute"
@@ -101,6 +103,11 @@ def load_config(
     app.config["RATE_LIMIT_PARSED"] = parse_rate_limit(
         app.config["RATE_LIMIT"], source=sources["RATE_LIMIT"]
     )
+    try:
+        make_url(str(app.config["DATABASE_URL"])).get_dialect()
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        source = sources["DATABASE_URL"]
+        raise ConfigError(f"{source}: not a database URL SQLAlchemy can use ({exc})") from None
     if app.config["SIGNING_SECRET"]:
         from webhook.signing import make_webhook
 

@@ -32,6 +32,8 @@ def test_environment_overrides_defaults(tmp_path) -> None:
             "GRADER_SIGNING_SECRET: not a Standard Webhooks secret",
         ),
         ({"GRADER_SIGNING_SECRET": "whsec_!!!"}, "GRADER_SIGNING_SECRET"),
+        ({"GRADER_DATABASE_URL": "nonsense"}, "GRADER_DATABASE_URL: not a database URL"),
+        ({"GRADER_DATABASE_URL": "oracle2://x/y"}, "GRADER_DATABASE_URL: not a database URL"),
     ],
 )
 def test_bad_values_name_their_source(environ: dict[str, str], message: str) -> None:
