@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, Engine, bindparam, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -111,12 +111,6 @@ def _signed_student(session: Session, body: bytes) -> Student | Any:
     return student
 
 
-class RateLimited(Exception):
-    def __init__(self, verdict: limits.Verdict) -> None:
-        super().__init__("rate limited")
-        self.verdict = verdict
-
-
 def too_many(verdict: limits.Verdict) -> Any:
     return error(
         429, "rate_limited", "too many reports; try again later",
@@ -129,20 +123,21 @@ _BY_TOKEN = select(Student.id, Student.course_id).where(
 )
 
 
-def student_by_token(token: str) -> tuple[int, int] | None:
-    """(student pk, course id) of the token's student: one indexed Core lookup."""
-    # Autocommit: one round trip to PostgreSQL, no BEGIN/ROLLBACK around a read.
-    with get_db().engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        row = connection.execute(_BY_TOKEN, {"token_hash": hash_token(token)}).first()
-    return (row.id, row.course_id) if row is not None else None
-
-
 @bp.post("/submissions")
 def submit() -> Any:
     mimetype = request.mimetype
     if mimetype not in XML_TYPES:
         reason = f"send the report as application/xml, not {mimetype or 'nothing'}"
         return error(415, "unsupported_media_type", reason)
+    # One connection for the whole request: the token's lookup, then (after the
+    # body is read and checked, with no lock held meanwhile) the count and the
+    # store in the same transaction, committed once.
+    engine = get_db().engine
+    with engine.connect() as connection:
+        return _submit(engine, connection)
+
+
+def _submit(engine: Engine, connection: Connection) -> Any:
     limit = current_app.config["MAX_REPORT_BYTES"]
     over = f"the report is over the size limit of {limit} bytes"
     signed = signing.is_signed(request.headers)
@@ -154,38 +149,37 @@ def submit() -> Any:
         found = _signed_student(get_session(), body)
         if not isinstance(found, Student):
             return found
-        student = (found.id, found.course_id)
+        student_pk, course_id = found.id, found.course_id
     else:
         token = bearer_token()
         if token is None:
             return unauthorized("send Authorization: Bearer <your token>", challenge="Bearer")
-        maybe = student_by_token(token)
-        if maybe is None:
+        row = connection.execute(_BY_TOKEN, {"token_hash": hash_token(token)}).first()
+        if row is None:
             return unauthorized("the token is not valid", challenge='Bearer error="invalid_token"')
-        student = maybe
+        student_pk, course_id = row.id, row.course_id
         try:
             body = read_body(limit)
         except TooLarge:
             return error(413, "too_large", over)
-    student_pk, course_id = student
     key = f"student:{student_pk}"
     try:
         report = read_report(body, limits=Limits(max_bytes=limit))
         raw_xml = body.decode("utf-8")
     except (ReportRejected, UnicodeDecodeError) as exc:
+        connection.rollback()
         verdict = limits.hit(key)  # bad reports count too
         if not verdict.allowed:
             return too_many(verdict)
         reason = exc.reason if isinstance(exc, ReportRejected) else "the report is not UTF-8"
         return error(400, "bad_report", reason)
     score = score_report(report, rubric())
-    try:
-        # Count and store in one short transaction: one commit per report.
-        engine = get_db().engine
-        with write_lock(engine), engine.begin() as connection:
+    with write_lock(engine):
+        try:
             verdict = limits.count(connection, key)
             if not verdict.allowed:
-                raise RateLimited(verdict)
+                connection.rollback()
+                return too_many(verdict)
             stored = store_submission(
                 connection,
                 student_pk=student_pk,
@@ -195,10 +189,13 @@ def submit() -> Any:
                 raw_xml=raw_xml,
                 via="signed" if signed else "token",
             )
-    except RateLimited as exc:
-        return too_many(exc.verdict)
-    except ReportIdTaken:
-        return error(409, "conflict", f"report id {report.report_id!r} is already taken")
+            connection.commit()
+        except ReportIdTaken:
+            connection.rollback()
+            return error(409, "conflict", f"report id {report.report_id!r} is already taken")
+        except BaseException:
+            connection.rollback()
+            raise
     response = jsonify(
         id=stored.id,
         report_id=stored.report_id,
