@@ -7,7 +7,7 @@ same report id again (the same submission, never a duplicate); 400 bad XML or
 a report outside the dialect; 401 no or a wrong token or signature; 409 a
 report id another student already used; 413 over the size limit (counted on
 the bytes actually read, chunked bodies included); 415 another content type;
-429 over the per-student rate limit.
+429 over the per-student rate limit; 503 the database is unavailable.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from submissions.reader import Limits, ReportRejected, read_report
-from submissions.rubric import Rubric, default_rubric, load_rubric
 from submissions.scoring import score_report
 from submissions.storage.db import write_lock
 from submissions.storage.models import Course, Student, Submission
@@ -28,6 +27,7 @@ from submissions.storage.repository import ReportIdTaken, store_submission
 from submissions.storage.tokens import hash_token
 from webhook import limits, signing
 from webhook.auth import bearer_token, current_instructor, current_student, unauthorized
+from webhook.config import current_rubric
 from webhook.database import get_db, get_session
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -44,17 +44,6 @@ def error(status: int, code: str, reason: str, **headers: str) -> Any:
     response.status_code = status
     response.headers.update(headers)
     return response
-
-
-def rubric() -> Rubric:
-    cached: Rubric | None = current_app.extensions.get("grader_rubric")
-    if cached is None:
-        path = current_app.config.get("RUBRIC_PATH")
-        from pathlib import Path
-
-        cached = load_rubric(Path(path)) if path else default_rubric()
-        current_app.extensions["grader_rubric"] = cached
-    return cached
 
 
 def read_body(limit: int) -> bytes:
@@ -173,7 +162,7 @@ def _submit(engine: Engine, connection: Connection) -> Any:
             return too_many(verdict)
         reason = exc.reason if isinstance(exc, ReportRejected) else "the report is not UTF-8"
         return error(400, "bad_report", reason)
-    score = score_report(report, rubric())
+    score = score_report(report, current_rubric())
     with write_lock(engine):
         try:
             verdict = limits.count(connection, key)

@@ -15,9 +15,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+from submissions.rubric import Rubric, RubricError, default_rubric, load_rubric
 
 DEFAULT_MAX_REPORT_BYTES = 1024 * 1024
 DEFAULT_RATE_LIMIT = "30/minute"
@@ -108,6 +110,11 @@ def load_config(
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         source = sources["DATABASE_URL"]
         raise ConfigError(f"{source}: not a database URL SQLAlchemy can use ({exc})") from None
+    if app.config["RUBRIC_PATH"]:
+        try:
+            app.extensions["grader_rubric"] = load_rubric(Path(app.config["RUBRIC_PATH"]))
+        except RubricError as exc:
+            raise ConfigError(f"{sources['RUBRIC_PATH']}: {exc}") from None
     if app.config["SIGNING_SECRET"]:
         from webhook.signing import make_webhook
 
@@ -140,3 +147,9 @@ def _instance_secret_key(instance: Path) -> str:
     finally:
         os.unlink(temporary)
     return path.read_text("utf-8").strip()
+
+
+def current_rubric() -> Rubric:
+    """The rubric this app scores with: ``GRADER_RUBRIC``'s file, else the shipped one."""
+    rubric: Rubric | None = current_app.extensions.get("grader_rubric")
+    return rubric if rubric is not None else default_rubric()

@@ -19,9 +19,9 @@ from typing import TextIO
 
 from sqlalchemy.orm import Session
 
-from submissions.rubric import default_rubric
 from submissions.storage.models import Course
 from submissions.storage.queries import course_grades
+from webhook.config import current_rubric
 
 FORMATS = ("canvas", "moodle")
 
@@ -30,7 +30,7 @@ def export_grades(
     session: Session, course: Course, handle: TextIO, *, fmt: str, grade: str = "best"
 ) -> None:
     rows = course_grades(session, course)
-    max_score = default_rubric().max_score
+    max_score = current_rubric().max_score
     column = f"{course.name} lab"
     out = csv.writer(handle, lineterminator="\r\n")
     if fmt == "canvas":

@@ -33,6 +33,10 @@ def test_environment_overrides_defaults(tmp_path) -> None:
         ),
         ({"GRADER_SIGNING_SECRET": "whsec_!!!"}, "GRADER_SIGNING_SECRET"),
         ({"GRADER_DATABASE_URL": "nonsense"}, "GRADER_DATABASE_URL: not a database URL"),
+        (
+            {"GRADER_RUBRIC": "/nonexistent/rubric.json"},
+            "GRADER_RUBRIC: /nonexistent/rubric.json: cannot read",
+        ),
         ({"GRADER_DATABASE_URL": "oracle2://x/y"}, "GRADER_DATABASE_URL: not a database URL"),
     ],
 )
@@ -52,3 +56,16 @@ def test_bad_values_name_their_source(environ: dict[str, str], message: str) -> 
 )
 def test_rate_limits(text: str, parsed: tuple[int, int]) -> None:
     assert parse_rate_limit(text) == parsed
+
+
+def test_an_instructor_rubric_scores(tmp_path) -> None:
+    import json
+
+    from webhook.config import current_rubric
+
+    path = tmp_path / "rubric.json"
+    checks = [{"id": "alpine.hostname", "task": "task1", "points": 10}]
+    path.write_text(json.dumps({"lab": "docker_beginners", "checks": checks}))
+    app = create_app(environ={"GRADER_SECRET_KEY": "k", "GRADER_RUBRIC": str(path)})
+    with app.app_context():
+        assert current_rubric().max_score == 10
