@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,9 +21,18 @@ def create_app(
 ) -> Flask:
     """Build the app: defaults → instance ``config.py`` → ``GRADER_*`` environment → test_config.
 
+    The instance folder (the default SQLite file, the kept session key, an optional
+    ``config.py``) is Flask's, or ``GRADER_INSTANCE_PATH``.
+
     Never touches the schema: run ``grade-server db upgrade`` once before serving.
     """
-    app = Flask(__name__, instance_relative_config=True)
+    environ = os.environ if environ is None else environ
+    instance = environ.get("GRADER_INSTANCE_PATH") or None
+    app = Flask(
+        __name__,
+        instance_path=os.path.abspath(instance) if instance else None,
+        instance_relative_config=True,
+    )
     load_config(app, test_config=test_config, environ=environ)
 
     from webhook import api, auth, cli, database, health, limits

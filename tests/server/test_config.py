@@ -69,3 +69,11 @@ def test_an_instructor_rubric_scores(tmp_path) -> None:
     app = create_app(environ={"GRADER_SECRET_KEY": "k", "GRADER_RUBRIC": str(path)})
     with app.app_context():
         assert current_rubric().max_score == 10
+
+
+def test_the_instance_folder_can_be_moved(tmp_path) -> None:
+    app = create_app(environ={"GRADER_INSTANCE_PATH": str(tmp_path / "inst")})
+    assert app.config["DATABASE_URL"] == f"sqlite:///{tmp_path / 'inst' / 'grader.sqlite'}"
+    assert (tmp_path / "inst" / "secret_key").read_text() == app.config["SECRET_KEY"]
+    again = create_app(environ={"GRADER_INSTANCE_PATH": str(tmp_path / "inst")})
+    assert again.config["SECRET_KEY"] == app.config["SECRET_KEY"]  # every worker alike
