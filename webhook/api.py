@@ -195,6 +195,9 @@ def _submit(engine: Engine, connection: Connection) -> Any:
     response.status_code = 201 if stored.created else 200
     if stored.created:
         response.headers["Location"] = f"/api/v1/submissions/{stored.id}"
+    database = get_db()
+    if database.wrote():
+        response.call_on_close(database.checkpoint)
     return response
 
 

@@ -1,11 +1,14 @@
 """The app's database: one engine per process, one session per request.
 
 The engine is made lazily in each process (gunicorn forks its workers; a
-connection pool must not cross a fork). Views use :func:`get_session`.
+connection pool must not cross a fork). Views use :func:`get_session`. On
+SQLite the app checkpoints the WAL itself, every so many commits, after the
+response has gone out (see :func:`submissions.storage.db.make_engine`).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 
@@ -13,9 +16,11 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from submissions.storage.db import make_engine, make_session_factory
+from submissions.storage.db import checkpoint, make_engine, make_session_factory
 
 EXTENSION = "grader_db"
+#: Commits per process between two WAL checkpoints (SQLite; run after a response is sent).
+CHECKPOINT_EVERY = 25
 
 
 class Database:
@@ -25,6 +30,7 @@ class Database:
         self._pid = 0
         self._engine: Engine | None = None
         self._factory: sessionmaker[Session] | None = None
+        self._writes = 0
 
     @property
     def engine(self) -> Engine:
@@ -40,10 +46,22 @@ class Database:
                 if self._engine is None or self._factory is None or self._pid != pid:
                     if self._engine is not None:
                         self._engine.dispose(close=False)  # inherited: leave the parent's
-                    self._engine = make_engine(self.url)
+                    self._engine = make_engine(self.url, autocheckpoint=False)
                     self._factory = make_session_factory(self._engine)
                     self._pid = pid
         return self._engine, self._factory
+
+    def wrote(self) -> bool:
+        """Count a commit; True every :data:`CHECKPOINT_EVERY` (time to checkpoint)."""
+        with self._lock:
+            self._writes += 1
+            return self._writes % CHECKPOINT_EVERY == 0
+
+    def checkpoint(self) -> None:
+        try:
+            checkpoint(self.engine)
+        except Exception as exc:  # a later one will do; never fail a response for it
+            logging.getLogger(__name__).warning("WAL checkpoint failed: %s", exc)
 
     def dispose(self) -> None:
         with self._lock:

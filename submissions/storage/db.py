@@ -27,8 +27,14 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; SQLite files get WAL, a busy timeout and foreign keys."""
+def make_engine(url: str, *, autocheckpoint: bool = True, **kwargs: Any) -> Engine:
+    """An engine for ``url``; SQLite files get WAL, a busy timeout and foreign keys.
+
+    ``autocheckpoint=False`` (the server's engine): SQLite no longer copies the
+    WAL back into the database inside some unlucky commit (milliseconds, while
+    every other writer waits); the owner calls :func:`checkpoint` instead, off
+    the request path.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -37,6 +43,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
         engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        if not autocheckpoint:
+            event.listen(engine, "connect", _no_autocheckpoint)
         return engine
     # No pre-ping: it costs a round trip on every checkout. A connection that died
     # fails its request once (503, and the client sends again); SQLAlchemy then
@@ -54,6 +62,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()
+
+
+def _no_autocheckpoint(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+
+def checkpoint(engine: Engine) -> None:
+    """Copy a SQLite WAL back into the database, holding writers back only briefly.
+
+    First the bulk, alongside the writers (passive); then, under the write lock,
+    the few frames they added meanwhile, so that the checkpoint completes and
+    the next writer starts the WAL over instead of growing it.
+    """
+    if engine.url.get_backend_name() != "sqlite":
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        with write_lock(engine):
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 class _WriteLock:
