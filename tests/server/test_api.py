@@ -235,3 +235,36 @@ def test_a_partial_report_is_accepted(client: FlaskClient, classroom: Classroom)
     task2 = tuple(r for r in report.results if r.task == "task2")
     created = post(client, report_xml(make_report(results=task2)), classroom.bearer("bob"))
     assert created.status_code == 201 and created.json["score"] == 9
+
+
+def test_instructors_see_all_by_session(client: FlaskClient, classroom: Classroom) -> None:
+    created = post(client, report_xml(), classroom.bearer("bob")).json
+    url = f"/api/v1/submissions/{created['id']}"
+    assert client.get(url).status_code == 401
+    from sqlalchemy import select as select_
+
+    from submissions.storage.models import Instructor
+    from webhook.auth import SESSION_KEY
+
+    engine = make_engine(classroom.url)
+    with engine.connect() as connection:
+        instructor_id = connection.scalar(select_(Instructor.id))
+    engine.dispose()
+    with client.session_transaction() as session:
+        session[SESSION_KEY] = instructor_id
+    assert client.get(url).json["student_id"] == "bob"
+
+
+def test_login_helpers(app: Flask, classroom: Classroom) -> None:
+    from webhook.auth import current_instructor, login_instructor, login_session, logout_session
+
+    user, password = classroom.instructor
+    with app.test_request_context("/"):
+        assert login_instructor(user, "wrong") is None
+        assert login_instructor("nobody", password) is None
+        instructor = login_instructor(user, password)
+        assert instructor is not None and instructor.username == user
+        login_session(instructor)
+        assert current_instructor() is instructor
+        logout_session()
+        assert current_instructor() is None
