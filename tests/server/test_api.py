@@ -12,8 +12,15 @@ from sqlalchemy import func, select
 from standardwebhooks import Webhook
 
 from submissions.storage.db import make_engine
-from submissions.storage.models import CheckResult, Submission
+from submissions.storage.models import CheckResult, Instructor, Submission
 from webhook import create_app
+from webhook.auth import (
+    SESSION_KEY,
+    current_instructor,
+    login_instructor,
+    login_session,
+    logout_session,
+)
 
 from .conftest import SIGNING_SECRET, Classroom, app_config
 from .reports import make_report, report_xml
@@ -241,14 +248,9 @@ def test_instructors_see_all_by_session(client: FlaskClient, classroom: Classroo
     created = post(client, report_xml(), classroom.bearer("bob")).json
     url = f"/api/v1/submissions/{created['id']}"
     assert client.get(url).status_code == 401
-    from sqlalchemy import select as select_
-
-    from submissions.storage.models import Instructor
-    from webhook.auth import SESSION_KEY
-
     engine = make_engine(classroom.url)
     with engine.connect() as connection:
-        instructor_id = connection.scalar(select_(Instructor.id))
+        instructor_id = connection.scalar(select(Instructor.id))
     engine.dispose()
     with client.session_transaction() as session:
         session[SESSION_KEY] = instructor_id
@@ -256,8 +258,6 @@ def test_instructors_see_all_by_session(client: FlaskClient, classroom: Classroo
 
 
 def test_login_helpers(app: Flask, classroom: Classroom) -> None:
-    from webhook.auth import current_instructor, login_instructor, login_session, logout_session
-
     user, password = classroom.instructor
     with app.test_request_context("/"):
         assert login_instructor(user, "wrong") is None
