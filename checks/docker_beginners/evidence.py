@@ -164,9 +164,9 @@ def start_probes(lab: Lab) -> None:
     if lab.grades("task2"):
         lab.start_probe(*tweet_page_probe(lab))
     if lab.grades("task3"):
-        for image in figlet_images(lab)[:1]:
-            lab.start_probe(*figlet_run_probe(lab, image))
+        for ourfiglet in figlet_images(lab)[:1]:
+            lab.start_probe(*figlet_run_probe(lab, ourfiglet))
     if lab.grades("task4"):
-        image = hello_image(lab)
-        if image is not None:
-            lab.start_probe(*hello_run_probe(lab, image))
+        hello = hello_image(lab)
+        if hello is not None:
+            lab.start_probe(*hello_run_probe(lab, hello))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from testinfra.host import Host
 
 from checks.docker_beginners import evidence
 from grader import dockerfile
@@ -57,7 +58,7 @@ def _dockerfile_problems(instructions: tuple[dockerfile.Instruction, ...]) -> li
     title="Dockerfile packages the app",
     hint="cat ~/linux_tweet_app/Dockerfile   (compare it with the lab's Dockerfile)",
 )
-def test_the_dockerfile_packages_the_app_on_nginx(lab: Lab, host) -> None:  # type: ignore[no-untyped-def]
+def test_the_dockerfile_packages_the_app_on_nginx(lab: Lab, host: Host) -> None:
     path = evidence.tweet_dockerfile_path(lab)
     file = host.file(str(path))
     if not file.exists:
