@@ -15,6 +15,7 @@ import contextlib
 import fcntl
 import os
 import threading
+import weakref
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -120,11 +121,22 @@ class _WriteLock:
 
 _WRITE_LOCKS: dict[str, _WriteLock] = {}
 _WRITE_LOCKS_GUARD = threading.Lock()
+# Per engine, so that the hot path does not resolve the path again (syscalls).
+_ENGINE_LOCKS: weakref.WeakKeyDictionary[Engine, AbstractContextManager[None]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def write_lock(engine: Engine) -> AbstractContextManager[None]:
     """Hold around a short write transaction: serialises SQLite file writers without
     sleeping; a no-op for PostgreSQL (and in-memory SQLite), whose locks queue already."""
+    lock = _ENGINE_LOCKS.get(engine)
+    if lock is None:
+        lock = _ENGINE_LOCKS[engine] = _lock_for(engine)
+    return lock
+
+
+def _lock_for(engine: Engine) -> AbstractContextManager[None]:
     url = engine.url
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return contextlib.nullcontext()
