@@ -94,7 +94,7 @@ def _parse(raw: bytes) -> ET.Element:
 
 def _read_tree(root: ET.Element, limits: Limits) -> Report:
     if root.tag != "testsuites":
-        raise ReportRejected(f"the root element is <{root.tag}>, expected <testsuites>")
+        raise ReportRejected(f"the root element is <{root.tag[:40]}>, expected <testsuites>")
     suites = [child for child in root if child.tag == "testsuite"]
     if len(suites) != 1:
         raise ReportRejected(f"the report has {len(suites)} <testsuite> elements, expected 1")
@@ -107,7 +107,8 @@ def _read_tree(root: ET.Element, limits: Limits) -> Report:
             )
     if suite.get("name") != dialect.SUITE_NAME:
         raise ReportRejected(
-            f"the test suite is named {suite.get('name')!r}, expected {dialect.SUITE_NAME!r}"
+            f"the test suite is named {(suite.get('name') or '')[:40]!r},"
+            f" expected {dialect.SUITE_NAME!r}"
         )
     properties = _properties(suite, limits)
     for name in dialect.REQUIRED_PROPERTIES:
