@@ -34,7 +34,10 @@ class Classroom:
 
     @property
     def env(self) -> dict[str, str]:
-        return {"GRADER_DATABASE_URL": f"sqlite:///{self.folder / 'grader.sqlite'}"}
+        return {
+            "GRADER_DATABASE_URL": f"sqlite:///{self.folder / 'grader.sqlite'}",
+            "GRADER_INSTANCE_PATH": str(self.folder / "instance"),
+        }
 
     def grade_server(self, *args: str, stdin: str | None = None) -> str:
         done = subprocess.run(
