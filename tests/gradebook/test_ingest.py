@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,43 +10,16 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from submissions.dialect import CheckResult, Report
 from submissions.rubric import Rubric
 from submissions.storage.db import make_engine, make_session_factory, upgrade
 from submissions.storage.models import Course, Instructor, Student
 from submissions.storage.tokens import hash_token
-from submissions.writer import to_junit_xml
+from tests.server.reports import report_xml
 from webhook.auth import hash_password
 
 from .conftest import PASSWORD, USERNAME, csrf_from, make_app
 
 TOKEN = "gls_a-token-for-carol"
-
-
-def report(rubric: Rubric, failing: set[str], digest: str) -> bytes:
-    results = tuple(
-        CheckResult(
-            id=e.id,
-            task=e.task,
-            title=e.title,
-            status="failed" if e.id in failing else "passed",
-            points=0 if e.id in failing else e.points,
-            max_points=e.points,
-            message=f"no {e.id} found" if e.id in failing else "",
-            hint="docker container ls --all" if e.id in failing else "",
-        )
-        for e in rubric.entries
-    )
-    written = Report(
-        lab=rubric.lab,
-        grader_version=sorted(rubric.known_versions)[0],
-        checks_digest=digest,
-        report_id=str(uuid.uuid4()),
-        created="2026-11-29T01:00:00+00:00",
-        engine_id="ABCD:EFGH",
-        results=results,
-    )
-    return to_junit_xml(written).encode()
 
 
 @pytest.fixture
@@ -87,13 +59,15 @@ def test_submitted_reports_show_in_the_gradebook(server: Flask, rubric: Rubric) 
     headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/xml"}
     first = student.post(
         "/api/v1/submissions",
-        data=report(rubric, {"tweet.serves", "figlet.committed"}, "sha256:edited"),
+        data=report_xml(
+            failing=("tweet.serves", "figlet.committed"), checks_digest="sha256:edited"
+        ),
         headers=headers,
     )
     assert first.status_code == 201, first.get_data(as_text=True)
     second = student.post(
         "/api/v1/submissions",
-        data=report(rubric, {"figlet.committed"}, "sha256:edited"),
+        data=report_xml(failing=("figlet.committed",), checks_digest="sha256:edited"),
         headers=headers,
     )
     assert second.status_code == 201
