@@ -82,7 +82,7 @@ def grade(
     task_titles: dict[str, str] = {}
     done: list[str] = []
 
-    def on_result(spec: CheckSpec, result: CheckResult | None) -> None:
+    def on_result(spec: CheckSpec, result: CheckResult) -> None:
         task_titles[spec.task] = spec.task_title
         done.append(spec.id)
         status.update(f"Grading... {len(done)} checks done ({spec.id})")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 import docker.errors
 import pytest
@@ -21,7 +22,7 @@ from grader.marks import CheckSpec, check_of
 from grader.verdict import CheckFailed
 from submissions.dialect import CheckResult
 
-ProgressCallback = Callable[[CheckSpec, CheckResult | None], None]
+ProgressCallback = Callable[[CheckSpec, CheckResult], None]
 
 
 class RunOutOfTime(Exception):
@@ -56,16 +57,16 @@ class ResultCollector:
         self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
         selected, deselected = [], []
-        for item in items:
-            spec = check_of(item)
+        declared = [(item, check_of(item)) for item in items]
+        for item, spec in declared:
             if spec is None or (self.tasks is not None and spec.task not in self.tasks):
                 deselected.append(item)
                 continue
             if spec.id in self.points:
-                spec = CheckSpec(**{**spec.__dict__, "points": self.points[spec.id]})
+                spec = replace(spec, points=self.points[spec.id])
             self.specs[item.nodeid] = spec
             selected.append(item)
-        self.problem = self._selection_problem(items)
+        self.problem = self._selection_problem([spec for _, spec in declared if spec])
         if self.problem:
             deselected, selected = items[:], []
             self.specs.clear()
@@ -73,9 +74,9 @@ class ResultCollector:
             config.hook.pytest_deselected(items=deselected)
         items[:] = selected
 
-    def _selection_problem(self, items: list[pytest.Item]) -> str | None:
-        known_tasks = sorted({s.task for s in (check_of(i) for i in items) if s})
-        known_checks = {s.id for s in (check_of(i) for i in items) if s}
+    def _selection_problem(self, declared: list[CheckSpec]) -> str | None:
+        known_tasks = sorted({spec.task for spec in declared})
+        known_checks = {spec.id for spec in declared}
         if self.tasks is not None:
             unknown = sorted(self.tasks - set(known_tasks))
             if unknown:

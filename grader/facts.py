@@ -247,14 +247,6 @@ class EngineState:
         self.client = client
 
     @cached_property
-    def info(self) -> dict[str, Any]:
-        return self.client.api.info()
-
-    @property
-    def engine_id(self) -> str:
-        return str(self.info.get("ID") or "")
-
-    @cached_property
     def containers(self) -> list[ContainerFacts]:
         return [ContainerFacts(self.client, s) for s in self.client.api.containers(all=True)]
 
