@@ -59,8 +59,9 @@ def load_points(rubric_file: Path | None) -> dict[str, int]:
             points = tomllib.load(handle).get("points", {})
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SettingsError(f"{rubric_file}: cannot read the rubric ({exc})") from None
-    bad = [k for k, v in points.items() if not isinstance(v, int) or isinstance(v, bool) or v < 0]
-    if not isinstance(points, dict) or bad:
+    if not isinstance(points, dict) or any(
+        not isinstance(v, int) or isinstance(v, bool) or v < 0 for v in points.values()
+    ):
         raise SettingsError(f"{rubric_file}: [points] must map check ids to whole numbers >= 0")
     return points
 

@@ -58,3 +58,15 @@ def test_a_bad_value_names_where_it_came_from(tmp_path: Path, content: str, erro
 def test_a_bad_environment_value_names_the_variable(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match=r"^\$DOCKERID: dockerid must be a Docker ID"):
         resolve(tmp_path, environ={"DOCKERID": "two words"})
+
+
+@pytest.mark.parametrize(
+    "content", ["points = 3\n", '[points]\n"a.b" = -1\n', '[points]\n"a.b" = true\n']
+)
+def test_a_bad_rubric_file_is_a_settings_error(tmp_path: Path, content: str) -> None:
+    from grader.runner import load_points
+
+    rubric = tmp_path / "rubric.toml"
+    rubric.write_text(content)
+    with pytest.raises(SettingsError, match=r"\[points\] must map check ids to whole numbers"):
+        load_points(rubric)
