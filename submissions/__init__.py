@@ -1,5 +1,6 @@
-"""The grading report: its JUnit dialect, validation, scoring and storage.
+"""The grading report that ``grade`` and the server share: dialect, writer, reader, scoring, rubric.
 
-Both sides use this package: the student's ``grade`` writes a report with
-:func:`submissions.writer.to_junit_xml`, the instructor's server reads it back.
+The student's ``grade`` writes a report with :func:`submissions.writer.to_junit_xml`; the
+instructor's server reads it back and scores it. Nothing here imports Flask, SQLAlchemy,
+Alembic or standardwebhooks: the server's storage lives in :mod:`webhook.storage`.
 """

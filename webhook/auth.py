@@ -17,9 +17,9 @@ from flask import Flask, g, jsonify, request, session
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from submissions.storage.models import Instructor, Student
-from submissions.storage.tokens import hash_token
 from webhook.database import get_session
+from webhook.storage.models import Instructor, Student
+from webhook.storage.tokens import hash_token
 
 F = TypeVar("F", bound=Callable[..., Any])
 

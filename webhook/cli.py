@@ -29,12 +29,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
-from submissions.storage import db as storage
-from submissions.storage.models import Course, Instructor, Student
-from submissions.storage.tokens import hash_token, new_token
 from webhook.auth import hash_password
 from webhook.database import get_db
 from webhook.export import FORMATS, export_grades
+from webhook.storage import db as storage
+from webhook.storage.models import Course, Instructor, Student
+from webhook.storage.tokens import hash_token, new_token
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -3,7 +3,7 @@
 The engine is made lazily in each process (gunicorn forks its workers; a
 connection pool must not cross a fork). Views use :func:`get_session`. On
 SQLite the app checkpoints the WAL itself, every so many commits, after the
-response has gone out (see :func:`submissions.storage.db.make_engine`).
+response has gone out (see :func:`webhook.storage.db.make_engine`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from submissions.storage.db import checkpoint, make_engine, make_session_factory
+from webhook.storage.db import checkpoint, make_engine, make_session_factory
 
 EXTENSION = "grader_db"
 #: Commits per process between two WAL checkpoints (SQLite; run after a response is sent).

@@ -19,9 +19,9 @@ from typing import TextIO
 
 from sqlalchemy.orm import Session
 
-from submissions.storage.models import Course
-from submissions.storage.queries import course_grades
 from webhook.config import current_rubric
+from webhook.storage.models import Course
+from webhook.storage.queries import course_grades
 
 FORMATS = ("canvas", "moodle")
 

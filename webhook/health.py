@@ -7,8 +7,8 @@ from typing import Any
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 
-from submissions.storage.db import is_migrated
 from webhook.database import get_db
+from webhook.storage.db import is_migrated
 
 bp = Blueprint("health", __name__)
 

@@ -16,9 +16,9 @@ from flask import Flask, current_app
 from sqlalchemy import Connection, bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 
-from submissions.storage.db import write_lock
-from submissions.storage.models import RateLimitWindow
 from webhook.database import get_db
+from webhook.storage.db import write_lock
+from webhook.storage.models import RateLimitWindow
 
 # Built once and executed with parameters (this is on every report's path).
 _UPSERTS = {

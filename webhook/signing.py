@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
 from werkzeug.datastructures import Headers
 
-from submissions.storage.models import SignedDelivery, utcnow
+from webhook.storage.models import SignedDelivery, utcnow
 
 HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 STUDENT_HEADER = "X-Grader-Student"

@@ -18,10 +18,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from submissions.rubric import Rubric, default_rubric
-from submissions.storage.db import make_engine, make_session_factory, upgrade
-from submissions.storage.models import CheckResult, Course, Instructor, Student, Submission
+from tests.gradebook.sample import seed_class
 from webhook.auth import hash_password
-from webhook.gradebook.sample import seed_class
+from webhook.storage.db import make_engine, make_session_factory, upgrade
+from webhook.storage.models import CheckResult, Course, Instructor, Student, Submission
 
 USERNAME = "teacher"
 PASSWORD = "correct horse battery staple"

@@ -11,11 +11,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from submissions.rubric import Rubric
-from submissions.storage.db import make_engine, make_session_factory, upgrade
-from submissions.storage.models import Course, Instructor, Student
-from submissions.storage.tokens import hash_token
 from tests.server.reports import report_xml
 from webhook.auth import hash_password
+from webhook.storage.db import make_engine, make_session_factory, upgrade
+from webhook.storage.models import Course, Instructor, Student
+from webhook.storage.tokens import hash_token
 
 from .conftest import PASSWORD, USERNAME, csrf_from, make_app
 

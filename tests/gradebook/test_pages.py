@@ -13,9 +13,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from submissions.storage.db import make_engine, make_session_factory, upgrade
-from submissions.storage.models import Course, Instructor, Student
 from webhook.auth import hash_password
+from webhook.storage.db import make_engine, make_session_factory, upgrade
+from webhook.storage.models import Course, Instructor, Student
 
 from .conftest import PASSWORD, USERNAME, Seeded, csrf_from
 

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from submissions.storage.db import make_engine, make_session_factory
-from submissions.storage.models import Course, Student, Submission
 from webhook.gradebook import charts, queries
+from webhook.storage.db import make_engine, make_session_factory
+from webhook.storage.models import Course, Student, Submission
 
 from .conftest import COURSE, T0, Seeded
 

@@ -17,11 +17,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from submissions.storage.db import make_engine, make_session_factory, upgrade
-from submissions.storage.models import Course, Instructor, Student
-from submissions.storage.tokens import hash_token
 from webhook import create_app
 from webhook.auth import hash_password
+from webhook.storage.db import make_engine, make_session_factory, upgrade
+from webhook.storage.models import Course, Instructor, Student
+from webhook.storage.tokens import hash_token
 
 from .services import Postgres, ServiceError
 

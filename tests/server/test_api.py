@@ -11,8 +11,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from standardwebhooks import Webhook
 
-from submissions.storage.db import make_engine
-from submissions.storage.models import CheckResult, Instructor, Submission
 from webhook import create_app
 from webhook.auth import (
     SESSION_KEY,
@@ -21,6 +19,8 @@ from webhook.auth import (
     login_session,
     logout_session,
 )
+from webhook.storage.db import make_engine
+from webhook.storage.models import CheckResult, Instructor, Submission
 
 from .conftest import SIGNING_SECRET, Classroom, app_config
 from .reports import make_report, report_xml

@@ -13,9 +13,9 @@ import pytest
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 
-from submissions.storage.db import make_engine, make_session_factory
-from submissions.storage.models import Student
-from submissions.storage.tokens import hash_token
+from webhook.storage.db import make_engine, make_session_factory
+from webhook.storage.models import Student
+from webhook.storage.tokens import hash_token
 
 from .conftest import Classroom
 from .reports import report_xml

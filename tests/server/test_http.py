@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from submissions.storage.models import Submission
+from webhook.storage.models import Submission
 
 from .conftest import SIGNING_SECRET, Classroom, enrol, migrated_sqlite
 from .reports import report_xml
@@ -46,7 +46,7 @@ def served(
     else:
         pg: Postgres = request.getfixturevalue("pg_server")
         url = pg.create_database(f"http_{int(time.time() * 1000)}")
-        from submissions.storage.db import upgrade
+        from webhook.storage.db import upgrade
 
         upgrade(url)
     classroom = enrol(url)

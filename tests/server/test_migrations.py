@@ -8,9 +8,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from submissions.storage.db import make_engine, upgrade
-from submissions.storage.models import Base
 from webhook import create_app
+from webhook.storage.db import make_engine, upgrade
+from webhook.storage.models import Base
 
 from .conftest import app_config
 

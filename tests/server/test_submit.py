@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from grader.submit import default_outbox, submit_report, waiting
-from submissions.storage.models import Submission
+from webhook.storage.models import Submission
 
 from .conftest import Classroom, enrol, migrated_sqlite
 from .reports import report_xml

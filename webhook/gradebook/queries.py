@@ -17,7 +17,7 @@ from typing import Literal
 from sqlalchemy import ScalarSelect, and_, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
-from submissions.storage.models import CheckResult, Course, Student, Submission
+from webhook.storage.models import CheckResult, Course, Student, Submission
 
 SortKey = Literal["id", "name", "latest", "best", "submissions", "last", "status"]
 SORT_KEYS: tuple[SortKey, ...] = ("id", "name", "latest", "best", "submissions", "last", "status")

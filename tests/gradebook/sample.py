@@ -18,8 +18,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from submissions.rubric import Rubric
-from submissions.storage.models import CheckResult, Course, Student, Submission
-from submissions.storage.tokens import hash_token, new_token
+from webhook.storage.models import CheckResult, Course, Student, Submission
+from webhook.storage.tokens import hash_token, new_token
 
 #: How hard each check is: the chance that a student who tries it gets it right.
 DIFFICULTY = {

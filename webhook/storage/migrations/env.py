@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from submissions.storage.db import make_engine
-from submissions.storage.models import Base
+from webhook.storage.db import make_engine
+from webhook.storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Integer, func, select
 from sqlalchemy.orm import Session, aliased
 
-from submissions.storage.models import Course, Student, Submission
+from webhook.storage.models import Course, Student, Submission
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from submissions.dialect import Report
 from submissions.reader import parse_created
 from submissions.scoring import Score
-from submissions.storage.models import CheckResult, Submission, utcnow
+from webhook.storage.models import CheckResult, Submission, utcnow
 
 
 class ReportIdTaken(Exception):

@@ -1,1 +1,0 @@
-"""Durable storage of submissions: SQLAlchemy 2 models, engines and Alembic migrations."""
