@@ -17,11 +17,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from submissions.rubric import Rubric, default_rubric
+from submissions.rubric import Rubric, shipped_rubric
 from tests.gradebook.sample import seed_class
 from webhook.auth import hash_password
 from webhook.storage.db import make_engine, make_session_factory, upgrade
-from webhook.storage.models import CheckResult, Course, Instructor, Student, Submission
+from webhook.storage.models import Course, Instructor, Student, Submission, SubmissionCheck
 
 USERNAME = "teacher"
 PASSWORD = "correct horse battery staple"
@@ -49,14 +49,14 @@ class Seeded:
 
 @pytest.fixture(scope="session")
 def rubric() -> Rubric:
-    return default_rubric()
+    return shipped_rubric()
 
 
 def _report(
     student: Student, when: datetime, rubric: Rubric, failing: set[str], **extra: object
 ) -> Submission:
     checks = [
-        CheckResult(
+        SubmissionCheck(
             check_id=e.id,
             task=e.task,
             status="failed" if e.id in failing else "passed",

@@ -18,7 +18,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from submissions.rubric import Rubric
-from webhook.storage.models import CheckResult, Course, Student, Submission
+from webhook.storage.models import Course, Student, Submission, SubmissionCheck
 from webhook.storage.tokens import hash_token, new_token
 
 #: How hard each check is: the chance that a student who tries it gets it right.
@@ -210,6 +210,6 @@ def seed_class(
     for result in results:
         result["submission_id"] = ids[cast(int, result["submission_id"])]
     for start in range(0, len(results), 20000):
-        session.execute(insert(CheckResult), results[start : start + 20000])
+        session.execute(insert(SubmissionCheck), results[start : start + 20000])
     session.commit()
     return SampleClass(course.id, len(pks), len(submissions), len(results))

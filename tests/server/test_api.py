@@ -20,7 +20,7 @@ from webhook.auth import (
     logout_session,
 )
 from webhook.storage.db import make_engine
-from webhook.storage.models import CheckResult, Instructor, Submission
+from webhook.storage.models import Instructor, Submission, SubmissionCheck
 
 from .conftest import SIGNING_SECRET, Classroom, app_config
 from .reports import make_report, report_xml
@@ -65,7 +65,7 @@ def test_a_report_is_stored_scored_and_idempotent(
     assert again.status_code == 200
     assert again.json["id"] == first.json["id"]
     assert count(classroom.url) == 1
-    assert count(classroom.url, CheckResult) == 17
+    assert count(classroom.url, SubmissionCheck) == 17
 
     shown = client.get(f"/api/v1/submissions/{first.json['id']}", headers=classroom.bearer("ann"))
     assert shown.status_code == 200

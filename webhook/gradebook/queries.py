@@ -17,7 +17,7 @@ from typing import Literal
 from sqlalchemy import ScalarSelect, and_, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
-from webhook.storage.models import CheckResult, Course, Student, Submission
+from webhook.storage.models import Course, Student, Submission, SubmissionCheck
 
 SortKey = Literal["id", "name", "latest", "best", "submissions", "last", "status"]
 SORT_KEYS: tuple[SortKey, ...] = ("id", "name", "latest", "best", "submissions", "last", "status")
@@ -240,15 +240,15 @@ def pass_rates(session: Session, course: Course) -> list[PassRate]:
     )
     query = (
         select(
-            CheckResult.check_id,
-            CheckResult.task,
-            func.sum(case((CheckResult.status == "passed", 1), else_=0)),
+            SubmissionCheck.check_id,
+            SubmissionCheck.task,
+            func.sum(case((SubmissionCheck.status == "passed", 1), else_=0)),
             func.count(),
         )
-        .join(latest, latest.c.id == CheckResult.submission_id)
-        .group_by(CheckResult.check_id, CheckResult.task)
+        .join(latest, latest.c.id == SubmissionCheck.submission_id)
+        .group_by(SubmissionCheck.check_id, SubmissionCheck.task)
         # Reports list checks in rubric order, so the first row id of each is its place.
-        .order_by(func.min(CheckResult.id))
+        .order_by(func.min(SubmissionCheck.id))
     )
     return [
         PassRate(check, task, int(passed), int(total))
@@ -286,16 +286,16 @@ def checks(session: Session, sub: Submission) -> list[CheckRow]:
     """One report's checks in the order the report lists them."""
     query = (
         select(
-            CheckResult.check_id,
-            CheckResult.task,
-            CheckResult.status,
-            CheckResult.points,
-            CheckResult.max_points,
-            CheckResult.message,
-            CheckResult.hint,
+            SubmissionCheck.check_id,
+            SubmissionCheck.task,
+            SubmissionCheck.status,
+            SubmissionCheck.points,
+            SubmissionCheck.max_points,
+            SubmissionCheck.message,
+            SubmissionCheck.hint,
         )
-        .where(CheckResult.submission_id == sub.id)
-        .order_by(CheckResult.id)
+        .where(SubmissionCheck.submission_id == sub.id)
+        .order_by(SubmissionCheck.id)
     )
     return [CheckRow(*row) for row in session.execute(query)]
 

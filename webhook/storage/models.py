@@ -1,6 +1,7 @@
 """The server's tables, as SQLAlchemy 2 declarative models.
 
-The gradebook reads these; their names and columns are an interface. Times are
+The gradebook reads these; their table and column names are an interface (existing
+databases upgrade through the Alembic migrations beside this module). Times are
 stored and returned as timezone-aware UTC on SQLite and PostgreSQL alike.
 :class:`RateLimitWindow` and :class:`SignedDelivery` are the server's own
 bookkeeping (rate limiting and replay protection shared by every worker).
@@ -130,12 +131,18 @@ class Submission(Base):
     via: Mapped[str] = mapped_column(String(10))  # "token" | "signed"
 
     student: Mapped[Student] = relationship(back_populates="submissions")
-    checks: Mapped[list[CheckResult]] = relationship(
-        back_populates="submission", order_by="CheckResult.id", cascade="all, delete-orphan"
+    checks: Mapped[list[SubmissionCheck]] = relationship(
+        back_populates="submission", order_by="SubmissionCheck.id", cascade="all, delete-orphan"
     )
 
 
-class CheckResult(Base):
+class SubmissionCheck(Base):
+    """One check of a stored submission, as the server scored it.
+
+    Not :class:`submissions.dialect.CheckResult` (the report's value object): this is its
+    row. The table keeps its first name, ``check_result``, so existing databases upgrade.
+    """
+
     __tablename__ = "check_result"
     __table_args__ = (UniqueConstraint("submission_id", "check_id"),)
 

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from submissions.dialect import Report
 from submissions.reader import parse_created
 from submissions.scoring import Score
-from webhook.storage.models import CheckResult, Submission, utcnow
+from webhook.storage.models import Submission, SubmissionCheck, utcnow
 
 
 class ReportIdTaken(Exception):
@@ -48,7 +48,7 @@ _EXISTING = select(
     Submission.id, Submission.student_pk, Submission.score, Submission.max_score,
     Submission.flagged,
 ).where(Submission.report_id == bindparam("report_id"))  # fmt: skip
-_INSERT_CHECKS = insert(CheckResult)
+_INSERT_CHECKS = insert(SubmissionCheck)
 
 
 def _insert_new(dialect: str) -> Any:
