@@ -1,11 +1,11 @@
-"""The server's rubric: which checks exist, their task, title and points.
+"""The server's rubric: the JSON document the server scores every report from.
 
-The server scores every report from this, never from what a report claims.
-It ships as ``rubric.json`` in this package (generated from the checks by
-``python -m grader.rubric --write``); :func:`load_rubric` reads it or an
-instructor's own file of the same shape. ``known_digests`` / ``known_versions``
-are the check-file digests and grader versions the server trusts; a report with
-others is kept but flagged.
+"Rubric" here means that document and nothing else: which checks exist, their task, title
+and points, and what the server trusts (``known_digests`` / ``known_versions``: check-file
+digests and grader versions; a report with others is kept but flagged). The server never
+scores from what a report claims. It ships as ``rubric.json`` in this package (generated
+from the checks by ``python -m grader.rubric --write``); :func:`load_rubric` reads it or an
+instructor's own file of the same shape, :func:`shipped_rubric` is the shipped one.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def _points(value: Any) -> int:
 
 
 def load_rubric(path: Path | None = None) -> Rubric:
-    """The rubric at ``path``, else the one shipped with this package."""
+    """The rubric document at ``path``, else the one shipped with this package."""
     if path is None:
         text = resources.files("submissions").joinpath("rubric.json").read_text("utf-8")
         source = "submissions/rubric.json"
@@ -111,7 +111,7 @@ def load_rubric(path: Path | None = None) -> Rubric:
 
 
 @functools.cache
-def default_rubric() -> Rubric:
-    """The server's rubric: the shipped ``rubric.json`` (``python -m grader.rubric --write``
+def shipped_rubric() -> Rubric:
+    """The ``rubric.json`` shipped in this package (``python -m grader.rubric --write``
     regenerates it from the checks), read once per process."""
     return load_rubric()

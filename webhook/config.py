@@ -3,6 +3,10 @@
 Precedence, lowest first: built-in defaults, the instance folder's ``config.py``,
 the ``GRADER_*`` environment variables, then ``test_config``. A bad value stops
 start-up with an error that names where the value came from.
+
+The server's rubric (the JSON document it scores from, see :mod:`submissions.rubric`)
+is read here once per app, from ``GRADER_RUBRIC`` or the shipped file; everything
+that scores, exports or shows checks asks :func:`current_rubric` for it.
 """
 
 from __future__ import annotations
@@ -19,11 +23,12 @@ from flask import Flask, current_app
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from submissions.rubric import Rubric, RubricError, default_rubric, load_rubric
+from submissions.rubric import Rubric, RubricError, load_rubric, shipped_rubric
 
 DEFAULT_MAX_REPORT_BYTES = 1024 * 1024
 DEFAULT_RATE_LIMIT = "30/minute"
 DEFAULT_SIGNATURE_TOLERANCE = 300
+RUBRIC_EXTENSION = "grader_rubric"
 
 #: environment variable → (config key, parser)
 ENVIRONMENT: dict[str, str] = {
@@ -110,11 +115,11 @@ def load_config(
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         source = sources["DATABASE_URL"]
         raise ConfigError(f"{source}: not a database URL SQLAlchemy can use ({exc})") from None
-    if app.config["RUBRIC_PATH"]:
-        try:
-            app.extensions["grader_rubric"] = load_rubric(Path(app.config["RUBRIC_PATH"]))
-        except RubricError as exc:
-            raise ConfigError(f"{sources['RUBRIC_PATH']}: {exc}") from None
+    try:
+        path = app.config["RUBRIC_PATH"]
+        app.extensions[RUBRIC_EXTENSION] = load_rubric(Path(path)) if path else shipped_rubric()
+    except RubricError as exc:
+        raise ConfigError(f"{sources['RUBRIC_PATH']}: {exc}") from None
     if app.config["SIGNING_SECRET"]:
         from webhook.signing import make_webhook
 
@@ -150,6 +155,9 @@ def _instance_secret_key(instance: Path) -> str:
 
 
 def current_rubric() -> Rubric:
-    """The rubric this app scores with: ``GRADER_RUBRIC``'s file, else the shipped one."""
-    rubric: Rubric | None = current_app.extensions.get("grader_rubric")
-    return rubric if rubric is not None else default_rubric()
+    """The rubric this app scores with: ``GRADER_RUBRIC``'s file, else the shipped one.
+
+    Read once, when the app was made: every worker scores and exports alike.
+    """
+    rubric: Rubric = current_app.extensions[RUBRIC_EXTENSION]
+    return rubric

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from submissions.dialect import CheckResult, Report
-from submissions.rubric import default_rubric
+from submissions.rubric import shipped_rubric
 from submissions.writer import to_junit_xml
 
 VERSION = "0.1.0"
@@ -16,7 +16,7 @@ DIGEST = "sha256:test-digest"
 
 def make_report(*, failing: tuple[str, ...] = (), **overrides: Any) -> Report:
     """A report of every rubric check, passed unless named in ``failing``."""
-    rubric = default_rubric()
+    rubric = shipped_rubric()
     results = tuple(
         CheckResult(
             id=entry.id,

@@ -10,7 +10,7 @@ import pytest
 
 from submissions.dialect import CheckResult
 from submissions.reader import read_report
-from submissions.rubric import Rubric, RubricError, default_rubric, load_rubric
+from submissions.rubric import Rubric, RubricError, load_rubric, shipped_rubric
 from submissions.scoring import score_report
 
 from .reports import DIGEST, VERSION, make_report, report_xml
@@ -18,14 +18,14 @@ from .reports import DIGEST, VERSION, make_report, report_xml
 
 @pytest.fixture
 def rubric() -> Rubric:
-    base = default_rubric()
+    base = shipped_rubric()
     return dataclasses.replace(
         base, known_digests=frozenset({DIGEST}), known_versions=frozenset({VERSION})
     )
 
 
 def test_the_shipped_rubric_has_the_17_checks() -> None:
-    rubric = default_rubric()
+    rubric = shipped_rubric()
     assert len(rubric) == 17
     assert rubric.max_score == 28
     assert rubric["tweet.dockerfile"].points == 3

@@ -10,6 +10,9 @@ external assets):
 - ``/gradebook/<course>/students/<roster id>``: a student's reports over time
 - ``/gradebook/<course>/submissions/<id>``: one report, check by check
 - ``/gradebook/<course>/export.csv?format=canvas|moodle``: grades for the LMS
+
+Check titles and the chart's order come from the server's rubric (the JSON document it
+scores from, :func:`webhook.config.current_rubric`).
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ import functools
 import io
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
@@ -26,7 +28,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -35,8 +36,8 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
-from submissions.rubric import Rubric, default_rubric, load_rubric
 from webhook.auth import current_instructor, login_instructor, login_session, logout_session
+from webhook.config import current_rubric
 from webhook.database import get_session
 from webhook.export import FORMATS, export_grades
 
@@ -53,7 +54,6 @@ bp = Blueprint(
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXPORT_FORMATS = FORMATS
-RUBRIC_EXTENSION = "gradebook_rubric"
 
 # The pages use no script, no frames and nothing from another origin.
 CONTENT_SECURITY_POLICY = (
@@ -235,21 +235,11 @@ def export(course: str) -> Any:
     )
 
 
-def _rubric() -> Rubric:
-    """The server's rubric (``RUBRIC_PATH`` else the shipped one), read once per app."""
-    rubric = current_app.extensions.get(RUBRIC_EXTENSION)
-    if rubric is None:
-        path = current_app.config.get("RUBRIC_PATH")
-        rubric = load_rubric(Path(path)) if path else default_rubric()
-        current_app.extensions[RUBRIC_EXTENSION] = rubric
-    return cast(Rubric, rubric)
-
-
 def _check_titles() -> dict[str, str]:
-    return {entry.id: entry.title for entry in _rubric().entries}
+    return {entry.id: entry.title for entry in current_rubric().entries}
 
 
 def _in_rubric_order(rates: list[queries.PassRate]) -> list[queries.PassRate]:
     """Rubric order; checks the rubric does not know (edited checks) come last."""
-    order = {check_id: i for i, check_id in enumerate(_rubric())}
+    order = {check_id: i for i, check_id in enumerate(current_rubric())}
     return sorted(rates, key=lambda r: (order.get(r.check_id, len(order)), r.task, r.check_id))
