@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import Integer, func, select
 from sqlalchemy.orm import Session, aliased
@@ -18,7 +17,6 @@ class StudentGrades:
     best_score: int | None
     latest_score: int | None
     max_score: int | None
-    last_received: datetime | None
     flagged: bool  # any of the student's submissions is flagged
 
 
@@ -33,7 +31,6 @@ def course_grades(session: Session, course: Course) -> list[StudentGrades]:
             Submission.student_pk,
             func.count().label("n"),
             func.max(Submission.score).label("best"),
-            func.max(Submission.received_at).label("last"),
             func.max(func.cast(Submission.flagged, Integer)).label("flagged"),
         )
         .where(Submission.course_id == course.id)
@@ -54,7 +51,6 @@ def course_grades(session: Session, course: Course) -> list[StudentGrades]:
             Student,
             totals.c.n,
             totals.c.best,
-            totals.c.last,
             totals.c.flagged,
             latest.score,
             latest.max_score,
@@ -71,15 +67,7 @@ def course_grades(session: Session, course: Course) -> list[StudentGrades]:
             best_score=best,
             latest_score=score,
             max_score=max_score,
-            last_received=_aware(last),
             flagged=bool(flagged),
         )
-        for student, n, best, last, flagged, score, max_score in rows
+        for student, n, best, flagged, score, max_score in rows
     ]
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    """Aggregates bypass the column type: SQLite hands back a naive time (it is UTC)."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
