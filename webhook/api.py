@@ -25,9 +25,9 @@ from webhook import limits, signing
 from webhook.auth import bearer_token, current_instructor, current_student, unauthorized
 from webhook.config import current_rubric
 from webhook.database import get_db, get_session
+from webhook.ingest import ReportIdTaken, store_submission
 from webhook.storage.db import write_lock
 from webhook.storage.models import Course, Student, Submission
-from webhook.storage.repository import ReportIdTaken, store_submission
 from webhook.storage.tokens import hash_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
