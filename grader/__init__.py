@@ -1,4 +1,10 @@
-"""The student's side of the Docker lab grader: the ``grade`` command and its pytest plugin."""
+"""The student's side of the Docker lab grader: the ``grade`` command and its pytest plugin.
+
+What a lab's checks may use is exported here (``from grader import Lab, fail``), and
+so are the helper modules :mod:`grader.dockerfile`, :mod:`grader.imageref` and
+:mod:`grader.probes`. The rest of the package is the runner's own, free to change;
+a contract in ``pyproject.toml`` (import-linter) keeps checks off it.
+"""
 
 from importlib.metadata import PackageNotFoundError, version
 
@@ -6,3 +12,26 @@ try:
     __version__ = version("docker-lab-grader")
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0+source"
+
+from grader.commit_detection import CommitVerdict, detect_commit
+from grader.facts import ContainerFacts, EngineState, Event, ImageFacts
+from grader.lab import Lab, ProbeTimeout
+from grader.labs import LabSpec
+from grader.settings import setting
+from grader.verdict import CheckFailed, fail
+
+__all__ = [
+    "CheckFailed",
+    "CommitVerdict",
+    "ContainerFacts",
+    "EngineState",
+    "Event",
+    "ImageFacts",
+    "Lab",
+    "LabSpec",
+    "ProbeTimeout",
+    "__version__",
+    "detect_commit",
+    "fail",
+    "setting",
+]

@@ -1,24 +1,27 @@
-"""``grade``: grade the Docker lab on this machine's Docker engine.
+"""``grade``: grade a Docker lab on this machine's Docker engine.
 
 A thin shell over :func:`grader.runner.grade_lab`: it parses options, shows
 progress and results, writes the JUnit report, and maps every failure to one
-line and a fixed exit code.
+line and a fixed exit code. The lab's own settings become options of their
+own (``--dockerid``): the command is built once the lab is known.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 
 from grader import __version__, render
-from grader.errors import GradingError
+from grader.errors import GradingError, SettingsError
+from grader.labs import LabSpec, load_lab
 from grader.runner import grade_lab
-from grader.settings import resolve_settings
+from grader.settings import ConfigFile, RunSettings, SettingField, fields_of, resolve
 from grader.submit import default_outbox, submit_report
 from submissions.dialect import CheckResult, Report
 from submissions.writer import to_junit_xml
@@ -33,50 +36,90 @@ EXIT_NOT_SUBMITTED = 3
 EXIT_INTERRUPTED = 130
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("tasks", nargs=-1, metavar="[TASK]...")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of tables.")
-@click.option("--junit", metavar="PATH", help="Write the JUnit XML report to PATH.")
-@click.option("--dockerid", metavar="NAME", help="Your Docker ID [default: $DOCKERID].")
-@click.option(
-    "--tweet-app", metavar="DIR", help="The linux_tweet_app folder [default: ~/linux_tweet_app]."
-)
-@click.option("--hello-dir", metavar="DIR", help="The folder hello:v0.1 was built from.")
-@click.option(
-    "--rubric", metavar="FILE", help="A TOML file whose [points] override the checks' points."
-)
-@click.option("--submit", metavar="URL", help="Send the report to your instructor's server.")
-@click.option("--token", metavar="TOKEN", help="Your token for --submit [default: $GRADER_TOKEN].")
-@click.version_option(__version__, prog_name="grade")
-def grade(
+def _setting_option(field: SettingField) -> click.Option:
+    """A setting as an option: ``tweet_app`` → ``--tweet-app DIR``, its default in the help."""
+    if field.info.env:
+        default = f"${field.info.env}"
+    elif isinstance(field.default, float):
+        default = f"{field.default:g}"
+    else:
+        default = str(field.default) if field.default is not None else ""
+    suffix = f" [default: {default}]" if default and "[default:" not in field.info.help else ""
+    return click.Option(
+        [field.option, field.name], metavar=field.info.metavar, help=field.info.help + suffix
+    )
+
+
+def build_command(lab: LabSpec) -> click.Command:
+    """``grade`` for ``lab``: the runner's options and, among them, the lab's settings."""
+    lab_fields = fields_of(lab.settings)
+    run_fields = {field.name: field for field in fields_of(RunSettings)}
+
+    def callback(**options: Any) -> int:
+        run_cli = {name: options[name] for name in run_fields}
+        lab_cli = {field.name: options[field.name] for field in lab_fields}
+        return _grade(
+            lab,
+            tasks=options["tasks"],
+            as_json=options["as_json"],
+            junit=options["junit"],
+            submit=options["submit"],
+            token=options["token"],
+            run_cli=run_cli,
+            lab_cli=lab_cli,
+        )
+
+    command = click.Command(
+        "grade",
+        callback=callback,
+        context_settings={"help_option_names": ["-h", "--help"]},
+        help=f'Check the lab "{lab.title}" on this machine, task by task (TASK: task1, task2 '
+        "... as the lab names them; default all).\n\nExit status: 0 all checks passed, 1 some "
+        "did not, 2 grading could not run, 3 graded but not submitted (the report waits and "
+        "goes out with the next --submit).",
+        params=[
+            click.Argument(["tasks"], nargs=-1, metavar="[TASK]..."),
+            click.Option(
+                ["--json", "as_json"],
+                is_flag=True,
+                help="Print one JSON document instead of tables.",
+            ),
+            click.Option(["--junit"], metavar="PATH", help="Write the JUnit XML report to PATH."),
+            *(_setting_option(field) for field in lab_fields),
+            *(_setting_option(field) for field in run_fields.values()),
+            click.Option(
+                ["--submit"], metavar="URL", help="Send the report to your instructor's server."
+            ),
+            click.Option(
+                ["--token"],
+                metavar="TOKEN",
+                help="Your token for --submit [default: $GRADER_TOKEN].",
+            ),
+        ],
+    )
+    return click.version_option(__version__, prog_name="grade")(command)
+
+
+def _grade(
+    lab: LabSpec,
+    *,
     tasks: tuple[str, ...],
     as_json: bool,
     junit: str | None,
-    dockerid: str | None,
-    tweet_app: str | None,
-    hello_dir: str | None,
-    rubric: str | None,
     submit: str | None,
     token: str | None,
+    run_cli: dict[str, object | None],
+    lab_cli: dict[str, object | None],
 ) -> int:
-    """Check the Docker lab on this machine, task by task (TASK: task1 ... task4; default all).
-
-    Exit status: 0 all checks passed, 1 some did not, 2 grading could not run,
-    3 graded but not submitted (the report waits and goes out with the next --submit).
-    """
     token = token or os.environ.get("GRADER_TOKEN")
     if submit and not token:
         raise click.UsageError("--submit needs your token: --token TOKEN or $GRADER_TOKEN")
-    settings = resolve_settings(
-        cli={
-            "dockerid": dockerid,
-            "tweet_app": tweet_app,
-            "hello_dir": hello_dir,
-            "rubric": rubric,
-        },
-        environ=os.environ,
-        cwd=Path.cwd(),
-        home=Path.home(),
+    config = ConfigFile.read(Path.cwd())
+    config.refuse_unknown(RunSettings, lab.settings)
+    home = Path.home()
+    settings = resolve(RunSettings, cli=run_cli, environ=os.environ, config=config, home=home)
+    lab_settings: object = resolve(
+        lab.settings, cli=lab_cli, environ=os.environ, config=config, home=home
     )
     console = Console(stderr=as_json)
     task_titles: dict[str, str] = {}
@@ -89,7 +132,9 @@ def grade(
 
     with console.status("Grading...", spinner="dots") as status:
         report = grade_lab(
+            lab=lab,
             settings=settings,
+            lab_settings=lab_settings,
             environ=os.environ,
             tasks=frozenset(tasks) if tasks else None,
             on_result=on_result,
@@ -119,10 +164,28 @@ def _write_report(path: Path, report: Report) -> None:
         raise GradingError(f"cannot write the report to {path}: {exc.strerror}") from None
 
 
+def _lab_named_in(args: Sequence[str]) -> str | None:
+    """``--lab NAME`` (or ``--lab=NAME``) on the command line, else ``lab`` in grade.toml."""
+    for index, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--lab" and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith("--lab="):
+            return arg.removeprefix("--lab=")
+    try:
+        named = ConfigFile.read(Path.cwd()).values.get("lab")
+    except (SettingsError, OSError):  # reported when the command runs, with the fix
+        return None
+    return named if isinstance(named, str) else None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry: one line on stderr and a fixed exit code for every failure."""
+    args = sys.argv[1:] if argv is None else argv
     try:
-        return int(grade.main(args=argv, prog_name="grade", standalone_mode=False) or 0)
+        command = build_command(load_lab(_lab_named_in(args)))
+        return int(command.main(args=args, prog_name="grade", standalone_mode=False) or 0)
     except click.exceptions.Exit as exc:  # --help, --version
         return exc.exit_code
     except click.UsageError as exc:

@@ -20,7 +20,7 @@ from grader import activity
 from grader.lab import ProbeTimeout
 from grader.marks import CheckSpec, check_of
 from grader.verdict import CheckFailed
-from submissions.dialect import CheckResult
+from submissions.dialect import CheckResult, Status
 
 ProgressCallback = Callable[[CheckSpec, CheckResult], None]
 
@@ -113,12 +113,12 @@ class ResultCollector:
     def _result(
         self, spec: CheckSpec, call: pytest.CallInfo[None], report: pytest.TestReport
     ) -> CheckResult:
-        def made(status: str, message: str = "", hint: str | None = None) -> CheckResult:
+        def made(status: Status, message: str = "", hint: str | None = None) -> CheckResult:
             return CheckResult(
                 id=spec.id,
                 task=spec.task,
                 title=spec.title,
-                status=status,  # type: ignore[arg-type]
+                status=status,
                 points=spec.points if status == "passed" else 0,
                 max_points=spec.points,
                 message=message,

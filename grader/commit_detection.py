@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from grader.facts import Event
 from grader.imageref import is_repository
 
 BUILDKIT_COMMENT = "buildkit.dockerfile"
@@ -54,16 +55,16 @@ def detect_commit(
     history: Sequence[Doc],
     base: Doc | None,
     containers: Sequence[Doc],
-    events: Sequence[Doc],
+    events: Sequence[Event],
     *,
-    name: str = "ourfiglet",
-    base_name: str = "ubuntu",
+    name: str,
+    base_name: str,
 ) -> CommitVerdict:
     """Judge how ``image`` was made from what docker-py returns.
 
     ``image`` and ``base`` are ``docker image inspect`` dicts (``base`` None when the base is
     not local), ``history`` is ``docker history`` newest first, ``containers`` are
-    ``docker container inspect`` dicts and ``events`` the engine's ``/events`` since 0.
+    ``docker container inspect`` dicts and ``events`` the engine's history (``state.events``).
     """
     top = history[0] if history else {}
     created_by = _text(top, "CreatedBy", "created_by")
@@ -99,7 +100,7 @@ def detect_commit(
             f"{name} adds no layer to {base_name}'s {_count(len(base_layers), 'layer')}: "
             f"nothing changed in the container, or it is {base_name} under another name",
         )
-    source = _event_container(event) if event else _id(container) if container else None
+    source = event.actor_id if event else _id(container) if container else None
     if source:
         gone = "" if _present(source, containers) else "; the engine's commit event names it"
         return CommitVerdict(
@@ -142,7 +143,7 @@ def _builder_verdict(name: str, created_by: str, comment: str) -> CommitVerdict 
 def _without_base(
     name: str,
     base_name: str,
-    event: Doc | None,
+    event: Event | None,
     container: Doc | None,
     shape: bool,
     config: Doc,
@@ -151,8 +152,8 @@ def _without_base(
     """Without the base's layers, a commit counts only when the evidence names the base."""
     missing = f"the {base_name} image is not on this host to compare layers"
     if event is not None:
-        source = _event_container(event)
-        origin = _attributes(event).get("image", "")
+        source = event.actor_id
+        origin = event.attributes.get("image", "")
         if not _names(origin, base_name):
             return CommitVerdict(
                 False,
@@ -207,13 +208,13 @@ def _not_shown(name: str, created_by: str, config: Doc) -> CommitVerdict:
     )
 
 
-def _commit_event(events: Sequence[Doc], image_id: str) -> Doc | None:
+def _commit_event(events: Sequence[Event], image_id: str) -> Event | None:
     """The latest ``commit`` event that made ``image_id``, if the engine still holds it."""
     wanted = _bare(image_id)
     found = None
     for event in events:
-        action = event.get("Action") or event.get("status")
-        if action == "commit" and wanted and _bare(_attributes(event).get("imageID", "")) == wanted:
+        made = _bare(event.attributes.get("imageID", ""))
+        if event.action == "commit" and wanted and made == wanted:
             found = event
     return found
 
@@ -247,14 +248,6 @@ def _source_container(
 
 def _names(reference: str, repository: str) -> bool:
     return bool(reference) and is_repository(reference, repository)
-
-
-def _attributes(event: Doc) -> Mapping[str, str]:
-    return (event.get("Actor") or {}).get("Attributes") or {}
-
-
-def _event_container(event: Doc) -> str:
-    return str((event.get("Actor") or {}).get("ID") or event.get("id") or "")
 
 
 def _present(container_id: str, containers: Sequence[Doc]) -> bool:

@@ -117,13 +117,13 @@ def _words(keyword: str, raw: str) -> tuple[str, ...]:
     if keyword in _ONE_STRING:
         return (raw,) if raw else ()
     if keyword in _SHELL_COMMANDS:
-        return tuple(_shell_words(raw))
+        return tuple(shell_words(raw))
     if keyword in _KEY_VALUE:
         return tuple(_key_values(raw))
     return tuple(_unquote(word) for word in raw.split())
 
 
-def _shell_words(text: str) -> list[str]:
+def shell_words(text: str) -> list[str]:
     """Split like a POSIX shell; text a shell would reject is split on whitespace."""
     try:
         return shlex.split(text, comments=False, posix=True)
@@ -132,7 +132,7 @@ def _shell_words(text: str) -> list[str]:
 
 
 def _unquote(word: str) -> str:
-    words = _shell_words(word)
+    words = shell_words(word)
     return words[0] if len(words) == 1 else word
 
 
@@ -143,7 +143,7 @@ def _key_values(raw: str) -> list[str]:
     name, *rest = raw.split(None, 1)
     if "=" not in name:
         return [f"{name}={rest[0] if rest else ''}"]
-    return _shell_words(raw)
+    return shell_words(raw)
 
 
 def _stages(instrs: Iterable[Instruction]) -> list[list[Instruction]]:
@@ -266,25 +266,16 @@ def runs(instrs: Iterable[Instruction]) -> list[Instruction]:
     return [instr for instr in instrs if instr.keyword == "RUN"]
 
 
-def runs_nginx_foreground(argv: Sequence[str] | None) -> bool:
-    """True when ``argv`` starts nginx with ``-g "daemon off;"``, directly or through ``sh -c``.
+def process_words(argv: Sequence[str] | None) -> list[str]:
+    """The words of the program ``argv`` runs, looking through ``sh -c "..."`` and ``exec``.
 
-    Without ``daemon off;`` nginx forks into the background and the container exits at once.
+    A shell-form ``CMD nginx -g "daemon off;"`` is stored as ``["/bin/sh", "-c", "nginx -g
+    \"daemon off;\""]``; a check asking "does it run nginx?" wants ``["nginx", "-g",
+    "daemon off;"]`` from either form.
     """
-    if not argv:
-        return False
-    words = list(argv)
-    if posixpath.basename(words[0]) in _SHELLS and len(words) >= 3 and words[1] == "-c":
-        words = _shell_words(words[2])
+    words = list(argv or ())
+    if words and posixpath.basename(words[0]) in _SHELLS and len(words) >= 3 and words[1] == "-c":
+        words = shell_words(words[2])
     if words and words[0] == "exec":
         words = words[1:]
-    if not words or posixpath.basename(words[0]) != "nginx":
-        return False
-    directives = [words[i + 1] for i, word in enumerate(words[:-1]) if word == "-g"]
-    return bool(directives) and _daemon_off(directives[-1])
-
-
-def _daemon_off(directives: str) -> bool:
-    """True when the ``-g`` text holds a complete ``daemon off;`` directive."""
-    *complete, trailing = directives.split(";")
-    return not trailing.strip() and any(part.split() == ["daemon", "off"] for part in complete)
+    return words

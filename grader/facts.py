@@ -211,20 +211,28 @@ class Event:
     time: float
 
 
+def parse_event(raw: dict[str, Any]) -> Event:
+    """One event as ``/events`` returns it, in any API version's shape, as an :class:`Event`.
+
+    The one place that reads the engine's event JSON: ``Action`` (``status`` before API
+    1.22) loses its ``exec_start: ...`` detail, ``Actor`` (``id`` before 1.22) names the
+    object, ``timeNano`` is preferred to the whole seconds of ``time``.
+    """
+    actor = raw.get("Actor") or {}
+    return Event(
+        type=raw.get("Type") or "",
+        action=(raw.get("Action") or raw.get("status") or "").split(":")[0],
+        actor_id=actor.get("ID") or raw.get("id") or "",
+        attributes=dict(actor.get("Attributes") or {}),
+        time=(raw.get("timeNano") or 0) / 1e9 or float(raw.get("time") or 0),
+    )
+
+
 class EventHistory:
     """The engine's recent events (it keeps only the latest few hundred, in memory)."""
 
     def __init__(self, events: Iterable[dict[str, Any]]) -> None:
-        self.events: list[Event] = [
-            Event(
-                type=e.get("Type") or "",
-                action=(e.get("Action") or e.get("status") or "").split(":")[0],
-                actor_id=(e.get("Actor") or {}).get("ID") or e.get("id") or "",
-                attributes=dict((e.get("Actor") or {}).get("Attributes") or {}),
-                time=(e.get("timeNano") or 0) / 1e9 or float(e.get("time") or 0),
-            )
-            for e in events
-        ]
+        self.events: list[Event] = [parse_event(e) for e in events]
 
     @property
     def oldest(self) -> float | None:
@@ -255,15 +263,11 @@ class EngineState:
         return [ImageFacts(self.client, s) for s in self.client.api.images()]
 
     @cached_property
-    def raw_events(self) -> list[dict[str, Any]]:
-        """The engine's whole event history, oldest first, as the API returns it."""
+    def events(self) -> EventHistory:
+        """The engine's whole event history, oldest first, read once."""
         # ``until`` to the nanosecond: a whole second would miss what happened just now
         until = f"{time.time():.9f}"
-        return list(self.client.api.events(since=0, until=until, decode=True))
-
-    @cached_property
-    def events(self) -> EventHistory:
-        return EventHistory(self.raw_events)
+        return EventHistory(self.client.api.events(since=0, until=until, decode=True))
 
     def container_named(self, name: str) -> ContainerFacts | None:
         """The container with exactly this name (``mydb``, not ``mydb2``)."""

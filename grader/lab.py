@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import docker
 
@@ -14,17 +14,18 @@ from grader import background
 from grader.activity import doing
 from grader.connection import engine_hostname
 from grader.facts import EngineState
-from grader.settings import Settings
 
 T = TypeVar("T")
+#: The lab's own settings dataclass (``lab.settings.dockerid``).
+S = TypeVar("S")
 
 
 class ProbeTimeout(Exception):
     """A probe did not finish within the check's time limit."""
 
 
-class Lab:
-    """The student's Docker host as the checks see it.
+class Lab(Generic[S]):
+    """The student's Docker host as the checks see it, with the lab's own settings.
 
     Probes (throwaway containers, ``docker exec``, HTTP) are started once, in the
     background, and shared: a check that needs one waits only for that one.
@@ -33,12 +34,14 @@ class Lab:
     def __init__(
         self,
         client: docker.DockerClient,
-        settings: Settings,
+        settings: S,
         *,
+        check_timeout: float,
         selected_tasks: frozenset[str] | None = None,
     ) -> None:
         self.client = client
         self.settings = settings
+        self.check_timeout = check_timeout
         self.state = EngineState(client)
         self.selected_tasks = selected_tasks
         self._probes: dict[str, Future[Any]] = {}
@@ -65,8 +68,6 @@ class Lab:
         future = self.start_probe(name, fn)
         try:
             with doing(name):
-                return future.result(timeout=self.settings.check_timeout)
+                return future.result(timeout=self.check_timeout)
         except FutureTimeout:
-            raise ProbeTimeout(
-                f"timed out after {self.settings.check_timeout:g} s while {name}"
-            ) from None
+            raise ProbeTimeout(f"timed out after {self.check_timeout:g} s while {name}") from None

@@ -1,8 +1,9 @@
-"""The pytest plugin behind the checks: markers, command-line options and the ``lab`` fixture.
+"""The pytest plugin behind the checks: markers, a command-line option and the ``lab`` fixture.
 
 Registered under ``pytest11`` like testinfra's, so an instructor can run a lab's
-checks with plain ``pytest`` too; ``grade`` drives the same plugin through
-``pytest.main``.
+checks with plain ``pytest`` too (``pytest checks/docker_beginners --lab-set
+dockerid=ada``); ``grade`` drives the same plugin through ``pytest.main`` and
+hands over its own lab, settings read and probes running.
 """
 
 from __future__ import annotations
@@ -10,23 +11,34 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from grader.connection import connect
 from grader.lab import Lab
+from grader.labs import lab_of_path
 from grader.marks import MARKER_HELP, task_of
-from grader.settings import Settings, resolve_settings
+from grader.settings import (
+    ConfigFile,
+    RunSettings,
+    parse_assignments,
+    refuse_unknown,
+    resolve,
+)
 
-SETTINGS_KEY = pytest.StashKey[Settings]()
-LAB_KEY = pytest.StashKey[Lab]()
+LAB_KEY = pytest.StashKey[Lab[Any]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("docker-lab", "Docker lab grading")
-    group.addoption("--lab-dockerid", default=None, help="the student's Docker ID ($DOCKERID)")
-    group.addoption("--lab-tweet-app", default=None, help="the linux_tweet_app folder")
-    group.addoption("--lab-hello-dir", default=None, help="the folder hello:v0.1 was built from")
+    group.addoption(
+        "--lab-set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting of the lab (dockerid=ada); repeatable",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -34,29 +46,31 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", line)
 
 
-def settings_for(config: pytest.Config) -> Settings:
-    """The run's settings: handed over by ``grade``, else read from options and environment."""
-    if SETTINGS_KEY not in config.stash:
-        config.stash[SETTINGS_KEY] = resolve_settings(
-            cli={
-                "dockerid": config.getoption("lab_dockerid"),
-                "tweet_app": config.getoption("lab_tweet_app"),
-                "hello_dir": config.getoption("lab_hello_dir"),
-            },
-            environ=os.environ,
-            cwd=Path.cwd(),
-            home=Path.home(),
-        )
-    return config.stash[SETTINGS_KEY]
+def _plain_pytest_lab(request: pytest.FixtureRequest) -> Lab[Any]:
+    """The lab of the collected checks, with settings from ``--lab-set``, env and grade.toml."""
+    session = request.session
+    first = Path(str(session.items[0].path))
+    spec = lab_of_path(first)
+    if spec is None:
+        raise pytest.UsageError(f"{first} belongs to no installed lab")
+    cli = parse_assignments(request.config.getoption("lab_set"), "--lab-set")
+    refuse_unknown(cli, "--lab-set", spec.settings)
+    config = ConfigFile.read(Path.cwd())
+    config.refuse_unknown(RunSettings, spec.settings)
+    run = resolve(RunSettings, cli={}, environ=os.environ, config=config, home=Path.home())
+    lab_settings: object = resolve(
+        spec.settings, cli=cli, environ=os.environ, config=config, home=Path.home()
+    )
+    tasks = frozenset(task_of(item).id for item in session.items if item.get_closest_marker("task"))
+    return Lab(
+        connect(os.environ), lab_settings, check_timeout=run.check_timeout, selected_tasks=tasks
+    )
 
 
 @pytest.fixture(scope="session")
-def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
-    """The student's Docker host: engine facts, settings and shared probes."""
+def lab(request: pytest.FixtureRequest) -> Iterator[Lab[Any]]:
+    """The student's Docker host: engine facts, the lab's settings and shared probes."""
     config = request.config
     if LAB_KEY not in config.stash:  # plain pytest; grade hands its own over
-        tasks = frozenset(
-            task_of(item).id for item in request.session.items if item.get_closest_marker("task")
-        )
-        config.stash[LAB_KEY] = Lab(connect(os.environ), settings_for(config), selected_tasks=tasks)
+        config.stash[LAB_KEY] = _plain_pytest_lab(request)
     yield config.stash[LAB_KEY]

@@ -1,9 +1,12 @@
-"""The server's rubric, generated from the checks, so the two never drift apart.
+"""Writes the server's rubric from a lab's checks, so the two never drift apart.
 
-The checks are the one source of truth for ids, tasks, titles and points; the
-server scores from ``submissions/rubric.json``, which this module writes::
+"Rubric" here means the JSON document the server scores from
+(``submissions/rubric.json``): every check's id, task, title and points, and the
+check digests and grader versions the server trusts. The checks are the one
+source of truth for it; this module writes it::
 
-    python -m grader.rubric --write
+    python -m grader.rubric --write            # the default lab
+    python -m grader.rubric --lab NAME         # print another lab's
 
 Digests and grader versions already in the file are kept: reports from an
 earlier release of the checks stay trusted.
@@ -19,30 +22,25 @@ from typing import Any
 
 import submissions
 from grader import __version__
-from grader.runner import DEFAULT_LAB, checks_digest, collect_rubric, lab_dir
+from grader.errors import GradingError
+from grader.labs import LabSpec, load_lab
+from grader.runner import checks_digest, collect_checks
 
 RUBRIC_FILE = Path(submissions.__file__).parent / "rubric.json"
 
 
-def rubric_document(
-    lab: str = DEFAULT_LAB, *, previous: dict[str, Any] | None = None
-) -> dict[str, Any]:
+def rubric_document(lab: LabSpec, *, previous: dict[str, Any] | None = None) -> dict[str, Any]:
     """The rubric of ``lab`` as the server reads it, trusting what ``previous`` trusted."""
     previous = previous or {}
     return {
-        "lab": lab,
+        "lab": lab.name,
         "known_versions": sorted({*previous.get("known_versions", ()), __version__}),
-        "known_digests": sorted({*previous.get("known_digests", ()), checks_digest(lab_dir(lab))}),
+        "known_digests": sorted({*previous.get("known_digests", ()), checks_digest(lab.checks)}),
         "checks": [
             {"id": spec.id, "task": spec.task, "title": spec.title, "points": spec.points}
-            for spec in collect_rubric(lab)
+            for spec in collect_checks(lab)
         ],
     }
-
-
-def default_rubric() -> dict[str, Any]:
-    """The rubric the server scores from: the shipped file, which a test keeps current."""
-    return json.loads(RUBRIC_FILE.read_text("utf-8"))
 
 
 def render(document: dict[str, Any]) -> str:
@@ -56,9 +54,16 @@ def render(document: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Print (or --write) the server's rubric.")
     parser.add_argument("--write", action="store_true", help=f"write it to {RUBRIC_FILE}")
+    parser.add_argument("--lab", metavar="NAME", help="an installed lab [default: the default]")
     args = parser.parse_args(argv)
+    try:
+        lab = load_lab(args.lab)
+    except GradingError as exc:
+        parser.exit(2, f"grader.rubric: {exc}\n")
     previous = json.loads(RUBRIC_FILE.read_text()) if RUBRIC_FILE.is_file() else {}
-    text = render(rubric_document(previous=previous))
+    if previous.get("lab") != lab.name:
+        previous = {}
+    text = render(rubric_document(lab, previous=previous))
     if args.write:
         RUBRIC_FILE.write_text(text)
     else:

@@ -9,35 +9,28 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib
 import io
 import signal
 import sys
 import tomllib
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import checks
 from grader import __version__
 from grader.connection import connect
 from grader.errors import GradingError, SettingsError
 from grader.lab import Lab
-from grader.settings import Settings
+from grader.labs import LabSpec
+from grader.settings import RunSettings, reported_values
+from submissions import dialect
 from submissions.dialect import CheckResult, Report
 
 if TYPE_CHECKING:
     from grader.collector import ProgressCallback
     from grader.marks import CheckSpec
-
-DEFAULT_LAB = "docker_beginners"
-
-
-def lab_dir(lab: str = DEFAULT_LAB) -> Path:
-    """The folder of a lab's checks, inside the installed ``checks`` package."""
-    return Path(checks.__file__).parent / lab
 
 
 def checks_digest(folder: Path) -> str:
@@ -50,19 +43,19 @@ def checks_digest(folder: Path) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def load_points(rubric_file: Path | None) -> dict[str, int]:
-    """The instructor's point overrides: ``[points]`` of a TOML rubric file."""
-    if rubric_file is None:
+def load_point_overrides(points_file: Path | None) -> dict[str, int]:
+    """The instructor's point overrides: the ``[points]`` table of a TOML file (``--rubric``)."""
+    if points_file is None:
         return {}
     try:
-        with rubric_file.open("rb") as handle:
+        with points_file.open("rb") as handle:
             points = tomllib.load(handle).get("points", {})
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise SettingsError(f"{rubric_file}: cannot read the rubric ({exc})") from None
+        raise SettingsError(f"{points_file}: cannot read the rubric ({exc})") from None
     if not isinstance(points, dict) or any(
         not isinstance(v, int) or isinstance(v, bool) or v < 0 for v in points.values()
     ):
-        raise SettingsError(f"{rubric_file}: [points] must map check ids to whole numbers >= 0")
+        raise SettingsError(f"{points_file}: [points] must map check ids to whole numbers >= 0")
     return points
 
 
@@ -95,31 +88,31 @@ def _run_pytest(args: list[str], plugins: list[object]) -> int:
         return int(pytest.main(args, plugins=plugins))
 
 
-def collect_rubric(lab: str = DEFAULT_LAB) -> list[CheckSpec]:
+def collect_checks(lab: LabSpec) -> list[CheckSpec]:
     """Every check of a lab with its points, title and hint, without running any."""
     from grader.collector import ResultCollector
 
     collector = ResultCollector()
-    _run_pytest(_pytest_args(lab_dir(lab), collect_only=True, check_timeout=0), [collector])
+    _run_pytest(_pytest_args(lab.checks, collect_only=True, check_timeout=0), [collector])
     return list(collector.specs.values())
 
 
 def grade_lab(
     *,
-    settings: Settings,
+    lab: LabSpec,
+    settings: RunSettings,
+    lab_settings: object,
     environ: Mapping[str, str],
     tasks: frozenset[str] | None = None,
-    lab: str = DEFAULT_LAB,
     on_result: ProgressCallback | None = None,
 ) -> Report:
-    """Grade the lab on the engine the environment names.
+    """Grade ``lab`` on the engine the environment names.
 
     Raises :class:`SettingsError` for bad settings. When the engine cannot be
     used, returns a report whose checks are all ``error`` and whose
     ``grading_error`` says why, so a report is written even then.
     """
-    folder = lab_dir(lab)
-    points = load_points(settings.rubric_file)
+    points = load_point_overrides(settings.rubric)
     grading_error = ""
     engine_id = "unknown"
     try:
@@ -128,8 +121,11 @@ def grade_lab(
         grading_error, the_lab = str(exc), None
     else:
         engine_id = str(client.api.info().get("ID") or "unknown")
-        the_lab = Lab(client, settings, selected_tasks=tasks)
-        _lab_hook(lab, "start_probes")(the_lab)
+        the_lab = Lab(
+            client, lab_settings, check_timeout=settings.check_timeout, selected_tasks=tasks
+        )
+        if lab.start_probes is not None:
+            lab.start_probes(the_lab)
 
     from grader.collector import ResultCollector
 
@@ -141,11 +137,11 @@ def grade_lab(
         on_result=on_result,
     )
     if the_lab is None:
-        _run_pytest(_pytest_args(folder, collect_only=True, check_timeout=0), [collector])
+        _run_pytest(_pytest_args(lab.checks, collect_only=True, check_timeout=0), [collector])
     else:
         _run_pytest(
-            _pytest_args(folder, collect_only=False, check_timeout=settings.check_timeout),
-            [_hand_over(settings, the_lab), collector],
+            _pytest_args(lab.checks, collect_only=False, check_timeout=settings.check_timeout),
+            [_hand_over(the_lab), collector],
         )
     if collector.problem:
         raise SettingsError(collector.problem)
@@ -153,16 +149,18 @@ def grade_lab(
         collector.results.get(nodeid) or _not_run(spec, grading_error)
         for nodeid, spec in collector.specs.items()
     ]
+    reported = reported_values(lab_settings)
     return Report(
-        lab=lab,
+        lab=lab.name,
         grader_version=__version__,
-        checks_digest=checks_digest(folder),
+        checks_digest=checks_digest(lab.checks),
         report_id=str(uuid.uuid4()),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         engine_id=engine_id,
         results=tuple(results),
-        dockerid=settings.dockerid or "",
+        dockerid=reported.pop(dialect.PROP_DOCKERID, ""),
         grading_error=grading_error,
+        extra_properties=reported,
     )
 
 
@@ -179,22 +177,15 @@ def _not_run(spec: CheckSpec, why: str) -> CheckResult:
     )
 
 
-def _lab_hook(lab: str, name: str) -> Callable[[Lab], None]:
-    """A lab's optional hook (``start_probes``), or one that does nothing."""
-    hook = getattr(importlib.import_module(f"checks.{lab}"), name, None)
-    return hook if callable(hook) else (lambda _lab: None)
-
-
-def _hand_over(settings: Settings, the_lab: Lab) -> object:
-    """A plugin handing ``grade``'s settings and lab (probes running) to the ``lab`` fixture."""
+def _hand_over(the_lab: Lab[Any]) -> object:
+    """A plugin handing ``grade``'s lab (settings read, probes running) to the ``lab`` fixture."""
     import pytest
 
-    from grader.plugin import LAB_KEY, SETTINGS_KEY
+    from grader.plugin import LAB_KEY
 
     class HandOver:
         @pytest.hookimpl(tryfirst=True)
         def pytest_configure(self, config: pytest.Config) -> None:
-            config.stash[SETTINGS_KEY] = settings
             config.stash[LAB_KEY] = the_lab
 
     return HandOver()

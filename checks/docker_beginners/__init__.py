@@ -1,9 +1,23 @@
 """The "Docker for beginners" lab: run containers, package an app, commit and build images.
 
-``start_probes`` is the lab's hook for ``grade``: it starts the slow probes as
-soon as the engine answers, before pytest has even loaded the checks.
+``LAB`` is what the grader knows of this lab, found through the entry point
+``docker_lab_grader.labs:docker_beginners``: the checks beside this file, the
+lab's settings, and ``start_probes``, which starts the slow probes as soon as the
+engine answers, before pytest has even loaded the checks.
 """
 
-from checks.docker_beginners.evidence import start_probes
+from pathlib import Path
 
-__all__ = ["start_probes"]
+from checks.docker_beginners.evidence import start_probes
+from checks.docker_beginners.settings import BeginnersSettings
+from grader import LabSpec
+
+LAB = LabSpec(
+    name="docker_beginners",
+    title="Docker for beginners",
+    checks=Path(__file__).parent,
+    settings=BeginnersSettings,
+    start_probes=start_probes,
+)
+
+__all__ = ["LAB"]

@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 
 from checks.docker_beginners import evidence
-from grader.lab import Lab
+from checks.docker_beginners.settings import DockerLab
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _start_probes(lab: Lab) -> None:
+def _start_probes(lab: DockerLab) -> None:
     evidence.start_probes(lab)

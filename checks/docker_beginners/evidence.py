@@ -10,10 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from grader import probes
-from grader.facts import ContainerFacts, ImageFacts
+from checks.docker_beginners.settings import DockerLab
+from grader import ContainerFacts, ImageFacts, probes
 from grader.imageref import is_repository, parse_image_ref
-from grader.lab import Lab
 
 HELLO_IMAGE = "hello:v0.1"
 FIGLET_REPOSITORY = "ourfiglet"
@@ -26,7 +25,7 @@ Probe = tuple[str, Callable[[], T]]
 
 
 # -- Task 1 ---------------------------------------------------------------------
-def mydb(lab: Lab) -> ContainerFacts | None:
+def mydb(lab: DockerLab) -> ContainerFacts | None:
     return lab.state.container_named("mydb")
 
 
@@ -43,19 +42,19 @@ MYSQL_NOT_INSTALLED = 127
 MYSQL_VERSION_FAILED = 101
 
 
-def mysql_probe(lab: Lab) -> Probe[probes.CommandOutput]:
+def mysql_probe(lab: DockerLab) -> Probe[probes.CommandOutput]:
     """``mysql --version`` in mydb, then a query with the root password, inside mydb."""
     return "asking mysql in mydb", lambda: probes.exec_shell("mydb", MYSQL_SCRIPT)
 
 
 # -- Task 2 ---------------------------------------------------------------------
-def tweet_repositories(lab: Lab) -> list[str]:
+def tweet_repositories(lab: DockerLab) -> list[str]:
     """The repositories that count as the tweet app for this student."""
     dockerid = lab.settings.dockerid
     return [f"{dockerid}/{TWEET_REPOSITORY}", TWEET_REPOSITORY] if dockerid else []
 
 
-def is_tweet_tag(lab: Lab, tag: str) -> bool:
+def is_tweet_tag(lab: DockerLab, tag: str) -> bool:
     dockerid = lab.settings.dockerid
     try:
         ref = parse_image_ref(tag)
@@ -68,11 +67,11 @@ def is_tweet_tag(lab: Lab, tag: str) -> bool:
     )
 
 
-def tweet_images(lab: Lab) -> list[ImageFacts]:
+def tweet_images(lab: DockerLab) -> list[ImageFacts]:
     return [image for image in lab.state.images if any(is_tweet_tag(lab, t) for t in image.tags)]
 
 
-def other_tweet_images(lab: Lab) -> list[ImageFacts]:
+def other_tweet_images(lab: DockerLab) -> list[ImageFacts]:
     """Tweet-app images under another Docker ID (a typo in $DOCKERID, say)."""
     mine = {image.id for image in tweet_images(lab)}
     return [
@@ -83,22 +82,22 @@ def other_tweet_images(lab: Lab) -> list[ImageFacts]:
     ]
 
 
-def tweet_dockerfile_path(lab: Lab) -> Path:
+def tweet_dockerfile_path(lab: DockerLab) -> Path:
     return lab.settings.tweet_app / "Dockerfile"
 
 
-def tweet_page_probe(lab: Lab) -> Probe[probes.PageOutput]:
-    host, timeout = lab.host_name, lab.settings.check_timeout / 2
+def tweet_page_probe(lab: DockerLab) -> Probe[probes.PageOutput]:
+    host, timeout = lab.host_name, lab.check_timeout / 2
     return f"fetching http://{host}:80/", lambda: probes.http_get(host, 80, "/", timeout=timeout)
 
 
 # -- Task 3 ---------------------------------------------------------------------
-def figlet_images(lab: Lab) -> list[ImageFacts]:
+def figlet_images(lab: DockerLab) -> list[ImageFacts]:
     return lab.state.images_of(FIGLET_REPOSITORY)
 
 
 def run_of(
-    lab: Lab, image: ImageFacts, command: list[str] | None, *, files: tuple[str, ...] = ()
+    lab: DockerLab, image: ImageFacts, command: list[str] | None, *, files: tuple[str, ...] = ()
 ) -> probes.RunOutput:
     """What ``image`` does when run with ``command`` (None: its default).
 
@@ -116,29 +115,29 @@ def run_of(
     if finished:
         return probes.finished_run(lab.client, finished[0].id, files=files)
     return probes.run_throwaway(
-        lab.client, image.id, command, timeout=lab.settings.check_timeout, files=files
+        lab.client, image.id, command, timeout=lab.check_timeout, files=files
     )
 
 
-def figlet_run_probe(lab: Lab, image: ImageFacts) -> Probe[probes.RunOutput]:
+def figlet_run_probe(lab: DockerLab, image: ImageFacts) -> Probe[probes.RunOutput]:
     return "running figlet hello in ourfiglet", lambda: run_of(lab, image, ["figlet", "hello"])
 
 
 # -- Task 4 ---------------------------------------------------------------------
-def hello_image(lab: Lab) -> ImageFacts | None:
+def hello_image(lab: DockerLab) -> ImageFacts | None:
     return lab.state.image(HELLO_IMAGE)
 
 
 HELLO_FILES = ("/app/Dockerfile", "/app/index.js")
 
 
-def hello_run_probe(lab: Lab, image: ImageFacts) -> Probe[probes.RunOutput]:
+def hello_run_probe(lab: DockerLab, image: ImageFacts) -> Probe[probes.RunOutput]:
     """Run hello:v0.1; without --hello-dir, read its /app sources from the same container."""
     files = () if lab.settings.hello_dir else HELLO_FILES
     return "running hello:v0.1", lambda: run_of(lab, image, None, files=files)
 
 
-def hello_sources(lab: Lab) -> tuple[str, dict[str, bytes | None]] | None:
+def hello_sources(lab: DockerLab) -> tuple[str, dict[str, bytes | None]] | None:
     """Where the Dockerfile and index.js of the hello build come from, and their contents."""
     folder = lab.settings.hello_dir
     if folder is not None:
@@ -154,10 +153,10 @@ def hello_sources(lab: Lab) -> tuple[str, dict[str, bytes | None]] | None:
 
 
 # -- all ------------------------------------------------------------------------
-def start_probes(lab: Lab) -> None:
+def start_probes(lab: DockerLab) -> None:
     """Start every probe the selected tasks will need, all at once."""
     if lab.grades("task1"):
-        _ = lab.state.raw_events  # read before grading's own containers add to the history
+        _ = lab.state.events  # read before grading's own containers add to the history
         container = mydb(lab)
         if container is not None and container.running:
             lab.start_probe(*mysql_probe(lab))

@@ -7,10 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from checks.docker_beginners import evidence
-from grader.facts import ContainerFacts
+from checks.docker_beginners.settings import DockerLab
+from grader import ContainerFacts, fail
 from grader.imageref import effective_tag, is_repository
-from grader.lab import Lab
-from grader.verdict import fail
 
 pytestmark = pytest.mark.task("task1", "Run some simple containers")
 
@@ -31,7 +30,7 @@ OTHER_PASSWORD_VARIABLES = (
     title="alpine ran hostname and exited",
     hint="docker container run alpine hostname",
 )
-def test_an_alpine_container_printed_its_hostname(lab: Lab) -> None:
+def test_an_alpine_container_printed_its_hostname(lab: DockerLab) -> None:
     containers = lab.state.containers_of("alpine")
     hostname_runs = [c for c in containers if _runs_hostname(c)]
     if not hostname_runs:
@@ -65,7 +64,7 @@ def _runs_hostname(container: ContainerFacts) -> bool:
     title="ubuntu ran with -it --rm",
     hint="docker container run --interactive --tty --rm ubuntu bash   (then: exit)",
 )
-def test_an_interactive_ubuntu_container_was_removed(lab: Lab) -> None:
+def test_an_interactive_ubuntu_container_was_removed(lab: DockerLab) -> None:
     ubuntu_ids = {image.id for image in lab.state.images_of("ubuntu")}
     seen_without_rm = seen_without_tty = None
     for container_id, events in lab.state.events.of_containers().items():
@@ -105,7 +104,7 @@ def _names_ubuntu(image: str, ubuntu_ids: set[str]) -> bool:
     return is_repository(image, "ubuntu")
 
 
-def _no_interactive_run_message(lab: Lab) -> str:
+def _no_interactive_run_message(lab: DockerLab) -> str:
     oldest = lab.state.events.oldest
     if oldest is None:
         return (
@@ -124,7 +123,7 @@ def _no_interactive_run_message(lab: Lab) -> str:
 
 
 @pytest.fixture
-def mydb(lab: Lab) -> ContainerFacts:
+def mydb(lab: DockerLab) -> ContainerFacts:
     container = evidence.mydb(lab)
     if container is None:
         fail("found no container named mydb", hint=RUN_MYDB)
@@ -159,7 +158,7 @@ def test_mydb_is_running(mydb: ContainerFacts) -> None:
 
 
 @pytest.mark.check("mydb.image", points=1, title="mydb runs mysql:latest", hint=REPLACE_MYDB)
-def test_mydb_runs_the_mysql_latest_image(lab: Lab, mydb: ContainerFacts) -> None:
+def test_mydb_runs_the_mysql_latest_image(lab: DockerLab, mydb: ContainerFacts) -> None:
     latest = lab.state.image("mysql:latest")
     if latest is not None and mydb.image_id == latest.id:
         return
@@ -216,7 +215,7 @@ def test_mydb_was_started_detached(mydb: ContainerFacts) -> None:
     title="mysql in mydb answers",
     hint='docker exec -it mydb mysql --user=root --password="$MYSQL_ROOT_PASSWORD" --version',
 )
-def test_mysql_in_mydb_answers(lab: Lab, mydb: ContainerFacts) -> None:
+def test_mysql_in_mydb_answers(lab: DockerLab, mydb: ContainerFacts) -> None:
     if not mydb.running:
         fail(f"mydb is {mydb.status}, so mysql cannot be asked", hint=RUN_MYDB)
     answer = lab.probe(*evidence.mysql_probe(lab))

@@ -6,11 +6,10 @@ import pytest
 from testinfra.host import Host
 
 from checks.docker_beginners import evidence
-from grader import dockerfile
-from grader.facts import ContainerFacts, ImageFacts
+from checks.docker_beginners.nginx import runs_nginx_foreground
+from checks.docker_beginners.settings import DockerLab
+from grader import ContainerFacts, ImageFacts, dockerfile, fail
 from grader.imageref import is_repository
-from grader.lab import Lab
-from grader.verdict import fail
 
 pytestmark = pytest.mark.task("task2", "Package and run a custom app")
 
@@ -47,7 +46,7 @@ def _dockerfile_problems(instructions: tuple[dockerfile.Instruction, ...]) -> li
     cmd = dockerfile.command(instructions)
     if cmd is None:
         problems.append('no CMD (it should run nginx -g "daemon off;")')
-    elif not dockerfile.runs_nginx_foreground(cmd):
+    elif not runs_nginx_foreground(cmd):
         problems.append(f'CMD {cmd} does not run nginx -g "daemon off;"')
     return problems
 
@@ -58,7 +57,7 @@ def _dockerfile_problems(instructions: tuple[dockerfile.Instruction, ...]) -> li
     title="Dockerfile packages the app",
     hint="cat ~/linux_tweet_app/Dockerfile   (compare it with the lab's Dockerfile)",
 )
-def test_the_dockerfile_packages_the_app_on_nginx(lab: Lab, host: Host) -> None:
+def test_the_dockerfile_packages_the_app_on_nginx(lab: DockerLab, host: Host) -> None:
     path = evidence.tweet_dockerfile_path(lab)
     file = host.file(str(path))
     if not file.exists:
@@ -77,7 +76,7 @@ def _copies_into_html(created_by: str) -> bool:
     return "COPY" in created_by and evidence.NGINX_HTML in created_by
 
 
-def _image_problems(lab: Lab, image: ImageFacts) -> list[str]:
+def _image_problems(lab: DockerLab, image: ImageFacts) -> list[str]:
     """Why ``image`` was not built from the student's tweet-app Dockerfile, if it was not."""
     problems = []
     nginx = lab.state.images_of("nginx")
@@ -98,7 +97,7 @@ def _image_problems(lab: Lab, image: ImageFacts) -> list[str]:
     if missing:
         problems.append(f"it does not expose {', '.join(missing)}")
     # Only CMD: the official nginx image's ENTRYPOINT is a script that runs its CMD.
-    if not dockerfile.runs_nginx_foreground(image.cmd):
+    if not runs_nginx_foreground(image.cmd):
         problems.append(f"its CMD is {image.cmd}, not nginx -g 'daemon off;'")
     return problems
 
@@ -109,7 +108,7 @@ def _image_problems(lab: Lab, image: ImageFacts) -> list[str]:
     title="image built from it",
     hint=BUILD,
 )
-def test_the_tweet_app_image_was_built(lab: Lab) -> None:
+def test_the_tweet_app_image_was_built(lab: DockerLab) -> None:
     images = evidence.tweet_images(lab)
     if not images:
         others = evidence.other_tweet_images(lab)
@@ -124,11 +123,11 @@ def test_the_tweet_app_image_was_built(lab: Lab) -> None:
     fail(f"{name} was not built from your Dockerfile: " + "; ".join(problems))
 
 
-def _tweet_name(lab: Lab, image: ImageFacts) -> str:
+def _tweet_name(lab: DockerLab, image: ImageFacts) -> str:
     return next((tag for tag in image.tags if evidence.is_tweet_tag(lab, tag)), image.name)
 
 
-def _tweet_containers(lab: Lab) -> list[ContainerFacts]:
+def _tweet_containers(lab: DockerLab) -> list[ContainerFacts]:
     ids = {image.id for image in evidence.tweet_images(lab)}
     return [
         c
@@ -143,7 +142,7 @@ def _tweet_containers(lab: Lab) -> list[ContainerFacts]:
     title="container publishes port 80",
     hint=RUN,
 )
-def test_a_tweet_app_container_publishes_port_80(lab: Lab) -> None:
+def test_a_tweet_app_container_publishes_port_80(lab: DockerLab) -> None:
     containers = _tweet_containers(lab)
     running = [c for c in containers if c.running]
     if any("80" in c.published_ports.get("80/tcp", []) for c in running):
@@ -169,7 +168,7 @@ def test_a_tweet_app_container_publishes_port_80(lab: Lab) -> None:
     title="port 80 serves index.html",
     hint="curl http://localhost/   (then: " + RUN + ")",
 )
-def test_port_80_serves_the_tweet_app(lab: Lab) -> None:
+def test_port_80_serves_the_tweet_app(lab: DockerLab) -> None:
     local = lab.settings.tweet_app / "index.html"
     if not local.is_file():
         fail(f"cannot compare the page: {local} does not exist", hint="grade --tweet-app DIR")

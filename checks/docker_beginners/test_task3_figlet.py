@@ -5,10 +5,8 @@ from __future__ import annotations
 import pytest
 
 from checks.docker_beginners import evidence
-from grader.commit_detection import detect_commit
-from grader.facts import ImageFacts
-from grader.lab import Lab
-from grader.verdict import fail
+from checks.docker_beginners.settings import DockerLab
+from grader import ImageFacts, detect_commit, fail
 
 pytestmark = pytest.mark.task("task3", "Image creation from a container")
 
@@ -25,7 +23,7 @@ HELLO_BANNER = (
 
 
 @pytest.fixture
-def ourfiglet(lab: Lab) -> ImageFacts:
+def ourfiglet(lab: DockerLab) -> ImageFacts:
     images = evidence.figlet_images(lab)
     if not images:
         fail("found no image tagged ourfiglet", hint=COMMIT)
@@ -44,14 +42,18 @@ def test_an_image_is_tagged_ourfiglet(ourfiglet: ImageFacts) -> None:
     hint="docker container run -ti ubuntu bash   (apt-get update; apt-get install -y figlet; "
     "exit), then " + COMMIT,
 )
-def test_ourfiglet_was_committed_from_an_ubuntu_container(lab: Lab, ourfiglet: ImageFacts) -> None:
+def test_ourfiglet_was_committed_from_an_ubuntu_container(
+    lab: DockerLab, ourfiglet: ImageFacts
+) -> None:
     ubuntu = lab.state.images_of("ubuntu")
     verdict = detect_commit(
         image=ourfiglet.attrs,
         history=ourfiglet.history,
         base=ubuntu[0].attrs if ubuntu else None,
         containers=[c.attrs for c in lab.state.containers_of("ubuntu")],
-        events=lab.state.raw_events,
+        events=lab.state.events.events,
+        name=evidence.FIGLET_REPOSITORY,
+        base_name="ubuntu",
     )
     if not verdict.committed:
         fail(verdict.reason)
@@ -63,7 +65,7 @@ def test_ourfiglet_was_committed_from_an_ubuntu_container(lab: Lab, ourfiglet: I
     title="ourfiglet runs figlet",
     hint="docker container run ourfiglet figlet hello",
 )
-def test_ourfiglet_prints_a_figlet_banner(lab: Lab, ourfiglet: ImageFacts) -> None:
+def test_ourfiglet_prints_a_figlet_banner(lab: DockerLab, ourfiglet: ImageFacts) -> None:
     run = lab.probe(*evidence.figlet_run_probe(lab, ourfiglet))
     if run.exit_code != 0:
         fail(

@@ -7,11 +7,9 @@ import re
 import pytest
 
 from checks.docker_beginners import evidence
-from grader import dockerfile
-from grader.facts import ImageFacts
+from checks.docker_beginners.settings import DockerLab
+from grader import ImageFacts, dockerfile, fail
 from grader.imageref import is_repository
-from grader.lab import Lab
-from grader.verdict import fail
 
 pytestmark = pytest.mark.task("task4", "Image creation using a Dockerfile")
 
@@ -51,7 +49,7 @@ def _runs_node_index(argv: list[str]) -> bool:
     title="Dockerfile and index.js",
     hint="compare your Dockerfile and index.js with the lab's Task 4 (or pass --hello-dir DIR)",
 )
-def test_the_hello_dockerfile_and_script(lab: Lab) -> None:
+def test_the_hello_dockerfile_and_script(lab: DockerLab) -> None:
     found = evidence.hello_sources(lab)
     if found is None:
         fail(
@@ -59,10 +57,11 @@ def test_the_hello_dockerfile_and_script(lab: Lab) -> None:
         )
     where, files = found
     problems = []
-    if files.get("Dockerfile") is None:
+    recipe = files.get("Dockerfile")
+    if recipe is None:
         problems.append("no Dockerfile")
     else:
-        text = files["Dockerfile"].decode("utf-8", "replace")  # type: ignore[union-attr]
+        text = recipe.decode("utf-8", "replace")
         problems += _dockerfile_problems(dockerfile.parse_dockerfile(text))
     script = files.get("index.js")
     if script is None:
@@ -76,7 +75,7 @@ def test_the_hello_dockerfile_and_script(lab: Lab) -> None:
 
 
 @pytest.fixture
-def hello(lab: Lab) -> ImageFacts:
+def hello(lab: DockerLab) -> ImageFacts:
     image = evidence.hello_image(lab)
     if image is None:
         fail("found no image hello:v0.1", hint=BUILD)
@@ -89,7 +88,7 @@ def hello(lab: Lab) -> ImageFacts:
     title="hello:v0.1 built on alpine",
     hint=BUILD,
 )
-def test_hello_was_built_on_alpine(lab: Lab, hello: ImageFacts) -> None:
+def test_hello_was_built_on_alpine(lab: DockerLab, hello: ImageFacts) -> None:
     problems = []
     alpine = lab.state.images_of("alpine")
     if alpine and not any(hello.built_on(base) for base in alpine):
@@ -111,7 +110,7 @@ def test_hello_was_built_on_alpine(lab: Lab, hello: ImageFacts) -> None:
     title="hello:v0.1 prints hostname",
     hint="docker container run hello:v0.1",
 )
-def test_hello_prints_its_hostname(lab: Lab, hello: ImageFacts) -> None:
+def test_hello_prints_its_hostname(lab: DockerLab, hello: ImageFacts) -> None:
     run = lab.probe(*evidence.hello_run_probe(lab, hello))
     expected = f"hello from {run.hostname}"
     if run.exit_code != 0:

@@ -13,12 +13,28 @@ from typing import Any
 import pytest
 
 from grader.commit_detection import CommitVerdict, detect_commit
+from grader.facts import parse_event
 
 RECORDED = Path(__file__).parent / "recorded"
 SHAPES = ["classic", "api145", "containerd"]
 SOURCE = "ccbd81fa63fb2e7372817ad95d619546e7e43a52508c931a0186f845d24dd46c"
 CHANGE_SOURCE = "e1dc3ec36c90455f81e419bd1ca291eeff6de487d2e2b8b6a805e4ed09d0b58c"
 BUILT_STEP = "RUN /bin/sh -c mkdir -p /usr/bin && echo figlet > /usr/bin/figlet"
+
+
+def detect(
+    image: dict[str, Any],
+    history: list[dict[str, Any]],
+    base: dict[str, Any] | None,
+    containers: list[dict[str, Any]],
+    events: list[dict[str, Any]],
+    *,
+    name: str = "ourfiglet",
+    base_name: str = "ubuntu",
+) -> CommitVerdict:
+    """The verdict on raw docker-py dicts, events read by the facts layer as in a real run."""
+    parsed = [parse_event(event) for event in events]
+    return detect_commit(image, history, base, containers, parsed, name=name, base_name=base_name)
 
 
 def load(shape: str, scenario: str) -> dict[str, Any]:
@@ -33,7 +49,7 @@ def judge(
     containers: list[dict[str, Any]] | None = None,
     events: list[dict[str, Any]] | None = None,
 ) -> CommitVerdict:
-    return detect_commit(
+    return detect(
         doc["image"],
         doc["history"],
         doc["base"] if base == "recorded" else base,
@@ -273,7 +289,7 @@ def commit_event(image_id: str = FIGLET_ID, cid: str = CONTAINER) -> dict[str, A
 
 
 def test_the_lab_in_its_own_words() -> None:
-    verdict = detect_commit(figlet(), history(), ubuntu(), [container()], [])
+    verdict = detect(figlet(), history(), ubuntu(), [container()], [])
     assert verdict == CommitVerdict(
         True,
         "ourfiglet is ubuntu's 3 layers plus 1, committed from container 3f2a9c1b7dee "
@@ -283,7 +299,7 @@ def test_the_lab_in_its_own_words() -> None:
 
 
 def test_classic_nop_step_on_top() -> None:
-    verdict = detect_commit(
+    verdict = detect(
         figlet(), history('/bin/sh -c #(nop)  CMD ["figlet"]'), ubuntu(), [container()], []
     )
     assert verdict.reason == (
@@ -293,22 +309,20 @@ def test_classic_nop_step_on_top() -> None:
 
 
 def test_buildkit_marker_in_created_by_alone() -> None:
-    verdict = detect_commit(
-        figlet(), history("COPY . /app # buildkit"), ubuntu(), [container()], []
-    )
+    verdict = detect(figlet(), history("COPY . /app # buildkit"), ubuntu(), [container()], [])
     assert verdict.reason.startswith("ourfiglet was built by BuildKit from a Dockerfile")
     assert "(top history entry: COPY . /app)" in verdict.reason
 
 
 def test_imported_image() -> None:
-    verdict = detect_commit(figlet(), history("", "Imported from -"), ubuntu(), [], [])
+    verdict = detect(figlet(), history("", "Imported from -"), ubuntu(), [], [])
     assert verdict == CommitVerdict(
         False, "ourfiglet was imported from a tarball (docker import), not committed", None
     )
 
 
 def test_empty_history() -> None:
-    verdict = detect_commit(figlet(), [], ubuntu(), [container()], [])
+    verdict = detect(figlet(), [], ubuntu(), [container()], [])
     assert not verdict.committed
     assert "no history" in verdict.reason
 
@@ -316,7 +330,7 @@ def test_empty_history() -> None:
 def test_long_commands_are_clipped_to_one_line() -> None:
     long = "bash -c " + "apt-get install -y figlet && " * 10
     image = figlet(Cmd=long.split(" "))
-    verdict = detect_commit(image, history(long), ubuntu(), [], [])
+    verdict = detect(image, history(long), ubuntu(), [], [])
     assert verdict.committed
     assert "\n" not in verdict.reason
     assert "…)" in verdict.reason
@@ -324,41 +338,41 @@ def test_long_commands_are_clipped_to_one_line() -> None:
 
 def test_a_container_made_after_the_image_is_not_its_source() -> None:
     late = container("9" * 64, created="2026-01-02T11:00:00Z")
-    verdict = detect_commit(figlet(), history(), ubuntu(), [late], [])
+    verdict = detect(figlet(), history(), ubuntu(), [late], [])
     assert verdict.committed  # the shape still shows a commit
     assert verdict.source_container is None
 
 
 def test_the_latest_matching_container_is_named() -> None:
     older, newer = container("5" * 64, "2026-01-01T00:00:00Z"), container()
-    verdict = detect_commit(figlet(), history(), ubuntu(), [newer, older], [])
+    verdict = detect(figlet(), history(), ubuntu(), [newer, older], [])
     assert verdict.source_container == CONTAINER
 
 
 def test_hostname_in_the_image_must_match() -> None:
     image = figlet(Hostname="feedfacecafe")
     other = container("7" * 64)
-    verdict = detect_commit(image, history(), ubuntu(), [other], [])
+    verdict = detect(image, history(), ubuntu(), [other], [])
     assert verdict.source_container is None
     mine = container("feedfacecafe" + "0" * 52)
-    verdict = detect_commit(image, history(), ubuntu(), [other, mine], [])
+    verdict = detect(image, history(), ubuntu(), [other, mine], [])
     assert verdict.source_container == mine["Id"]
 
 
 def test_recorded_container_id_must_match() -> None:
     image = {**figlet(), "Container": "8" * 64}
-    verdict = detect_commit(image, history(), ubuntu(), [container()], [])
+    verdict = detect(image, history(), ubuntu(), [container()], [])
     assert verdict.source_container is None
 
 
 def test_container_of_another_image_is_not_the_source() -> None:
     other = {**container(), "Image": "sha256:" + "4" * 64}
-    verdict = detect_commit(figlet(), history(), ubuntu(), [other], [])
+    verdict = detect(figlet(), history(), ubuntu(), [other], [])
     assert verdict.source_container is None
 
 
 def test_commit_event_of_another_image_is_ignored() -> None:
-    verdict = detect_commit(
+    verdict = detect(
         figlet(), history(), ubuntu(), [], [commit_event(image_id="sha256:" + "6" * 64)]
     )
     assert verdict.source_container is None
@@ -366,19 +380,19 @@ def test_commit_event_of_another_image_is_ignored() -> None:
 
 def test_commit_event_in_the_old_status_format() -> None:
     old = {"status": "commit", "id": CONTAINER, "Actor": {"Attributes": {"imageID": FIGLET_ID}}}
-    verdict = detect_commit(figlet(Cmd=["figlet"]), history(), ubuntu(), [], [old])
+    verdict = detect(figlet(Cmd=["figlet"]), history(), ubuntu(), [], [old])
     assert verdict.committed
     assert verdict.source_container == CONTAINER
 
 
 def test_history_with_config_style_keys() -> None:
     entries = [{"created_by": "RUN /bin/sh -c x # buildkit", "comment": "buildkit.dockerfile.v0"}]
-    verdict = detect_commit(figlet(), entries, ubuntu(), [], [])
+    verdict = detect(figlet(), entries, ubuntu(), [], [])
     assert "BuildKit" in verdict.reason
 
 
 def test_the_names_in_the_reason_are_parameters() -> None:
-    verdict = detect_commit(
+    verdict = detect(
         figlet(), history(), ubuntu(), [container()], [], name="myfiglet", base_name="ubuntu"
     )
     assert verdict.reason.startswith("myfiglet is ubuntu's 3 layers plus 1")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from checks.docker_beginners.nginx import runs_nginx_foreground
 from grader.dockerfile import (
     Instruction,
     base_images,
@@ -13,7 +14,6 @@ from grader.dockerfile import (
     exposed_ports,
     parse_dockerfile,
     runs,
-    runs_nginx_foreground,
     workdir,
 )
 

@@ -2,38 +2,78 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from checks.docker_beginners.settings import BeginnersSettings
+from grader import setting
 from grader.errors import SettingsError
-from grader.settings import DEFAULT_CHECK_TIMEOUT, resolve_settings
+from grader.runner import load_point_overrides
+from grader.settings import (
+    ConfigFile,
+    RunSettings,
+    fields_of,
+    parse_assignments,
+    reported_values,
+    resolve,
+)
 
-NO_CLI: dict[str, object | None] = {}
+HOME = Path("/home/ada")
 
 
-def resolve(tmp_path: Path, cli=NO_CLI, environ=None):  # type: ignore[no-untyped-def]
-    return resolve_settings(cli=cli, environ=environ or {}, cwd=tmp_path, home=Path("/home/ada"))
+def settings_of(
+    tmp_path: Path,
+    cli: dict[str, object | None] | None = None,
+    environ: dict[str, str] | None = None,
+    kind: type = BeginnersSettings,
+) -> Any:
+    """Resolve ``kind`` as ``grade`` does, unknown keys of grade.toml refused."""
+    config = ConfigFile.read(tmp_path)
+    config.refuse_unknown(RunSettings, BeginnersSettings)
+    return resolve(kind, cli=cli or {}, environ=environ or {}, config=config, home=HOME)
 
 
 def test_defaults(tmp_path: Path) -> None:
-    settings = resolve(tmp_path)
+    settings = settings_of(tmp_path)
     assert settings.dockerid is None
     assert settings.tweet_app == Path("/home/ada/linux_tweet_app")
     assert settings.hello_dir is None
-    assert settings.check_timeout == DEFAULT_CHECK_TIMEOUT
+    run = settings_of(tmp_path, kind=RunSettings)
+    assert run.check_timeout == 30.0
+    assert run.run_timeout == 180.0
+    assert run.rubric is None and run.lab is None
 
 
 def test_command_line_beats_environment_beats_file(tmp_path: Path) -> None:
     (tmp_path / "grade.toml").write_text('dockerid = "file"\ntweet_app = "~/tweet"\n')
-    assert resolve(tmp_path).dockerid == "file"
-    assert resolve(tmp_path).tweet_app == Path("/home/ada/tweet")
-    assert resolve(tmp_path, environ={"DOCKERID": "env"}).dockerid == "env"
-    assert resolve(tmp_path, {"dockerid": "cli"}, {"DOCKERID": "env"}).dockerid == "cli"
+    assert settings_of(tmp_path).dockerid == "file"
+    assert settings_of(tmp_path).tweet_app == Path("/home/ada/tweet")
+    assert settings_of(tmp_path, environ={"DOCKERID": "env"}).dockerid == "env"
+    assert settings_of(tmp_path, {"dockerid": "cli"}, {"DOCKERID": "env"}).dockerid == "cli"
 
 
 def test_relative_paths_are_relative_to_the_working_directory(tmp_path: Path) -> None:
-    assert resolve(tmp_path, {"hello_dir": "hello"}).hello_dir == tmp_path / "hello"
+    assert settings_of(tmp_path, {"hello_dir": "hello"}).hello_dir == tmp_path / "hello"
+
+
+def test_valid_run_settings_are_read_from_the_file(tmp_path: Path) -> None:
+    (tmp_path / "grade.toml").write_text(
+        'check_timeout = 5\nrun_timeout = "90.5"\nrubric = "points.toml"\n'
+        'lab = "docker_beginners"\n'
+    )
+    run = settings_of(tmp_path, kind=RunSettings)
+    assert run.check_timeout == 5.0
+    assert run.run_timeout == 90.5
+    assert run.rubric == tmp_path / "points.toml"
+    assert run.lab == "docker_beginners"
+
+
+def test_the_command_line_sets_a_timeout_too(tmp_path: Path) -> None:
+    (tmp_path / "grade.toml").write_text("check_timeout = 5\n")
+    assert settings_of(tmp_path, {"check_timeout": "7"}, kind=RunSettings).check_timeout == 7.0
 
 
 @pytest.mark.parametrize(
@@ -42,7 +82,10 @@ def test_relative_paths_are_relative_to_the_working_directory(tmp_path: Path) ->
         ("dockerid = 3", "grade.toml: dockerid must be a non-empty string, not 3"),
         ('dockerid = "a/b"', "grade.toml: dockerid must be a Docker ID without spaces"),
         ("check_timeout = -1", "grade.toml: check_timeout must be between 0 and 3600"),
+        ("check_timeout = 3601", "grade.toml: check_timeout must be between 0 and 3600"),
         ('check_timeout = "soon"', "grade.toml: check_timeout must be a number of seconds"),
+        ("check_timeout = true", "grade.toml: check_timeout must be a number of seconds"),
+        ("run_timeout = [1]", "grade.toml: run_timeout must be a number of seconds"),
         ("colour = true", "grade.toml: unknown setting 'colour'"),
         ("dockerid = ", "grade.toml: not valid TOML"),
     ],
@@ -50,23 +93,64 @@ def test_relative_paths_are_relative_to_the_working_directory(tmp_path: Path) ->
 def test_a_bad_value_names_where_it_came_from(tmp_path: Path, content: str, error: str) -> None:
     (tmp_path / "grade.toml").write_text(content)
     with pytest.raises(SettingsError) as raised:
-        resolve(tmp_path)
+        settings_of(tmp_path)
+        settings_of(tmp_path, kind=RunSettings)
     assert error in str(raised.value)
     assert str(tmp_path) in str(raised.value)
 
 
 def test_a_bad_environment_value_names_the_variable(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match=r"^\$DOCKERID: dockerid must be a Docker ID"):
-        resolve(tmp_path, environ={"DOCKERID": "two words"})
+        settings_of(tmp_path, environ={"DOCKERID": "two words"})
+
+
+def test_a_bad_option_names_the_option(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match=r"^--run-timeout: run_timeout must be between"):
+        settings_of(tmp_path, {"run_timeout": "0"}, kind=RunSettings)
 
 
 @pytest.mark.parametrize(
     "content", ["points = 3\n", '[points]\n"a.b" = -1\n', '[points]\n"a.b" = true\n']
 )
 def test_a_bad_rubric_file_is_a_settings_error(tmp_path: Path, content: str) -> None:
-    from grader.runner import load_points
-
     rubric = tmp_path / "rubric.toml"
     rubric.write_text(content)
     with pytest.raises(SettingsError, match=r"\[points\] must map check ids to whole numbers"):
-        load_points(rubric)
+        load_point_overrides(rubric)
+
+
+def test_point_overrides_are_read(tmp_path: Path) -> None:
+    rubric = tmp_path / "rubric.toml"
+    rubric.write_text('[points]\n"alpine.hostname" = 3\n"mydb.image" = 0\n')
+    assert load_point_overrides(rubric) == {"alpine.hostname": 3, "mydb.image": 0}
+    assert load_point_overrides(None) == {}
+
+
+def test_only_settings_declared_reported_go_into_the_report(tmp_path: Path) -> None:
+    settings = settings_of(tmp_path, {"dockerid": "ada", "hello_dir": "/x"})
+    assert reported_values(settings) == {"dockerid": "ada"}
+    assert reported_values(settings_of(tmp_path)) == {}
+
+
+def test_lab_set_assignments(tmp_path: Path) -> None:
+    assert parse_assignments(["dockerid=ada", "tweet_app=a=b"], "--lab-set") == {
+        "dockerid": "ada",
+        "tweet_app": "a=b",
+    }
+    with pytest.raises(SettingsError, match=r"^--lab-set: expected NAME=VALUE, not 'ada'"):
+        parse_assignments(["ada"], "--lab-set")
+
+
+def test_a_setting_must_be_declared_with_a_known_type() -> None:
+    @dataclass(frozen=True)
+    class Odd:
+        count: int = setting(default=1)
+
+    @dataclass(frozen=True)
+    class Bare:
+        name: str = "x"
+
+    with pytest.raises(TypeError, match="a str, a Path or a float"):
+        fields_of(Odd)
+    with pytest.raises(TypeError, match="is not made with setting"):
+        fields_of(Bare)

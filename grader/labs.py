@@ -1,0 +1,107 @@
+"""Labs are packages that declare themselves; the grader finds them by entry point.
+
+A lab is a folder of checks with what only it knows: its settings, their defaults,
+the probes to start early. It declares all of that in one :class:`LabSpec`, named
+in its distribution's entry points, so a course can ``pip install`` its own lab::
+
+    [project.entry-points."docker_lab_grader.labs"]
+    docker_beginners = "checks.docker_beginners:LAB"
+
+``grade --lab NAME`` picks one. Without a name: the only lab installed, else the lab
+that ships with the grader itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from grader.errors import SettingsError
+from grader.settings import fields_of
+
+if TYPE_CHECKING:
+    from grader.lab import Lab
+
+ENTRY_POINT_GROUP = "docker_lab_grader.labs"
+GRADER_DISTRIBUTION = "docker-lab-grader"
+
+
+@dataclass(frozen=True)
+class NoSettings:
+    """The settings of a lab that needs none."""
+
+
+@dataclass(frozen=True)
+class LabSpec:
+    """Everything the grader knows of a lab: what the lab itself declares.
+
+    ``checks`` is the folder of ``test_*.py`` checks with their own ``pytest.ini``;
+    ``settings`` a frozen dataclass of :func:`grader.setting` fields (each becomes a
+    ``grade`` option, a ``grade.toml`` key and, where declared, an environment
+    variable); ``start_probes`` starts the lab's slow probes as soon as the engine
+    answers, before pytest has even loaded the checks.
+    """
+
+    name: str
+    title: str
+    checks: Path
+    settings: type = NoSettings
+    start_probes: Callable[[Lab[Any]], None] | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        fields_of(self.settings)  # a malformed declaration fails at import, not mid-run
+
+
+def _installed() -> list[EntryPoint]:
+    return sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+
+
+def installed_names() -> list[str]:
+    """The names of the installed labs, sorted."""
+    return [ep.name for ep in _installed()]
+
+
+def load_lab(name: str | None = None) -> LabSpec:
+    """The lab called ``name``; without one, the default lab (see the module docstring)."""
+    labs = _installed()
+    names = ", ".join(ep.name for ep in labs) or "none"
+    if name is not None:
+        chosen = [ep for ep in labs if ep.name == name]
+        if not chosen:
+            raise SettingsError(f"no lab {name!r} is installed (installed: {names})")
+    elif len(labs) > 1:
+        chosen = [ep for ep in labs if _distribution(ep) == GRADER_DISTRIBUTION]
+        if len(chosen) != 1:
+            raise SettingsError(f"several labs are installed ({names}): choose one with --lab")
+    else:
+        chosen = labs
+    if not chosen:
+        raise SettingsError(f"no lab is installed (entry point group {ENTRY_POINT_GROUP})")
+    return _load(chosen[0])
+
+
+def lab_of_path(path: Path) -> LabSpec | None:
+    """The installed lab whose checks folder holds ``path`` (plain ``pytest`` runs)."""
+    for entry in _installed():
+        spec = _load(entry)
+        if path.resolve().is_relative_to(spec.checks.resolve()):
+            return spec
+    return None
+
+
+def _load(entry: EntryPoint) -> LabSpec:
+    try:
+        spec = entry.load()
+    except (ImportError, AttributeError) as exc:
+        raise SettingsError(f"lab {entry.name!r} cannot be loaded ({exc})") from None
+    if not isinstance(spec, LabSpec) or spec.name != entry.name:
+        raise SettingsError(f"entry point {entry.value!r} is not the LabSpec of {entry.name!r}")
+    return spec
+
+
+def _distribution(entry: EntryPoint) -> str:
+    dist = entry.dist
+    return (dist.metadata["Name"] or "").lower().replace("_", "-") if dist else ""
