@@ -35,11 +35,10 @@ def create_app(
     )
     load_config(app, test_config=test_config, environ=environ)
 
-    from webhook import api, auth, cli, database, health, limits
+    from webhook import api, auth, cli, database, health
 
     database.init_app(app)
     auth.init_app(app)
-    limits.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     cli.init_app(app)

@@ -1,5 +1,8 @@
 """The JSON API: students' (and trusted senders') reports in, submissions out.
 
+The HTTP layer only: routes, status codes, JSON errors. How a report becomes a
+row (and the lock and transaction rule of that path) is :mod:`webhook.ingest`.
+
 ``POST /api/v1/submissions`` takes a JUnit report (``application/xml`` or
 ``text/xml``) with ``Authorization: Bearer <student token>``, or signed per
 Standard Webhooks (see :mod:`webhook.signing`). Answers: 201 stored; 200 the
@@ -15,28 +18,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy import Connection, Engine, bindparam, select
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.orm import Session
 
-from submissions.reader import Limits, ReportRejected, read_report
-from submissions.scoring import score_report
-from webhook import limits, signing
+from webhook import ingest
 from webhook.auth import bearer_token, current_instructor, current_student, unauthorized
-from webhook.config import current_rubric
-from webhook.database import get_db, get_session
-from webhook.ingest import ReportIdTaken, store_submission
-from webhook.storage.db import write_lock
-from webhook.storage.models import Course, Student, Submission
-from webhook.storage.tokens import hash_token
+from webhook.database import get_session
+from webhook.storage.models import Submission
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 XML_TYPES = ("application/xml", "text/xml")
-
-
-class TooLarge(Exception):
-    pass
 
 
 def error(status: int, code: str, reason: str, **headers: str) -> Any:
@@ -46,145 +37,25 @@ def error(status: int, code: str, reason: str, **headers: str) -> Any:
     return response
 
 
-def read_body(limit: int) -> bytes:
-    """The request body, reading at most ``limit + 1`` bytes: more means too large.
-
-    Werkzeug would cut a chunked body at ``MAX_CONTENT_LENGTH`` and carry on
-    with a truncated report; counting what was really read cannot be fooled.
-    """
-    declared = request.content_length
-    if declared is not None and declared > limit:
-        raise TooLarge
-    stream = request.stream
-    chunks: list[bytes] = []
-    size = 0
-    while size <= limit:
-        chunk = stream.read(min(65536, limit + 1 - size))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    if size > limit:
-        raise TooLarge
-    return b"".join(chunks)
-
-
-def _signed_student(session: Session, body: bytes) -> Student | Any:
-    secret = current_app.config.get("SIGNING_SECRET")
-    if not secret:
-        return unauthorized("signed deliveries are not enabled on this server", challenge="")
-    tolerance = current_app.config["SIGNATURE_TOLERANCE"]
-    webhook = current_app.extensions.get("grader_webhook")
-    if webhook is None:
-        webhook = current_app.extensions["grader_webhook"] = signing.make_webhook(secret)
-    try:
-        webhook_id, timestamp = signing.verify(webhook, body, request.headers, tolerance=tolerance)
-    except signing.SignatureRejected as exc:
-        return unauthorized(exc.reason, challenge="")
-    named = request.headers.get(signing.STUDENT_HEADER, "")
-    slug, _, roster_id = named.partition("/")
-    student = session.scalar(
-        select(Student)
-        .join(Course)
-        .where(Course.slug == slug.strip(), Student.student_id == roster_id.strip())
-    )
-    if student is None:
-        return unauthorized(
-            f"{signing.STUDENT_HEADER} must name an enrolled student as <course>/<student id>",
-            challenge="",
-        )
-    try:
-        signing.remember_delivery(session, webhook_id, timestamp, tolerance=tolerance)
-    except signing.SignatureRejected as exc:
-        return unauthorized(exc.reason, challenge="")
-    return student
-
-
-def too_many(verdict: limits.Verdict) -> Any:
-    return error(
-        429, "rate_limited", "too many reports; try again later",
-        **{"Retry-After": str(verdict.retry_after)},
-    )  # fmt: skip
-
-
-_BY_TOKEN = select(Student.id, Student.course_id).where(
-    Student.token_hash == bindparam("token_hash")
-)
-
-
 @bp.post("/submissions")
 def submit() -> Any:
+    """A report in: :func:`webhook.ingest.receive` does the work, this says how it went."""
     mimetype = request.mimetype
     if mimetype not in XML_TYPES:
         reason = f"send the report as application/xml, not {mimetype or 'nothing'}"
         return error(415, "unsupported_media_type", reason)
-    # One connection for the whole request: the token's lookup, then (after the
-    # body is read and checked, with no lock held meanwhile) the count and the
-    # store in the same transaction, committed once.
-    engine = get_db().engine
-    with engine.connect() as connection:
-        return _submit(engine, connection)
-
-
-def _submit(engine: Engine, connection: Connection) -> Any:
-    limit = current_app.config["MAX_REPORT_BYTES"]
-    over = f"the report is over the size limit of {limit} bytes"
-    signed = signing.is_signed(request.headers)
-    if signed:
-        try:
-            body = read_body(limit)
-        except TooLarge:
-            return error(413, "too_large", over)
-        found = _signed_student(get_session(), body)
-        if not isinstance(found, Student):
-            return found
-        student_pk, course_id = found.id, found.course_id
-    else:
-        token = bearer_token()
-        if token is None:
-            return unauthorized("send Authorization: Bearer <your token>", challenge="Bearer")
-        row = connection.execute(_BY_TOKEN, {"token_hash": hash_token(token)}).first()
-        if row is None:
-            return unauthorized("the token is not valid", challenge='Bearer error="invalid_token"')
-        student_pk, course_id = row.id, row.course_id
-        try:
-            body = read_body(limit)
-        except TooLarge:
-            return error(413, "too_large", over)
-    key = f"student:{student_pk}"
     try:
-        report = read_report(body, limits=Limits(max_bytes=limit))
-        raw_xml = body.decode("utf-8")
-    except (ReportRejected, UnicodeDecodeError) as exc:
-        connection.rollback()
-        verdict = limits.hit(key)  # bad reports count too
-        if not verdict.allowed:
-            return too_many(verdict)
-        reason = exc.reason if isinstance(exc, ReportRejected) else "the report is not UTF-8"
-        return error(400, "bad_report", reason)
-    score = score_report(report, current_rubric())
-    with write_lock(engine):
-        try:
-            verdict = limits.count(connection, key)
-            if not verdict.allowed:
-                connection.rollback()
-                return too_many(verdict)
-            stored = store_submission(
-                connection,
-                student_pk=student_pk,
-                course_id=course_id,
-                report=report,
-                score=score,
-                raw_xml=raw_xml,
-                via="signed" if signed else "token",
-            )
-            connection.commit()
-        except ReportIdTaken:
-            connection.rollback()
-            return error(409, "conflict", f"report id {report.report_id!r} is already taken")
-        except BaseException:
-            connection.rollback()
-            raise
+        stored = ingest.receive(request)
+    except ingest.NotAuthorized as exc:
+        return unauthorized(exc.reason, challenge=exc.challenge)
+    except ingest.TooLarge as exc:
+        return error(413, "too_large", exc.reason)
+    except ingest.BadReport as exc:
+        return error(400, "bad_report", exc.reason)
+    except ingest.RateLimited as exc:
+        return error(429, "rate_limited", exc.reason, **{"Retry-After": str(exc.retry_after)})
+    except ingest.ReportIdTaken as exc:
+        return error(409, "conflict", exc.reason)
     response = jsonify(
         id=stored.id,
         report_id=stored.report_id,
@@ -195,9 +66,7 @@ def _submit(engine: Engine, connection: Connection) -> Any:
     response.status_code = 201 if stored.created else 200
     if stored.created:
         response.headers["Location"] = f"/api/v1/submissions/{stored.id}"
-    database = get_db()
-    if database.wrote():
-        response.call_on_close(database.checkpoint)
+    ingest.checkpoint_after(response)
     return response
 
 

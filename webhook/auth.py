@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from flask import Flask, g, jsonify, request, session
 from sqlalchemy import select
+from werkzeug.datastructures import Headers
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webhook.database import get_session
@@ -74,9 +75,9 @@ def current_instructor() -> Instructor | None:
     return instructor
 
 
-def bearer_token() -> str | None:
-    """The token of an ``Authorization: Bearer`` header, if there is one."""
-    header = request.headers.get("Authorization", "")
+def bearer_token(headers: Headers | None = None) -> str | None:
+    """The token of an ``Authorization: Bearer`` header (of this request's), if there is one."""
+    header = (request.headers if headers is None else headers).get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None

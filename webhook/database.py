@@ -1,14 +1,12 @@
 """The app's database: one engine per process, one session per request.
 
 The engine is made lazily in each process (gunicorn forks its workers; a
-connection pool must not cross a fork). Views use :func:`get_session`. On
-SQLite the app checkpoints the WAL itself, every so many commits, after the
-response has gone out (see :func:`webhook.storage.db.make_engine`).
+connection pool must not cross a fork). Views use :func:`get_session`; the
+ingest path (:mod:`webhook.ingest`) uses one Core connection of :attr:`Database.engine`.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 
@@ -16,11 +14,9 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from webhook.storage.db import checkpoint, make_engine, make_session_factory
+from webhook.storage.db import make_engine, make_session_factory
 
 EXTENSION = "grader_db"
-#: Commits per process between two WAL checkpoints (SQLite; run after a response is sent).
-CHECKPOINT_EVERY = 25
 
 
 class Database:
@@ -30,7 +26,6 @@ class Database:
         self._pid = 0
         self._engine: Engine | None = None
         self._factory: sessionmaker[Session] | None = None
-        self._writes = 0
 
     @property
     def engine(self) -> Engine:
@@ -50,18 +45,6 @@ class Database:
                     self._factory = make_session_factory(self._engine)
                     self._pid = pid
         return self._engine, self._factory
-
-    def wrote(self) -> bool:
-        """Count a commit; True every :data:`CHECKPOINT_EVERY` (time to checkpoint)."""
-        with self._lock:
-            self._writes += 1
-            return self._writes % CHECKPOINT_EVERY == 0
-
-    def checkpoint(self) -> None:
-        try:
-            checkpoint(self.engine)
-        except Exception as exc:  # a later one will do; never fail a response for it
-            logging.getLogger(__name__).warning("WAL checkpoint failed: %s", exc)
 
     def dispose(self) -> None:
         with self._lock:

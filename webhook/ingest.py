@@ -1,32 +1,145 @@
-"""Storing a scored report, exactly once per report id, in one short transaction.
+"""Ingest: how a report becomes a stored submission, one small function per step.
 
-This is the server's hot path, so it is written in SQLAlchemy Core on a
-``Connection`` (cached compiled statements, no unit of work): one
-``INSERT ... ON CONFLICT (report_id) DO NOTHING RETURNING id`` decides whether
-the report is new, the check results follow in one multi-row insert, and the
-caller commits. Two workers storing the same report id race on the unique
-constraint; the loser sees no row returned and reads the winner's.
+:func:`receive` runs the steps for ``POST /api/v1/submissions``; :mod:`webhook.api`
+only turns its outcome (a :class:`Stored`, or a :class:`Refused` of some kind) into HTTP.
+
+1. Who sends it. A Bearer token's student is found first (:func:`student_by_token`),
+   before the body is read, so a stranger's body is never read or parsed. A signed
+   delivery's body is read first, because its signature covers the body
+   (:func:`signed_student`: verify it, then find the student it names).
+2. :func:`read_body`: at most the size limit, counted on the bytes actually read.
+3. :func:`check_report`: read and check it against the report's dialect (UTF-8, no DTD).
+4. :func:`score_from_rubric`: from the server's rubric (the JSON document it scores from,
+   :func:`webhook.config.current_rubric`), never from what the report claims.
+5. :func:`record` (or :func:`record_refused` for a report that failed step 3, which
+   counts too): :func:`remember_delivery` for a signed delivery (a replay is refused),
+   :func:`count_rate`, :func:`store` the submission and its checks exactly once per report
+   id, commit.
+6. :func:`checkpoint_after`: every so many stored reports, SQLite's WAL is checkpointed
+   once the response has been sent.
+
+**The rule of locks and transactions**, stated here and nowhere else: steps 1-4 hold no
+lock and write nothing. Every write of a request (the rate count, the signed-delivery
+record, the submission and its checks) happens in one transaction on the request's one
+connection, inside the write lock (:func:`webhook.storage.db.write_lock`, which queues
+SQLite's writers in the kernel instead of busy-sleeping; a no-op on PostgreSQL), and is
+committed once (:func:`_one_transaction`). A replay, another student's report id or any
+error rolls the whole transaction back. The WAL checkpoint runs after the response is
+sent, never inside a commit that other writers wait for. Nothing else writes submissions.
+
+Every statement on this path is built once, at import, and executed with parameters:
+that skips SQLAlchemy's per-call construction and cache-key work (half the cost otherwise).
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select
+from flask import Request, Response, current_app
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
+from standardwebhooks import Webhook
 
 from submissions.dialect import Report
-from submissions.reader import parse_created
-from submissions.scoring import Score
-from webhook.storage.models import Submission, SubmissionCheck, utcnow
+from submissions.reader import Limits, ReportRejected, parse_created, read_report
+from submissions.scoring import Score, score_report
+from webhook import signing
+from webhook.auth import bearer_token
+from webhook.config import current_rubric
+from webhook.database import get_db
+from webhook.storage.db import checkpoint, write_lock
+from webhook.storage.models import (
+    Course,
+    RateLimitWindow,
+    SignedDelivery,
+    Student,
+    Submission,
+    SubmissionCheck,
+    utcnow,
+)
+from webhook.storage.tokens import hash_token
+
+#: Stored reports per process between two WAL checkpoints (SQLite).
+CHECKPOINT_EVERY = 25
+_stored_count = itertools.count(1)
+
+logger = logging.getLogger(__name__)
 
 
-class ReportIdTaken(Exception):
-    """The report id is already stored for another student."""
+# --- Outcomes -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+class Refused(Exception):
+    """A request the server does not take; :mod:`webhook.api` gives each kind its status."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class NotAuthorized(Refused):
+    """No or a wrong token, a bad or stale signature, a replay, an unknown student (401)."""
+
+    def __init__(self, reason: str, *, challenge: str = "") -> None:
+        super().__init__(reason)
+        self.challenge = challenge
+
+
+class TooLarge(Refused):
+    """More bytes than ``MAX_REPORT_BYTES`` (413)."""
+
+
+class BadReport(Refused):
+    """Not UTF-8, not well-formed, or outside the report's dialect (400)."""
+
+
+class RateLimited(Refused):
+    """Over the per-student rate limit (429); ``retry_after`` seconds until the window ends."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("too many reports; try again later")
+        self.retry_after = retry_after
+
+
+class ReportIdTaken(Refused):
+    """The report id is already stored for another student (409)."""
+
+    def __init__(self, report_id: str) -> None:
+        super().__init__(f"report id {report_id!r} is already taken")
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """The student a report is for, and how the request proved it."""
+
+    student_pk: int
+    course_id: int
+    via: str  # "token" | "signed"
+    delivery: tuple[str, int] | None = None  # a signed delivery's (webhook-id, timestamp)
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A report that passed the dialect's checks, with its text kept verbatim."""
+
+    report: Report
+    raw_xml: str
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    allowed: bool
+    retry_after: int  # seconds until the window ends
+
+
+@dataclass(frozen=True, slots=True)
 class Stored:
     id: int
     report_id: str
@@ -36,13 +149,236 @@ class Stored:
     created: bool  # False: the same report was stored before (an idempotent repeat)
 
 
-# Built once: executing a prepared statement with parameters skips SQLAlchemy's
-# per-call statement construction and cache-key work (half the cost otherwise).
-_INSERTS_NEW = {
+# --- The sequence ---------------------------------------------------------------------------
+
+
+def receive(request: Request) -> Stored:
+    """Steps 1-5 for one request, on one connection; raises a :class:`Refused` kind."""
+    limit: int = current_app.config["MAX_REPORT_BYTES"]
+    engine = get_db().engine
+    with engine.connect() as connection:
+        if signing.is_signed(request.headers):
+            body = read_body(request, limit)
+            sender = signed_student(connection, body, request)
+        else:
+            sender = student_by_token(connection, bearer_token(request.headers))
+            body = read_body(request, limit)
+        try:
+            checked = check_report(body, limit)
+        except BadReport:
+            record_refused(engine, connection, sender)
+            raise
+        score = score_from_rubric(checked.report)
+        return record(engine, connection, sender, checked, score)
+
+
+# --- Step 1: who sends it -------------------------------------------------------------------
+
+_BY_TOKEN = select(Student.id, Student.course_id).where(
+    Student.token_hash == bindparam("token_hash")
+)
+_BY_ROSTER = (
+    select(Student.id, Student.course_id)
+    .join(Course)
+    .where(Course.slug == bindparam("slug"), Student.student_id == bindparam("student_id"))
+)
+
+
+def student_by_token(connection: Connection, token: str | None) -> Sender:
+    """The student whose token this is (an indexed lookup of its SHA-256)."""
+    if token is None:
+        raise NotAuthorized("send Authorization: Bearer <your token>", challenge="Bearer")
+    row = connection.execute(_BY_TOKEN, {"token_hash": hash_token(token)}).first()
+    if row is None:
+        raise NotAuthorized("the token is not valid", challenge='Bearer error="invalid_token"')
+    return Sender(row.id, row.course_id, "token")
+
+
+def signed_student(connection: Connection, body: bytes, request: Request) -> Sender:
+    """Verify a signed delivery (see :mod:`webhook.signing`), then find the student it names.
+
+    Whether it is a replay is decided in step 5, in the same transaction that records it.
+    """
+    config = current_app.config
+    secret = config.get("SIGNING_SECRET")
+    if not secret:
+        raise NotAuthorized("signed deliveries are not enabled on this server")
+    try:
+        webhook_id, timestamp = signing.verify(
+            _verifier(secret), body, request.headers, tolerance=config["SIGNATURE_TOLERANCE"]
+        )
+    except signing.SignatureRejected as exc:
+        raise NotAuthorized(exc.reason) from None
+    slug, _, roster_id = request.headers.get(signing.STUDENT_HEADER, "").partition("/")
+    params = {"slug": slug.strip(), "student_id": roster_id.strip()}
+    row = connection.execute(_BY_ROSTER, params).first()
+    if row is None:
+        raise NotAuthorized(
+            f"{signing.STUDENT_HEADER} must name an enrolled student as <course>/<student id>"
+        )
+    return Sender(row.id, row.course_id, "signed", (webhook_id, timestamp))
+
+
+def _verifier(secret: str) -> Webhook:
+    """The app's signature verifier, made once (the secret was checked at start-up)."""
+    webhook: Webhook | None = current_app.extensions.get("grader_webhook")
+    if webhook is None:
+        webhook = current_app.extensions["grader_webhook"] = signing.make_webhook(secret)
+    return webhook
+
+
+# --- Step 2: the body -----------------------------------------------------------------------
+
+
+def read_body(request: Request, limit: int) -> bytes:
+    """The request body, reading at most ``limit + 1`` bytes: more means too large.
+
+    Werkzeug would cut a chunked body at ``MAX_CONTENT_LENGTH`` and carry on
+    with a truncated report; counting what was really read cannot be fooled.
+    """
+    too_large = TooLarge(f"the report is over the size limit of {limit} bytes")
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        raise too_large
+    stream = request.stream
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit:
+        chunk = stream.read(min(65536, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise too_large
+    return b"".join(chunks)
+
+
+# --- Steps 3 and 4: check and score (no lock, no write) -------------------------------------
+
+
+def check_report(body: bytes, limit: int) -> Checked:
+    """The report in ``body``, checked against the dialect by :mod:`submissions.reader`."""
+    try:
+        report = read_report(body, limits=Limits(max_bytes=limit))
+        raw_xml = body.decode("utf-8")
+    except ReportRejected as exc:
+        raise BadReport(exc.reason) from None
+    except UnicodeDecodeError:
+        raise BadReport("the report is not UTF-8") from None
+    return Checked(report, raw_xml)
+
+
+def score_from_rubric(report: Report) -> Score:
+    """The report's score from the server's rubric; what the report claims does not count."""
+    return score_report(report, current_rubric())
+
+
+# --- Step 5: the writes, in one locked transaction ------------------------------------------
+
+
+@contextmanager
+def _one_transaction(engine: Engine, connection: Connection) -> Iterator[None]:
+    """The module's rule in code: inside the write lock, committed once, or rolled back."""
+    with write_lock(engine):
+        try:
+            yield
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+
+
+def record(
+    engine: Engine, connection: Connection, sender: Sender, checked: Checked, score: Score
+) -> Stored:
+    """Remember the delivery, count the request, store the report: one commit."""
+    with _one_transaction(engine, connection):
+        verdict = _admit(connection, sender)
+        if verdict.allowed:
+            stored = store(connection, sender, checked, score)
+    if not verdict.allowed:  # the count (and a delivery's record) are kept
+        raise RateLimited(verdict.retry_after)
+    return stored
+
+
+def record_refused(engine: Engine, connection: Connection, sender: Sender) -> None:
+    """A report that failed its checks is counted (and a signed one remembered) all the same."""
+    with _one_transaction(engine, connection):
+        verdict = _admit(connection, sender)
+    if not verdict.allowed:
+        raise RateLimited(verdict.retry_after)
+
+
+def _admit(connection: Connection, sender: Sender) -> Verdict:
+    if sender.delivery is not None:
+        remember_delivery(connection, sender.delivery)
+    return count_rate(connection, sender.student_pk)
+
+
+_DIALECTS = (("postgresql", postgresql), ("sqlite", sqlite))
+
+
+def _for(statements: dict[str, Any], connection: Connection) -> Any:
+    return statements["postgresql" if connection.dialect.name == "postgresql" else "sqlite"]
+
+
+_REMEMBER = {
+    name: module.insert(SignedDelivery).on_conflict_do_nothing().returning(SignedDelivery.timestamp)
+    for name, module in _DIALECTS
+}
+_FORGET_DELIVERIES = delete(SignedDelivery).where(SignedDelivery.timestamp < bindparam("before"))
+
+
+def remember_delivery(connection: Connection, delivery: tuple[str, int]) -> None:
+    """Record a signed delivery, refusing one already seen; forget those past the tolerance."""
+    webhook_id, timestamp = delivery
+    tolerance: int = current_app.config["SIGNATURE_TOLERANCE"]
+    connection.execute(_FORGET_DELIVERIES, {"before": int(time.time()) - 2 * tolerance})
+    values = {"webhook_id": webhook_id, "timestamp": timestamp, "received_at": utcnow()}
+    if connection.execute(_for(_REMEMBER, connection), values).first() is None:
+        raise NotAuthorized(f"delivery {webhook_id!r} was already received (replay)")
+
+
+# Fixed windows: one row per (key, window), counted up atomically in the database, so
+# that every gunicorn worker shares the count (an in-memory limiter would let N workers'
+# worth through).
+_COUNT = {
+    name: module.insert(RateLimitWindow)
+    .on_conflict_do_update(
+        index_elements=["key", "window"], set_={"count": RateLimitWindow.count + 1}
+    )
+    .returning(RateLimitWindow.count)
+    for name, module in _DIALECTS
+}
+_FORGET_WINDOWS = delete(RateLimitWindow).where(
+    RateLimitWindow.key == bindparam("key"), RateLimitWindow.window < bindparam("window")
+)
+
+
+def count_rate(connection: Connection, student_pk: int, *, now: float | None = None) -> Verdict:
+    """Count one request of the student; within ``GRADER_RATE_LIMIT``?"""
+    limit, period = current_app.config["RATE_LIMIT_PARSED"]
+    if limit <= 0:
+        return Verdict(True, 0)
+    now = time.time() if now is None else now
+    window = int(now // period)
+    retry_after = max(1, int((window + 1) * period - now))
+    params = {"key": f"student:{student_pk}", "window": window, "count": 1}
+    hits = connection.execute(_for(_COUNT, connection), params).scalar_one()
+    if hits == 1:  # first hit of a new window: forget this key's older ones
+        connection.execute(_FORGET_WINDOWS, params)
+    return Verdict(hits <= limit, retry_after)
+
+
+# One INSERT ... ON CONFLICT (report_id) DO NOTHING RETURNING id decides whether the report
+# is new; its checks follow in one multi-row insert. Two workers storing the same report id
+# race on the unique constraint; the loser sees no row returned and reads the winner's.
+_INSERT_NEW = {
     name: module.insert(Submission)
     .on_conflict_do_nothing(index_elements=["report_id"])
     .returning(Submission.id)
-    for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
+    for name, module in _DIALECTS
 }
 _EXISTING = select(
     Submission.id, Submission.student_pk, Submission.score, Submission.max_score,
@@ -51,29 +387,16 @@ _EXISTING = select(
 _INSERT_CHECKS = insert(SubmissionCheck)
 
 
-def _insert_new(dialect: str) -> Any:
-    return _INSERTS_NEW["postgresql" if dialect == "postgresql" else "sqlite"]
-
-
-def store_submission(
-    connection: Connection,
-    *,
-    student_pk: int,
-    course_id: int,
-    report: Report,
-    score: Score,
-    raw_xml: str,
-    via: str,
-) -> Stored:
+def store(connection: Connection, sender: Sender, checked: Checked, score: Score) -> Stored:
     """Store the report for the student, or return the one stored under its id before.
 
-    Runs in the caller's transaction; the caller commits. Raises
-    :class:`ReportIdTaken` when another student's submission has that id.
+    Raises :class:`ReportIdTaken` when another student's submission has that id.
     """
+    report = checked.report
     values = {
         "report_id": report.report_id,
-        "student_pk": student_pk,
-        "course_id": course_id,
+        "student_pk": sender.student_pk,
+        "course_id": sender.course_id,
         "received_at": utcnow(),
         "created": parse_created(report.created),
         "lab": report.lab,
@@ -82,15 +405,15 @@ def store_submission(
         "checks_digest": report.checks_digest,
         "grader_version": report.grader_version,
         "engine_id": report.engine_id,
-        "raw_xml": raw_xml,
+        "raw_xml": checked.raw_xml,
         "flagged": score.flagged,
         "flag_reason": score.flag_reason[:1000],
-        "via": via,
+        "via": sender.via,
     }
-    new_id = connection.execute(_insert_new(connection.dialect.name), values).scalar()
+    new_id = connection.execute(_for(_INSERT_NEW, connection), values).scalar()
     if new_id is None:
         row = connection.execute(_EXISTING, {"report_id": report.report_id}).one()
-        if row.student_pk != student_pk:
+        if row.student_pk != sender.student_pk:
             raise ReportIdTaken(report.report_id)
         return Stored(row.id, report.report_id, row.score, row.max_score, row.flagged, False)
     if score.checks:
@@ -111,3 +434,23 @@ def store_submission(
             ],
         )
     return Stored(new_id, report.report_id, score.score, score.max_score, score.flagged, True)
+
+
+# --- Step 6: after the response -------------------------------------------------------------
+
+
+def checkpoint_after(response: Response) -> None:
+    """Every :data:`CHECKPOINT_EVERY` stored reports, checkpoint once the response is sent.
+
+    The server's SQLite engine never checkpoints inside a commit (see
+    :func:`webhook.storage.db.make_engine`); this is where it happens instead.
+    """
+    if next(_stored_count) % CHECKPOINT_EVERY == 0:
+        response.call_on_close(functools.partial(_checkpoint, get_db().engine))
+
+
+def _checkpoint(engine: Engine) -> None:
+    try:
+        checkpoint(engine)
+    except Exception as exc:  # a later one will do; never fail a response for it
+        logger.warning("WAL checkpoint failed: %s", exc)

@@ -7,8 +7,9 @@ The student is named by the ``X-Grader-Student: <course slug>/<student id>``
 header (send deliveries over TLS: the header is not part of the signature).
 
 Every malformed header is a :class:`SignatureRejected` (→ 401), never a crash;
-a timestamp outside the tolerance is refused, and so is a delivery whose id and
-timestamp were already accepted (a replay).
+a timestamp outside the tolerance is refused. This module only checks signatures
+and touches no database: refusing a delivery whose id and timestamp were already
+accepted (a replay) is a write, done by :func:`webhook.ingest.remember_delivery`.
 """
 
 from __future__ import annotations
@@ -17,13 +18,8 @@ import re
 import time
 from collections.abc import Mapping
 
-from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
 from werkzeug.datastructures import Headers
-
-from webhook.storage.models import SignedDelivery, utcnow
 
 HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 STUDENT_HEADER = "X-Grader-Student"
@@ -78,16 +74,3 @@ def verify(
     except Exception:  # the library raises ValueError & co. on odd input: all are a 401
         raise SignatureRejected("webhook-signature does not match") from None
     return values["webhook-id"], timestamp
-
-
-def remember_delivery(session: Session, webhook_id: str, timestamp: int, *, tolerance: int) -> None:
-    """Record the delivery, refusing one already seen; forget those past the tolerance."""
-    session.execute(
-        delete(SignedDelivery).where(SignedDelivery.timestamp < int(time.time()) - 2 * tolerance)
-    )
-    session.add(SignedDelivery(webhook_id=webhook_id, timestamp=timestamp, received_at=utcnow()))
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise SignatureRejected(f"delivery {webhook_id!r} was already received (replay)") from None

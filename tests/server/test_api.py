@@ -20,7 +20,7 @@ from webhook.auth import (
     logout_session,
 )
 from webhook.storage.db import make_engine
-from webhook.storage.models import Instructor, Submission, SubmissionCheck
+from webhook.storage.models import Instructor, SignedDelivery, Submission, SubmissionCheck
 
 from .conftest import SIGNING_SECRET, Classroom, app_config
 from .reports import make_report, report_xml
@@ -148,6 +148,18 @@ def test_rate_limit_per_student(database_url: str) -> None:
     app.extensions["grader_db"].dispose()
 
 
+def test_bad_reports_count_toward_the_rate_limit(database_url: str) -> None:
+    app = create_app(app_config(database_url, RATE_LIMIT="3/hour"))
+    classroom = _enrol(app)
+    client = app.test_client()
+    ann = classroom.bearer("ann")
+    statuses = [post(client, b"<testsuites", ann).status_code for _ in range(3)]
+    statuses.append(post(client, report_xml(), ann).status_code)
+    assert statuses == [400, 400, 400, 429]
+    assert count(classroom.url) == 0
+    app.extensions["grader_db"].dispose()
+
+
 def _enrol(app: Flask) -> Classroom:
     from .conftest import enrol
 
@@ -226,6 +238,26 @@ def test_bad_signed_deliveries_are_401_and_store_nothing(
     not_utf8 = "<testsuites>é</testsuites>".encode("latin-1")
     assert post(client, not_utf8, signed_headers(report_xml())).status_code == 401
     assert count(classroom.url) == 0
+
+
+def test_a_signed_delivery_is_recorded_with_the_rest_of_its_request(
+    client: FlaskClient, classroom: Classroom
+) -> None:
+    """The replay record is part of the request's one transaction: kept when the request
+    is answered (a bad report, too), rolled back with everything else on a conflict."""
+    bad = b"<testsuites"
+    refused = signed_headers(bad)
+    assert post(client, bad, refused).status_code == 400
+    assert post(client, bad, refused).status_code == 401  # remembered: a replay
+    assert count(classroom.url, SignedDelivery) == 1
+
+    body = report_xml()
+    assert post(client, body, classroom.bearer("bob")).status_code == 201
+    taken = signed_headers(body)  # for ann: bob's report id
+    assert post(client, body, taken).status_code == 409
+    assert post(client, body, taken).status_code == 409  # nothing of it was kept
+    assert count(classroom.url, SignedDelivery) == 1
+    assert count(classroom.url) == 1
 
 
 def test_signed_deliveries_are_off_without_a_secret(database_url: str) -> None:

@@ -33,8 +33,8 @@ def make_engine(url: str, *, autocheckpoint: bool = True, **kwargs: Any) -> Engi
 
     ``autocheckpoint=False`` (the server's engine): SQLite no longer copies the
     WAL back into the database inside some unlucky commit (milliseconds, while
-    every other writer waits); the owner calls :func:`checkpoint` instead, off
-    the request path.
+    every other writer waits); :func:`webhook.ingest.checkpoint_after` calls
+    :func:`checkpoint` instead, once a response has been sent.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -128,8 +128,9 @@ _ENGINE_LOCKS: weakref.WeakKeyDictionary[Engine, AbstractContextManager[None]] =
 
 
 def write_lock(engine: Engine) -> AbstractContextManager[None]:
-    """Hold around a short write transaction: serialises SQLite file writers without
-    sleeping; a no-op for PostgreSQL (and in-memory SQLite), whose locks queue already."""
+    """The lock :mod:`webhook.ingest` holds around its one write transaction: serialises
+    SQLite file writers without sleeping; a no-op for PostgreSQL (and in-memory SQLite),
+    whose locks queue already."""
     lock = _ENGINE_LOCKS.get(engine)
     if lock is None:
         lock = _ENGINE_LOCKS[engine] = _lock_for(engine)
