@@ -2,6 +2,10 @@
 
 ``webhook:create_app()`` is the app factory gunicorn is pointed at
 (``gunicorn 'webhook:create_app()'``); ``grade-server`` is its CLI.
+
+Importing this package needs none of the server's packages (Flask, SQLAlchemy...):
+they are the ``server`` extra, and ``grade-server``'s entry point must be able to say
+so in one line on a student's install. Only :func:`create_app` imports them.
 """
 
 from __future__ import annotations
@@ -9,11 +13,10 @@ from __future__ import annotations
 import importlib.util
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-
-from webhook.config import load_config
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(
@@ -26,6 +29,10 @@ def create_app(
 
     Never touches the schema: run ``grade-server db upgrade`` once before serving.
     """
+    from flask import Flask
+
+    from webhook.config import load_config
+
     environ = os.environ if environ is None else environ
     instance = environ.get("GRADER_INSTANCE_PATH") or None
     app = Flask(

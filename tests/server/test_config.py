@@ -77,3 +77,18 @@ def test_the_instance_folder_can_be_moved(tmp_path) -> None:
     assert (tmp_path / "inst" / "secret_key").read_text() == app.config["SECRET_KEY"]
     again = create_app(environ={"GRADER_INSTANCE_PATH": str(tmp_path / "inst")})
     assert again.config["SECRET_KEY"] == app.config["SECRET_KEY"]  # every worker alike
+
+
+def test_importing_the_package_needs_none_of_the_servers_packages() -> None:
+    """So that grade-server's entry point can tell a student's install what to add."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, webhook; "
+        "print(sorted({'flask', 'sqlalchemy', 'alembic', 'standardwebhooks'} & set(sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]"
