@@ -10,6 +10,8 @@
   user and the grade column to the grade item.
 
 Students with no submission get an empty grade (left unchanged by the import).
+Points Possible is the server's rubric's total (the JSON document it scores from,
+:func:`webhook.config.current_rubric`).
 """
 
 from __future__ import annotations

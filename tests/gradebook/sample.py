@@ -1,9 +1,10 @@
-"""A made-up class of students and their reports, for demos, tests and benchmarks.
+"""A made-up class of students and their reports, for the gradebook's tests and bench/gradebook.
 
 The class is deterministic for a given seed: each student improves over their
 reports, some checks are hard (most of the class gets stuck on them), and a few
 reports are flagged as coming from edited checks. Rows go in with bulk inserts,
-so that a class of 1,000 students with 20 reports each takes seconds.
+so that a class of 1,000 students with 20 reports each takes seconds. The
+checks and points come from a server's rubric (the JSON document it scores from).
 """
 
 from __future__ import annotations

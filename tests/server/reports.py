@@ -1,4 +1,7 @@
-"""Valid reports for the tests, written by the grader's own writer."""
+"""Valid reports for the tests, written by the grader's own writer.
+
+Their checks are those of the server's shipped rubric (the JSON document it scores from).
+"""
 
 from __future__ import annotations
 

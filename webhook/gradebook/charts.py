@@ -3,6 +3,8 @@
 No JavaScript and no external assets: the server often runs on a campus
 network without internet access. These functions only compute coordinates;
 the templates turn them into SVG with titles and labels for screen readers.
+"Rubric order" is the order of the checks in the server's rubric (the JSON
+document it scores from).
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Each page costs a fixed number of queries whatever the class size: the overview
 reads every student's aggregates in one pass of window functions over the
 course's submissions, the pass-rate chart one join of the latest submissions
 with their check results. Results are small frozen records, so templates and
-tests never touch ORM objects or lazy loads.
+tests never touch ORM objects or lazy loads. "Rubric order" is the order of the
+checks in the server's rubric (the JSON document it scores from).
 """
 
 from __future__ import annotations
