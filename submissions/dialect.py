@@ -39,7 +39,6 @@ REQUIRED_PROPERTIES: tuple[str, ...] = (
 )
 
 Status = Literal["passed", "failed", "error"]
-STATUSES: tuple[Status, ...] = ("passed", "failed", "error")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,57 @@
+"""ruff (lint and format), mypy and the import contracts stay clean: part of the suite, so CI
+holds every change to them. The contracts (``[tool.importlinter]`` in pyproject.toml) are
+also shown to bite: a planted forbidden import in a copy of the tree breaks them."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+PACKAGES = ("grader", "checks", "submissions", "webhook")
+
+
+def run(command: list[str], cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / command[0]), *command[1:]], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"], ["lint-imports"]],
+    ids=["ruff-check", "ruff-format", "mypy", "import-contracts"],
+)
+def test_the_code_is_clean(command: list[str]) -> None:
+    done = run(command)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+
+
+@pytest.mark.parametrize(
+    ("module", "planted", "broken"),
+    [
+        ("grader/planted.py", "import flask\n", "never import the server's packages"),
+        ("submissions/planted.py", "import sqlalchemy\n", "never import the server's packages"),
+        ("grader/planted.py", "import webhook\n", "Nothing imports the server"),
+        ("submissions/planted.py", "import grader\n", "depends on neither side"),
+        ("grader/planted.py", "import checks.docker_beginners\n", "only through their entry"),
+        ("checks/planted.py", "from grader.runner import grade_lab\n", "public API"),
+        ("checks/planted.py", "from grader import cli\n", "public API"),
+    ],
+)
+def test_a_forbidden_import_breaks_a_contract(
+    tmp_path: Path, module: str, planted: str, broken: str
+) -> None:
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, tmp_path / package)
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    (tmp_path / module).write_text(planted)
+    done = run(["lint-imports", "--no-cache"], cwd=tmp_path)
+    assert done.returncode == 1, done.stdout[-2000:]
+    broken_section = done.stdout.split("Broken contracts", 1)[1]
+    assert broken in " ".join(broken_section.split())

@@ -1,0 +1,33 @@
+"""``grade-server``'s entry point: the server is an extra of the package, so say what to install.
+
+A student's ``pip install`` brings only what ``grade`` needs; the server's packages
+come with the ``server`` extra. Without them ``grade-server`` answers in one line
+(exit 2) instead of an ImportError's traceback.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+#: What the server imports that a student's install does not have.
+SERVER_PACKAGES = ("flask", "sqlalchemy", "alembic", "standardwebhooks")
+EXIT_NOT_INSTALLED = 2
+
+
+def missing_packages() -> list[str]:
+    return [name for name in SERVER_PACKAGES if importlib.util.find_spec(name) is None]
+
+
+def main() -> None:
+    missing = missing_packages()
+    if missing:
+        print(
+            f"grade-server: the server's packages are not installed ({', '.join(missing)}): "
+            "pip install 'docker-lab-grader[server]' (from a source tree: pip install '.[server]')",
+            file=sys.stderr,
+        )
+        sys.exit(EXIT_NOT_INSTALLED)
+    from webhook.cli import main as serve
+
+    serve()
