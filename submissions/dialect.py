@@ -8,6 +8,12 @@ that could not run carries ``<error>`` the same way. JUnit has no testcase
 properties, so the points a check earned travel as suite properties
 ``points.<check id>`` = ``"<earned>/<max>"``; the server ignores them and scores
 from its own rubric.
+
+Version 2 (``dialect_version`` = ``"2"``) adds evidence: what proved each passed
+check, by identifier, as suite properties ``evidence.<check id>.<n>`` whose value
+is a JSON object (:class:`Evidence`), and the engine's name and version beside its
+id. A report without ``dialect_version`` is version 1: still readable, it simply
+carries no evidence.
 """
 
 from __future__ import annotations
@@ -25,7 +31,11 @@ PROP_CREATED = "created"
 PROP_ENGINE_ID = "engine_id"
 PROP_DOCKERID = "dockerid"
 PROP_GRADING_ERROR = "grading_error"
+PROP_DIALECT_VERSION = "dialect_version"
+PROP_ENGINE_NAME = "engine_name"
+PROP_ENGINE_VERSION = "engine_version"
 POINTS_PREFIX = "points."
+EVIDENCE_PREFIX = "evidence."
 HINT_PREFIX = "hint: "
 
 #: Properties every report must carry; the reader refuses a report without them.
@@ -38,7 +48,35 @@ REQUIRED_PROPERTIES: tuple[str, ...] = (
     PROP_ENGINE_ID,
 )
 
+#: The dialect this package writes; a report without the property is version 1.
+DIALECT_VERSION = "2"
+FIRST_DIALECT_VERSION = "1"
+
 Status = Literal["passed", "failed", "error"]
+#: What a piece of evidence identifies.
+EvidenceKind = Literal["container", "image", "event", "file"]
+EVIDENCE_KINDS: tuple[EvidenceKind, ...] = ("container", "image", "event", "file")
+#: The fields of an evidence object besides its kind, in the order they are written.
+EVIDENCE_FIELDS = ("id", "created", "image", "name")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One lab object that proved a check, by identifier only (never its contents).
+
+    - ``container``: ``id`` (64 hex digits), ``created`` (ISO 8601), ``image`` (the image
+      id it runs), ``name``;
+    - ``image``: ``id`` (``sha256:`` and 64 hex digits), ``created``, ``name`` (a tag);
+    - ``event``: ``id`` (the container's id), ``created`` (when it happened), ``name``
+      (the action, ``create``);
+    - ``file``: ``id`` (the sha256 of its bytes), ``name`` (which file, ``tweet_app/Dockerfile``).
+    """
+
+    kind: EvidenceKind
+    id: str
+    created: str = ""
+    image: str = ""
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,6 +92,7 @@ class CheckResult:
     message: str = ""
     hint: str = ""
     seconds: float = 0.0
+    evidence: tuple[Evidence, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -74,6 +113,9 @@ class Report:
     dockerid: str = ""
     grading_error: str = ""
     extra_properties: dict[str, str] = field(default_factory=dict)
+    dialect_version: str = DIALECT_VERSION
+    engine_name: str = ""
+    engine_version: str = ""
 
     @property
     def score(self) -> int:

@@ -7,21 +7,26 @@ then checked against the dialect. Every rejection raises
 Test and failure counts are recounted from the testcases; the ``tests=`` /
 ``failures=`` attributes are never read. The ``points.<check>`` properties are
 checked for sense (whole numbers, earned <= max, nothing earned by a failed
-check) but never scored from; a ``score``-like attribute is refused.
+check) but never scored from; a ``score``-like attribute is refused. Evidence
+(``evidence.<check>.<n>``, dialect version 2) is read into each check's result:
+its shape is checked here (a JSON object of strings, a known kind, an id, a
+passed check of this report); whether its ids and times make sense is the
+server's to judge, and it flags rather than refuses.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
 from submissions import dialect
-from submissions.dialect import CheckResult, Report, Status
+from submissions.dialect import CheckResult, Evidence, Report, Status
 
 
 class ReportRejected(ValueError):
@@ -49,6 +54,9 @@ DEFAULT_LIMITS = Limits()
 
 CHECK_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,99}$")
 REPORT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}$")
+#: The dialect versions this reader understands.
+READABLE_VERSIONS = frozenset({dialect.FIRST_DIALECT_VERSION, dialect.DIALECT_VERSION})
+EVIDENCE_NUMBER = re.compile(r"^[1-9][0-9]{0,2}$")
 #: Attributes by which a report would state its own score: refused, never read.
 STATED_SCORE = frozenset({"score", "max_score", "points", "max_points", "grade"})
 POINTS = re.compile(r"^(\d{1,9})/(\d{1,9})$")
@@ -139,12 +147,26 @@ def _read_tree(root: ET.Element, limits: Limits) -> Report:
     stray = sorted(set(claimed) - seen)
     if stray:
         raise ReportRejected(f"points are given for {stray[0]!r}, a check the report does not hold")
+    version = properties.get(dialect.PROP_DIALECT_VERSION, dialect.FIRST_DIALECT_VERSION)
+    if version not in READABLE_VERSIONS:
+        raise ReportRejected(
+            f"dialect_version {version[:40]!r} is not one this server reads "
+            f"({', '.join(sorted(READABLE_VERSIONS))})"
+        )
+    results = _with_evidence(results, _evidence(properties))
 
-    known = set(dialect.REQUIRED_PROPERTIES) | {dialect.PROP_DOCKERID, dialect.PROP_GRADING_ERROR}
+    known = set(dialect.REQUIRED_PROPERTIES) | {
+        dialect.PROP_DOCKERID,
+        dialect.PROP_GRADING_ERROR,
+        dialect.PROP_DIALECT_VERSION,
+        dialect.PROP_ENGINE_NAME,
+        dialect.PROP_ENGINE_VERSION,
+    }
     extra = {
         name: value
         for name, value in properties.items()
-        if name not in known and not name.startswith(dialect.POINTS_PREFIX)
+        if name not in known
+        and not name.startswith((dialect.POINTS_PREFIX, dialect.EVIDENCE_PREFIX))
     }
     return Report(
         lab=properties[dialect.PROP_LAB],
@@ -157,7 +179,54 @@ def _read_tree(root: ET.Element, limits: Limits) -> Report:
         dockerid=properties.get(dialect.PROP_DOCKERID, ""),
         grading_error=properties.get(dialect.PROP_GRADING_ERROR, ""),
         extra_properties=extra,
+        dialect_version=version,
+        engine_name=properties.get(dialect.PROP_ENGINE_NAME, ""),
+        engine_version=properties.get(dialect.PROP_ENGINE_VERSION, ""),
     )
+
+
+def _evidence(properties: dict[str, str]) -> dict[str, list[Evidence]]:
+    """Check id → its evidence in the order numbered, from ``evidence.<check>.<n>``."""
+    numbered: dict[str, list[tuple[int, Evidence]]] = {}
+    for name, value in properties.items():
+        if not name.startswith(dialect.EVIDENCE_PREFIX):
+            continue
+        check_id, _, number = name[len(dialect.EVIDENCE_PREFIX) :].rpartition(".")
+        if not CHECK_ID.match(check_id) or not EVIDENCE_NUMBER.match(number):
+            raise ReportRejected(f"{name[:60]!r} is not evidence.<check id>.<number>")
+        numbered.setdefault(check_id, []).append((int(number), _one_evidence(name, value)))
+    return {check: [e for _, e in sorted(items)] for check, items in numbered.items()}
+
+
+def _one_evidence(name: str, value: str) -> Evidence:
+    try:
+        fields = json.loads(value)
+    except ValueError:
+        fields = None
+    if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
+        raise ReportRejected(f"{name[:60]} is not a JSON object of strings")
+    kind = fields.get("kind", "")
+    if kind not in dialect.EVIDENCE_KINDS:
+        raise ReportRejected(
+            f"{name[:60]} has kind {kind[:20]!r}, not one of {', '.join(dialect.EVIDENCE_KINDS)}"
+        )
+    if not fields.get("id"):
+        raise ReportRejected(f"{name[:60]} has no id")
+    return Evidence(kind, **{key: fields.get(key, "") for key in dialect.EVIDENCE_FIELDS})
+
+
+def _with_evidence(
+    results: list[CheckResult], evidence: dict[str, list[Evidence]]
+) -> list[CheckResult]:
+    """Each result with its evidence; evidence for a check that did not pass is refused."""
+    by_id = {result.id: result for result in results}
+    for check_id in evidence:
+        result = by_id.get(check_id)
+        if result is None:
+            raise ReportRejected(f"evidence is given for {check_id!r}, a check the report lacks")
+        if not result.passed:
+            raise ReportRejected(f"evidence is given for {check_id!r}, a check that did not pass")
+    return [replace(r, evidence=tuple(evidence.get(r.id, ()))) for r in results]
 
 
 def parse_created(value: str) -> datetime:
