@@ -17,6 +17,7 @@ from grader.commit_detection import CommitVerdict, detect_commit
 from grader.facts import ContainerFacts, EngineState, Event, ImageFacts
 from grader.lab import Lab, ProbeTimeout
 from grader.labs import LabSpec
+from grader.proof import prove, prove_file
 from grader.settings import setting
 from grader.verdict import CheckFailed, fail
 
@@ -33,5 +34,7 @@ __all__ = [
     "__version__",
     "detect_commit",
     "fail",
+    "prove",
+    "prove_file",
     "setting",
 ]

@@ -2,8 +2,9 @@
 
 Registered by ``grade`` for one run: it selects the checks of the chosen tasks,
 applies the instructor's point overrides, enforces the run's overall time
-limit, and sorts each outcome into passed, failed (the student's step is
-missing or wrong) or error (grading itself could not decide).
+limit, and sorts each outcome into passed (with what proved it, see
+:mod:`grader.proof`), failed (the student's step is missing or wrong) or error
+(grading itself could not decide).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import docker.errors
 import pytest
 from _pytest.outcomes import Failed, Skipped
 
-from grader import activity
+from grader import activity, proof
 from grader.lab import ProbeTimeout
 from grader.marks import CheckSpec, check_of
 from grader.verdict import CheckFailed
@@ -90,6 +91,7 @@ class ResultCollector:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         activity.reset()
+        proof.begin()
         if time.monotonic() - self._started > self.run_timeout:
             raise RunOutOfTime(
                 f"not run: grading passed its overall limit of {self.run_timeout:g} s"
@@ -127,7 +129,7 @@ class ResultCollector:
             )
 
         if report.passed:
-            return made("passed")
+            return replace(made("passed"), evidence=proof.taken())
         exc = call.excinfo.value if call.excinfo else None
         if isinstance(exc, CheckFailed):
             return made("failed", exc.message, exc.hint)

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from submissions.dialect import CheckResult, Report
+from submissions.writer import evidence_json
 
 STATUS_LABEL = {
     "passed": ("done", "green"),
@@ -37,9 +38,15 @@ def as_json(report: Report) -> str:
                     "max_points": r.max_points,
                     "message": r.message,
                     "hint": r.hint,
+                    "evidence": [json.loads(evidence_json(e)) for e in r.evidence],
                 }
                 for r in report.results
             ],
+            "engine": {
+                "id": report.engine_id,
+                "name": report.engine_name,
+                "version": report.engine_version,
+            },
         },
         indent=2,
     )

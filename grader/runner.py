@@ -114,13 +114,13 @@ def grade_lab(
     """
     points = load_point_overrides(settings.rubric)
     grading_error = ""
-    engine_id = "unknown"
+    engine: dict[str, Any] = {}
     try:
         client = connect(environ)
     except GradingError as exc:
         grading_error, the_lab = str(exc), None
     else:
-        engine_id = str(client.api.info().get("ID") or "unknown")
+        engine = client.api.info()
         the_lab = Lab(
             client, lab_settings, check_timeout=settings.check_timeout, selected_tasks=tasks
         )
@@ -156,7 +156,9 @@ def grade_lab(
         checks_digest=checks_digest(lab.checks),
         report_id=str(uuid.uuid4()),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
-        engine_id=engine_id,
+        engine_id=str(engine.get("ID") or "unknown"),
+        engine_name=str(engine.get("Name") or ""),
+        engine_version=str(engine.get("ServerVersion") or ""),
         results=tuple(results),
         dockerid=reported.pop(dialect.PROP_DOCKERID, ""),
         grading_error=grading_error,

@@ -8,7 +8,7 @@ import pytest
 
 from checks.docker_beginners import evidence
 from checks.docker_beginners.settings import DockerLab
-from grader import ContainerFacts, fail
+from grader import ContainerFacts, fail, prove
 from grader.imageref import effective_tag, is_repository
 
 pytestmark = pytest.mark.task("task1", "Run some simple containers")
@@ -45,6 +45,7 @@ def test_an_alpine_container_printed_its_hostname(lab: DockerLab) -> None:
     for container in hostname_runs:
         exited_cleanly = container.status == "exited" and container.exit_code == 0
         if exited_cleanly and container.logs().strip() == container.hostname:
+            prove(container)  # its image id with it; pulled images alike for all are no evidence
             return
     c = hostname_runs[0]
     if c.status != "exited":
@@ -81,6 +82,7 @@ def test_an_interactive_ubuntu_container_was_removed(lab: DockerLab) -> None:
         elif "resize" not in actions:
             seen_without_tty = seen_without_tty or container_id
         else:
+            prove(next(e for e in events if e.action == "create"))
             return
     if seen_without_tty:
         fail(
@@ -127,6 +129,7 @@ def mydb(lab: DockerLab) -> ContainerFacts:
     container = evidence.mydb(lab)
     if container is None:
         fail("found no container named mydb", hint=RUN_MYDB)
+    prove(container)  # every mydb check that passes was proved by this container
     return container
 
 
@@ -159,15 +162,18 @@ def test_mydb_is_running(mydb: ContainerFacts) -> None:
 
 @pytest.mark.check("mydb.image", points=1, title="mydb runs mysql:latest", hint=REPLACE_MYDB)
 def test_mydb_runs_the_mysql_latest_image(lab: DockerLab, mydb: ContainerFacts) -> None:
+    if not _runs_mysql_latest(lab, mydb):
+        fail(f"mydb was created from {mydb.image_ref}, not mysql:latest")
+
+
+def _runs_mysql_latest(lab: DockerLab, mydb: ContainerFacts) -> bool:
     latest = lab.state.image("mysql:latest")
     if latest is not None and mydb.image_id == latest.id:
-        return
+        return True
     if _names_mysql_latest(mydb.image_ref):
-        return  # created from mysql:latest, which has since moved on to a newer image
+        return True  # created from mysql:latest, which has since moved on to a newer image
     named = lab.state.image(mydb.image_ref)
-    if named is not None and latest is not None and named.id == latest.id:
-        return  # a digest or an id of mysql:latest
-    fail(f"mydb was created from {mydb.image_ref}, not mysql:latest")
+    return named is not None and latest is not None and named.id == latest.id  # a digest or id
 
 
 def _names_mysql_latest(reference: str) -> bool:

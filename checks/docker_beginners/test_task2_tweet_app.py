@@ -8,7 +8,7 @@ from testinfra.host import Host
 from checks.docker_beginners import evidence
 from checks.docker_beginners.nginx import runs_nginx_foreground
 from checks.docker_beginners.settings import DockerLab
-from grader import ContainerFacts, ImageFacts, dockerfile, fail
+from grader import ContainerFacts, ImageFacts, dockerfile, fail, prove, prove_file
 from grader.imageref import is_repository
 
 pytestmark = pytest.mark.task("task2", "Package and run a custom app")
@@ -66,9 +66,11 @@ def test_the_dockerfile_packages_the_app_on_nginx(lab: DockerLab, host: Host) ->
             hint="git clone https://github.com/dockersamples/linux_tweet_app ~/linux_tweet_app "
             "(or tell grade where it is: --tweet-app DIR)",
         )
-    problems = _dockerfile_problems(dockerfile.parse_dockerfile(file.content_string))
+    content = file.content
+    problems = _dockerfile_problems(dockerfile.parse_dockerfile(content.decode("utf-8", "replace")))
     if problems:
         fail(f"{path}: " + "; ".join(problems))
+    prove_file("tweet_app/Dockerfile", content)
 
 
 def _copies_into_html(created_by: str) -> bool:
@@ -116,10 +118,13 @@ def test_the_tweet_app_image_was_built(lab: DockerLab) -> None:
         if others:
             fail(f"found {others[0].name} but no {wanted}: is $DOCKERID / --dockerid right?")
         fail(f"found no image {wanted}")
-    verdicts = {_tweet_name(lab, image): _image_problems(lab, image) for image in images}
-    if any(not problems for problems in verdicts.values()):
+    verdicts = {image: _image_problems(lab, image) for image in images}
+    built = [image for image, problems in verdicts.items() if not problems]
+    if built:
+        prove(built[0])
         return
-    name, problems = next(iter(verdicts.items()))
+    image, problems = next(iter(verdicts.items()))
+    name = _tweet_name(lab, image)
     fail(f"{name} was not built from your Dockerfile: " + "; ".join(problems))
 
 
@@ -145,7 +150,9 @@ def _tweet_containers(lab: DockerLab) -> list[ContainerFacts]:
 def test_a_tweet_app_container_publishes_port_80(lab: DockerLab) -> None:
     containers = _tweet_containers(lab)
     running = [c for c in containers if c.running]
-    if any("80" in c.published_ports.get("80/tcp", []) for c in running):
+    publishing = [c for c in running if "80" in c.published_ports.get("80/tcp", [])]
+    if publishing:
+        prove(publishing[0])
         return
     if running:
         c = running[0]
@@ -182,3 +189,4 @@ def test_port_80_serves_the_tweet_app(lab: DockerLab) -> None:
     if page.body != local.read_bytes():
         start = page.body[:60].decode("utf-8", "replace").replace("\n", " ")
         fail(f"{url} does not serve your index.html (got {len(page.body)} bytes: {start!r}...)")
+    prove_file("tweet_app/index.html", page.body)

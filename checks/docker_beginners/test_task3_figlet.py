@@ -6,7 +6,7 @@ import pytest
 
 from checks.docker_beginners import evidence
 from checks.docker_beginners.settings import DockerLab
-from grader import ImageFacts, detect_commit, fail
+from grader import ImageFacts, detect_commit, fail, prove
 
 pytestmark = pytest.mark.task("task3", "Image creation from a container")
 
@@ -27,6 +27,7 @@ def ourfiglet(lab: DockerLab) -> ImageFacts:
     images = evidence.figlet_images(lab)
     if not images:
         fail("found no image tagged ourfiglet", hint=COMMIT)
+    prove(images[0])  # the student's own image: every figlet check that passes shows it
     return images[0]
 
 
@@ -57,6 +58,7 @@ def test_ourfiglet_was_committed_from_an_ubuntu_container(
     )
     if not verdict.committed:
         fail(verdict.reason)
+    prove(*(c for c in lab.state.containers if c.id == verdict.source_container))
 
 
 @pytest.mark.check(

@@ -8,7 +8,7 @@ import pytest
 
 from checks.docker_beginners import evidence
 from checks.docker_beginners.settings import DockerLab
-from grader import ImageFacts, dockerfile, fail
+from grader import ImageFacts, dockerfile, fail, prove, prove_file
 from grader.imageref import is_repository
 
 pytestmark = pytest.mark.task("task4", "Image creation using a Dockerfile")
@@ -72,6 +72,8 @@ def test_the_hello_dockerfile_and_script(lab: DockerLab) -> None:
             problems.append('index.js does not print "hello from " + the hostname')
     if problems:
         fail(f"{where}: " + "; ".join(problems))
+    for name in ("Dockerfile", "index.js"):
+        prove_file(f"hello/{name}", files[name] or b"")
 
 
 @pytest.fixture
@@ -79,6 +81,7 @@ def hello(lab: DockerLab) -> ImageFacts:
     image = evidence.hello_image(lab)
     if image is None:
         fail("found no image hello:v0.1", hint=BUILD)
+    prove(image)  # the student's own build: every hello check that passes shows it
     return image
 
 

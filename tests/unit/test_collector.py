@@ -108,3 +108,43 @@ def test_bad():
     result = pytester.runpytest(plugins=[ResultCollector()])
     output = result.stdout.str() + result.stderr.str()
     assert "check id 'NoDots' must look like 'alpine.hostname'" in output
+
+
+PROVING = """
+import pytest
+from grader import fail, prove_file
+
+pytestmark = pytest.mark.task("task1", "Things")
+
+@pytest.fixture
+def seen():
+    prove_file("fixture/file", b"from the fixture")
+
+@pytest.mark.check("b.proves", points=1, title="proves", hint="h")
+def test_proves(seen):
+    prove_file("a/file", b"hello")
+    prove_file("a/file", b"hello")  # the same evidence twice is kept once
+
+@pytest.mark.check("b.nothing", points=1, title="proves nothing", hint="h")
+def test_proves_nothing():
+    pass
+
+@pytest.mark.check("b.fails", points=1, title="fails after proving", hint="h")
+def test_fails_after_proving():
+    prove_file("b/file", b"x")
+    fail("then found something wrong")
+"""
+
+
+def test_a_passed_check_carries_what_it_proved_and_only_that(pytester: pytest.Pytester) -> None:
+    import hashlib
+
+    pytester.makepyfile(test_proving=PROVING)
+    collector = ResultCollector()
+    pytester.runpytest(plugins=[collector])
+    results = by_id(collector)
+    proved = results["b.proves"].evidence
+    assert [(e.kind, e.name) for e in proved] == [("file", "fixture/file"), ("file", "a/file")]
+    assert proved[1].id == hashlib.sha256(b"hello").hexdigest()
+    assert results["b.nothing"].evidence == ()  # the previous check's proof does not leak
+    assert results["b.fails"].status == "failed" and results["b.fails"].evidence == ()

@@ -34,11 +34,12 @@ def report() -> Report:
 
 def test_the_json_document_keeps_its_shape() -> None:
     doc = json.loads(as_json(report()))
-    assert list(doc) == ["lab", "score", "max_score", "checks"]
+    assert list(doc) == ["lab", "score", "max_score", "checks", "engine"]  # new keys go last
     assert (doc["score"], doc["max_score"]) == (2, 6)
     assert list(doc["checks"][1]) == [
-        "id", "task", "title", "status", "points", "max_points", "message", "hint",
+        "id", "task", "title", "status", "points", "max_points", "message", "hint", "evidence",
     ]  # fmt: skip
+    assert list(doc["engine"]) == ["id", "name", "version"]
     assert [c["status"] for c in doc["checks"]] == ["passed", "failed", "error"]
 
 
