@@ -23,6 +23,7 @@ from grader.labs import LabSpec, load_lab
 from grader.runner import grade_lab
 from grader.settings import ConfigFile, RunSettings, SettingField, fields_of, resolve
 from grader.submit import default_outbox, submit_report
+from grader.targets import Target, TargetOptions
 from submissions.dialect import CheckResult, Report
 from submissions.writer import to_junit_xml
 
@@ -50,6 +51,56 @@ def _setting_option(field: SettingField) -> click.Option:
     )
 
 
+#: Options that say where to grade: this machine, one host over SSH, or a class of hosts.
+TARGET_OPTIONS = [
+    click.Option(["--host"], metavar="ssh://USER@HOST[:PORT]", help="Grade that machine over SSH."),
+    click.Option(
+        ["--identity-file"],
+        metavar="FILE",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="The SSH key for --host [default: ssh's own].",
+    ),
+    click.Option(
+        ["--ssh-config"],
+        metavar="FILE",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="An ssh config file to use instead of ~/.ssh/config.",
+    ),
+    click.Option(
+        ["--accept-new-host-keys"],
+        is_flag=True,
+        help="Trust a host seen for the first time, as ssh's accept-new does.",
+    ),
+    click.Option(
+        ["--hosts"],
+        metavar="CSV",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Grade a class: rows of student_id,host[,identity_file].",
+    ),
+    click.Option(
+        ["--parallel"],
+        type=click.IntRange(1, 64),
+        default=8,
+        show_default=True,
+        help="Hosts graded at once with --hosts.",
+    ),
+    click.Option(
+        ["--out"],
+        metavar="DIR",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Where --hosts writes a JUnit report per host and summary.csv [default: .].",
+    ),
+    click.Option(
+        ["--host-timeout"],
+        type=click.FloatRange(1, 3600),
+        default=300,
+        show_default=True,
+        metavar="SECONDS",
+        help="How long one host of --hosts may take.",
+    ),
+]
+
+
 def build_command(lab: LabSpec) -> click.Command:
     """``grade`` for ``lab``: the runner's options and, among them, the lab's settings."""
     lab_fields = fields_of(lab.settings)
@@ -58,6 +109,8 @@ def build_command(lab: LabSpec) -> click.Command:
     def callback(**options: Any) -> int:
         run_cli = {name: options[name] for name in run_fields}
         lab_cli = {field.name: options[field.name] for field in lab_fields}
+        if options["hosts"] is not None:
+            return _grade_class(lab, options, passed_on={**lab_cli, **run_cli})
         return _grade(
             lab,
             tasks=options["tasks"],
@@ -65,6 +118,12 @@ def build_command(lab: LabSpec) -> click.Command:
             junit=options["junit"],
             submit=options["submit"],
             token=options["token"],
+            where=TargetOptions(
+                host=options["host"],
+                identity_file=options["identity_file"],
+                ssh_config=options["ssh_config"],
+                accept_new_host_keys=options["accept_new_host_keys"],
+            ),
             run_cli=run_cli,
             lab_cli=lab_cli,
         )
@@ -74,9 +133,10 @@ def build_command(lab: LabSpec) -> click.Command:
         callback=callback,
         context_settings={"help_option_names": ["-h", "--help"]},
         help=f'Check the lab "{lab.title}" on this machine, task by task (TASK: task1, task2 '
-        "... as the lab names them; default all).\n\nExit status: 0 all checks passed, 1 some "
-        "did not, 2 grading could not run, 3 graded but not submitted (the report waits and "
-        "goes out with the next --submit).",
+        "... as the lab names them; default all); or another machine over SSH (--host), or "
+        "a whole class (--hosts).\n\nExit status: 0 all checks passed, 1 some did not, 2 "
+        "grading could not run (with --hosts: on some host), 3 graded but not submitted (the "
+        "report waits and goes out with the next --submit).",
         params=[
             click.Argument(["tasks"], nargs=-1, metavar="[TASK]..."),
             click.Option(
@@ -87,6 +147,7 @@ def build_command(lab: LabSpec) -> click.Command:
             click.Option(["--junit"], metavar="PATH", help="Write the JUnit XML report to PATH."),
             *(_setting_option(field) for field in lab_fields),
             *(_setting_option(field) for field in run_fields.values()),
+            *TARGET_OPTIONS,
             click.Option(
                 ["--submit"], metavar="URL", help="Send the report to your instructor's server."
             ),
@@ -108,6 +169,7 @@ def _grade(
     junit: str | None,
     submit: str | None,
     token: str | None,
+    where: TargetOptions,
     run_cli: dict[str, object | None],
     lab_cli: dict[str, object | None],
 ) -> int:
@@ -116,11 +178,53 @@ def _grade(
         raise click.UsageError("--submit needs your token: --token TOKEN or $GRADER_TOKEN")
     config = ConfigFile.read(Path.cwd())
     config.refuse_unknown(RunSettings, lab.settings)
-    home = Path.home()
-    settings = resolve(RunSettings, cli=run_cli, environ=os.environ, config=config, home=home)
-    lab_settings: object = resolve(
-        lab.settings, cli=lab_cli, environ=os.environ, config=config, home=home
+    settings = resolve(
+        RunSettings, cli=run_cli, environ=os.environ, config=config, home=Path.home()
     )
+    target, unreachable = where.open(os.environ)
+    try:
+        remote_home = Path(target.home()) if target and where.host else None
+        lab_settings: object = resolve(
+            lab.settings,
+            cli=lab_cli,
+            environ={} if where.host else os.environ,  # the instructor's $DOCKERID is no student's
+            config=config,
+            home=remote_home or Path.home(),
+            base=remote_home,
+        )
+        report, task_titles = _run(lab, settings, lab_settings, target, unreachable, tasks, as_json)
+    finally:
+        if target is not None:
+            target.close()
+    if junit:
+        _write_report(Path(junit), report)
+    if report.grading_error:
+        raise GradingError(report.grading_error)
+    if as_json:
+        click.echo(render.as_json(report))
+    else:
+        render.print_report(Console(), report, task_titles)
+    if submit and token:
+        outcome = submit_report(
+            to_junit_xml(report).encode("utf-8"), url=submit, token=token, outbox=default_outbox()
+        )
+        click.echo(f"grade: {outcome.message}", err=as_json or not outcome.ok)
+        if not outcome.ok:
+            return EXIT_NOT_SUBMITTED
+    return EXIT_ALL_PASSED if all(r.passed for r in report.results) else EXIT_SOME_FAILED
+
+
+def _run(
+    lab: LabSpec,
+    settings: RunSettings,
+    lab_settings: object,
+    target: Target | None,
+    unreachable: str,
+    tasks: tuple[str, ...],
+    as_json: bool,
+) -> tuple[Report, dict[str, str]]:
+    """Grade with a spinner that counts the checks done (on stderr with --json); the report
+    and each task's title."""
     console = Console(stderr=as_json)
     task_titles: dict[str, str] = {}
     done: list[str] = []
@@ -135,26 +239,37 @@ def _grade(
             lab=lab,
             settings=settings,
             lab_settings=lab_settings,
-            environ=os.environ,
+            target=target,
+            grading_error=unreachable,
             tasks=frozenset(tasks) if tasks else None,
             on_result=on_result,
         )
-    if junit:
-        _write_report(Path(junit), report)
-    if report.grading_error:
-        raise GradingError(report.grading_error)
-    if as_json:
-        click.echo(render.as_json(report))
-    else:
-        render.print_report(console, report, task_titles)
-    if submit and token:
-        outcome = submit_report(
-            to_junit_xml(report).encode("utf-8"), url=submit, token=token, outbox=default_outbox()
+    return report, task_titles
+
+
+def _grade_class(lab: LabSpec, options: dict[str, Any], passed_on: dict[str, object | None]) -> int:
+    """``--hosts``: every host of the class, a few at a time (see :mod:`grader.batch`)."""
+    from grader.batch import ClassRun, read_class
+
+    if options["host"] or options["junit"] or options["as_json"] or options["submit"]:
+        raise click.UsageError(
+            "--hosts grades a class: leave out --host, --junit, --json, --submit"
         )
-        click.echo(f"grade: {outcome.message}", err=as_json or not outcome.ok)
-        if not outcome.ok:
-            return EXIT_NOT_SUBMITTED
-    return EXIT_ALL_PASSED if all(r.passed for r in report.results) else EXIT_SOME_FAILED
+    run = ClassRun(
+        lab=lab.name,
+        hosts=read_class(options["hosts"]),
+        out=options["out"] or Path.cwd(),
+        parallel=options["parallel"],
+        host_timeout=options["host_timeout"],
+        tasks=options["tasks"],
+        settings={
+            name: value for name, value in passed_on.items() if value is not None and name != "lab"
+        },
+        identity_file=options["identity_file"],
+        ssh_config=options["ssh_config"],
+        accept_new_host_keys=options["accept_new_host_keys"],
+    )
+    return run.run(Console())
 
 
 def _write_report(path: Path, report: Report) -> None:

@@ -1,4 +1,5 @@
-"""The one object a check receives: the engine's facts, the settings, and shared probes."""
+"""The one object a check receives: the engine's facts, the target's files, the settings, and
+shared probes."""
 
 from __future__ import annotations
 
@@ -6,14 +7,15 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any, Generic, TypeVar
-
-import docker
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from grader import background
 from grader.activity import doing
-from grader.connection import engine_hostname
 from grader.facts import EngineState
+
+if TYPE_CHECKING:
+    from grader.targets import Target
 
 T = TypeVar("T")
 #: The lab's own settings dataclass (``lab.settings.dockerid``).
@@ -33,16 +35,17 @@ class Lab(Generic[S]):
 
     def __init__(
         self,
-        client: docker.DockerClient,
+        target: Target,
         settings: S,
         *,
         check_timeout: float,
         selected_tasks: frozenset[str] | None = None,
     ) -> None:
-        self.client = client
+        self.target = target
+        self.client = target.docker()
         self.settings = settings
         self.check_timeout = check_timeout
-        self.state = EngineState(client)
+        self.state = EngineState(self.client)
         self.selected_tasks = selected_tasks
         self._probes: dict[str, Future[Any]] = {}
         self._lock = threading.Lock()
@@ -51,10 +54,23 @@ class Lab(Generic[S]):
         """True when this run grades ``task`` (every task when none were named)."""
         return self.selected_tasks is None or task in self.selected_tasks
 
+    @cached_property
+    def host(self) -> Any:
+        """The target's testinfra host: its files (``lab.host.file(path)``) and commands."""
+        return self.target.host()
+
+    def web(self, port: int) -> tuple[str, int]:
+        """Where to connect to reach ``port`` as a browser on the lab's machine would."""
+        return self.target.web(port)
+
+    def web_url(self, port: int) -> str:
+        """That place as the student would type it (``http://127.0.0.1/``), for messages."""
+        return self.target.web_url(port)
+
     @property
-    def host_name(self) -> str:
-        """Where the engine publishes ports: localhost, or a remote engine's host."""
-        return engine_hostname(self.client)
+    def where(self) -> str:
+        """The lab's machine, for messages: "this machine" or ``user@host``."""
+        return self.target.name
 
     def start_probe(self, name: str, fn: Callable[[], T]) -> Future[T]:
         """Start ``fn`` in the background under ``name``, once per run."""

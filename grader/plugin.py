@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from grader.connection import connect
 from grader.lab import Lab
 from grader.labs import lab_of_path
 from grader.marks import MARKER_HELP, task_of
@@ -26,6 +25,7 @@ from grader.settings import (
     refuse_unknown,
     resolve,
 )
+from grader.targets import LocalTarget
 
 LAB_KEY = pytest.StashKey[Lab[Any]]()
 
@@ -62,9 +62,8 @@ def _plain_pytest_lab(request: pytest.FixtureRequest) -> Lab[Any]:
         spec.settings, cli=cli, environ=os.environ, config=config, home=Path.home()
     )
     tasks = frozenset(task_of(item).id for item in session.items if item.get_closest_marker("task"))
-    return Lab(
-        connect(os.environ), lab_settings, check_timeout=run.check_timeout, selected_tasks=tasks
-    )
+    target = LocalTarget(os.environ)
+    return Lab(target, lab_settings, check_timeout=run.check_timeout, selected_tasks=tasks)
 
 
 @pytest.fixture(scope="session")

@@ -14,14 +14,12 @@ import signal
 import sys
 import tomllib
 import uuid
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader import __version__
-from grader.connection import connect
-from grader.errors import GradingError, SettingsError
+from grader.errors import SettingsError
 from grader.lab import Lab
 from grader.labs import LabSpec
 from grader.settings import RunSettings, reported_values
@@ -31,6 +29,7 @@ from submissions.dialect import CheckResult, Report
 if TYPE_CHECKING:
     from grader.collector import ProgressCallback
     from grader.marks import CheckSpec
+    from grader.targets import Target
 
 
 def checks_digest(folder: Path) -> str:
@@ -102,27 +101,24 @@ def grade_lab(
     lab: LabSpec,
     settings: RunSettings,
     lab_settings: object,
-    environ: Mapping[str, str],
+    target: Target | None,
+    grading_error: str = "",
     tasks: frozenset[str] | None = None,
     on_result: ProgressCallback | None = None,
 ) -> Report:
-    """Grade ``lab`` on the engine the environment names.
+    """Grade ``lab`` on ``target`` (this machine or one over SSH).
 
-    Raises :class:`SettingsError` for bad settings. When the engine cannot be
-    used, returns a report whose checks are all ``error`` and whose
-    ``grading_error`` says why, so a report is written even then.
+    Raises :class:`SettingsError` for bad settings. When the target could not be
+    reached (``target`` None, ``grading_error`` says why), returns a report whose
+    checks are all ``error``, so a report is written even then.
     """
     points = load_point_overrides(settings.rubric)
-    grading_error = ""
     engine: dict[str, Any] = {}
-    try:
-        client = connect(environ)
-    except GradingError as exc:
-        grading_error, the_lab = str(exc), None
-    else:
-        engine = client.api.info()
+    the_lab = None
+    if target is not None:
+        engine = target.docker().api.info()
         the_lab = Lab(
-            client, lab_settings, check_timeout=settings.check_timeout, selected_tasks=tasks
+            target, lab_settings, check_timeout=settings.check_timeout, selected_tasks=tasks
         )
         if lab.start_probes is not None:
             lab.start_probes(the_lab)

@@ -163,10 +163,15 @@ def resolve(
     environ: Mapping[str, str],
     config: ConfigFile,
     home: Path,
+    base: Path | None = None,
 ) -> T:
     """Build ``settings_class`` from the command line, the environment, ``grade.toml`` and
-    the defaults, in that order; relative paths are relative to ``grade.toml``'s folder."""
-    cwd = config.path.parent
+    the defaults, in that order.
+
+    Relative paths are relative to ``base``: ``grade.toml``'s folder (the working
+    directory) unless told otherwise (the remote user's home, grading over SSH).
+    """
+    cwd = config.path.parent if base is None else base
     chosen: dict[str, object] = {}
     for field in fields_of(settings_class):
         env = field.info.env

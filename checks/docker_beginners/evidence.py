@@ -44,7 +44,7 @@ MYSQL_VERSION_FAILED = 101
 
 def mysql_probe(lab: DockerLab) -> Probe[probes.CommandOutput]:
     """``mysql --version`` in mydb, then a query with the root password, inside mydb."""
-    return "asking mysql in mydb", lambda: probes.exec_shell("mydb", MYSQL_SCRIPT)
+    return "asking mysql in mydb", lambda: probes.exec_shell(lab.host, "mydb", MYSQL_SCRIPT)
 
 
 # -- Task 2 ---------------------------------------------------------------------
@@ -82,13 +82,24 @@ def other_tweet_images(lab: DockerLab) -> list[ImageFacts]:
     ]
 
 
+def read_file(lab: DockerLab, path: Path) -> bytes | None:
+    """A file on the lab's machine (here or over SSH), or None when it is not a file."""
+    file = lab.host.file(str(path))
+    return file.content if file.is_file else None
+
+
 def tweet_dockerfile_path(lab: DockerLab) -> Path:
     return lab.settings.tweet_app / "Dockerfile"
 
 
 def tweet_page_probe(lab: DockerLab) -> Probe[probes.PageOutput]:
-    host, timeout = lab.host_name, lab.check_timeout / 2
-    return f"fetching http://{host}:80/", lambda: probes.http_get(host, 80, "/", timeout=timeout)
+    timeout = lab.check_timeout / 2
+
+    def fetch() -> probes.PageOutput:
+        host, port = lab.web(80)
+        return probes.http_get(host, port, "/", timeout=timeout)
+
+    return f"fetching {lab.web_url(80)}", fetch
 
 
 # -- Task 3 ---------------------------------------------------------------------
@@ -142,8 +153,7 @@ def hello_sources(lab: DockerLab) -> tuple[str, dict[str, bytes | None]] | None:
     folder = lab.settings.hello_dir
     if folder is not None:
         return str(folder), {
-            name: (folder / name).read_bytes() if (folder / name).is_file() else None
-            for name in ("Dockerfile", "index.js")
+            name: read_file(lab, folder / name) for name in ("Dockerfile", "index.js")
         }
     image = hello_image(lab)
     if image is None:

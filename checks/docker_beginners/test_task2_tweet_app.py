@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from testinfra.host import Host
 
 from checks.docker_beginners import evidence
 from checks.docker_beginners.nginx import runs_nginx_foreground
@@ -57,16 +56,15 @@ def _dockerfile_problems(instructions: tuple[dockerfile.Instruction, ...]) -> li
     title="Dockerfile packages the app",
     hint="cat ~/linux_tweet_app/Dockerfile   (compare it with the lab's Dockerfile)",
 )
-def test_the_dockerfile_packages_the_app_on_nginx(lab: DockerLab, host: Host) -> None:
+def test_the_dockerfile_packages_the_app_on_nginx(lab: DockerLab) -> None:
     path = evidence.tweet_dockerfile_path(lab)
-    file = host.file(str(path))
-    if not file.exists:
+    content = evidence.read_file(lab, path)
+    if content is None:
         fail(
             f"found no Dockerfile at {path}",
             hint="git clone https://github.com/dockersamples/linux_tweet_app ~/linux_tweet_app "
             "(or tell grade where it is: --tweet-app DIR)",
         )
-    content = file.content
     problems = _dockerfile_problems(dockerfile.parse_dockerfile(content.decode("utf-8", "replace")))
     if problems:
         fail(f"{path}: " + "; ".join(problems))
@@ -92,9 +90,10 @@ def _image_problems(lab: DockerLab, image: ImageFacts) -> list[str]:
     if not any(_copies_into_html(entry.get("CreatedBy") or "") for entry in own):
         problems.append(f"its history shows no COPY into {evidence.NGINX_HTML}")
     wanted_ports = {"80/tcp"}
-    path = evidence.tweet_dockerfile_path(lab)
-    if path.is_file():
-        wanted_ports |= dockerfile.exposed_ports(dockerfile.parse_dockerfile(path.read_text()))
+    recipe = evidence.read_file(lab, evidence.tweet_dockerfile_path(lab))
+    if recipe is not None:
+        text = recipe.decode("utf-8", "replace")
+        wanted_ports |= dockerfile.exposed_ports(dockerfile.parse_dockerfile(text))
     missing = sorted(wanted_ports - image.exposed_ports)
     if missing:
         problems.append(f"it does not expose {', '.join(missing)}")
@@ -177,16 +176,17 @@ def test_a_tweet_app_container_publishes_port_80(lab: DockerLab) -> None:
 )
 def test_port_80_serves_the_tweet_app(lab: DockerLab) -> None:
     local = lab.settings.tweet_app / "index.html"
-    if not local.is_file():
+    expected = evidence.read_file(lab, local)
+    if expected is None:
         fail(f"cannot compare the page: {local} does not exist", hint="grade --tweet-app DIR")
-    url = f"http://{lab.host_name}/"
+    url = lab.web_url(80)
     try:
         page = lab.probe(*evidence.tweet_page_probe(lab))
     except OSError as exc:  # requests' connection errors are OSErrors
         fail(f"nothing answers at {url} ({type(exc).__name__})")
     if page.status != 200:
         fail(f"{url} answers HTTP {page.status}, not 200")
-    if page.body != local.read_bytes():
+    if page.body != expected:
         start = page.body[:60].decode("utf-8", "replace").replace("\n", " ")
         fail(f"{url} does not serve your index.html (got {len(page.body)} bytes: {start!r}...)")
     prove_file("tweet_app/index.html", page.body)

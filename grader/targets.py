@@ -1,0 +1,162 @@
+"""Where grading looks: this machine, or a lab machine over SSH.
+
+A target gives the checks the same four things either way: a docker-py client of
+its engine, a testinfra host for its files and commands (``docker exec`` runs on
+the target, with its own ``docker``), the user's home there (where
+``~/linux_tweet_app`` is), and where a browser on that machine would reach a
+published port.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, Protocol
+
+import docker
+
+from grader.connection import API_TIMEOUT, connect, engine_hostname
+from grader.errors import GradingError, SettingsError
+from grader.ssh import SshAddress, SshHost
+
+
+class Target(Protocol):
+    #: How messages name the machine ("this machine", ``ada@lab-07``).
+    name: str
+
+    def docker(self) -> docker.DockerClient: ...
+
+    def host(self) -> Any:
+        """A testinfra host: ``host.file(path)``, ``host.run(command)``."""
+        ...
+
+    def home(self) -> PurePosixPath: ...
+
+    def web(self, port: int) -> tuple[str, int]:
+        """Where to connect to reach ``port`` as a browser on the target would."""
+        ...
+
+    def web_url(self, port: int) -> str:
+        """That place as a student would type it, for messages."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class TargetOptions:
+    """Where to grade, as the command line says it: no ``host`` is this machine."""
+
+    host: str | None = None
+    identity_file: Path | None = None
+    ssh_config: Path | None = None
+    accept_new_host_keys: bool = False
+
+    def open(self, environ: Mapping[str, str]) -> tuple[Target | None, str]:
+        """The target, or None and the one line saying why it cannot be graded.
+
+        Bad options (a malformed ``--host``) raise instead: that is the user's typo,
+        not a machine that is down.
+        """
+        if self.host is None and (self.identity_file or self.ssh_config):
+            raise SettingsError("--identity-file and --ssh-config go with --host")
+        try:
+            if self.host is None:
+                return LocalTarget(environ), ""
+            return SshTarget(
+                self.host,
+                identity_file=self.identity_file,
+                ssh_config=self.ssh_config,
+                accept_new_host_keys=self.accept_new_host_keys,
+            ), ""
+        except SettingsError:
+            raise
+        except GradingError as exc:
+            return None, str(exc)
+
+
+class LocalTarget:
+    """This machine: the engine the ``docker`` command uses, local files."""
+
+    name = "this machine"
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._client = connect(environ)
+
+    def docker(self) -> docker.DockerClient:
+        return self._client
+
+    def host(self) -> Any:
+        import testinfra  # here: grade starts probes before loading pytest and testinfra
+
+        return testinfra.get_host("local://")
+
+    def home(self) -> PurePosixPath:
+        return PurePosixPath(Path.home())
+
+    def web(self, port: int) -> tuple[str, int]:
+        return engine_hostname(self._client), port
+
+    def web_url(self, port: int) -> str:
+        return _url(engine_hostname(self._client), port)
+
+    def close(self) -> None:
+        self._client.close()
+
+
+class SshTarget:
+    """A lab machine over SSH (see :mod:`grader.ssh`); checked on creation."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        identity_file: Path | None = None,
+        ssh_config: Path | None = None,
+        accept_new_host_keys: bool = False,
+    ) -> None:
+        address = SshAddress.parse(url)
+        self.name = str(address)
+        self._ssh = SshHost(
+            address,
+            identity_file=identity_file,
+            ssh_config=ssh_config,
+            accept_new_host_keys=accept_new_host_keys,
+        )
+        try:
+            self._ssh.check()
+            self._home = self._ssh.home()
+            self._client = docker.DockerClient(
+                base_url=self._ssh.docker_socket(), timeout=API_TIMEOUT
+            )
+            self._client.ping()
+        except BaseException:
+            self._ssh.close()
+            raise
+        self._forwards: dict[int, int] = {}
+
+    def docker(self) -> docker.DockerClient:
+        return self._client
+
+    def host(self) -> Any:
+        return self._ssh.testinfra_host()
+
+    def home(self) -> PurePosixPath:
+        return self._home
+
+    def web(self, port: int) -> tuple[str, int]:
+        if port not in self._forwards:
+            self._forwards[port] = self._ssh.forward(port)
+        return "127.0.0.1", self._forwards[port]
+
+    def web_url(self, port: int) -> str:
+        return f"{_url('localhost', port)} on {self.name}"
+
+    def close(self) -> None:
+        self._client.close()
+        self._ssh.close()
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://{host}/" if port == 80 else f"http://{host}:{port}/"
