@@ -105,7 +105,23 @@ class ResultCollector:
         if spec is None or item.nodeid in self.results:
             return
         if report.when == "call" or (report.when == "setup" and not report.passed):
-            self._record(item.nodeid, spec, self._result(spec, call, report))
+            result = self._result(spec, call, report)
+            if report.when == "setup" and result.status == "failed":
+                result = replace(result, waits_on=self._waited_on(result))
+            self._record(item.nodeid, spec, result)
+
+    def _waited_on(self, result: CheckResult) -> str:
+        """The earlier failed check of the task that this one's failed precondition repeats.
+
+        A check whose shared fixture fails (no container named mydb) is not a problem
+        of its own: it waits on the first check of its task that failed with the same
+        command to try. Only setup failures fold, so a second real problem never hides.
+        """
+        for earlier in self.results.values():
+            failed = earlier.status == "failed" and not earlier.waits_on
+            if failed and earlier.task == result.task and earlier.hint == result.hint:
+                return earlier.id
+        return ""
 
     def _record(self, nodeid: str, spec: CheckSpec, result: CheckResult) -> None:
         self.results[nodeid] = result

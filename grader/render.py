@@ -6,7 +6,7 @@ import json
 from itertools import groupby
 
 from rich import box
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -39,6 +39,7 @@ def as_json(report: Report) -> str:
                     "message": r.message,
                     "hint": r.hint,
                     "evidence": [json.loads(evidence_json(e)) for e in r.evidence],
+                    "waits_on": r.waits_on,
                 }
                 for r in report.results
             ],
@@ -58,46 +59,83 @@ def _task_heading(task: str, title: str) -> str:
 
 
 def print_report(console: Console, report: Report, task_titles: dict[str, str]) -> None:
-    """A table per task, then what was found and the command to try for each check not done."""
+    """A table per task, what was found and the command to try, then the one next step."""
+    console.print(report_view(report, task_titles), soft_wrap=True)
+
+
+def report_view(report: Report, task_titles: dict[str, str]) -> Group:
+    """The whole report for people, as one renderable (``grade --watch`` redraws it live).
+
+    A check that fails only because an earlier check of its task did (no container
+    named mydb: five mydb checks) is folded into one line under that check.
+    """
+    parts: list[RenderableType] = []
+    waiting: dict[str, list[str]] = {}
+    for result in report.results:
+        if result.waits_on:
+            waiting.setdefault(result.waits_on, []).append(result.id)
     for task, grouped in groupby(report.results, key=lambda r: r.task):
         results = list(grouped)
-        table = Table(
-            title=_task_heading(task, task_titles.get(task, "")),
-            title_justify="left",
-            title_style="bold",
-            box=box.SIMPLE_HEAD,
-        )
-        table.add_column("Check", no_wrap=True)
-        table.add_column("What", overflow="fold")
-        table.add_column("Result", no_wrap=True)
-        table.add_column("Points", justify="right", no_wrap=True)
+        parts.append(_task_table(task, task_titles.get(task, ""), results))
         for result in results:
-            label, style = STATUS_LABEL[result.status]
-            table.add_row(
-                result.id,
-                result.title,
-                Text(f"{STATUS_MARK[result.status]} {label}", style=style),
-                f"{result.points}/{result.max_points}",
-            )
-        console.print(table)
-        for result in results:
-            if not result.passed:
-                _print_next_step(console, result)
+            if not result.passed and not result.waits_on:
+                parts += _problem(result, waiting.get(result.id, []))
     done = sum(r.passed for r in report.results)
-    console.print(
-        f"[bold]Score: {report.score}/{report.max_score}[/bold]  "
-        f"({done} of {len(report.results)} checks done)"
+    parts.append(
+        Text.from_markup(
+            f"[bold]Score: {report.score}/{report.max_score}[/bold]  "
+            f"({done} of {len(report.results)} checks done)"
+        )
     )
+    parts += _next_step(report)
+    return Group(*parts)
 
 
-def _print_next_step(console: Console, result: CheckResult) -> None:
+def _task_table(task: str, title: str, results: list[CheckResult]) -> Table:
+    table = Table(
+        title=_task_heading(task, title),
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+    )
+    table.add_column("Check", no_wrap=True)
+    table.add_column("What", overflow="fold")
+    table.add_column("Result", no_wrap=True)
+    table.add_column("Points", justify="right", no_wrap=True)
+    for result in results:
+        label, style = STATUS_LABEL[result.status]
+        table.add_row(
+            result.id,
+            result.title,
+            Text(f"{STATUS_MARK[result.status]} {label}", style=style),
+            f"{result.points}/{result.max_points}",
+        )
+    return table
+
+
+def _problem(result: CheckResult, waiting: list[str]) -> list[RenderableType]:
+    """What was found, the command to try (on one line, to copy), and who waits on it."""
     _label, style = STATUS_LABEL[result.status]
     line = Text(f"  {STATUS_MARK[result.status]} {result.id}: ", style=style)
     line.append(result.message, style="")
-    console.print(line)
+    lines: list[RenderableType] = [line]
     if result.hint:
-        # soft_wrap: a command must stay on one line to be copied and pasted as it is
-        console.print(
-            Text("      try: ", style="dim") + Text(result.hint, style="bold"), soft_wrap=True
-        )
-    console.print()
+        lines.append(_command("      try: ", result.hint))
+    if waiting:
+        lines.append(Text(f"      also waiting on this: {', '.join(waiting)}", style="dim"))
+    lines.append(Text(""))
+    return lines
+
+
+def _next_step(report: Report) -> list[RenderableType]:
+    """The first unfinished step in lab order, and its command."""
+    todo = next((r for r in report.results if not r.passed and not r.waits_on), None)
+    if todo is None:
+        return []
+    heading = Text.from_markup(f"[bold]Next step:[/bold] {todo.id} ({todo.title})")
+    return [heading, _command("  ", todo.hint)] if todo.hint else [heading]
+
+
+def _command(prefix: str, command: str) -> Text:
+    # a command must stay on one line to be copied and pasted as it is (soft_wrap)
+    return Text(prefix, style="dim") + Text(command, style="bold")

@@ -93,6 +93,9 @@ class CheckResult:
     hint: str = ""
     seconds: float = 0.0
     evidence: tuple[Evidence, ...] = ()
+    #: The earlier check whose failure this one only repeats (its precondition is that
+    #: check's step), for showing; not part of the JUnit dialect.
+    waits_on: str = ""
 
     @property
     def passed(self) -> bool:

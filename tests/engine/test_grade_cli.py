@@ -40,6 +40,25 @@ def test_a_fresh_host_fails_every_check_saying_what_is_missing(fresh_host, tmp_p
     assert "found no image tagged ourfiglet" in graded.message("figlet.image")
     assert "found no image hello:v0.1" in graded.message("hello.dockerfile")
     assert all(check["status"] == "failed" for check in graded.checks.values())
+    waiting = {cid: check["waits_on"] for cid, check in graded.checks.items() if check["waits_on"]}
+    assert waiting == {
+        **dict.fromkeys(("mydb.image", "mydb.password", "mydb.detached", "mydb.version"),
+                        "mydb.running"),
+        "figlet.committed": "figlet.image", "figlet.runs": "figlet.image",
+        "hello.image": "hello.dockerfile", "hello.runs": "hello.dockerfile",
+    }  # fmt: skip
+    # For people, at 80 columns: each problem once, and the one next step last.
+    tables = run_grade(home=tmp_path, env={"COLUMNS": "80"})
+    problems = [line for line in tables.stdout.splitlines() if line.startswith("  ✘ ")]
+    assert len(problems) == len(ALL_CHECKS) - len(waiting) == 9
+    assert "also waiting on this: mydb.image, mydb.password, mydb.detached, mydb.version" in (
+        tables.stdout
+    )
+    last = [line for line in tables.stdout.splitlines() if line.strip()][-2:]
+    assert last == [
+        "Next step: alpine.hostname (alpine ran hostname and exited)",
+        "  docker container run alpine hostname",
+    ]
 
 
 def test_the_table_shows_each_task_and_the_next_command(completed_lab, grade, engine) -> None:

@@ -148,3 +148,45 @@ def test_a_passed_check_carries_what_it_proved_and_only_that(pytester: pytest.Py
     assert proved[1].id == hashlib.sha256(b"hello").hexdigest()
     assert results["b.nothing"].evidence == ()  # the previous check's proof does not leak
     assert results["b.fails"].status == "failed" and results["b.fails"].evidence == ()
+
+
+WAITING = """
+import pytest
+from grader import fail
+
+pytestmark = pytest.mark.task("task1", "Things")
+
+@pytest.fixture
+def mydb():
+    fail("found no container named mydb", hint="docker run --name mydb")
+
+@pytest.mark.check("c.running", points=1, title="running", hint="docker run --name mydb")
+def test_running(mydb):
+    pass
+
+@pytest.mark.check("c.image", points=1, title="image", hint="docker rm -f mydb && docker run")
+def test_image(mydb):
+    pass
+
+@pytest.mark.check("c.own", points=1, title="a problem of its own", hint="docker run --name mydb")
+def test_own():
+    fail("something else", hint="docker run --name mydb")
+
+@pytest.mark.check("c.after", points=1, title="after", hint="docker run --name mydb")
+def test_after(mydb):
+    pass
+"""
+
+
+def test_a_check_whose_precondition_failed_waits_on_the_first_that_failed(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_waiting=WAITING)
+    collector = ResultCollector()
+    pytester.runpytest(plugins=[collector])
+    results = by_id(collector)
+    assert {cid: r.status for cid, r in results.items()} == dict.fromkeys(results, "failed")
+    assert results["c.running"].waits_on == ""  # the first: it is the problem
+    assert results["c.after"].waits_on == "c.running"  # same precondition, same command
+    assert results["c.image"].waits_on == "c.running"  # the fixture's hint, not the marker's
+    assert results["c.own"].waits_on == ""  # a failure of its own never folds

@@ -38,6 +38,7 @@ def test_the_json_document_keeps_its_shape() -> None:
     assert (doc["score"], doc["max_score"]) == (2, 6)
     assert list(doc["checks"][1]) == [
         "id", "task", "title", "status", "points", "max_points", "message", "hint", "evidence",
+        "waits_on",
     ]  # fmt: skip
     assert list(doc["engine"]) == ["id", "name", "version"]
     assert [c["status"] for c in doc["checks"]] == ["passed", "failed", "error"]
@@ -54,3 +55,50 @@ def test_the_tables_say_what_was_found_and_what_to_type() -> None:
     assert f"try: {HINT}" in text  # one line, whatever the width: it must paste as it is
     assert "! figlet.runs: timed out" in text
     assert "Score: 2/6  (1 of 3 checks done)" in text
+
+
+def folded_report() -> Report:
+    """A fresh host's task 1: no mydb, so every mydb check waits on the first one."""
+    missing = "found no container named mydb"
+
+    def waiting(check_id: str, on: str = "mydb.running") -> CheckResult:
+        return CheckResult(check_id, "task1", check_id, "failed", 0, 1, missing, HINT, waits_on=on)
+
+    return Report(
+        lab="docker_beginners", grader_version="1.0", checks_digest="sha256:0", report_id="r1",
+        created="2026-11-28T10:00:00+00:00", engine_id="E",
+        results=(
+            CheckResult("alpine.hostname", "task1", "alpine ran hostname", "passed", 2, 2),
+            CheckResult("mydb.running", "task1", "mydb is running", "failed", 0, 2, missing, HINT),
+            waiting("mydb.image"), waiting("mydb.password"),
+            CheckResult("figlet.image", "task3", "image tagged ourfiglet", "failed", 0, 1,
+                        "found no image tagged ourfiglet", "docker container commit ..."),
+        ),
+    )  # fmt: skip
+
+
+def test_checks_waiting_on_an_earlier_one_fold_under_it() -> None:
+    out = io.StringIO()
+    print_report(Console(file=out, width=80, color_system=None), folded_report(), {})
+    text = out.getvalue()
+    assert text.count("found no container named mydb") == 1
+    assert "also waiting on this: mydb.image, mydb.password" in text
+    assert "✘ mydb.image:" not in text
+    assert "✘ figlet.image: found no image tagged ourfiglet" in text
+    assert "mydb.image" in text.split("✘ mydb.running:")[0]  # still a row of the table
+
+
+def test_the_output_ends_with_the_one_next_step() -> None:
+    out = io.StringIO()
+    print_report(Console(file=out, width=80, color_system=None), folded_report(), {})
+    lines = [line for line in out.getvalue().splitlines() if line.strip()]
+    assert lines[-2] == "Next step: mydb.running (mydb is running)"
+    assert lines[-1] == f"  {HINT}"
+
+
+def test_no_next_step_when_everything_passed() -> None:
+    done = folded_report()
+    done = Report(**{**done.__dict__, "results": done.results[:1]})
+    out = io.StringIO()
+    print_report(Console(file=out, width=80, color_system=None), done, {})
+    assert "Next step" not in out.getvalue()
