@@ -1,18 +1,26 @@
-"""Scores a report from the server's own rubric; what the report claims is ignored.
+"""Scores a report from the server's own rubric, and decides a student's course grade.
 
 A check earns its rubric points when it passed, else nothing. The maximum is
 the whole rubric, so a report that holds only some tasks scores out of all of
-them. What looks wrong is kept but flagged for the instructor: a checks digest
-or grader version the server does not know (evidence of edited checks), a lab
-other than the rubric's, checks the rubric does not have, points claimed for
-a check that did not pass.
+them. What looks wrong is kept but flagged for the instructor (kind
+``not_our_checks``: a checks digest or grader version the server does not know,
+evidence of edited checks; a lab other than the rubric's; checks the rubric does
+not have; points claimed for a check that did not pass; kind ``grading_error``).
+
+:func:`course_grade` is the one place that decides which of a student's reports
+count and what their course grade is: the Canvas and Moodle exports use it, and so
+will the LMS grade passback.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
 
 from submissions.dialect import Report, Status
+from submissions.integrity import Flag, describe
 from submissions.rubric import Rubric
 
 
@@ -32,7 +40,7 @@ class Score:
     score: int
     max_score: int
     checks: tuple[ScoredCheck, ...]
-    flags: tuple[str, ...] = ()
+    flags: tuple[Flag, ...] = ()
 
     @property
     def flagged(self) -> bool:
@@ -40,19 +48,18 @@ class Score:
 
     @property
     def flag_reason(self) -> str:
-        return "; ".join(self.flags)
+        return "; ".join(describe(flag.kind, flag.reason) for flag in self.flags)
 
 
 def score_report(report: Report, rubric: Rubric) -> Score:
-    flags: list[str] = []
+    """The report's score from ``rubric``; what the report claims is never counted."""
+    unknown_grader: list[str] = []
     if report.lab != rubric.lab:
-        flags.append(f"lab {report.lab!r} is not this server's {rubric.lab!r}")
+        unknown_grader.append(f"lab {report.lab!r} is not this server's {rubric.lab!r}")
     if report.checks_digest not in rubric.known_digests:
-        flags.append(f"unknown checks digest {report.checks_digest[:64]!r}")
+        unknown_grader.append(f"unknown checks digest {report.checks_digest[:64]!r}")
     if report.grader_version not in rubric.known_versions:
-        flags.append(f"unknown grader version {report.grader_version[:40]!r}")
-    if report.grading_error:
-        flags.append(f"grading failed on the student's side: {report.grading_error[:200]}")
+        unknown_grader.append(f"unknown grader version {report.grader_version[:40]!r}")
 
     checks: list[ScoredCheck] = []
     unknown: list[str] = []
@@ -76,10 +83,20 @@ def score_report(report: Report, rubric: Rubric) -> Score:
             )
         )
     if unknown:
-        flags.append(f"checks not in the rubric: {', '.join(unknown[:5])}")
+        unknown_grader.append(f"checks not in the rubric: {', '.join(unknown[:5])}")
     if claimed_unearned:
-        flags.append(
+        unknown_grader.append(
             f"points claimed for checks that did not pass: {', '.join(claimed_unearned[:5])}"
+        )
+    flags: list[Flag] = []
+    if unknown_grader:
+        flags.append(Flag("not_our_checks", "; ".join(unknown_grader)))
+    if report.grading_error:
+        flags.append(
+            Flag(
+                "grading_error",
+                f"grading failed on the student's side: {report.grading_error[:200]}",
+            )
         )
     return Score(
         score=sum(check.points for check in checks),
@@ -87,3 +104,61 @@ def score_report(report: Report, rubric: Rubric) -> Score:
         checks=tuple(checks),
         flags=tuple(flags),
     )
+
+
+# --- A student's course grade -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredReport:
+    """One of a student's stored reports, as their course grade sees it."""
+
+    id: int  # breaks ties of time: the one stored last is the latest
+    score: int
+    received_at: datetime  # the server's clock: what a deadline is measured against
+    open_flags: bool  # some flag on it awaits the instructor's decision
+    rejected: bool  # the instructor rejected it: it never counts
+
+
+@dataclass(frozen=True, slots=True)
+class GradePolicy:
+    """Which reports count: by default neither those with open flags nor late ones."""
+
+    grade: Literal["best", "latest"] = "best"
+    include_flagged: bool = False
+    include_late: bool = False
+
+
+def is_late(received_at: datetime, closes_at: datetime | None) -> bool:
+    """Whether a report arrived after the course's deadline (``closes_at``, if any)."""
+    return closes_at is not None and received_at > closes_at
+
+
+def counts(report: StoredReport, policy: GradePolicy, closes_at: datetime | None) -> bool:
+    """Whether ``report`` counts toward the course grade under ``policy``."""
+    if report.rejected:
+        return False
+    if report.open_flags and not policy.include_flagged:
+        return False
+    return policy.include_late or not is_late(report.received_at, closes_at)
+
+
+def course_grade(
+    reports: Iterable[StoredReport],
+    policy: GradePolicy | None = None,
+    *,
+    closes_at: datetime | None = None,
+) -> int | None:
+    """A student's course grade: the best (or latest) score among the reports that count.
+
+    ``None`` when none counts (no report, or every one withheld): exports leave the
+    grade empty, so an LMS import keeps what it had. This is the only place that
+    decides it; the Canvas and Moodle exports and the LMS grade passback all ask here.
+    """
+    policy = policy or GradePolicy()
+    counted = [report for report in reports if counts(report, policy, closes_at)]
+    if not counted:
+        return None
+    if policy.grade == "latest":
+        return max(counted, key=lambda report: (report.received_at, report.id)).score
+    return max(report.score for report in counted)

@@ -1,25 +1,130 @@
 """Valid reports for the tests, written by the grader's own writer.
 
-Their checks are those of the server's shipped rubric (the JSON document it scores from).
+Their checks are those of the server's shipped rubric (the JSON document it scores from),
+and each passed check carries evidence the way ``grade`` records it (dialect 2): the
+containers, images, engine event and file hashes of one student's Docker host, a
+:class:`Lab`. A new ``Lab`` is a new host with ids of its own, so honest reports of
+two students pass every cross-check; one student's reports from one ``Lab`` share
+its ids, as they do on a real host. The tweet app's and hello app's files hash alike
+for everyone (everyone clones the same app), and pulled images have one id for all.
 """
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import replace
+import hashlib
+import secrets
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from submissions.dialect import CheckResult, Report
+from submissions.dialect import CheckResult, Evidence, Report
 from submissions.rubric import shipped_rubric
 from submissions.writer import to_junit_xml
 
 VERSION = "0.1.0"
-DIGEST = "sha256:test-digest"
+#: A checks digest the shipped rubric knows (an honest, unedited grade).
+DIGEST = sorted(shipped_rubric().known_digests)[0]
+
+# Pulled images: the same id on every student's host.
+ALPINE = "sha256:" + hashlib.sha256(b"alpine:latest").hexdigest()
+MYSQL = "sha256:" + hashlib.sha256(b"mysql:latest").hexdigest()
+UBUNTU = "sha256:" + hashlib.sha256(b"ubuntu:latest").hexdigest()
+# The lab's files: the same bytes in everyone's clone.
+FILES = {
+    name: hashlib.sha256(name.encode()).hexdigest()
+    for name in (
+        "tweet_app/Dockerfile",
+        "tweet_app/index.html",
+        "hello/Dockerfile",
+        "hello/index.js",
+    )
+}
 
 
-def make_report(*, failing: tuple[str, ...] = (), **overrides: Any) -> Report:
-    """A report of every rubric check, passed unless named in ``failing``."""
+def _hex() -> str:
+    return secrets.token_hex(32)
+
+
+def _when(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+@dataclass(frozen=True)
+class Lab:
+    """One student's Docker host after the lab: its engine and objects, by id."""
+
+    engine_id: str = field(
+        default_factory=lambda: ":".join(secrets.token_hex(2).upper() for _ in range(12))
+    )
+    started: datetime = field(
+        default_factory=lambda: datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    )
+    alpine_run: str = field(default_factory=_hex)
+    ubuntu_run: str = field(default_factory=_hex)
+    mydb: str = field(default_factory=_hex)
+    tweet_image: str = field(default_factory=lambda: "sha256:" + _hex())
+    tweet_container: str = field(default_factory=_hex)
+    figlet_source: str = field(default_factory=_hex)
+    ourfiglet: str = field(default_factory=lambda: "sha256:" + _hex())
+    hello_image: str = field(default_factory=lambda: "sha256:" + _hex())
+
+    def at(self, minutes: int) -> str:
+        return _when(self.started + timedelta(minutes=minutes))
+
+    def evidence(self) -> dict[str, tuple[Evidence, ...]]:
+        """Check id → what proved it, as the grader's checks record it."""
+        mydb = Evidence("container", self.mydb, self.at(5), MYSQL, "mydb")
+        tweet = Evidence("image", self.tweet_image, self.at(10), name="me/linux_tweet_app:latest")
+        figlet = Evidence("image", self.ourfiglet, self.at(21), name="ourfiglet:latest")
+        hello = Evidence("image", self.hello_image, self.at(30), name="hello:v0.1")
+        return {
+            "alpine.hostname": (
+                Evidence("container", self.alpine_run, self.at(1), ALPINE, "eager_turing"),
+            ),
+            "ubuntu.interactive": (Evidence("event", self.ubuntu_run, self.at(2), name="create"),),
+            **{
+                check: (mydb,)
+                for check in (
+                    "mydb.running",
+                    "mydb.image",
+                    "mydb.password",
+                    "mydb.detached",
+                    "mydb.version",
+                )
+            },
+            "tweet.dockerfile": (
+                Evidence("file", FILES["tweet_app/Dockerfile"], name="tweet_app/Dockerfile"),
+            ),
+            "tweet.image": (tweet,),
+            "tweet.published": (
+                Evidence("container", self.tweet_container, self.at(11), self.tweet_image, "tweet"),
+            ),
+            "tweet.serves": (
+                Evidence("file", FILES["tweet_app/index.html"], name="tweet_app/index.html"),
+            ),
+            "figlet.image": (figlet,),
+            "figlet.committed": (
+                figlet,
+                Evidence("container", self.figlet_source, self.at(15), UBUNTU, "figlet_src"),
+            ),
+            "figlet.runs": (figlet,),
+            "hello.dockerfile": (
+                Evidence("file", FILES["hello/Dockerfile"], name="hello/Dockerfile"),
+                Evidence("file", FILES["hello/index.js"], name="hello/index.js"),
+            ),
+            "hello.image": (hello,),
+            "hello.runs": (hello,),
+        }
+
+
+def make_report(
+    *, failing: tuple[str, ...] = (), host: Lab | None = None, **overrides: Any
+) -> Report:
+    """A report of every rubric check, passed unless named in ``failing``, from ``host``
+    (a new one when not given), graded just now."""
     rubric = shipped_rubric()
+    host = host or Lab()
+    evidence = host.evidence()
     results = tuple(
         CheckResult(
             id=entry.id,
@@ -30,6 +135,7 @@ def make_report(*, failing: tuple[str, ...] = (), **overrides: Any) -> Report:
             max_points=entry.points,
             message="not found" if entry.id in failing else "",
             hint="docker container ls --all" if entry.id in failing else "",
+            evidence=() if entry.id in failing else evidence.get(entry.id, ()),
         )
         for entry in rubric.entries
     )
@@ -37,13 +143,37 @@ def make_report(*, failing: tuple[str, ...] = (), **overrides: Any) -> Report:
         lab=rubric.lab,
         grader_version=VERSION,
         checks_digest=DIGEST,
-        report_id=str(uuid.uuid4()),
-        created="2026-11-29T01:00:00+00:00",
-        engine_id="ABCD:EFGH",
+        report_id=secrets.token_hex(16),
+        created=_when(datetime.now(UTC).replace(microsecond=0)),
+        engine_id=host.engine_id,
         results=results,
+        engine_name="laptop",
+        engine_version="28.2.2",
     )
     return replace(report, **overrides)
 
 
 def report_xml(report: Report | None = None, **overrides: Any) -> bytes:
     return to_junit_xml(report or make_report(**overrides)).encode("utf-8")
+
+
+def hand_typed(report_id: str = "typed-1") -> bytes:
+    """The report from issue 7: 17 empty testcases and the six required properties, with
+    the digest and version copied from the public ``submissions/rubric.json``."""
+    rubric = shipped_rubric()
+    cases = "".join(
+        f'<testcase name="{entry.id}" classname="{entry.task}"/>' for entry in rubric.entries
+    )
+    properties = {
+        "lab": rubric.lab,
+        "grader_version": sorted(rubric.known_versions)[0],
+        "checks_digest": sorted(rubric.known_digests)[0],
+        "report_id": report_id,
+        "created": _when(datetime.now(UTC).replace(microsecond=0)),
+        "engine_id": "x",
+    }
+    props = "".join(f'<property name="{n}" value="{v}"/>' for n, v in properties.items())
+    return (
+        f'<testsuites><testsuite name="docker-lab"><properties>{props}</properties>'
+        f"{cases}</testsuite></testsuites>"
+    ).encode()

@@ -50,7 +50,9 @@ def test_what_the_writer_writes_reads_back() -> None:
 def test_an_error_check_reads_as_error() -> None:
     report = make_report()
     results = tuple(
-        r if r.id != "hello.runs" else type(r)(**{**r.__dict__, "status": "error", "points": 0})
+        r
+        if r.id != "hello.runs"
+        else type(r)(**{**r.__dict__, "status": "error", "points": 0, "evidence": ()})
         for r in report.results
     )
     back = read_report(report_xml(make_report(results=results)))
