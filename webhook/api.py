@@ -18,12 +18,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from submissions.integrity import describe
+from submissions.scoring import is_late
 from webhook import ingest
 from webhook.auth import bearer_token, current_instructor, current_student, unauthorized
 from webhook.database import get_session
-from webhook.storage.models import Submission
+from webhook.storage.models import Flag, Submission
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -62,6 +65,7 @@ def submit() -> Any:
         score=stored.score,
         max_score=stored.max_score,
         flagged=stored.flagged,
+        flags=list(stored.flags),
     )
     response.status_code = 201 if stored.created else 200
     if stored.created:
@@ -81,14 +85,16 @@ def show(submission_id: int) -> Any:
     # Another student's submission is answered like a missing one: nothing leaks.
     if submission is None or (student is not None and submission.student_pk != student.id):
         return error(404, "not_found", f"no submission {submission_id} for you")
-    return jsonify(submission_json(submission))
+    return jsonify(submission_json(submission, for_instructor=instructor is not None))
 
 
-def submission_json(submission: Submission) -> dict[str, Any]:
+def submission_json(submission: Submission, *, for_instructor: bool = True) -> dict[str, Any]:
+    """A submission as the API shows it; a student sees their flags without other names."""
+    course = submission.student.course
     return {
         "id": submission.id,
         "report_id": submission.report_id,
-        "course": submission.student.course.slug,
+        "course": course.slug,
         "student_id": submission.student.student_id,
         "received_at": submission.received_at.isoformat(),
         "created": submission.created.isoformat(),
@@ -99,7 +105,13 @@ def submission_json(submission: Submission) -> dict[str, Any]:
         "grader_version": submission.grader_version,
         "engine_id": submission.engine_id,
         "flagged": submission.flagged,
-        "flag_reason": submission.flag_reason,
+        "flag_reason": submission.flag_reason if for_instructor else _said(submission, False),
+        "rejected": submission.rejected,
+        "late": is_late(submission.received_at, course.closes_at),
+        "flags": [_flag_json(flag, for_instructor) for flag in _flags(submission)],
+        "dialect_version": submission.dialect_version,
+        "engine_name": submission.engine_name,
+        "engine_version": submission.engine_version,
         "via": submission.via,
         "checks": [
             {
@@ -114,6 +126,41 @@ def submission_json(submission: Submission) -> dict[str, Any]:
             for check in submission.checks
         ],
     }
+
+
+def _flags(submission: Submission) -> list[Flag]:
+    query = select(Flag).where(Flag.submission_id == submission.id).order_by(Flag.id)
+    return list(get_session().scalars(query))
+
+
+def _flag_json(flag: Flag, for_instructor: bool) -> dict[str, Any]:
+    """A flag: its kind, reason and status; the other student and the decision for
+    instructors only (a student learns that they share evidence, not with whom)."""
+    other = flag.other_student.student_id if flag.other_student and for_instructor else None
+    shown: dict[str, Any] = {
+        "kind": flag.kind,
+        "reason": describe(flag.kind, flag.reason, other),
+        "status": flag.status,
+    }
+    if for_instructor:
+        shown |= {
+            "id": flag.id,
+            "other_student": other,
+            "decided_by": flag.decided_by or None,
+            "decided_at": flag.decided_at.isoformat() if flag.decided_at else None,
+            "note": flag.note,
+        }
+    return shown
+
+
+def _said(submission: Submission, for_instructor: bool) -> str:
+    """The open flags in one line, as this viewer may read them."""
+    sentences = [
+        _flag_json(flag, for_instructor)["reason"]
+        for flag in _flags(submission)
+        if flag.status == "open"
+    ]
+    return "; ".join(sentences)
 
 
 @bp.errorhandler(OperationalError)

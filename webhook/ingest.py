@@ -10,22 +10,37 @@ only turns its outcome (a :class:`Stored`, or a :class:`Refused` of some kind) i
 2. :func:`read_body`: at most the size limit, counted on the bytes actually read.
 3. :func:`check_report`: read and check it against the report's dialect (UTF-8, no DTD).
 4. :func:`score_from_rubric`: from the server's rubric (the JSON document it scores from,
-   :func:`webhook.config.current_rubric`), never from what the report claims.
+   :func:`webhook.config.current_rubric`), never from what the report claims; and
+   :func:`check_integrity`: what the report's own evidence says about it
+   (:func:`submissions.integrity.check_report`: no evidence, ids or times that are not
+   Docker's, evidence newer than the report, dated in the future or before the course
+   opened). Both only flag: a report the dialect accepts is always stored.
 5. :func:`record` (or :func:`record_refused` for a report that failed step 3, which
    counts too): :func:`remember_delivery` for a signed delivery (a replay is refused),
-   :func:`count_rate`, :func:`store` the submission and its checks exactly once per report
-   id, commit.
+   :func:`count_rate`, :func:`store` the submission, its checks, its evidence keys and
+   flags exactly once per report id (after the cross-check with the rest of its course,
+   :mod:`webhook.crosscheck`), commit.
 6. :func:`checkpoint_after`: every so many stored reports, SQLite's WAL is checkpointed
    once the response has been sent.
 
 **The rule of locks and transactions**, stated here and nowhere else: steps 1-4 hold no
 lock and write nothing. Every write of a request (the rate count, the signed-delivery
-record, the submission and its checks) happens in one transaction on the request's one
-connection, inside the write lock (:func:`webhook.storage.db.write_lock`, which queues
-SQLite's writers in the kernel instead of busy-sleeping; a no-op on PostgreSQL), and is
-committed once (:func:`_one_transaction`). A replay, another student's report id or any
-error rolls the whole transaction back. The WAL checkpoint runs after the response is
-sent, never inside a commit that other writers wait for. Nothing else writes submissions.
+record, the submission, its checks, evidence keys and flags, and the flags it gives
+other students' reports) happens in one transaction on the request's one connection,
+inside the write lock (:func:`webhook.storage.db.write_lock`, which queues SQLite's
+writers in the kernel instead of busy-sleeping; a no-op on PostgreSQL), and is committed
+once (:func:`_one_transaction`). A replay, another student's report id or any error
+rolls the whole transaction back; the one exception is another student's report id with
+the very same bytes (a copy), whose ``same_body`` flags are committed with the rate count
+before the 409. The WAL checkpoint runs after the response is sent, never inside a commit
+that other writers wait for. Nothing else writes submissions.
+
+**Where the cross-check reads**: inside that transaction, not in steps 1-4, because two
+copies arriving at once must catch each other: the one that looks second must find the
+first one's evidence keys. It reads after :func:`webhook.crosscheck.course_lock`, which
+holds the course's writers back until the commit: on SQLite the write lock does that
+already (writers go one at a time); on PostgreSQL a transaction-scoped advisory lock per
+course does (other courses, and steps 1-4 of every request, still run side by side).
 
 Every statement on this path is built once, at import, and executed with parameters:
 that skips SQLAlchemy's per-call construction and cache-key work (half the cost otherwise).
@@ -34,12 +49,14 @@ that skips SQLAlchemy's per-call construction and cache-key work (half the cost 
 from __future__ import annotations
 
 import functools
+import hashlib
 import itertools
 import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import Request, Response, current_app
@@ -47,10 +64,12 @@ from sqlalchemy import Connection, Engine, bindparam, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from standardwebhooks import Webhook
 
+from submissions import integrity
 from submissions.dialect import Report
+from submissions.integrity import Flag as FoundFlag
 from submissions.reader import Limits, ReportRejected, parse_created, read_report
 from submissions.scoring import Score, score_report
-from webhook import signing
+from webhook import crosscheck, signing
 from webhook.auth import bearer_token
 from webhook.config import current_rubric
 from webhook.database import get_db
@@ -109,10 +128,15 @@ class RateLimited(Refused):
 
 
 class ReportIdTaken(Refused):
-    """The report id is already stored for another student (409)."""
+    """The report id is already stored for another student (409).
 
-    def __init__(self, report_id: str) -> None:
+    ``copy``: with the very same bytes, so both students were flagged ``same_body`` and
+    those flags are kept (committed) although the report is refused.
+    """
+
+    def __init__(self, report_id: str, *, copy: bool = False) -> None:
         super().__init__(f"report id {report_id!r} is already taken")
+        self.copy = copy
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +147,8 @@ class Sender:
     course_id: int
     via: str  # "token" | "signed"
     delivery: tuple[str, int] | None = None  # a signed delivery's (webhook-id, timestamp)
+    roster_id: str = ""  # the roster's id, to name the student in other students' flags
+    opens_at: datetime | None = None  # when the student's course opened, if it says
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +157,8 @@ class Checked:
 
     report: Report
     raw_xml: str
+    body_sha256: str
+    keys: frozenset[str]  # what no two students' reports should share (sharing_keys)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +175,7 @@ class Stored:
     max_score: int
     flagged: bool
     created: bool  # False: the same report was stored before (an idempotent repeat)
+    flags: tuple[str, ...] = ()  # the kinds of its flags, when new
 
 
 # --- The sequence ---------------------------------------------------------------------------
@@ -155,6 +184,7 @@ class Stored:
 def receive(request: Request) -> Stored:
     """Steps 1-5 for one request, on one connection; raises a :class:`Refused` kind."""
     limit: int = current_app.config["MAX_REPORT_BYTES"]
+    received_at = utcnow()
     engine = get_db().engine
     with engine.connect() as connection:
         if signing.is_signed(request.headers):
@@ -169,18 +199,18 @@ def receive(request: Request) -> Stored:
             record_refused(engine, connection, sender)
             raise
         score = score_from_rubric(checked.report)
-        return record(engine, connection, sender, checked, score)
+        flags = score.flags + check_integrity(checked.report, sender, received_at)
+        return record(engine, connection, sender, checked, score, flags, received_at)
 
 
 # --- Step 1: who sends it -------------------------------------------------------------------
 
-_BY_TOKEN = select(Student.id, Student.course_id).where(
-    Student.token_hash == bindparam("token_hash")
+_SENDER = select(Student.id, Student.course_id, Student.student_id, Course.opens_at).join(
+    Course, Course.id == Student.course_id
 )
-_BY_ROSTER = (
-    select(Student.id, Student.course_id)
-    .join(Course)
-    .where(Course.slug == bindparam("slug"), Student.student_id == bindparam("student_id"))
+_BY_TOKEN = _SENDER.where(Student.token_hash == bindparam("token_hash"))
+_BY_ROSTER = _SENDER.where(
+    Course.slug == bindparam("slug"), Student.student_id == bindparam("student_id")
 )
 
 
@@ -191,7 +221,7 @@ def student_by_token(connection: Connection, token: str | None) -> Sender:
     row = connection.execute(_BY_TOKEN, {"token_hash": hash_token(token)}).first()
     if row is None:
         raise NotAuthorized("the token is not valid", challenge='Bearer error="invalid_token"')
-    return Sender(row.id, row.course_id, "token")
+    return Sender(row.id, row.course_id, "token", None, row.student_id, row.opens_at)
 
 
 def signed_student(connection: Connection, body: bytes, request: Request) -> Sender:
@@ -216,7 +246,9 @@ def signed_student(connection: Connection, body: bytes, request: Request) -> Sen
         raise NotAuthorized(
             f"{signing.STUDENT_HEADER} must name an enrolled student as <course>/<student id>"
         )
-    return Sender(row.id, row.course_id, "signed", (webhook_id, timestamp))
+    return Sender(
+        row.id, row.course_id, "signed", (webhook_id, timestamp), row.student_id, row.opens_at
+    )
 
 
 def _verifier(secret: str) -> Webhook:
@@ -254,7 +286,7 @@ def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-# --- Steps 3 and 4: check and score (no lock, no write) -------------------------------------
+# --- Steps 3 and 4: check, score and flag (no lock, no write) -------------------------------
 
 
 def check_report(body: bytes, limit: int) -> Checked:
@@ -266,12 +298,18 @@ def check_report(body: bytes, limit: int) -> Checked:
         raise BadReport(exc.reason) from None
     except UnicodeDecodeError:
         raise BadReport("the report is not UTF-8") from None
-    return Checked(report, raw_xml)
+    digest = hashlib.sha256(body).hexdigest()
+    return Checked(report, raw_xml, digest, integrity.sharing_keys(report))
 
 
 def score_from_rubric(report: Report) -> Score:
     """The report's score from the server's rubric; what the report claims does not count."""
     return score_report(report, current_rubric())
+
+
+def check_integrity(report: Report, sender: Sender, received_at: datetime) -> tuple[FoundFlag, ...]:
+    """What the report's own evidence says about it, received now in the sender's course."""
+    return integrity.check_report(report, received_at=received_at, opens_at=sender.opens_at)
 
 
 # --- Step 5: the writes, in one locked transaction ------------------------------------------
@@ -290,15 +328,29 @@ def _one_transaction(engine: Engine, connection: Connection) -> Iterator[None]:
 
 
 def record(
-    engine: Engine, connection: Connection, sender: Sender, checked: Checked, score: Score
+    engine: Engine,
+    connection: Connection,
+    sender: Sender,
+    checked: Checked,
+    score: Score,
+    flags: tuple[FoundFlag, ...],
+    received_at: datetime,
 ) -> Stored:
     """Remember the delivery, count the request, store the report: one commit."""
+    copied: ReportIdTaken | None = None
     with _one_transaction(engine, connection):
         verdict = _admit(connection, sender)
         if verdict.allowed:
-            stored = store(connection, sender, checked, score)
+            try:
+                stored = store(connection, sender, checked, score, flags, received_at)
+            except ReportIdTaken as exc:
+                if not exc.copy:
+                    raise  # rolled back: nothing of it is kept
+                copied = exc  # its same_body flags are kept, with the count
     if not verdict.allowed:  # the count (and a delivery's record) are kept
         raise RateLimited(verdict.retry_after)
+    if copied is not None:
+        raise copied
     return stored
 
 
@@ -381,23 +433,38 @@ _INSERT_NEW = {
     for name, module in _DIALECTS
 }
 _EXISTING = select(
-    Submission.id, Submission.student_pk, Submission.score, Submission.max_score,
-    Submission.flagged,
+    Submission.id, Submission.student_pk, Submission.course_id, Submission.score,
+    Submission.max_score, Submission.flagged, Submission.body_sha256,
 ).where(Submission.report_id == bindparam("report_id"))  # fmt: skip
 _INSERT_CHECKS = insert(SubmissionCheck)
 
 
-def store(connection: Connection, sender: Sender, checked: Checked, score: Score) -> Stored:
+def store(
+    connection: Connection,
+    sender: Sender,
+    checked: Checked,
+    score: Score,
+    flags: tuple[FoundFlag, ...],
+    received_at: datetime,
+) -> Stored:
     """Store the report for the student, or return the one stored under its id before.
 
-    Raises :class:`ReportIdTaken` when another student's submission has that id.
+    First the cross-check (:func:`webhook.crosscheck.shared_with`, under the course's
+    lock), so that the row is written with all its flags. Raises :class:`ReportIdTaken`
+    when another student's submission has that id.
     """
     report = checked.report
+    crosscheck.course_lock(connection, sender.course_id)
+    matches = crosscheck.shared_with(connection, sender.course_id, sender.student_pk, checked.keys)
+    pairs = crosscheck.pairs_of_new(matches)
+    sentences = [integrity.describe(flag.kind, flag.reason) for flag in flags] + [
+        integrity.describe("shared_evidence", pair.reason, pair.other_roster_id) for pair in pairs
+    ]
     values = {
         "report_id": report.report_id,
         "student_pk": sender.student_pk,
         "course_id": sender.course_id,
-        "received_at": utcnow(),
+        "received_at": received_at,
         "created": parse_created(report.created),
         "lab": report.lab,
         "score": score.score,
@@ -406,15 +473,28 @@ def store(connection: Connection, sender: Sender, checked: Checked, score: Score
         "grader_version": report.grader_version,
         "engine_id": report.engine_id,
         "raw_xml": checked.raw_xml,
-        "flagged": score.flagged,
-        "flag_reason": score.flag_reason[:1000],
+        "flagged": bool(sentences),
+        "flag_reason": crosscheck.summary(sentences),
         "via": sender.via,
+        "rejected": False,
+        "body_sha256": checked.body_sha256,
+        "dialect_version": report.dialect_version,
+        "engine_name": report.engine_name[:200],
+        "engine_version": report.engine_version[:100],
     }
     new_id = connection.execute(_for(_INSERT_NEW, connection), values).scalar()
     if new_id is None:
         row = connection.execute(_EXISTING, {"report_id": report.report_id}).one()
         if row.student_pk != sender.student_pk:
-            raise ReportIdTaken(report.report_id)
+            copy = row.body_sha256 == checked.body_sha256 and crosscheck.copied_body(
+                connection,
+                stored=row,
+                sender_pk=sender.student_pk,
+                course_id=sender.course_id,
+                report_id=report.report_id,
+                now=received_at,
+            )
+            raise ReportIdTaken(report.report_id, copy=copy)
         return Stored(row.id, report.report_id, row.score, row.max_score, row.flagged, False)
     if score.checks:
         connection.execute(
@@ -433,7 +513,21 @@ def store(connection: Connection, sender: Sender, checked: Checked, score: Score
                 for check in score.checks
             ],
         )
-    return Stored(new_id, report.report_id, score.score, score.max_score, score.flagged, True)
+    crosscheck.record_new(
+        connection,
+        submission_id=new_id,
+        course_id=sender.course_id,
+        student_pk=sender.student_pk,
+        keys=checked.keys,
+        own=flags,
+        pairs=pairs,
+        matches=matches,
+        now=received_at,
+    )
+    kinds = tuple(flag.kind for flag in flags) + ("shared_evidence",) * bool(pairs)
+    return Stored(
+        new_id, report.report_id, score.score, score.max_score, bool(sentences), True, kinds
+    )
 
 
 # --- Step 6: after the response -------------------------------------------------------------

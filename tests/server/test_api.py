@@ -71,7 +71,8 @@ def test_a_report_is_stored_scored_and_idempotent(
     assert shown.status_code == 200
     data = shown.json
     assert data["student_id"] == "ann" and data["via"] == "token"
-    assert data["flagged"] is True  # the shipped rubric knows no digest yet
+    assert data["flagged"] is False and data["flags"] == []  # honest, with evidence
+    assert (data["dialect_version"], data["engine_version"]) == ("2", "28.2.2")
     running = next(c for c in data["checks"] if c["id"] == "mydb.running")
     assert running == {
         "id": "mydb.running", "task": "task1", "status": "failed", "points": 0,
@@ -251,11 +252,13 @@ def test_a_signed_delivery_is_recorded_with_the_rest_of_its_request(
     assert post(client, bad, refused).status_code == 401  # remembered: a replay
     assert count(classroom.url, SignedDelivery) == 1
 
-    body = report_xml()
-    assert post(client, body, classroom.bearer("bob")).status_code == 201
-    taken = signed_headers(body)  # for ann: bob's report id
-    assert post(client, body, taken).status_code == 409
-    assert post(client, body, taken).status_code == 409  # nothing of it was kept
+    report = make_report()
+    assert post(client, report_xml(report), classroom.bearer("bob")).status_code == 201
+    # For ann: bob's report id on another report (not a copy of bob's bytes).
+    other = report_xml(make_report(report_id=report.report_id))
+    taken = signed_headers(other)
+    assert post(client, other, taken).status_code == 409
+    assert post(client, other, taken).status_code == 409  # nothing of it was kept
     assert count(classroom.url, SignedDelivery) == 1
     assert count(classroom.url) == 1
 

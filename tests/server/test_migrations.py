@@ -1,18 +1,26 @@
-"""The schema comes from Alembic only, and matches the models, on SQLite and PostgreSQL."""
+"""The schema comes from Alembic only, matches the models, and upgrades with its data."""
 
 from __future__ import annotations
 
+import hashlib
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import func, inspect, select, text
 
+from submissions.reader import read_report
 from webhook import create_app
-from webhook.storage.db import make_engine, upgrade
-from webhook.storage.models import Base
+from webhook.crosscheck import recheck_course
+from webhook.storage.db import make_engine, upgrade, write_transaction
+from webhook.storage.models import Base, Flag, Submission, SubmissionCheck
 
 from .conftest import app_config
+from .reports import make_report, report_xml
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+NOW = datetime.now(UTC)
 
 
 def test_the_migrations_match_the_models(database_url: str) -> None:
@@ -22,7 +30,7 @@ def test_the_migrations_match_the_models(database_url: str) -> None:
         with engine.connect() as connection:
             assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
             version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-            assert version == "0001"
+            assert version == "0002"
     finally:
         engine.dispose()
 
@@ -57,3 +65,85 @@ def test_the_app_never_creates_the_schema(tmp_path: Path) -> None:
     finally:
         engine.dispose()
     app.extensions["grader_db"].dispose()
+
+
+def test_an_existing_0001_database_upgrades_with_its_data(database_url: str) -> None:
+    """A database of schema 0001 with reports in it (one flagged) comes through 0002 whole:
+    every row kept, each report's body hashed, its old flag a flag row; and a re-check then
+    reads those reports again and checks them like new ones."""
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:  # back to 0001, as a server of last month left it
+            for table in ("evidence_key", "flag", "alembic_version", "rate_limit_window",
+                          "signed_delivery", "check_result", "submission", "student",
+                          "instructor", "course"):  # fmt: skip
+                connection.execute(text(f"DROP TABLE {table}"))
+    finally:
+        engine.dispose()
+    upgrade(database_url, "0001")
+    honest = report_xml()
+    copied = report_xml(make_report(engine_id=read_report(honest).engine_id))
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO course (id, slug, name, created_at) VALUES (1, 'c', 'C', :t)"
+            ), {"t": T0})  # fmt: skip
+            for pk, who in ((1, "ann"), (2, "bob")):
+                connection.execute(
+                    text("INSERT INTO student (id, course_id, student_id, name, email, token_hash,"
+                         " created_at) VALUES (:pk, 1, :who, :who, '', :hash, :t)"),
+                    {"pk": pk, "who": who, "hash": who * 8, "t": T0},
+                )  # fmt: skip
+            for pk, student, body, flagged in ((1, 1, honest, False), (2, 2, copied, True)):
+                connection.execute(
+                    text("INSERT INTO submission (id, report_id, student_pk, course_id,"
+                         " received_at, created, lab, score, max_score, checks_digest,"
+                         " grader_version, engine_id, raw_xml, flagged, flag_reason, via)"
+                         " VALUES (:pk, :rid, :student, 1, :t, :t, 'docker_beginners', 28, 28,"
+                         " 'd', 'v', 'e', :xml, :flagged, :reason, 'token')"),
+                    {"pk": pk, "rid": f"r{pk}", "student": student, "t": NOW, "xml": body.decode(),
+                     "flagged": flagged, "reason": "unknown grader version 'v'" if flagged else ""},
+                )  # fmt: skip
+                connection.execute(
+                    text("INSERT INTO check_result (submission_id, check_id, task, status, points,"
+                         " max_points, message, hint) VALUES (:pk, 'a.b', 't', 'passed', 2, 2,"
+                         " '', '')"),
+                    {"pk": pk},
+                )  # fmt: skip
+    finally:
+        engine.dispose()
+
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0002"
+            rows = connection.execute(
+                select(Submission.id, Submission.body_sha256, Submission.flagged,
+                       Submission.rejected, Submission.dialect_version).order_by(Submission.id)
+            ).all()  # fmt: skip
+            assert [tuple(row) for row in rows] == [
+                (1, hashlib.sha256(honest).hexdigest(), False, False, ""),
+                (2, hashlib.sha256(copied).hexdigest(), True, False, ""),
+            ]
+            assert connection.scalar(select(func.count()).select_from(SubmissionCheck)) == 2
+            flags = connection.execute(
+                select(Flag.submission_id, Flag.kind, Flag.reason, Flag.status)
+            ).all()
+            assert [tuple(f) for f in flags] == [
+                (2, "not_our_checks", "unknown grader version 'v'", "open")
+            ]
+        with write_transaction(engine) as connection:
+            done = recheck_course(connection, 1)
+        assert (done.reports, done.reread) == (2, 2)  # the two share an engine id
+        with engine.connect() as connection:
+            kinds = connection.execute(
+                select(Flag.submission_id, Flag.kind).order_by(Flag.submission_id, Flag.kind)
+            ).all()
+            assert [tuple(k) for k in kinds] == [
+                (1, "shared_evidence"), (2, "not_our_checks"), (2, "shared_evidence"),
+            ]  # fmt: skip
+            assert connection.scalars(select(Submission.dialect_version)).all() == ["2", "2"]
+    finally:
+        engine.dispose()

@@ -16,11 +16,12 @@ import fcntl
 import os
 import threading
 import weakref
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -147,6 +148,20 @@ def _lock_for(engine: Engine) -> AbstractContextManager[None]:
         if lock is None:
             lock = _WRITE_LOCKS[path] = _WriteLock(Path(path))
     return lock
+
+
+@contextlib.contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection for one write transaction inside :func:`write_lock`: committed on
+    success, rolled back on any error. For writers besides ingest (decisions, re-checks),
+    which keep the same rule as :mod:`webhook.ingest`."""
+    with engine.connect() as connection, write_lock(engine):
+        try:
+            yield connection
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

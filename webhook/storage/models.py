@@ -5,6 +5,13 @@ databases upgrade through the Alembic migrations beside this module). Times are
 stored and returned as timezone-aware UTC on SQLite and PostgreSQL alike.
 :class:`RateLimitWindow` and :class:`SignedDelivery` are the server's own
 bookkeeping (rate limiting and replay protection shared by every worker).
+
+Integrity (:mod:`webhook.crosscheck`): a :class:`Flag` is one thing about a report the
+instructor decides on; :class:`EvidenceKey` lists what each report's evidence names
+(engine, containers, images), indexed by course and value so that a new report is
+compared with the whole course in a few index probes. ``Submission.flagged``,
+``flag_reason`` and ``rejected`` summarise the report's flags for the pages and the
+export, and are kept in step with them by ``webhook.crosscheck.refresh_standing``.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -73,6 +81,9 @@ class Course(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Reports dated before opens_at are flagged; those received after closes_at are late.
+    opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     students: Mapped[list[Student]] = relationship(back_populates="course")
 
@@ -126,9 +137,15 @@ class Submission(Base):
     grader_version: Mapped[str] = mapped_column(String(100))
     engine_id: Mapped[str] = mapped_column(String(200))
     raw_xml: Mapped[str] = mapped_column(Text)
-    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
-    flag_reason: Mapped[str] = mapped_column(String(1000), default="")
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)  # has open flags
+    flag_reason: Mapped[str] = mapped_column(String(1000), default="")  # the open flags, said
     via: Mapped[str] = mapped_column(String(10))  # "token" | "signed"
+    rejected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    body_sha256: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # "" for reports stored before the integrity checks existed (schema 0001): not checked.
+    dialect_version: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    engine_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    engine_version: Mapped[str] = mapped_column(String(100), default="", server_default="")
 
     student: Mapped[Student] = relationship(back_populates="submissions")
     checks: Mapped[list[SubmissionCheck]] = relationship(
@@ -157,6 +174,67 @@ class SubmissionCheck(Base):
     hint: Mapped[str] = mapped_column(Text, default="")
 
     submission: Mapped[Submission] = relationship(back_populates="checks")
+
+
+class Flag(Base):
+    """Something about a report the instructor should decide on, and their decision.
+
+    ``kind`` is one of :data:`submissions.integrity.KINDS`. Pair kinds name the other
+    student. ``submission_id`` is empty only for a copy that was refused (the same
+    bytes under another student's report id) and so has no row of its own. ``key``
+    makes a flag found again (a re-check, a second copy) the same row.
+    """
+
+    __tablename__ = "flag"
+    __table_args__ = (
+        Index("ix_flag_course_status", "course_id", "status"),
+        Index("ix_flag_submission", "submission_id"),
+        Index("ix_flag_student", "student_pk"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"))
+    student_pk: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"))
+    submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submission.id", ondelete="CASCADE"), default=None
+    )
+    kind: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str] = mapped_column(String(1000))
+    other_student_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("student.id", ondelete="SET NULL"), default=None
+    )
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open|accepted|rejected
+    decided_by: Mapped[str] = mapped_column(String(100), default="")  # instructor's username
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    student: Mapped[Student] = relationship(foreign_keys=[student_pk])
+    other_student: Mapped[Student | None] = relationship(foreign_keys=[other_student_pk])
+    submission: Mapped[Submission | None] = relationship()
+
+
+class EvidenceKey(Base):
+    """One identifier a report's evidence names (``engine:…``, ``container:…``, ``image:…``).
+
+    The primary key leads with (course, value): finding every other report of the course
+    that names a value is one index range, and so is a whole course's re-check.
+    """
+
+    __tablename__ = "evidence_key"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("course.id", ondelete="CASCADE"), primary_key=True
+    )
+    value: Mapped[str] = mapped_column(String(200), primary_key=True)
+    student_pk: Mapped[int] = mapped_column(
+        ForeignKey("student.id", ondelete="CASCADE"), primary_key=True
+    )
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submission.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class RateLimitWindow(Base):
