@@ -9,6 +9,7 @@ Errors end with one line on stderr and an exit code of their own:
 5     database not ready (run ``grade-server db upgrade``) or unreachable
 6     already exists (course, instructor)
 7     bad configuration (a ``GRADER_*`` variable; the message names it)
+8     bad value of an option (a time that is not ISO 8601, a deadline before the opening)
 ====  ==========================================================
 """
 
@@ -19,16 +20,19 @@ import functools
 import io
 import sys
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO, TypeVar, cast
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
+from submissions.scoring import GradePolicy
+from webhook import crosscheck
 from webhook.auth import hash_password
 from webhook.database import get_db
 from webhook.export import FORMATS, export_grades
@@ -43,6 +47,7 @@ EXIT_BAD_INPUT = 4
 EXIT_DATABASE = 5
 EXIT_EXISTS = 6
 EXIT_CONFIG = 7
+EXIT_BAD_VALUE = 8
 
 
 class CliError(click.ClickException):
@@ -67,6 +72,10 @@ class AlreadyExists(CliError):
 
 class BadConfig(CliError):
     exit_code = EXIT_CONFIG
+
+
+class BadValue(CliError):
+    exit_code = EXIT_BAD_VALUE
 
 
 def database_errors(command: F) -> F:
@@ -117,21 +126,122 @@ def course_group() -> None:
     pass
 
 
+TIME_HELP = "ISO 8601, e.g. 2026-12-01T09:00+01:00 (no zone: UTC)"
+
+
+def parse_moment(value: str | None, option: str, *, clearable: bool = False) -> datetime | None:
+    """An option's time as aware UTC; ``none`` clears it where ``clearable``."""
+    if value is None:
+        return None
+    if clearable and value.strip().lower() in ("", "none"):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        extra = " or none" if clearable else ""
+        raise BadValue(f"{option} {value[:40]!r} is not an ISO 8601 time{extra}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _check_dates(opens_at: datetime | None, closes_at: datetime | None) -> None:
+    if opens_at is not None and closes_at is not None and closes_at <= opens_at:
+        raise BadValue(
+            f"the course would close ({closes_at:%F %T} UTC) before it opens ({opens_at:%F %T} UTC)"
+        )
+
+
+def _when(moment: datetime | None) -> str:
+    return "not set" if moment is None else f"{moment:%F %T} UTC"
+
+
 @course_group.command("create", help="Create the course SLUG (e.g. docker-2026) named NAME.")
 @click.argument("slug")
 @click.argument("name")
+@click.option("--opens-at", help=f"Reports dated earlier are flagged. {TIME_HELP}.")
+@click.option("--closes-at", help=f"The deadline: later reports are marked late. {TIME_HELP}.")
 @with_appcontext
 @database_errors
-def course_create(slug: str, name: str) -> None:
+def course_create(slug: str, name: str, opens_at: str | None, closes_at: str | None) -> None:
     if not slug.strip() or "/" in slug:
         raise BadInput(f"course slug {slug!r} must be non-empty and without '/'")
+    opens, closes = parse_moment(opens_at, "--opens-at"), parse_moment(closes_at, "--closes-at")
+    _check_dates(opens, closes)
     with session_scope() as session:
-        session.add(Course(slug=slug.strip(), name=name.strip() or slug))
+        session.add(
+            Course(slug=slug.strip(), name=name.strip() or slug, opens_at=opens, closes_at=closes)
+        )
         try:
             session.commit()
         except IntegrityError:
             raise AlreadyExists(f"course {slug!r} already exists") from None
-    click.echo(f"created course {slug}", err=True)
+    click.echo(f"created course {slug} (opens {_when(opens)}, closes {_when(closes)})", err=True)
+
+
+@course_group.command(
+    "set", help="Change COURSE's name or dates (none clears a date), then re-check it."
+)
+@click.argument("course_slug", metavar="COURSE")
+@click.option("--name", help="The course's name.")
+@click.option("--opens-at", help=f"Reports dated earlier are flagged. {TIME_HELP}, or none.")
+@click.option("--closes-at", help=f"The deadline: later reports are late. {TIME_HELP}, or none.")
+@with_appcontext
+@database_errors
+def course_set(
+    course_slug: str, name: str | None, opens_at: str | None, closes_at: str | None
+) -> None:
+    if name is None and opens_at is None and closes_at is None:
+        raise BadValue("say what to change: --name, --opens-at or --closes-at")
+    if name is not None and not name.strip():
+        raise BadValue("--name must not be empty")
+    opens = parse_moment(opens_at, "--opens-at", clearable=True)
+    closes = parse_moment(closes_at, "--closes-at", clearable=True)
+    engine = get_db().engine
+    with storage.write_transaction(engine) as connection:
+        row = connection.execute(
+            select(Course.id, Course.opens_at, Course.closes_at).where(Course.slug == course_slug)
+        ).first()
+        if row is None:
+            raise NotFound(
+                f"no course {course_slug!r} (create it with `grade-server course create`)"
+            )
+        values: dict[str, Any] = {}
+        if name is not None:
+            values["name"] = name.strip()
+        if opens_at is not None:
+            values["opens_at"] = opens
+        if closes_at is not None:
+            values["closes_at"] = closes
+        _check_dates(values.get("opens_at", row.opens_at), values.get("closes_at", row.closes_at))
+        connection.execute(update(Course).where(Course.id == row.id).values(**values))
+        done = crosscheck.recheck_course(connection, row.id)
+    opens, closes = values.get("opens_at", row.opens_at), values.get("closes_at", row.closes_at)
+    click.echo(
+        f"course {course_slug}: opens {_when(opens)}, closes {_when(closes)}; {_rechecked(done)}",
+        err=True,
+    )
+
+
+@course_group.command(
+    "recheck", help="Run every cross-check of COURSE again (also reads reports stored before them)."
+)
+@click.argument("course_slug", metavar="COURSE")
+@with_appcontext
+@database_errors
+def course_recheck(course_slug: str) -> None:
+    with session_scope() as session:
+        course_id = _course(session, course_slug).id
+    with storage.write_transaction(get_db().engine) as connection:
+        done = crosscheck.recheck_course(connection, course_id)
+    click.echo(f"course {course_slug}: {_rechecked(done)}", err=True)
+
+
+def _rechecked(done: crosscheck.Recheck) -> str:
+    said = f"re-checked {done.reports} report(s) in {done.seconds:.2f} s"
+    if done.reread:
+        said += f" ({done.reread} stored before the integrity checks, read again)"
+    return said + f"; {done.open_flags} open flag(s)"
 
 
 def _course(session: Session, slug: str) -> Course:
@@ -275,6 +385,12 @@ def grades_group() -> None:
     help="Which submission counts.",
 )
 @click.option(
+    "--include-flagged",
+    is_flag=True,
+    help="Count reports with open flags too (a rejected report never counts).",
+)
+@click.option("--include-late", is_flag=True, help="Count reports received after the deadline.")
+@click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -282,15 +398,27 @@ def grades_group() -> None:
 )
 @with_appcontext
 @database_errors
-def grades_export(course_slug: str, fmt: str, grade: str, output: Path | None) -> None:
+def grades_export(
+    course_slug: str,
+    fmt: str,
+    grade: str,
+    include_flagged: bool,
+    include_late: bool,
+    output: Path | None,
+) -> None:
+    policy = GradePolicy(
+        grade="latest" if grade == "latest" else "best",
+        include_flagged=include_flagged,
+        include_late=include_late,
+    )
     with session_scope() as session:
         course = _course(session, course_slug)
         if output is None:
-            export_grades(session, course, sys.stdout, fmt=fmt, grade=grade)
+            export_grades(session, course, sys.stdout, fmt=fmt, policy=policy)
             return
         try:
             with output.open("w", encoding="utf-8", newline="") as handle:
-                export_grades(session, course, handle, fmt=fmt, grade=grade)
+                export_grades(session, course, handle, fmt=fmt, policy=policy)
         except OSError as exc:
             raise BadInput(f"{output}: cannot write ({exc.strerror})") from None
     click.echo(f"wrote {fmt} grades of {course_slug} to {output}", err=True)

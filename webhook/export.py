@@ -1,17 +1,24 @@
-"""Grades as CSV files that LMS gradebooks import.
+"""Grades as CSV files that LMS gradebooks import, counting only what can be trusted.
 
 * ``canvas``: Canvas's gradebook import columns ``Student, ID, SIS User ID,
-  SIS Login ID, Section`` then one column per assignment, with a ``Points
-  Possible`` row first. ``SIS User ID`` is the roster's student id and
-  ``SIS Login ID`` the email; ``ID`` (Canvas's own) stays empty, so Canvas
-  matches by the SIS columns. A new column name creates the assignment.
-* ``moodle``: ``ID number, Email address, First name, Last name`` then the grade;
-  in Moodle's "Import → CSV file" map "ID number" (or "Email address") to the
-  user and the grade column to the grade item.
+  SIS Login ID, Section``, then ``Open flags`` (where Canvas reads custom columns: a
+  custom column of that name in Canvas takes it as a note; without one, leave it out
+  of the import), then one column per assignment, with a ``Points Possible`` row
+  first. ``SIS User ID`` is the roster's student id and ``SIS Login ID`` the email;
+  ``ID`` (Canvas's own) stays empty, so Canvas matches by the SIS columns. A new
+  column name creates the assignment.
+* ``moodle``: ``ID number, Email address, First name, Last name, Open flags`` then the
+  grade; in Moodle's "Import → CSV file" map "ID number" (or "Email address") to the
+  user and the grade column to the grade item, and leave ``Open flags`` unmapped.
 
-Students with no submission get an empty grade (left unchanged by the import).
-Points Possible is the server's rubric's total (the JSON document it scores from,
-:func:`webhook.config.current_rubric`).
+In both, the grade is the last column.
+
+The grade is :func:`submissions.scoring.course_grade`'s: by default the best score
+among the reports without open flags, not rejected and received by the course's
+deadline (``GradePolicy`` says otherwise). A student with nothing that counts gets an
+empty grade (left unchanged by the import); ``Open flags`` says why, for the
+instructor. Points Possible is the server's rubric's total (the JSON document it
+scores from, :func:`webhook.config.current_rubric`).
 """
 
 from __future__ import annotations
@@ -21,45 +28,49 @@ from typing import TextIO
 
 from sqlalchemy.orm import Session
 
+from submissions.scoring import GradePolicy
 from webhook.config import current_rubric
 from webhook.storage.models import Course
 from webhook.storage.queries import course_grades
 
 FORMATS = ("canvas", "moodle")
+FLAGS_COLUMN = "Open flags"
 
 
 def export_grades(
-    session: Session, course: Course, handle: TextIO, *, fmt: str, grade: str = "best"
+    session: Session,
+    course: Course,
+    handle: TextIO,
+    *,
+    fmt: str,
+    policy: GradePolicy | None = None,
 ) -> None:
-    rows = course_grades(session, course)
+    """Write ``course``'s grades as ``fmt`` (``canvas`` or ``moodle``) to ``handle``."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}")
+    rows = course_grades(session, course, policy)
     max_score = current_rubric().max_score
     column = f"{course.name} lab"
     out = csv.writer(handle, lineterminator="\r\n")
     if fmt == "canvas":
-        out.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column])
-        out.writerow(["Points Possible", "", "", "", "", max_score])
-    elif fmt == "moodle":
-        out.writerow(["ID number", "Email address", "First name", "Last name", column])
+        out.writerow(
+            ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", FLAGS_COLUMN, column]
+        )
+        out.writerow(["Points Possible", "", "", "", "", "", max_score])
     else:
-        raise ValueError(f"unknown format {fmt!r}")
+        out.writerow(
+            ["ID number", "Email address", "First name", "Last name", FLAGS_COLUMN, column]
+        )
     for row in rows:
-        score = row.best_score if grade == "best" else row.latest_score
-        value = "" if score is None else str(score)
+        value = "" if row.grade is None else str(row.grade)
+        flags = "; ".join(row.open_flags)
         student = row.student
         if fmt == "canvas":
-            out.writerow(
-                [
-                    _canvas_name(student.name) or student.student_id,
-                    "",
-                    student.student_id,
-                    student.email,
-                    "",
-                    value,
-                ]
-            )
+            name = _canvas_name(student.name) or student.student_id
+            out.writerow([name, "", student.student_id, student.email, "", flags, value])
         else:
             first, _, last = student.name.partition(" ")
-            out.writerow([student.student_id, student.email, first, last, value])
+            out.writerow([student.student_id, student.email, first, last, flags, value])
 
 
 def _canvas_name(name: str) -> str:

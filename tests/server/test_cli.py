@@ -14,11 +14,11 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 
 from webhook.storage.db import make_engine, make_session_factory
-from webhook.storage.models import Student
+from webhook.storage.models import Course, Student
 from webhook.storage.tokens import hash_token
 
 from .conftest import Classroom
-from .reports import report_xml
+from .reports import Lab, report_xml
 from .test_api import post
 
 ROSTER = "student_id,name,email\ns1,Ada Lovelace,ada@example.edu\ns2,Alan Turing,alan@example.edu\n"
@@ -115,16 +115,19 @@ def test_grades_export_for_canvas_and_moodle(
     runner: FlaskCliRunner, classroom: Classroom, tmp_path: Path
 ) -> None:
     client = runner.app.test_client()
-    post(client, report_xml(failing=("mydb.running",)), classroom.bearer("ann"))
-    post(client, report_xml(), classroom.bearer("ann"))
-    post(client, report_xml(failing=("tweet.serves",)), classroom.bearer("ann"))
+    host = Lab()
+    post(client, report_xml(failing=("mydb.running",), host=host), classroom.bearer("ann"))
+    post(client, report_xml(host=host), classroom.bearer("ann"))
+    post(client, report_xml(failing=("tweet.serves",), host=host), classroom.bearer("ann"))
     canvas = runner.invoke(args=["grades", "export", classroom.course])
     assert canvas.exit_code == 0, canvas.output
     rows = list(csv.reader(io.StringIO(canvas.stdout)))
-    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Docker 101 lab"]
-    assert rows[1] == ["Points Possible", "", "", "", "", "28"]
-    assert rows[2] == ["Ann", "", "ann", "ann@example.edu", "", "28"]
-    assert rows[3] == ["Bob", "", "bob", "bob@example.edu", "", ""]
+    assert rows[0] == [
+        "Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Open flags", "Docker 101 lab",
+    ]  # fmt: skip
+    assert rows[1] == ["Points Possible", "", "", "", "", "", "28"]
+    assert rows[2] == ["Ann", "", "ann", "ann@example.edu", "", "", "28"]
+    assert rows[3] == ["Bob", "", "bob", "bob@example.edu", "", "", ""]
     out = tmp_path / "moodle.csv"
     moodle = runner.invoke(
         args=[
@@ -141,8 +144,10 @@ def test_grades_export_for_canvas_and_moodle(
     )
     assert moodle.exit_code == 0, moodle.output
     rows = list(csv.reader(io.StringIO(out.read_text())))
-    assert rows[0] == ["ID number", "Email address", "First name", "Last name", "Docker 101 lab"]
-    assert rows[1] == ["ann", "ann@example.edu", "Ann", "", "26"]
+    assert rows[0] == [
+        "ID number", "Email address", "First name", "Last name", "Open flags", "Docker 101 lab",
+    ]  # fmt: skip
+    assert rows[1] == ["ann", "ann@example.edu", "Ann", "", "", "26"]
 
 
 def grade_server(
@@ -189,3 +194,62 @@ def test_unreachable_database_is_exit_5(tmp_path: Path) -> None:
     result = grade_server("db", "upgrade", env=env)
     assert result.returncode == 5 and "cannot upgrade the database" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_course_dates_are_set_and_cleared(runner: FlaskCliRunner) -> None:
+    made = runner.invoke(
+        args=["course", "create", "c", "C", "--opens-at", "2026-09-01",
+              "--closes-at", "2026-12-20T18:00+01:00"]
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    assert "opens 2026-09-01 00:00:00 UTC, closes 2026-12-20 17:00:00 UTC" in made.output
+    changed = runner.invoke(args=["course", "set", "c", "--closes-at", "none", "--name", "C2"])
+    assert changed.exit_code == 0, changed.output
+    assert "closes not set" in changed.output and "re-checked 0 report(s)" in changed.output
+    engine = make_engine(runner.app.config["DATABASE_URL"])
+    try:
+        with make_session_factory(engine)() as session:
+            course = session.scalars(select(Course)).one()
+            assert (course.name, course.closes_at) == ("C2", None)
+            assert course.opens_at is not None and course.opens_at.isoformat() == (
+                "2026-09-01T00:00:00+00:00"
+            )
+    finally:
+        engine.dispose()
+    assert runner.invoke(args=["course", "recheck", "c"]).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["course", "create", "d", "D", "--opens-at", "next monday"], 8,
+         "--opens-at 'next monday' is not an ISO 8601 time"),
+        (["course", "create", "d", "D", "--opens-at", "2026-12-02", "--closes-at", "2026-12-01"],
+         8, "would close (2026-12-01 00:00:00 UTC) before it opens"),
+        (["course", "set", "c"], 8, "say what to change"),
+        (["course", "set", "c", "--closes-at", "soon"], 8,
+         "--closes-at 'soon' is not an ISO 8601 time or none"),
+        (["course", "set", "c", "--opens-at", "2027-01-01"], 8, "would close"),
+        (["course", "set", "c", "--name", " "], 8, "--name must not be empty"),
+        (["course", "set", "nope", "--name", "x"], 3, "no course 'nope'"),
+        (["course", "recheck", "nope"], 3, "no course 'nope'"),
+    ],
+)  # fmt: skip
+def test_bad_course_options_are_one_line_and_their_exit_code(
+    runner: FlaskCliRunner, args: list[str], code: int, message: str
+) -> None:
+    runner.invoke(args=["course", "create", "c", "C", "--closes-at", "2026-12-20"])
+    result = runner.invoke(args=args)
+    assert result.exit_code == code, result.output
+    assert message in result.output and result.output.count("\n") == 1
+    assert "Traceback" not in result.output
+
+
+def test_the_console_script_says_a_bad_time_in_one_line(tmp_path: Path) -> None:
+    env = {"GRADER_DATABASE_URL": f"sqlite:///{tmp_path}/g.sqlite", "GRADER_SECRET_KEY": "x"}
+    assert grade_server("db", "upgrade", env=env).returncode == 0
+    bad = grade_server("course", "create", "c", "C", "--closes-at", "friday", env=env)
+    assert bad.returncode == 8 and "Traceback" not in bad.stderr
+    assert bad.stderr.strip().splitlines() == [
+        "Error: --closes-at 'friday' is not an ISO 8601 time"
+    ]

@@ -1,73 +1,73 @@
-"""Read models for the gradebook and the export: one row per student of a course."""
+"""Read models for the export (and the LMS passback): one row per student of a course."""
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from webhook.storage.models import Course, Student, Submission
+from submissions.scoring import GradePolicy, StoredReport, course_grade
+from webhook.storage.models import Course, Flag, Student, Submission
 
 
 @dataclass(frozen=True)
 class StudentGrades:
     student: Student
     submissions: int
-    best_score: int | None
-    latest_score: int | None
-    max_score: int | None
-    flagged: bool  # any of the student's submissions is flagged
+    grade: int | None  # decided by submissions.scoring.course_grade; None: nothing counts
+    open_flags: tuple[str, ...]  # the student's open flags, said briefly ("no evidence")
+
+    @property
+    def withheld(self) -> bool:
+        """Reports were sent, but none counts (flagged, rejected or late)."""
+        return self.submissions > 0 and self.grade is None
 
 
-def course_grades(session: Session, course: Course) -> list[StudentGrades]:
-    """Every student of ``course`` with their best and latest score, in one query.
+def course_grades(
+    session: Session, course: Course, policy: GradePolicy | None = None
+) -> list[StudentGrades]:
+    """Every student of ``course`` in roster order, with their course grade under ``policy``.
 
-    The latest submission is found per student through the (student_pk,
-    received_at) index; the totals come from one grouped scan.
+    Three plain queries (the roster, the course's reports, its open flags); the grade
+    itself is :func:`submissions.scoring.course_grade`'s to decide, report by report.
     """
-    totals = (
-        select(
-            Submission.student_pk,
-            func.count().label("n"),
-            func.max(Submission.score).label("best"),
-            func.max(func.cast(Submission.flagged, Integer)).label("flagged"),
-        )
-        .where(Submission.course_id == course.id)
-        .group_by(Submission.student_pk)
-        .subquery()
-    )
-    latest_id = (
-        select(Submission.id)
-        .where(Submission.student_pk == Student.id)
-        .order_by(Submission.received_at.desc(), Submission.id.desc())
-        .limit(1)
-        .correlate(Student)
-        .scalar_subquery()
-    )
-    latest = aliased(Submission)
+    policy = policy or GradePolicy()
+    students = session.scalars(
+        select(Student).where(Student.course_id == course.id).order_by(Student.student_id)
+    ).all()
+    reports: dict[int, list[StoredReport]] = defaultdict(list)
     rows = session.execute(
         select(
-            Student,
-            totals.c.n,
-            totals.c.best,
-            totals.c.flagged,
-            latest.score,
-            latest.max_score,
-        )
-        .outerjoin(totals, totals.c.student_pk == Student.id)
-        .outerjoin(latest, latest.id == latest_id)
-        .where(Student.course_id == course.id)
-        .order_by(Student.student_id)
+            Submission.student_pk,
+            Submission.id,
+            Submission.score,
+            Submission.received_at,
+            Submission.flagged,
+            Submission.rejected,
+        ).where(Submission.course_id == course.id)
     )
+    for student_pk, pk, score, received_at, flagged, rejected in rows:
+        reports[student_pk].append(StoredReport(pk, score, received_at, flagged, rejected))
+    other = aliased(Student)
+    flags: dict[int, Counter[str]] = defaultdict(Counter)
+    for student_pk, kind, other_id in session.execute(
+        select(Flag.student_pk, Flag.kind, other.student_id)
+        .outerjoin(other, other.id == Flag.other_student_pk)
+        .where(Flag.course_id == course.id, Flag.status == "open")
+    ):
+        said = kind.replace("_", " ") + (f" with {other_id}" if other_id else "")
+        flags[student_pk][said] += 1
     return [
         StudentGrades(
             student=student,
-            submissions=n or 0,
-            best_score=best,
-            latest_score=score,
-            max_score=max_score,
-            flagged=bool(flagged),
+            submissions=len(reports[student.id]),
+            grade=course_grade(reports[student.id], policy, closes_at=course.closes_at),
+            open_flags=tuple(
+                f"{said} ({n} reports)" if n > 1 else said
+                for said, n in sorted(flags[student.id].items())
+            ),
         )
-        for student, n, best, flagged, score, max_score in rows
+        for student in students
     ]
