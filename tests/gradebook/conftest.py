@@ -21,7 +21,14 @@ from submissions.rubric import Rubric, shipped_rubric
 from tests.gradebook.sample import seed_class
 from webhook.auth import hash_password
 from webhook.storage.db import make_engine, make_session_factory, upgrade
-from webhook.storage.models import Course, Instructor, Student, Submission, SubmissionCheck
+from webhook.storage.models import (
+    Course,
+    Flag,
+    Instructor,
+    Student,
+    Submission,
+    SubmissionCheck,
+)
 
 USERNAME = "teacher"
 PASSWORD = "correct horse battery staple"
@@ -129,6 +136,18 @@ def seed_database(url: str, rubric: Rubric) -> Seeded:
             full = _report(ann, T0 + timedelta(hours=2), rubric, set())
             only = _report(bob, T0 + timedelta(hours=1), rubric, {"mydb.version"})
             session.add_all([ann, bob, flagged, full, only])
+            session.flush()
+            session.add(
+                Flag(
+                    key=f"{flagged.id}:not_our_checks:",
+                    course_id=course.id,
+                    student_pk=ann.id,
+                    submission_id=flagged.id,
+                    kind="not_our_checks",
+                    reason="unknown grader version 9.9.9",
+                    created_at=T0,
+                )
+            )
             session.commit()
             return Seeded(url, rubric, USERNAME, PASSWORD, COURSE, flagged.id, full.id, only.id)
     finally:
@@ -219,3 +238,64 @@ def instructor(client: FlaskClient) -> FlaskClient:
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
+
+
+@dataclass(frozen=True)
+class FlaggedClass:
+    """A course where ann sent her own report, bob a copy of it and carol one typed by hand."""
+
+    app: Flask
+    url: str
+    course: str
+    submissions: dict[str, int]  # roster id → their one submission
+
+
+def flagged_class(url: str, instance: Path) -> FlaggedClass:
+    """Migrate ``url``, enrol ann, bob and carol and post their reports through the API."""
+    from dataclasses import replace
+
+    from tests.server.reports import hand_typed, make_report, report_xml
+    from webhook.storage.tokens import hash_token
+
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session:
+            course = Course(slug=COURSE, name="Docker 101")
+            session.add_all(
+                [course, Instructor(username=USERNAME, password_hash=hash_password(PASSWORD))]
+            )
+            session.flush()
+            for who in ("ann", "bob", "carol"):
+                session.add(
+                    Student(course_id=course.id, student_id=who, name=f"{who.title()} Example",
+                            email=f"{who}@example.edu", token_hash=hash_token(f"token-{who}"))
+                )  # fmt: skip
+            session.commit()
+    finally:
+        engine.dispose()
+    app = make_app(url, instance)
+    client = app.test_client()
+    real = make_report(failing=("hello.runs",))
+    bodies = {
+        "ann": report_xml(real),
+        "bob": report_xml(replace(real, report_id="copied-with-a-new-id")),
+        "carol": hand_typed(),
+    }
+    submissions = {}
+    for who, body in bodies.items():
+        response = client.post(
+            "/api/v1/submissions",
+            data=body,
+            headers={"Authorization": f"Bearer token-{who}", "Content-Type": "application/xml"},
+        )
+        assert response.status_code == 201, response.get_data(as_text=True)
+        submissions[who] = response.get_json()["id"]
+    return FlaggedClass(app, url, COURSE, submissions)
+
+
+@pytest.fixture
+def flagged(tmp_path: Path) -> Iterator[FlaggedClass]:
+    made = flagged_class(f"sqlite:///{tmp_path / 'flagged.sqlite'}", tmp_path)
+    yield made
+    made.app.extensions["grader_db"].dispose()

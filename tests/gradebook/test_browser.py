@@ -7,6 +7,8 @@ seeded SQLite file. Screenshots of every page land in ``artifacts/screenshots/``
 
 from __future__ import annotations
 
+import csv
+import io
 import shutil
 import threading
 from collections.abc import Callable, Iterator
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from flask import Flask
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -179,3 +182,90 @@ def test_instructor_walks_through_the_gradebook(
     assert "/login" in browser.current_url
     browser.get(f"{live_server}/gradebook/{seeded.course}/")
     assert "/login" in browser.current_url
+
+
+@pytest.fixture(scope="module")
+def flagged_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
+    """A course with a copied and a hand-typed report, served like ``live_server``."""
+    from .conftest import flagged_class
+
+    folder = tmp_path_factory.mktemp("flagged")
+    made = flagged_class(f"sqlite:///{folder / 'flagged.sqlite'}", folder)
+    server = make_server("127.0.0.1", 0, made.app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="flagged-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", made
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        made.app.extensions["grader_db"].dispose()
+
+
+def moodle_grades(base: str, **query: str) -> dict[str, str]:
+    """Roster id → grade, as a script fetches the export (HTTP basic, like curl -u)."""
+    from .conftest import PASSWORD, USERNAME
+
+    response = requests.get(
+        f"{base}/gradebook/docker-101/export.csv", params={"format": "moodle", **query},
+        auth=(USERNAME, PASSWORD), timeout=10,
+    )  # fmt: skip
+    response.raise_for_status()
+    return {row[0]: row[-1] for row in list(csv.reader(io.StringIO(response.text)))[1:]}
+
+
+def test_instructor_accepts_a_flag_and_rejects_a_copy(
+    flagged_server: tuple[str, Any], browser: WebDriver, screenshots: Path
+) -> None:
+    from .conftest import PASSWORD, USERNAME
+
+    base, made = flagged_server
+    assert moodle_grades(base) == {"ann": "", "bob": "", "carol": ""}  # all withheld
+
+    browser.get(f"{base}/gradebook/{made.course}/")
+    browser.find_element(By.ID, "username").send_keys(USERNAME)
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    follow(browser, browser.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    ann = browser.find_element(By.CSS_SELECTOR, "#roster tr[data-student='ann']")
+    assert "1 flagged" in ann.text
+
+    # From the course page to the flags: who shares evidence with whom, and why.
+    follow(browser, browser.find_element(By.CSS_SELECTOR, "a.flags-link"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Flagged reports"
+    rows = {
+        row.get_attribute("data-student"): row
+        for row in browser.find_elements(By.CSS_SELECTOR, "#flags tbody tr")
+    }
+    assert set(rows) == {"ann", "bob", "carol"}
+    assert "shares evidence with bob" in rows["ann"].text
+    assert "other student: ann" in rows["bob"].text
+    snap(browser, screenshots, "06-flags")
+
+    # Accept ann's flag, with a note: her report counts again.
+    rows["ann"].find_element(By.CSS_SELECTOR, "input[name=note]").send_keys("her own laptop")
+    follow(browser, rows["ann"].find_element(By.CSS_SELECTOR, "button.accept"))
+    assert "accepted" in browser.find_element(By.CSS_SELECTOR, ".flash").text
+    assert moodle_grades(base) == {"ann": "26", "bob": "", "carol": ""}
+
+    # Reject bob's copy: it never counts, even when flagged reports are counted.
+    bob = browser.find_element(By.CSS_SELECTOR, "#flags tr[data-student='bob']")
+    follow(browser, bob.find_element(By.CSS_SELECTOR, "button.reject"))
+    assert "rejected" in browser.find_element(By.CSS_SELECTOR, ".flash").text
+    left = browser.find_elements(By.CSS_SELECTOR, "#flags tbody tr")
+    assert [row.get_attribute("data-student") for row in left] == ["carol"]
+    assert moodle_grades(base) == {"ann": "26", "bob": "", "carol": ""}
+
+    # The decisions, with who and when.
+    follow(browser, browser.find_element(By.PARTIAL_LINK_TEXT, "Decided"))
+    decided = browser.find_element(By.ID, "flags").text
+    assert f"by {USERNAME}" in decided and "her own laptop" in decided
+    assert "report rejected" in decided
+    snap(browser, screenshots, "07-flags-decided")
+
+    # The course page's export form: ticking "reports with open flags" counts carol's 28.
+    follow(browser, browser.find_element(By.LINK_TEXT, "Docker 101"))
+    browser.find_element(By.CSS_SELECTOR, "input[name=include_flagged]").click()
+    assert browser.find_element(By.CSS_SELECTOR, "input[name=include_flagged]").is_selected()
+    assert moodle_grades(base, include_flagged="1") == {"ann": "26", "bob": "", "carol": "28"}
+    snap(browser, screenshots, "08-overview-with-flags")

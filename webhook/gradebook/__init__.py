@@ -8,8 +8,12 @@ external assets):
 - ``/gradebook/<course>/``: the roster with latest and best scores, flags for
   suspicious reports, and a chart of each check's pass rate
 - ``/gradebook/<course>/students/<roster id>``: a student's reports over time
-- ``/gradebook/<course>/submissions/<id>``: one report, check by check
-- ``/gradebook/<course>/export.csv?format=canvas|moodle``: grades for the LMS
+- ``/gradebook/<course>/submissions/<id>``: one report, check by check, and its flags
+- ``/gradebook/<course>/flags?show=open|decided|all``: the flagged reports, with the
+  reason and the other student involved; ``POST /gradebook/<course>/flags/<id>`` with
+  ``action=accept|reject`` and a ``note`` records the instructor's decision
+- ``/gradebook/<course>/export.csv?format=canvas|moodle[&include_flagged=1][&include_late=1]``:
+  grades for the LMS, counting what can be trusted unless told otherwise
 
 Check titles and the chart's order come from the server's rubric (the JSON document it
 scores from, :func:`webhook.config.current_rubric`).
@@ -36,10 +40,14 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
+from submissions.integrity import KINDS
+from submissions.scoring import GradePolicy
+from webhook import crosscheck
 from webhook.auth import current_instructor, login_instructor, login_session, logout_session
 from webhook.config import current_rubric
-from webhook.database import get_session
+from webhook.database import get_db, get_session
 from webhook.export import FORMATS, export_grades
+from webhook.storage.db import write_transaction
 
 from . import charts, csrf, queries
 
@@ -54,6 +62,10 @@ bp = Blueprint(
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXPORT_FORMATS = FORMATS
+#: The longest note an instructor may keep with a decision.
+MAX_NOTE = 1000
+#: What a form's yes/no field may say.
+YES_NO = {"": False, "0": False, "1": True}
 
 # The pages use no script, no frames and nothing from another origin.
 CONTENT_SECURITY_POLICY = (
@@ -178,6 +190,7 @@ def overview(course: str) -> Any:
             "flagged": sum(1 for r in rows if r.flagged),
         },
         formats=EXPORT_FORMATS,
+        flag_counts=queries.flag_counts(db, found),
     )
 
 
@@ -215,7 +228,70 @@ def submission(course: str, submission_id: int) -> Any:
         sub=queries.submission_row(sub),
         tasks=tasks,
         titles=_check_titles(),
+        flags=queries.flags(db, found, "all", submission_id=sub.id),
     )
+
+
+@bp.route("/gradebook/<course>/flags")
+@login_required
+def flags(course: str) -> Any:
+    db = get_session()
+    found = queries.course_by_slug(db, course) or abort(404)
+    show = request.args.get("show", "open")
+    if show not in queries.FLAG_FILTERS:
+        abort(400, description=f"show must be one of {', '.join(queries.FLAG_FILTERS)}")
+    return render_template(
+        "gradebook/flags.html",
+        course=found,
+        show=show,
+        flags=queries.flags(db, found, cast(queries.FlagFilter, show)),
+        counts=queries.flag_counts(db, found),
+        kinds=KINDS,
+        max_note=MAX_NOTE,
+    )
+
+
+@bp.route("/gradebook/<course>/flags/<int:flag_id>", methods=("POST",))
+@login_required
+def decide(course: str, flag_id: int) -> Any:
+    """Accept a flag (the report counts again) or reject its report; who and when are kept."""
+    db = get_session()
+    found = queries.course_by_slug(db, course) or abort(404)
+    action = request.form.get("action", "")
+    if action not in crosscheck.DECISIONS:
+        abort(400, description="The decision must be accept or reject.")
+    note = request.form.get("note", "").strip()
+    if len(note) > MAX_NOTE:
+        abort(400, description=f"The note is longer than {MAX_NOTE} characters.")
+    instructor = current_instructor()
+    assert instructor is not None  # login_required
+    with write_transaction(get_db().engine) as connection:
+        decided = crosscheck.decide(
+            connection,
+            course_id=found.id,
+            flag_id=flag_id,
+            action=action,
+            note=note,
+            by=instructor.username,
+        )
+    if decided is None:
+        abort(404)
+    if decided.status == "accepted":
+        flash(f"Flag #{flag_id} accepted: it no longer holds its report back.", "info")
+    elif decided.submission_id is not None:
+        flash(f"Report #{decided.submission_id} rejected: it never counts.", "info")
+    else:
+        flash(f"Flag #{flag_id} rejected.", "info")
+    back = _safe_back(request.form.get("back"), found.slug)
+    return redirect(back)
+
+
+def _safe_back(target: str | None, slug: str) -> str:
+    """Where a decision returns to: a page of this course's gradebook, else its flags."""
+    prefix = f"/gradebook/{slug}/"
+    if target and target.startswith(prefix) and "\\" not in target and "//" not in target:
+        return target
+    return url_for("gradebook.flags", course=slug)
 
 
 @bp.route("/gradebook/<course>/export.csv")
@@ -226,13 +302,25 @@ def export(course: str) -> Any:
     fmt = request.args.get("format", "canvas")
     if fmt not in EXPORT_FORMATS:
         abort(400, description=f"format must be one of {', '.join(EXPORT_FORMATS)}")
+    policy = GradePolicy(
+        include_flagged=_yes_no("include_flagged"), include_late=_yes_no("include_late")
+    )
     body = io.StringIO()
-    export_grades(db, found, body, fmt=fmt)  # the same CSV as `grade-server grades export`
+    # the same CSV as `grade-server grades export [--include-flagged] [--include-late]`
+    export_grades(db, found, body, fmt=fmt, policy=policy)
     return Response(
         body.getvalue(),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{found.slug}-{fmt}.csv"'},
     )
+
+
+def _yes_no(name: str) -> bool:
+    """A query's yes/no field (``1``, ``0`` or absent); anything else is a 400 page."""
+    value = request.args.get(name, "")
+    if value not in YES_NO:
+        abort(400, description=f"{name} must be 1 or 0, not {value[:20]!r}")
+    return YES_NO[value]
 
 
 def _check_titles() -> dict[str, str]:

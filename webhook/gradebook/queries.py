@@ -18,7 +18,9 @@ from typing import Literal
 from sqlalchemy import ScalarSelect, and_, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
-from webhook.storage.models import Course, Student, Submission, SubmissionCheck
+from submissions.integrity import describe
+from submissions.scoring import is_late
+from webhook.storage.models import Course, Flag, Student, Submission, SubmissionCheck
 
 SortKey = Literal["id", "name", "latest", "best", "submissions", "last", "status"]
 SORT_KEYS: tuple[SortKey, ...] = ("id", "name", "latest", "best", "submissions", "last", "status")
@@ -81,6 +83,10 @@ class SubmissionRow:
     flagged: bool
     flag_reason: str
     via: str
+    rejected: bool = False
+    late: bool = False  # received after the course's deadline
+    engine_name: str = ""
+    engine_version: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,7 +276,8 @@ def history(session: Session, student: Student) -> list[SubmissionRow]:
         .where(Submission.student_pk == student.id)
         .order_by(Submission.received_at, Submission.id)
     )
-    return [_submission_row(s) for s in session.scalars(query)]
+    closes_at = student.course.closes_at
+    return [_submission_row(s, closes_at) for s in session.scalars(query)]
 
 
 def submission(session: Session, course: Course, submission_id: int) -> Submission | None:
@@ -280,7 +287,7 @@ def submission(session: Session, course: Course, submission_id: int) -> Submissi
 
 
 def submission_row(sub: Submission) -> SubmissionRow:
-    return _submission_row(sub)
+    return _submission_row(sub, sub.student.course.closes_at)
 
 
 def checks(session: Session, sub: Submission) -> list[CheckRow]:
@@ -301,7 +308,7 @@ def checks(session: Session, sub: Submission) -> list[CheckRow]:
     return [CheckRow(*row) for row in session.execute(query)]
 
 
-def _submission_row(s: Submission) -> SubmissionRow:
+def _submission_row(s: Submission, closes_at: datetime | None = None) -> SubmissionRow:
     return SubmissionRow(
         id=s.id,
         report_id=s.report_id,
@@ -315,4 +322,107 @@ def _submission_row(s: Submission) -> SubmissionRow:
         flagged=s.flagged,
         flag_reason=s.flag_reason,
         via=s.via,
+        rejected=s.rejected,
+        late=is_late(s.received_at, closes_at),
+        engine_name=s.engine_name,
+        engine_version=s.engine_version,
     )
+
+
+# --- Flags ----------------------------------------------------------------------------------
+
+FlagFilter = Literal["open", "decided", "all"]
+FLAG_FILTERS: tuple[FlagFilter, ...] = ("open", "decided", "all")
+
+
+@dataclass(frozen=True, slots=True)
+class FlagRow:
+    """One flag as the flags page lists it, with its report and the students involved."""
+
+    id: int
+    kind: str
+    sentence: str  # the flag said in one line, naming the other student
+    status: str  # open | accepted | rejected
+    student_id: str
+    student_name: str
+    other_student_id: str | None
+    submission_id: int | None  # None: a refused copy, with no report of its own
+    score: int | None
+    max_score: int | None
+    received_at: datetime | None
+    decided_by: str
+    decided_at: datetime | None
+    note: str
+    created_at: datetime
+
+
+def flags(
+    session: Session,
+    course: Course,
+    which: FlagFilter = "open",
+    *,
+    submission_id: int | None = None,
+) -> list[FlagRow]:
+    """The course's flags (or one report's), open ones first, newest first: one query."""
+    owner, other = aliased(Student), aliased(Student)
+    query = (
+        select(
+            Flag.id,
+            Flag.kind,
+            Flag.reason,
+            Flag.status,
+            owner.student_id,
+            owner.name,
+            other.student_id,
+            Flag.submission_id,
+            Submission.score,
+            Submission.max_score,
+            Submission.received_at,
+            Flag.decided_by,
+            Flag.decided_at,
+            Flag.note,
+            Flag.created_at,
+        )
+        .join(owner, owner.id == Flag.student_pk)
+        .outerjoin(other, other.id == Flag.other_student_pk)
+        .outerjoin(Submission, Submission.id == Flag.submission_id)
+        .where(Flag.course_id == course.id)
+        .order_by(case((Flag.status == "open", 0), else_=1), Flag.created_at.desc(), Flag.id.desc())
+    )
+    if submission_id is not None:
+        query = query.where(Flag.submission_id == submission_id)
+    if which == "open":
+        query = query.where(Flag.status == "open")
+    elif which == "decided":
+        query = query.where(Flag.status != "open")
+    return [
+        FlagRow(
+            id=row[0],
+            kind=row[1],
+            sentence=describe(row[1], row[2], row[6]),
+            status=row[3],
+            student_id=row[4],
+            student_name=row[5],
+            other_student_id=row[6],
+            submission_id=row[7],
+            score=row[8],
+            max_score=row[9],
+            received_at=row[10],
+            decided_by=row[11],
+            decided_at=row[12],
+            note=row[13],
+            created_at=row[14],
+        )
+        for row in session.execute(query)
+    ]
+
+
+def flag_counts(session: Session, course: Course) -> dict[str, int]:
+    """How many of the course's flags are open and how many decided."""
+    query = (
+        select(Flag.status, func.count()).where(Flag.course_id == course.id).group_by(Flag.status)
+    )
+    by_status = {status: int(n) for status, n in session.execute(query)}
+    counts = {"open": by_status.pop("open", 0), "decided": sum(by_status.values())}
+    counts["all"] = counts["open"] + counts["decided"]
+    return counts
