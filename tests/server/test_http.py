@@ -6,8 +6,10 @@ Every bad request gets its 4xx, the server keeps serving, and nothing is stored.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -16,9 +18,10 @@ import requests
 from webhook.storage.models import Submission
 
 from .conftest import SIGNING_SECRET, Classroom, enrol, migrated_sqlite
-from .reports import report_xml
+from .reports import Lab, report_xml
 from .services import Gunicorn, Postgres
 from .test_api import count, signed_headers
+from .test_crosscheck import instructor
 from .test_reader import BILLION_LAUGHS, EXTERNAL_ENTITY
 
 LIMIT = 64 * 1024
@@ -156,3 +159,34 @@ def test_rate_limit_holds_across_workers(tmp_path: Path) -> None:
         ]
     assert statuses.count(201) == 10 and statuses.count(429) == 15
     assert count(url, Submission) == 10
+
+
+def test_two_copies_arriving_at_once_flag_each_other(served: tuple[Gunicorn, Classroom]) -> None:
+    """Two workers store a pair of reports of one host at the same moment: whichever
+    looks second must see the first (the course's lock), so both are flagged."""
+    server, classroom = served
+    basic = instructor(classroom)
+
+    def send_pair(_: int) -> list[int]:
+        host = Lab()
+        barrier = threading.Barrier(2)
+
+        def one(student: str) -> int:
+            body = report_xml(host=host)
+            barrier.wait(timeout=10)
+            response = send(server, body, {**XML, **classroom.bearer(student)})
+            assert response.status_code == 201, response.text
+            return int(response.json()["id"])
+
+        with ThreadPoolExecutor(2) as pair:
+            return list(pair.map(one, ("ann", "bob")))
+
+    with ThreadPoolExecutor(4) as pool:
+        pairs = list(pool.map(send_pair, range(24)))
+    for ann_id, bob_id in pairs:
+        for submission_id, other in ((ann_id, "bob"), (bob_id, "ann")):
+            shown = requests.get(
+                f"{server.url}/api/v1/submissions/{submission_id}", headers=basic, timeout=5
+            ).json()
+            kinds = {(f["kind"], f["other_student"]) for f in shown["flags"]}
+            assert ("shared_evidence", other) in kinds, (submission_id, shown["flags"])
