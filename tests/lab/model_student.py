@@ -70,17 +70,24 @@ def tiny_png() -> bytes:
 
 @dataclass
 class ModelStudent:
-    """A student's shell: a home folder, ``$DOCKERID``, and a log of what was typed."""
+    """A student's shell: a home folder, ``$DOCKERID``, and a log of what was typed.
+
+    ``docker_host`` (a ``DOCKER_HOST`` value) points the student's ``docker`` at another
+    engine than the default one, as on the suite's remote lab hosts.
+    """
 
     home: Path
     dockerid: str = DOCKERID
     typed: list[str] = field(default_factory=list)
     interactive_run_at: float = 0.0
+    docker_host: str | None = None
 
     @property
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV"))}
         env.update(HOME=str(self.home), DOCKERID=self.dockerid, TERM="xterm")
+        if self.docker_host is not None:
+            env["DOCKER_HOST"] = self.docker_host
         return env
 
     @property
@@ -169,7 +176,11 @@ class ModelStudent:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             logs = subprocess.run(
-                ["docker", "container", "logs", "mydb"], capture_output=True, text=True, check=False
+                ["docker", "container", "logs", "mydb"],
+                env=self.env,
+                capture_output=True,
+                text=True,
+                check=False,
             )
             if "port: 3306" in logs.stdout + logs.stderr:
                 return
