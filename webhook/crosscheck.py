@@ -397,20 +397,22 @@ def recheck_course(
     reread = _reread_unchecked(connection, course_id, opens_at, now)
     flags = _sharing_pairs(connection, course_id)
     reports = connection.execute(
-        select(Submission.id, Submission.student_pk, Submission.created).where(
-            Submission.course_id == course_id
-        )
-    ).all()
+        select(func.count()).select_from(Submission).where(Submission.course_id == course_id)
+    ).scalar_one()
     early = set()
-    for pk, student_pk, created in reports:
-        found = integrity.before_opening(created, opens_at)
-        if found is not None:
-            early.add(pk)
-            flags.append(
-                NewFlag(
-                    flag_key(pk, found.kind), course_id, student_pk, pk, found.kind, found.reason
-                )
+    if opens_at is not None:  # only the early ones are read (and their times converted)
+        for pk, student_pk, created in connection.execute(
+            select(Submission.id, Submission.student_pk, Submission.created).where(
+                Submission.course_id == course_id, Submission.created < opens_at
             )
+        ):
+            found = integrity.before_opening(created, opens_at)
+            if found is not None:
+                early.add(pk)
+                flags.append(
+                    NewFlag(flag_key(pk, found.kind), course_id, student_pk, pk,
+                            found.kind, found.reason)
+                )  # fmt: skip
     stale = [
         pk
         for pk in connection.scalars(
@@ -430,7 +432,7 @@ def recheck_course(
         )
     insert_flags(connection, flags, now)
     open_flags = _refresh_course(connection, course_id)
-    return Recheck(len(reports), reread, open_flags, time.perf_counter() - started)
+    return Recheck(int(reports), reread, open_flags, time.perf_counter() - started)
 
 
 def _sharing_pairs(connection: Connection, course_id: int) -> list[NewFlag]:
@@ -535,16 +537,28 @@ def _reread_unchecked(
 
 
 def _refresh_course(connection: Connection, course_id: int) -> int:
-    """Every submission's summary of the course, written where it changed; open flags."""
+    """Every submission's summary of the course, written where it changed; open flags.
+
+    Only the reports that have flags, or say they have, are read: in a big class most
+    have neither.
+    """
     standing = _standings(connection.execute(_FLAGS_OF.where(Flag.course_id == course_id)))
-    current = connection.execute(
-        select(
-            Submission.id, Submission.flagged, Submission.flag_reason, Submission.rejected
-        ).where(Submission.course_id == course_id)
-    )
+    columns = (Submission.id, Submission.flagged, Submission.flag_reason, Submission.rejected)
+    current = {
+        row.id: row
+        for row in connection.execute(
+            select(*columns).where(
+                Submission.course_id == course_id, Submission.flagged | Submission.rejected
+            )
+        )
+    }
+    unread = sorted(set(standing) - set(current))
+    for start in range(0, len(unread), CHUNK):
+        query = select(*columns).where(Submission.id.in_(unread[start : start + CHUNK]))
+        current.update((row.id, row) for row in connection.execute(query))
     changed = [
         {"pk": pk, "flagged": new[0], "reason": new[1], "rejected": new[2]}
-        for pk, flagged, reason, rejected in current
+        for pk, flagged, reason, rejected in current.values()
         if (new := standing.get(pk, (False, "", False))) != (bool(flagged), reason, bool(rejected))
     ]
     for start in range(0, len(changed), 5000):

@@ -2,7 +2,11 @@
 
 The class is deterministic for a given seed: each student improves over their
 reports, some checks are hard (most of the class gets stuck on them), and a few
-reports are flagged as coming from edited checks. Rows go in with bulk inserts,
+reports are flagged as coming from edited checks. With ``evidence``, each report's
+evidence keys go in too, as ingest writes them: one Docker host per student, whose
+containers change now and then as the student redoes a step, and every
+``share_every``-th student on the previous one's engine (a pair to catch). Rows go in
+with bulk inserts,
 so that a class of 1,000 students with 20 reports each takes seconds. The
 checks and points come from a server's rubric (the JSON document it scores from).
 """
@@ -19,7 +23,14 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from submissions.rubric import Rubric
-from webhook.storage.models import Course, Student, Submission, SubmissionCheck
+from webhook.storage.models import (
+    Course,
+    EvidenceKey,
+    Flag,
+    Student,
+    Submission,
+    SubmissionCheck,
+)
 from webhook.storage.tokens import hash_token, new_token
 
 #: How hard each check is: the chance that a student who tries it gets it right.
@@ -114,6 +125,8 @@ def seed_class(
     seed: int = 1,
     flag_every: int = 37,
     exact_reports: bool = False,
+    evidence: bool = False,
+    share_every: int = 100,
 ) -> SampleClass:
     """Add a course with ``students`` students, each with up to ``reports_per_student``.
 
@@ -150,9 +163,15 @@ def seed_class(
     digest = sorted(rubric.known_digests)[0] if rubric.known_digests else "sha256:" + "ab" * 32
     submissions: list[dict[str, object]] = []
     results: list[dict[str, object]] = []
+    keys: list[dict[str, object]] = []
+    engine = ""
     for index, pk in enumerate(pks):
         if index >= students - silent:
             continue
+        if index % share_every != share_every - 1:
+            engine = f"engine:{rng.getrandbits(96):024X}"
+        host = [f"container:{rng.getrandbits(256):064x}" for _ in range(5)]
+        host += [f"image:sha256:{rng.getrandbits(256):064x}" for _ in range(3)]
         skill = rng.uniform(0.2, 1.0)
         when = START + timedelta(hours=rng.uniform(0, 72))
         passed: set[str] = set()
@@ -164,6 +183,14 @@ def seed_class(
                 if entry.id not in passed and rng.random() < chance:
                     passed.add(entry.id)
             flagged = len(submissions) % flag_every == flag_every - 1
+            if evidence:
+                if rng.random() < 0.3:  # a step redone: a new container
+                    host[rng.randrange(5)] = f"container:{rng.getrandbits(256):064x}"
+                keys += [
+                    {"course_id": course.id, "value": value, "student_pk": pk,
+                     "submission_id": len(submissions)}  # an index until inserted
+                    for value in dict.fromkeys([engine, *host])
+                ]  # fmt: skip
             score = 0
             for entry in rubric.entries:
                 ok = entry.id in passed
@@ -197,6 +224,7 @@ def seed_class(
                     "flagged": flagged,
                     "flag_reason": "unknown checks digest (edited checks?)" if flagged else "",
                     "via": "token",
+                    "dialect_version": "2",
                 }
             )
     # Ids come back from the database (its own sequence), in the order of the rows.
@@ -212,5 +240,18 @@ def seed_class(
         result["submission_id"] = ids[cast(int, result["submission_id"])]
     for start in range(0, len(results), 20000):
         session.execute(insert(SubmissionCheck), results[start : start + 20000])
+    for key in keys:
+        key["submission_id"] = ids[cast(int, key["submission_id"])]
+    for start in range(0, len(keys), 20000):
+        session.execute(insert(EvidenceKey), keys[start : start + 20000])
+    flags = [
+        {"key": f"{ids[n]}:not_our_checks:", "course_id": course.id,
+         "student_pk": row["student_pk"], "submission_id": ids[n], "kind": "not_our_checks",
+         "reason": row["flag_reason"], "created_at": row["received_at"]}
+        for n, row in enumerate(submissions)
+        if row["flagged"]
+    ]  # fmt: skip
+    if flags:
+        session.execute(insert(Flag), flags)
     session.commit()
     return SampleClass(course.id, len(pks), len(submissions), len(results))
