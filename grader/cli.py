@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Hashable, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -118,6 +121,7 @@ def build_command(lab: LabSpec) -> click.Command:
             junit=options["junit"],
             submit=options["submit"],
             token=options["token"],
+            watch=options["watch"],
             where=TargetOptions(
                 host=options["host"],
                 identity_file=options["identity_file"],
@@ -145,6 +149,12 @@ def build_command(lab: LabSpec) -> click.Command:
                 help="Print one JSON document instead of tables.",
             ),
             click.Option(["--junit"], metavar="PATH", help="Write the JUnit XML report to PATH."),
+            click.Option(
+                ["--watch"],
+                is_flag=True,
+                help="Keep the checklist on screen and tick steps off as you do them; Ctrl-C "
+                "stops and writes the report (with --json: a line per change).",
+            ),
             *(_setting_option(field) for field in lab_fields),
             *(_setting_option(field) for field in run_fields.values()),
             *TARGET_OPTIONS,
@@ -169,6 +179,7 @@ def _grade(
     junit: str | None,
     submit: str | None,
     token: str | None,
+    watch: bool,
     where: TargetOptions,
     run_cli: dict[str, object | None],
     lab_cli: dict[str, object | None],
@@ -192,7 +203,11 @@ def _grade(
             home=remote_home or Path.home(),
             base=remote_home,
         )
-        report, task_titles = _run(lab, settings, lab_settings, target, unreachable, tasks, as_json)
+        grading = Grading(lab, settings, lab_settings, target, unreachable, tasks)
+        if watch:
+            report, task_titles = _watch(grading, as_json, remote=bool(where.host))
+        else:
+            report, task_titles = grading.run(Console(stderr=as_json))
     finally:
         if target is not None:
             target.close()
@@ -200,10 +215,10 @@ def _grade(
         _write_report(Path(junit), report)
     if report.grading_error:
         raise GradingError(report.grading_error)
-    if as_json:
-        click.echo(render.as_json(report))
-    else:
+    if not as_json:
         render.print_report(Console(), report, task_titles)
+    elif not watch:  # --watch --json printed a line per run already
+        click.echo(render.as_json(report))
     if submit and token:
         outcome = submit_report(
             to_junit_xml(report).encode("utf-8"), url=submit, token=token, outbox=default_outbox()
@@ -214,46 +229,72 @@ def _grade(
     return EXIT_ALL_PASSED if all(r.passed for r in report.results) else EXIT_SOME_FAILED
 
 
-def _run(
-    lab: LabSpec,
-    settings: RunSettings,
-    lab_settings: object,
-    target: Target | None,
-    unreachable: str,
-    tasks: tuple[str, ...],
-    as_json: bool,
-) -> tuple[Report, dict[str, str]]:
-    """Grade with a spinner that counts the checks done (on stderr with --json); the report
-    and each task's title."""
-    console = Console(stderr=as_json)
-    task_titles: dict[str, str] = {}
-    done: list[str] = []
+@dataclass(frozen=True)
+class Grading:
+    """One lab, its settings and its target: what a grading run needs, run once or watched."""
 
-    def on_result(spec: CheckSpec, result: CheckResult) -> None:
-        task_titles[spec.task] = spec.task_title
-        done.append(spec.id)
-        status.update(f"Grading... {len(done)} checks done ({spec.id})")
+    lab: LabSpec
+    settings: RunSettings
+    lab_settings: object
+    target: Target | None
+    unreachable: str
+    tasks: tuple[str, ...]
 
-    with console.status("Grading...", spinner="dots") as status:
-        report = grade_lab(
-            lab=lab,
-            settings=settings,
-            lab_settings=lab_settings,
-            target=target,
-            grading_error=unreachable,
-            tasks=frozenset(tasks) if tasks else None,
-            on_result=on_result,
-        )
-    return report, task_titles
+    memo: dict[Hashable, Any] = field(default_factory=dict, compare=False)
+
+    def run(
+        self, console: Console | None = None, also_seen: Sequence[dict[str, Any]] = ()
+    ) -> tuple[Report, dict[str, str]]:
+        """The report and each task's title; with a console, a spinner counts the checks."""
+        task_titles: dict[str, str] = {}
+        done: list[str] = []
+
+        def on_result(spec: CheckSpec, result: CheckResult) -> None:
+            task_titles[spec.task] = spec.task_title
+            done.append(spec.id)
+            if status is not None:
+                status.update(f"Grading... {len(done)} checks done ({spec.id})")
+
+        spinner = console.status("Grading...", spinner="dots") if console else nullcontext()
+        with spinner as status:
+            report = grade_lab(
+                lab=self.lab,
+                settings=self.settings,
+                lab_settings=self.lab_settings,
+                target=self.target,
+                grading_error=self.unreachable,
+                tasks=frozenset(self.tasks) if self.tasks else None,
+                on_result=on_result,
+                also_seen=also_seen,
+                memo=self.memo,
+            )
+        return report, task_titles
+
+
+def _watch(grading: Grading, as_json: bool, *, remote: bool) -> tuple[Report, dict[str, str]]:
+    """``--watch``: grade again at each change until Ctrl-C (see :mod:`grader.watch`)."""
+    from grader.watch import Watch, watched_folders
+
+    if grading.target is None:
+        raise GradingError(grading.unreachable)
+    client = grading.target.docker()
+    since = f"{time.time():.9f}"
+    return Watch(
+        grade=lambda seen: grading.run(also_seen=seen),
+        events=lambda: client.api.events(since=since, decode=True),
+        folders=[] if remote else watched_folders(grading.lab_settings),
+        console=Console(stderr=as_json),
+        as_json=as_json,
+    ).run()
 
 
 def _grade_class(lab: LabSpec, options: dict[str, Any], passed_on: dict[str, object | None]) -> int:
     """``--hosts``: every host of the class, a few at a time (see :mod:`grader.batch`)."""
     from grader.batch import ClassRun, read_class
 
-    if options["host"] or options["junit"] or options["as_json"] or options["submit"]:
+    if any(options[name] for name in ("host", "junit", "as_json", "submit", "watch")):
         raise click.UsageError(
-            "--hosts grades a class: leave out --host, --junit, --json, --submit"
+            "--hosts grades a class: leave out --host, --junit, --json, --submit, --watch"
         )
     run = ClassRun(
         lab=lab.name,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -228,6 +228,10 @@ def parse_event(raw: dict[str, Any]) -> Event:
     )
 
 
+def _event_key(raw: dict[str, Any]) -> tuple[Any, ...]:
+    return (raw.get("timeNano"), raw.get("Action") or raw.get("status"), parse_event(raw).actor_id)
+
+
 class EventHistory:
     """The engine's recent events (it keeps only the latest few hundred, in memory)."""
 
@@ -251,8 +255,11 @@ class EventHistory:
 class EngineState:
     """What the engine holds, read once per grading run and shared by all checks."""
 
-    def __init__(self, client: docker.DockerClient) -> None:
+    def __init__(
+        self, client: docker.DockerClient, *, also_seen: Sequence[dict[str, Any]] = ()
+    ) -> None:
         self.client = client
+        self.also_seen = also_seen
 
     @cached_property
     def containers(self) -> list[ContainerFacts]:
@@ -264,10 +271,19 @@ class EngineState:
 
     @cached_property
     def events(self) -> EventHistory:
-        """The engine's whole event history, oldest first, read once."""
+        """The engine's whole event history, oldest first, read once.
+
+        The engine keeps only its latest few hundred events; ``also_seen`` are events
+        recorded as they happened (``grade --watch``), kept after the engine forgot them.
+        """
         # ``until`` to the nanosecond: a whole second would miss what happened just now
         until = f"{time.time():.9f}"
-        return EventHistory(self.client.api.events(since=0, until=until, decode=True))
+        kept = list(self.client.api.events(since=0, until=until, decode=True))
+        known = {_event_key(e) for e in kept}
+        missed = [e for e in self.also_seen if _event_key(e) not in known]
+        if missed:
+            kept = sorted([*missed, *kept], key=lambda e: e.get("timeNano") or 0)
+        return EventHistory(kept)
 
     def container_named(self, name: str) -> ContainerFacts | None:
         """The container with exactly this name (``mydb``, not ``mydb2``)."""

@@ -4,11 +4,11 @@ shared probes."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from grader import background
 from grader.activity import doing
@@ -40,14 +40,17 @@ class Lab(Generic[S]):
         *,
         check_timeout: float,
         selected_tasks: frozenset[str] | None = None,
+        also_seen: Sequence[dict[str, Any]] = (),
+        memo: dict[Hashable, Any] | None = None,
     ) -> None:
         self.target = target
         self.client = target.docker()
         self.settings = settings
         self.check_timeout = check_timeout
-        self.state = EngineState(self.client)
+        self.state = EngineState(self.client, also_seen=also_seen)
         self.selected_tasks = selected_tasks
         self._probes: dict[str, Future[Any]] = {}
+        self._memo: dict[Hashable, Any] = {} if memo is None else memo
         self._lock = threading.Lock()
 
     def grades(self, task: str) -> bool:
@@ -71,6 +74,17 @@ class Lab(Generic[S]):
     def where(self) -> str:
         """The lab's machine, for messages: "this machine" or ``user@host``."""
         return self.target.name
+
+    def remember(self, key: Hashable, fn: Callable[[], T]) -> T:
+        """``fn()``, computed once per ``key``: for what depends on ``key`` alone (what an
+        image prints, by image id). ``grade --watch`` keeps these between its runs."""
+        with self._lock:
+            if key in self._memo:
+                return cast(T, self._memo[key])
+        value = fn()
+        with self._lock:
+            self._memo[key] = value
+        return value
 
     def start_probe(self, name: str, fn: Callable[[], T]) -> Future[T]:
         """Start ``fn`` in the background under ``name``, once per run."""

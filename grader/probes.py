@@ -21,6 +21,9 @@ import requests
 from grader.activity import doing
 
 THROWAWAY_LABEL = "org.docker-lab-grader.throwaway"
+#: How grading runs a command in a student's container: ``docker exec NAME /bin/sh -c ...``
+#: (``grade --watch`` tells these execs from a student's by it).
+EXEC_SHELL = "/bin/sh -c"
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,7 @@ def exec_shell(host: Any, container_name: str, script: str) -> CommandOutput:
     container's own shell from its own environment: it never passes through the grader.
     """
     with doing(f"running a command in container {container_name}"):
-        result = host.run("docker exec %s /bin/sh -c %s", container_name, script)
+        result = host.run(f"docker exec %s {EXEC_SHELL} %s", container_name, script)
         return CommandOutput(result.rc, result.stdout, result.stderr)
 
 

@@ -14,6 +14,7 @@ import signal
 import sys
 import tomllib
 import uuid
+from collections.abc import Hashable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -105,8 +106,14 @@ def grade_lab(
     grading_error: str = "",
     tasks: frozenset[str] | None = None,
     on_result: ProgressCallback | None = None,
+    also_seen: Sequence[dict[str, Any]] = (),
+    memo: dict[Hashable, Any] | None = None,
 ) -> Report:
     """Grade ``lab`` on ``target`` (this machine or one over SSH).
+
+    ``also_seen``: engine events recorded as they happened (``grade --watch``), which
+    the engine may have forgotten since; ``memo``: what earlier runs worked out that
+    cannot have changed (:meth:`Lab.remember`).
 
     Raises :class:`SettingsError` for bad settings. When the target could not be
     reached (``target`` None, ``grading_error`` says why), returns a report whose
@@ -118,7 +125,12 @@ def grade_lab(
     if target is not None:
         engine = target.docker().api.info()
         the_lab = Lab(
-            target, lab_settings, check_timeout=settings.check_timeout, selected_tasks=tasks
+            target,
+            lab_settings,
+            check_timeout=settings.check_timeout,
+            selected_tasks=tasks,
+            also_seen=also_seen,
+            memo=memo,
         )
         if lab.start_probes is not None:
             lab.start_probes(the_lab)

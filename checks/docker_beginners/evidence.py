@@ -118,16 +118,20 @@ def run_of(
     there is none does a throwaway container run.
     """
     process = command or image.entrypoint + image.cmd
-    finished = [
-        c
-        for c in lab.state.containers
-        if c.image_id == image.id and c.status == "exited" and c.command == process
-    ]
-    if finished:
-        return probes.finished_run(lab.client, finished[0].id, files=files)
-    return probes.run_throwaway(
-        lab.client, image.id, command, timeout=lab.check_timeout, files=files
-    )
+
+    def run() -> probes.RunOutput:
+        finished = [
+            c
+            for c in lab.state.containers
+            if c.image_id == image.id and c.status == "exited" and c.command == process
+        ]
+        if finished:
+            return probes.finished_run(lab.client, finished[0].id, files=files)
+        return probes.run_throwaway(
+            lab.client, image.id, command, timeout=lab.check_timeout, files=files
+        )
+
+    return lab.remember(("run", image.id, tuple(process), files), run)  # an image's own doing
 
 
 def figlet_run_probe(lab: DockerLab, image: ImageFacts) -> Probe[probes.RunOutput]:
