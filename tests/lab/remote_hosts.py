@@ -413,6 +413,27 @@ def _running(pidfile: Path, comm: str, netns: str) -> int | None:
     return pid
 
 
+def _our_pid(pidfile: Path, marker: Path | str) -> int | None:
+    """The pid in ``pidfile`` if that process's command line names ``marker`` (one of our
+    own files): a stale pidfile's number may belong to someone else's process by now."""
+    pid = _read_pid(pidfile)
+    if pid is None or _proc(pid) is None:
+        return None
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    return pid if str(marker).encode() in cmdline else None
+
+
+def _dockerd_pid(spec: _EngineSpec) -> int | None:
+    return _our_pid(spec.run_dir / "dockerd.pid", spec.data_root)
+
+
+def _sshd_pid(spec: _EngineSpec) -> int | None:
+    return _our_pid(spec.run_dir / "sshd.pid", spec.state_dir / "sshd_config")
+
+
 def _stop(pid: int | None, timeout: float = 30) -> None:
     """SIGTERM, then SIGKILL after ``timeout``; returns once the process is gone."""
     if pid is None or _proc(pid) is None:
@@ -815,6 +836,7 @@ def _start_dockerd(spec: _EngineSpec) -> None:
 
     _wait(gave_up, 60)
     if not up():
+        _stop(pid)
         raise RemoteHostError(
             f"dockerd in netns {spec.netns} did not start; last lines of {log}:\n{_tail(log)}"
         )
@@ -824,7 +846,7 @@ def _ensure_dockerd(spec: _EngineSpec) -> bool:
     """This host's engine answering on its socket; True if it was (re)started."""
     if _dockerd_healthy(spec):
         return False
-    _stop(_read_pid(spec.run_dir / "dockerd.pid"))
+    _stop(_dockerd_pid(spec))
     _unmount_under(spec.exec_root, spec.data_root)
     had_data = spec.data_root.is_dir() and any(spec.data_root.iterdir())
     started = time.monotonic()
@@ -834,7 +856,7 @@ def _ensure_dockerd(spec: _EngineSpec) -> bool:
         if not had_data:
             raise
         # A data-root left by a killed engine can keep the next one from starting: start afresh.
-        _stop(_read_pid(spec.run_dir / "dockerd.pid"))
+        _stop(_dockerd_pid(spec))
         _unmount_under(spec.exec_root, spec.data_root)
         shutil.rmtree(spec.data_root, ignore_errors=True)
         shutil.rmtree(spec.exec_root, ignore_errors=True)
@@ -1022,7 +1044,7 @@ def _ensure_sshd(spec: _EngineSpec) -> None:
         config.write_text(text)
     if not changed and _sshd_healthy(spec, config):
         return
-    _stop(_read_pid(spec.run_dir / "sshd.pid"))
+    _stop(_sshd_pid(spec))
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation folder
     log = spec.run_dir / "sshd.log"
     spec.run_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
@@ -1049,8 +1071,8 @@ def _ensure_sshd(spec: _EngineSpec) -> None:
 
 
 def _stop_processes(spec: _EngineSpec) -> None:
-    _stop(_read_pid(spec.run_dir / "sshd.pid"))
-    _stop(_read_pid(spec.run_dir / "dockerd.pid"))
+    _stop(_sshd_pid(spec))
+    _stop(_dockerd_pid(spec))
     if spec is COMPLETE:
         _stop(_stall_pid())
 
@@ -1122,13 +1144,7 @@ while True:
 
 
 def _stall_pid() -> int | None:
-    pid = _read_pid(STALL_PIDFILE)
-    if pid is None or _proc(pid) is None:
-        return None
-    try:
-        return pid if STALL_MARKER.encode() in Path(f"/proc/{pid}/cmdline").read_bytes() else None
-    except OSError:
-        return None
+    return _our_pid(STALL_PIDFILE, STALL_MARKER)
 
 
 def _ensure_stall_listener(host: RemoteHost) -> None:
@@ -1152,6 +1168,7 @@ def _ensure_stall_listener(host: RemoteHost) -> None:
     STALL_PIDFILE.write_text(f"{pid}\n")
     _wait(lambda: _proc(pid) is None or silent(), 10)
     if not silent():
+        _stop(pid)
         raise RemoteHostError(
             f"the stall listener on {host.address}:{host.port} did not start; {log}:\n{_tail(log)}"
         )
