@@ -76,6 +76,7 @@ from webhook.database import get_db
 from webhook.storage.db import checkpoint, write_lock
 from webhook.storage.models import (
     Course,
+    Flag,
     RateLimitWindow,
     SignedDelivery,
     Student,
@@ -175,7 +176,7 @@ class Stored:
     max_score: int
     flagged: bool
     created: bool  # False: the same report was stored before (an idempotent repeat)
-    flags: tuple[str, ...] = ()  # the kinds of its flags, when new
+    flags: tuple[str, ...] = ()  # the kinds of its open flags
 
 
 # --- The sequence ---------------------------------------------------------------------------
@@ -437,6 +438,11 @@ _EXISTING = select(
     Submission.max_score, Submission.flagged, Submission.body_sha256,
 ).where(Submission.report_id == bindparam("report_id"))  # fmt: skip
 _INSERT_CHECKS = insert(SubmissionCheck)
+_OPEN_KINDS = (
+    select(Flag.kind)
+    .where(Flag.submission_id == bindparam("submission_id"), Flag.status == "open")
+    .order_by(Flag.id)
+)
 
 
 def store(
@@ -495,7 +501,8 @@ def store(
                 now=received_at,
             )
             raise ReportIdTaken(report.report_id, copy=copy)
-        return Stored(row.id, report.report_id, row.score, row.max_score, row.flagged, False)
+        kinds = tuple(connection.scalars(_OPEN_KINDS, {"submission_id": row.id}))
+        return Stored(row.id, report.report_id, row.score, row.max_score, row.flagged, False, kinds)
     if score.checks:
         connection.execute(
             _INSERT_CHECKS,

@@ -77,6 +77,8 @@ def test_the_hand_typed_report_is_kept_flagged_and_not_counted(
     assert response.status_code == 201, response.json
     assert response.json["score"] == 28  # the server scores what it was sent ...
     assert response.json["flagged"] is True and response.json["flags"] == ["no_evidence"]
+    again = post(client, hand_typed(), classroom.bearer("ann"))
+    assert again.status_code == 200 and again.json["flags"] == ["no_evidence"]
     data = shown(client, classroom, response.json["id"])
     assert flags_of(data) == [("no_evidence", None, "open")]
     assert "first dialect" in data["flag_reason"] and data["dialect_version"] == "1"
