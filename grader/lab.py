@@ -8,6 +8,7 @@ from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from functools import cached_property
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from grader import background
@@ -61,6 +62,10 @@ class Lab(Generic[S]):
     def host(self) -> Any:
         """The target's testinfra host: its files (``lab.host.file(path)``) and commands."""
         return self.target.host()
+
+    def read_file(self, path: PurePath) -> bytes | None:
+        """A file on the lab's machine (here or over SSH), or None when it is not a file."""
+        return self.target.read_file(path)
 
     def web(self, port: int) -> tuple[str, int]:
         """Where to connect to reach ``port`` as a browser on the lab's machine would."""

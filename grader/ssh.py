@@ -128,18 +128,34 @@ class SshHost:
         return f"unix://{self._bridge.path}"
 
     def forward(self, remote_port: int) -> int:
-        """A local port that reaches ``localhost:remote_port`` on the host."""
+        """A local port that reaches ``localhost:remote_port`` on the host.
+
+        The master connection carries it (``ssh -O forward``); where there is no master
+        (a config that turns multiplexing off), a connection of its own does.
+        """
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             local = int(probe.getsockname()[1])
-        spec = f"127.0.0.1:{local}:localhost:{remote_port}"
-        options = ("-N", "-o", "ExitOnForwardFailure=yes", "-L", spec)
-        process = subprocess.Popen(
-            self.command(options=options), stdin=subprocess.DEVNULL, stderr=subprocess.PIPE
+        spec = ("-L", f"127.0.0.1:{local}:localhost:{remote_port}")
+        added = subprocess.run(
+            self.command(options=("-O", "forward", *spec)),
+            capture_output=True,
+            timeout=self.timeout,
+            stdin=subprocess.DEVNULL,
+            check=False,
         )
-        self._processes.append(process)
+        if added.returncode != 0:
+            options = ("-N", "-o", "ExitOnForwardFailure=yes", "-o", "ControlPath=none", *spec)
+            self._processes.append(
+                subprocess.Popen(
+                    self.command(options=options),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
         deadline = time.monotonic() + self.timeout
-        while time.monotonic() < deadline and process.poll() is None:
+        while time.monotonic() < deadline:
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", local), 1):
                 return local
             time.sleep(0.05)

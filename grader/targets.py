@@ -1,17 +1,17 @@
 """Where grading looks: this machine, or a lab machine over SSH.
 
-A target gives the checks the same four things either way: a docker-py client of
-its engine, a testinfra host for its files and commands (``docker exec`` runs on
-the target, with its own ``docker``), the user's home there (where
-``~/linux_tweet_app`` is), and where a browser on that machine would reach a
-published port.
+A target gives the checks the same things either way: a docker-py client of its
+engine, its files (read in Python here, through testinfra's SSH backend there), a
+testinfra host for commands (``docker exec`` runs on the target, with its own
+``docker``), the user's home there (where ``~/linux_tweet_app`` is), and where a
+browser on that machine would reach a published port.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path, PurePath, PurePosixPath
 from typing import Any, Protocol
 
 import docker
@@ -32,6 +32,10 @@ class Target(Protocol):
         ...
 
     def home(self) -> PurePosixPath: ...
+
+    def read_file(self, path: PurePath) -> bytes | None:
+        """A file's bytes, or None when it is not a file there."""
+        ...
 
     def web(self, port: int) -> tuple[str, int]:
         """Where to connect to reach ``port`` as a browser on the target would."""
@@ -95,6 +99,12 @@ class LocalTarget:
     def home(self) -> PurePosixPath:
         return PurePosixPath(Path.home())
 
+    def read_file(self, path: PurePath) -> bytes | None:
+        try:
+            return Path(path).read_bytes()  # in Python: no shell, no cat, any platform
+        except (IsADirectoryError, FileNotFoundError, NotADirectoryError):
+            return None
+
     def web(self, port: int) -> tuple[str, int]:
         return engine_hostname(self._client), port
 
@@ -144,6 +154,10 @@ class SshTarget:
 
     def home(self) -> PurePosixPath:
         return self._home
+
+    def read_file(self, path: PurePath) -> bytes | None:
+        file = self.host().file(str(path))
+        return bytes(file.content) if file.is_file else None
 
     def web(self, port: int) -> tuple[str, int]:
         if port not in self._forwards:

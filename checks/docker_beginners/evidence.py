@@ -82,12 +82,6 @@ def other_tweet_images(lab: DockerLab) -> list[ImageFacts]:
     ]
 
 
-def read_file(lab: DockerLab, path: Path) -> bytes | None:
-    """A file on the lab's machine (here or over SSH), or None when it is not a file."""
-    file = lab.host.file(str(path))
-    return file.content if file.is_file else None
-
-
 def tweet_dockerfile_path(lab: DockerLab) -> Path:
     return lab.settings.tweet_app / "Dockerfile"
 
@@ -157,7 +151,7 @@ def hello_sources(lab: DockerLab) -> tuple[str, dict[str, bytes | None]] | None:
     folder = lab.settings.hello_dir
     if folder is not None:
         return str(folder), {
-            name: read_file(lab, folder / name) for name in ("Dockerfile", "index.js")
+            name: lab.read_file(folder / name) for name in ("Dockerfile", "index.js")
         }
     image = hello_image(lab)
     if image is None:

@@ -58,7 +58,7 @@ def _dockerfile_problems(instructions: tuple[dockerfile.Instruction, ...]) -> li
 )
 def test_the_dockerfile_packages_the_app_on_nginx(lab: DockerLab) -> None:
     path = evidence.tweet_dockerfile_path(lab)
-    content = evidence.read_file(lab, path)
+    content = lab.read_file(path)
     if content is None:
         fail(
             f"found no Dockerfile at {path}",
@@ -90,7 +90,7 @@ def _image_problems(lab: DockerLab, image: ImageFacts) -> list[str]:
     if not any(_copies_into_html(entry.get("CreatedBy") or "") for entry in own):
         problems.append(f"its history shows no COPY into {evidence.NGINX_HTML}")
     wanted_ports = {"80/tcp"}
-    recipe = evidence.read_file(lab, evidence.tweet_dockerfile_path(lab))
+    recipe = lab.read_file(evidence.tweet_dockerfile_path(lab))
     if recipe is not None:
         text = recipe.decode("utf-8", "replace")
         wanted_ports |= dockerfile.exposed_ports(dockerfile.parse_dockerfile(text))
@@ -176,7 +176,7 @@ def test_a_tweet_app_container_publishes_port_80(lab: DockerLab) -> None:
 )
 def test_port_80_serves_the_tweet_app(lab: DockerLab) -> None:
     local = lab.settings.tweet_app / "index.html"
-    expected = evidence.read_file(lab, local)
+    expected = lab.read_file(local)
     if expected is None:
         fail(f"cannot compare the page: {local} does not exist", hint="grade --tweet-app DIR")
     url = lab.web_url(80)

@@ -23,6 +23,7 @@ import pytest
 from tests.lab.engine import ensure_engine
 from tests.lab.host import reset_lab
 from tests.lab.model_student import ModelStudent
+from tests.lab.remote_hosts import RemoteHosts, ensure_remote_hosts
 from tests.lab.standins.build import ensure_standins
 
 GRADE = [sys.executable, "-m", "grader.cli"]
@@ -35,6 +36,12 @@ def engine() -> docker.DockerClient:
     client = docker.from_env()
     ensure_standins(client)
     return client
+
+
+@pytest.fixture(scope="session")
+def remote_hosts() -> RemoteHosts:
+    """Lab machines behind SSH, each its own engine (built on first use, then reused)."""
+    return ensure_remote_hosts()
 
 
 @pytest.fixture(scope="session")

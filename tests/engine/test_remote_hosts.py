@@ -22,7 +22,6 @@ from tests.lab.remote_hosts import (
     RemoteHost,
     RemoteHosts,
     engine_client,
-    ensure_remote_hosts,
     grade_locally,
     restore,
     run_in_netns,
@@ -32,12 +31,6 @@ from tests.lab.remote_hosts import (
 pytestmark = pytest.mark.engine
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def remote_hosts() -> RemoteHosts:
-    """The remote lab hosts, built on first use and reused while the machine lives."""
-    return ensure_remote_hosts()
 
 
 def ssh(host: RemoteHost, *remote: str, timeout: float = 30, **kwargs: object):
