@@ -52,11 +52,11 @@ class Limits:
 
 DEFAULT_LIMITS = Limits()
 
-CHECK_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,99}$")
-REPORT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}$")
+CHECK_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,99}\Z")
+REPORT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}\Z")
 #: The dialect versions this reader understands.
 READABLE_VERSIONS = frozenset({dialect.FIRST_DIALECT_VERSION, dialect.DIALECT_VERSION})
-EVIDENCE_NUMBER = re.compile(r"^[1-9][0-9]{0,2}$")
+EVIDENCE_NUMBER = re.compile(r"^[1-9][0-9]{0,2}\Z")
 #: Attributes by which a report would state its own score: refused, never read.
 STATED_SCORE = frozenset({"score", "max_score", "points", "max_points", "grade"})
 POINTS = re.compile(r"^(\d{1,9})/(\d{1,9})$")
@@ -64,7 +64,10 @@ POINTS = re.compile(r"^(\d{1,9})/(\d{1,9})$")
 
 def read_report(data: bytes | str, *, limits: Limits = DEFAULT_LIMITS) -> Report:
     """Parse and validate ``data``; raise :class:`ReportRejected` with the reason if unfit."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+    except UnicodeEncodeError:  # a lone surrogate: no XML parser can take it
+        raise ReportRejected("the report is not valid Unicode text") from None
     if len(raw) > limits.max_bytes:
         raise ReportRejected(f"the report is over the size limit of {limits.max_bytes} bytes")
     if not raw.strip():
@@ -237,7 +240,10 @@ def parse_created(value: str) -> datetime:
         raise ReportRejected(f"created {value[:40]!r} is not an ISO 8601 time") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is in year 0 in UTC
+        raise ReportRejected(f"created {value[:40]!r} is outside years 1-9999 in UTC") from None
 
 
 def _properties(suite: ET.Element, limits: Limits) -> dict[str, str]:
