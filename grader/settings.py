@@ -95,9 +95,11 @@ def fields_of(settings_class: type) -> list[SettingField]:
 
 def _kind(hint: Any) -> tuple[type, bool]:
     args = typing.get_args(hint)
-    optional = isinstance(hint, types.UnionType) and type(None) in args
+    # ``X | None`` and ``Optional[X]`` alike; a union of two kinds is refused below
+    optional = typing.get_origin(hint) in (types.UnionType, typing.Union) and type(None) in args
     if optional:
-        (hint,) = (arg for arg in args if arg is not type(None))
+        kinds = [arg for arg in args if arg is not type(None)]
+        hint = kinds[0] if len(kinds) == 1 else hint
     if hint not in (str, Path, float):
         raise TypeError(f"a setting is a str, a Path or a float (seconds), not {hint!r}")
     return hint, optional
