@@ -30,9 +30,12 @@ from grader.errors import SettingsError
 from grader.ssh import SshAddress
 
 EXIT_ALL_PASSED, EXIT_SOME_FAILED, EXIT_SOME_NOT_GRADED, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: ``grade --submit``'s own status when the report was graded but waits to be sent.
+EXIT_NOT_SUBMITTED = 3
 SUMMARY = "summary.csv"
 SUMMARY_COLUMNS = (
     "student_id", "host", "status", "score", "max_score", "failed_checks", "report", "reason",
+    "submitted",
 )  # fmt: skip
 
 State = Literal["waiting", "grading", "passed", "failed", "error", "timeout", "interrupted"]
@@ -67,6 +70,7 @@ class HostResult:
     failed: list[str] = field(default_factory=list)
     reason: str = ""
     report: Path | None = None
+    submitted: str = ""  # what --submit said ("submitted: score 28/28"), with --submit
 
 
 def read_class(path: Path) -> list[ClassHost]:
@@ -104,6 +108,15 @@ def read_class(path: Path) -> list[ClassHost]:
     return hosts
 
 
+@dataclass(frozen=True)
+class Submission:
+    """Where a class's reports go, verified: the server, the instructor's token, the course."""
+
+    url: str
+    token: str
+    course: str
+
+
 @dataclass
 class ClassRun:
     """One ``grade --hosts`` run; :meth:`run` returns its exit status."""
@@ -118,6 +131,7 @@ class ClassRun:
     identity_file: Path | None = None
     ssh_config: Path | None = None
     accept_new_host_keys: bool = False
+    submit: Submission | None = None
     _running: dict[str, subprocess.Popen[str]] = field(default_factory=dict, repr=False)
     _stopping: threading.Event = field(default_factory=threading.Event, repr=False)
 
@@ -154,8 +168,12 @@ class ClassRun:
         host = result.host
         report = self.out / f"{host.student_id}.xml"
         result.state = "grading"
+        environ = dict(os.environ)
+        if self.submit is not None:  # the token goes in the environment, never on a command line
+            environ["GRADER_TOKEN"] = self.submit.token
         process = subprocess.Popen(
             self._command(host, report),
+            env=environ,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
@@ -189,6 +207,9 @@ class ClassRun:
             args.append("--accept-new-host-keys")
         for name, value in self.settings.items():
             args += ["--" + name.replace("_", "-"), str(value)]
+        if self.submit is not None:
+            student = f"{self.submit.course}/{host.student_id}"
+            args += ["--submit", self.submit.url, "--student", student]
         return [*args, *self.tasks]
 
     def _stop(self) -> None:
@@ -212,13 +233,15 @@ class ClassRun:
                         " ".join(r.failed),
                         r.report.name if r.report else "",
                         r.reason,
+                        r.submitted,
                     )
                 )
 
 
 def _read_outcome(result: HostResult, code: int, stdout: str, stderr: str) -> None:
     """Fill ``result`` from what ``grade --host --json`` printed and its exit status."""
-    if code in (EXIT_ALL_PASSED, EXIT_SOME_FAILED):
+    lines = [line.removeprefix("grade: ") for line in stderr.splitlines() if line.strip()]
+    if code in (EXIT_ALL_PASSED, EXIT_SOME_FAILED, EXIT_NOT_SUBMITTED):
         try:
             doc = json.loads(stdout)
             result.score, result.max_score = int(doc["score"]), int(doc["max_score"])
@@ -226,11 +249,14 @@ def _read_outcome(result: HostResult, code: int, stdout: str, stderr: str) -> No
         except (ValueError, KeyError, TypeError):
             result.state, result.reason = "error", "grade printed no report"
             return
-        result.state = "passed" if code == EXIT_ALL_PASSED else "failed"
+        result.state = "failed" if result.failed else "passed"
+        submitted = [line for line in lines if line.startswith(("submitted", "not submitted"))]
+        result.submitted = submitted[-1] if submitted else ""
+        if code == EXIT_NOT_SUBMITTED:
+            result.reason = lines[-1] if lines else "not submitted"
         return
-    lines = [line for line in stderr.splitlines() if line.strip()]
     result.state = "error"
-    result.reason = (lines[-1] if lines else f"grade exited with {code}").removeprefix("grade: ")
+    result.reason = lines[-1] if lines else f"grade exited with {code}"
 
 
 def _kill(process: subprocess.Popen[str]) -> None:

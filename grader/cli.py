@@ -25,7 +25,7 @@ from grader.errors import GradingError, SettingsError
 from grader.labs import LabSpec, load_lab
 from grader.runner import grade_lab
 from grader.settings import ConfigFile, RunSettings, SettingField, fields_of, resolve
-from grader.submit import default_outbox, submit_report
+from grader.submit import default_outbox, submit_report, verified_outbox
 from grader.targets import Target, TargetOptions
 from submissions.dialect import CheckResult, Report
 from submissions.writer import to_junit_xml
@@ -121,6 +121,7 @@ def build_command(lab: LabSpec) -> click.Command:
             junit=options["junit"],
             submit=options["submit"],
             token=options["token"],
+            student=_student(options["student"], options["submit"]),
             watch=options["watch"],
             where=TargetOptions(
                 host=options["host"],
@@ -166,6 +167,17 @@ def build_command(lab: LabSpec) -> click.Command:
                 metavar="TOKEN",
                 help="Your token for --submit [default: $GRADER_TOKEN].",
             ),
+            click.Option(
+                ["--student"],
+                metavar="COURSE/ID",
+                help="With --submit and an instructor's token: the report is this student's, "
+                "verified by you.",
+            ),
+            click.Option(
+                ["--course"],
+                metavar="COURSE",
+                help="With --hosts --submit: the course of the class file's students.",
+            ),
         ],
     )
     return click.version_option(__version__, prog_name="grade")(command)
@@ -179,6 +191,7 @@ def _grade(
     junit: str | None,
     submit: str | None,
     token: str | None,
+    student: str | None,
     watch: bool,
     where: TargetOptions,
     run_cli: dict[str, object | None],
@@ -221,7 +234,11 @@ def _grade(
         click.echo(render.as_json(report))
     if submit and token:
         outcome = submit_report(
-            to_junit_xml(report).encode("utf-8"), url=submit, token=token, outbox=default_outbox()
+            to_junit_xml(report).encode("utf-8"),
+            url=submit,
+            token=token,
+            student=student,
+            outbox=verified_outbox(student) if student else default_outbox(),
         )
         click.echo(f"grade: {outcome.message}", err=as_json or not outcome.ok)
         if not outcome.ok:
@@ -288,14 +305,32 @@ def _watch(grading: Grading, as_json: bool, *, remote: bool) -> tuple[Report, di
     ).run()
 
 
+def _student(student: str | None, submit: str | None) -> str | None:
+    """``--student COURSE/ID``, checked: it only means something for a submitted report."""
+    if student is None:
+        return None
+    course, slash, student_id = student.partition("/")
+    if not slash or not course.strip() or not student_id.strip() or "/" in student_id:
+        raise click.UsageError(f"--student {student!r}: expected COURSE/ID")
+    if not submit:
+        raise click.UsageError("--student goes with --submit (and an instructor's token)")
+    return f"{course.strip()}/{student_id.strip()}"
+
+
 def _grade_class(lab: LabSpec, options: dict[str, Any], passed_on: dict[str, object | None]) -> int:
     """``--hosts``: every host of the class, a few at a time (see :mod:`grader.batch`)."""
-    from grader.batch import ClassRun, read_class
+    from grader.batch import ClassRun, Submission, read_class
 
-    if any(options[name] for name in ("host", "junit", "as_json", "submit", "watch")):
+    if any(options[name] for name in ("host", "junit", "as_json", "student", "watch")):
         raise click.UsageError(
-            "--hosts grades a class: leave out --host, --junit, --json, --submit, --watch"
+            "--hosts grades a class: leave out --host, --junit, --json, --student, --watch"
         )
+    submit: Submission | None = None
+    if options["submit"]:
+        token = options["token"] or os.environ.get("GRADER_TOKEN")
+        if not token or not options["course"]:
+            raise click.UsageError("--hosts --submit needs --course and your instructor token")
+        submit = Submission(options["submit"], token, options["course"])
     run = ClassRun(
         lab=lab.name,
         hosts=read_class(options["hosts"]),
@@ -309,6 +344,7 @@ def _grade_class(lab: LabSpec, options: dict[str, Any], passed_on: dict[str, obj
         identity_file=options["identity_file"],
         ssh_config=options["ssh_config"],
         accept_new_host_keys=options["accept_new_host_keys"],
+        submit=submit,
     )
     return run.run(Console())
 

@@ -35,6 +35,8 @@ State = Literal["submitted", "queued", "rejected"]
 
 #: Refusals of the report itself: sending it again cannot help.
 FINAL = frozenset({400, 409, 413, 415, 422})
+#: Names the student an instructor's verified report is for: ``<course>/<student id>``.
+STUDENT_HEADER = "X-Grader-Student"
 _SAFE = re.compile(r"[^A-Za-z0-9_.:-]")
 
 
@@ -71,6 +73,19 @@ def default_outbox(environ: Mapping[str, str] | None = None) -> Path:
         Path(environ.get("HOME", "~")).expanduser() / ".local" / "share"
     )
     return Path(base) / "grade" / "outbox"
+
+
+def verified_outbox(student: str, environ: Mapping[str, str] | None = None) -> Path:
+    """Where an instructor's reports for ``student`` (``course/id``) wait: a folder each, so
+    that every report in it goes out for that student and no other."""
+    course, _, student_id = student.partition("/")
+    base = default_outbox(environ).parent / "verified"
+    return base / _folder_name(course) / _folder_name(student_id)
+
+
+def _folder_name(text: str) -> str:
+    """``text`` as one folder name: no separators, never ``..``."""
+    return _SAFE.sub("_", text).lstrip(".") or "_"
 
 
 def submissions_url(url: str) -> str:
@@ -126,14 +141,22 @@ def submit_report(
     url: str,
     token: str,
     outbox: Path,
+    student: str | None = None,
     timeout: float = 10,
     session: requests.Session | None = None,
 ) -> SubmitOutcome:
-    """Send ``xml`` (and what waits in ``outbox`` before it) to the server at ``url``."""
+    """Send ``xml`` (and what waits in ``outbox`` before it) to the server at ``url``.
+
+    With ``student`` (``course/id``) and an instructor's token, the server stores the
+    report as verified by that instructor for that student (``outbox`` is then that
+    student's :func:`verified_outbox`).
+    """
     mine = enqueue(xml, outbox)
     report_id = report_id_of(xml)
     endpoint = submissions_url(url)
     headers = {"Content-Type": "application/xml", "Authorization": f"Bearer {token}"}
+    if student is not None:
+        headers[STUDENT_HEADER] = student
     http = session or requests.Session()
     delivered: list[Delivery] = []
     rejected: list[tuple[str, str]] = []
