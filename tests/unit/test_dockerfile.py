@@ -367,3 +367,90 @@ def test_lab_shell_form_variants_through_the_parser() -> None:
     for cmd in ('CMD nginx -g "daemon off;"', "CMD nginx -g 'daemon off;'"):
         assert runs_nginx_foreground(command(parse_dockerfile(f"FROM nginx\n{cmd}\n")))
     assert not runs_nginx_foreground(command(parse_dockerfile('FROM nginx\nCMD ["nginx"]\n')))
+
+
+# Decisions the checks rest on, each on the input that tells them apart.
+
+
+def test_an_arg_before_from_is_no_stage_and_no_base() -> None:
+    text = 'ARG TAG=latest\nFROM nginx:$TAG\nEXPOSE 80\nCMD ["nginx", "-g", "daemon off;"]\n'
+    instrs = parse_dockerfile(text)
+    assert base_images(instrs) == ["nginx:$TAG"]
+    assert exposed_ports(instrs) == {"80/tcp"}
+    assert command(instrs) == ["nginx", "-g", "daemon off;"]
+
+
+def test_a_named_final_stage_built_on_an_earlier_one_inherits_it() -> None:
+    text = (
+        "FROM nginx AS base\nEXPOSE 80\n"
+        "FROM alpine AS tools\nEXPOSE 9999\n"
+        'FROM base AS final\nCMD ["nginx", "-g", "daemon off;"]\n'
+    )
+    instrs = parse_dockerfile(text)
+    assert base_images(instrs) == ["nginx", "alpine"]
+    assert exposed_ports(instrs) == {"80/tcp"}
+    assert command(instrs) == ["nginx", "-g", "daemon off;"]
+
+
+def test_a_dockerfile_without_from_starting_with_a_bare_instruction() -> None:
+    instrs = parse_dockerfile("EXPOSE\nCMD two\n")
+    assert base_images(instrs) == []
+    assert command(instrs) == ["/bin/sh", "-c", "two"]
+    assert exposed_ports(instrs) == set()
+
+
+def test_variables_are_not_expanded() -> None:
+    instrs = parse_dockerfile("FROM a\nENV PORT=80\nEXPOSE $PORT\nWORKDIR /$PORT\n")
+    assert instrs[2].args == ("$PORT",)
+    assert exposed_ports(instrs) == set()
+    assert workdir(instrs) == "/$PORT"
+
+
+def test_json_form_run_keeps_its_raw_text() -> None:
+    (_, run) = parse_dockerfile('FROM a\nRUN ["apk", "add", "nodejs"]\n')
+    assert run == Instruction(
+        "RUN", {}, ("apk", "add", "nodejs"), True, '["apk", "add", "nodejs"]', 2
+    )
+    assert runs(parse_dockerfile('FROM a\nRUN ["apk", "add", "nodejs"]\n')) == [run]
+
+
+def test_a_hash_inside_a_shell_command_is_a_word() -> None:
+    (_, run) = parse_dockerfile("FROM a\nRUN echo hi # not a comment\n")
+    assert run.args == ("echo", "hi", "#", "not", "a", "comment")
+
+
+def test_flags_with_nothing_after_them() -> None:
+    (_, run) = parse_dockerfile("FROM a\nRUN --network=none\n")
+    assert run.flags == {"network": "none"}
+    assert (run.raw, run.args) == ("", ())
+
+
+def test_a_flag_value_may_hold_any_letter() -> None:
+    (_, copy) = parse_dockerfile("FROM a\nCOPY --chown=Xavier:staff a b\n")
+    assert copy.flags == {"chown": "Xavier:staff"}
+    assert copy.args == ("a", "b")
+
+
+def test_one_string_instructions() -> None:
+    (_, user, empty) = parse_dockerfile("FROM a\nUSER app user\nUSER\n")
+    assert user.args == ("app user",)
+    assert empty.args == ()
+
+
+def test_a_legacy_env_without_a_value() -> None:
+    (_, env) = parse_dockerfile("FROM a\nENV NAME\n")
+    assert env.args == ("NAME=",)
+
+
+@pytest.mark.parametrize(
+    ("line", "ports"),
+    [
+        ("EXPOSE 1", {"1/tcp"}),
+        ("EXPOSE 65535", {"65535/tcp"}),
+        ("EXPOSE 65536", set()),
+        ("EXPOSE x-80 80-x", set()),
+        ("EXPOSE 65534-65536", set()),
+    ],
+)
+def test_exposed_port_edges(line: str, ports: set[str]) -> None:
+    assert exposed_ports(parse_dockerfile(f"FROM a\n{line}\n")) == ports

@@ -177,3 +177,33 @@ def test_ref_is_frozen_and_hashable() -> None:
     with pytest.raises(AttributeError):
         ref.tag = "x"  # type: ignore[misc]
     assert {ref, parse_image_ref("docker.io/library/mysql")} == {ref}
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("", "empty or surrounded by spaces"),
+        (" mysql", "empty or surrounded by spaces"),
+        ("MySQL", "'MySQL' must be lowercase"),
+        ("my$sql", "'my$sql' is not valid"),
+        (f"mysql@foo@{DIGEST}", f"bad digest 'foo@{DIGEST}'"),
+        ("example.com/a:x/b", "'a:x' is not valid"),
+        ("a/" + "b" * 244, "name longer than 255 characters"),
+    ],
+)
+def test_junk_says_what_is_wrong(text: str, problem: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        parse_image_ref(text)
+    assert str(raised.value).startswith("invalid image reference ")
+    assert str(raised.value).endswith(problem)
+
+
+def test_a_name_of_exactly_255_characters_is_accepted() -> None:
+    path = "a/" + "b" * 243  # docker.io/ + 245 = 255
+    assert len(parse_image_ref(path).name) == 255
+
+
+@pytest.mark.parametrize("thing", [5, b"mysql", ["mysql"]])
+def test_anything_but_text_is_no_reference(thing: object) -> None:
+    with pytest.raises(ValueError, match="empty or surrounded by spaces"):
+        parse_image_ref(thing)  # type: ignore[arg-type]
