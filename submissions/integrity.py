@@ -96,21 +96,27 @@ def check_report(
             reason = f"no evidence for {len(bare)} passed check(s): {_first(bare)}"
         flags.append(Flag("no_evidence", reason))
 
+    # Checks share evidence (every mydb check names the mydb container): judge each once.
+    checks_of: dict[Evidence, list[str]] = {}
+    for result in report.results:
+        for evidence in result.evidence if result.passed else ():
+            checks_of.setdefault(evidence, []).append(result.id)
     malformed: list[str] = []
     later: list[str] = []
     times: dict[Evidence, datetime] = {}
-    for result in report.results:
-        for evidence in result.evidence if result.passed else ():
-            problem = _malformed(evidence)
-            if problem:
-                malformed.append(f"{result.id}: {problem}")
-                continue
-            moment = _time(evidence.created) if evidence.kind in TIMED else None
-            if moment is None:
-                continue
-            times[evidence] = moment
-            if moment > created + CREATED_SLACK:
-                later.append(f"{result.id}: {evidence.kind} {_short(evidence.id)} {moment:%F %T}")
+    latest = created + CREATED_SLACK
+    for evidence, checks in checks_of.items():
+        problem = _malformed(evidence)
+        if problem:
+            malformed += [f"{check}: {problem}" for check in checks]
+            continue
+        moment = _time(evidence.created) if evidence.kind in TIMED else None
+        if moment is None:
+            continue
+        times[evidence] = moment
+        if moment > latest:
+            said = f"{evidence.kind} {_short(evidence.id)} {moment:%F %T}"
+            later += [f"{check}: {said}" for check in checks]
     if malformed:
         flags.append(Flag("bad_evidence", f"evidence not as Docker writes it: {_first(malformed)}"))
     if later:

@@ -140,24 +140,21 @@ LOOKUP_VALUES = 32
 
 
 @functools.cache
-def _shared_with(values: int) -> Select[int, int, str, str]:
+def _shared_with(values: int) -> Select[int, int, str]:
     """The lookup of ``values`` identifiers, built once per count: an IN list of plain
     parameters is compiled once and cached, where an expanding one is rewritten on every
-    call (three times the cost of the query itself on SQLite)."""
-    return (
-        select(
-            EvidenceKey.submission_id,
-            EvidenceKey.student_pk,
-            Student.student_id,
-            EvidenceKey.value,
-        )
-        .join(Student, Student.id == EvidenceKey.student_pk)
-        .where(
-            EvidenceKey.course_id == bindparam("course_id"),
-            EvidenceKey.value.in_([bindparam(f"v{n}") for n in range(values)]),
-            EvidenceKey.student_pk != bindparam("student_pk"),
-        )
+    call (three times the cost of the query itself on SQLite). The primary key's index
+    answers it alone."""
+    return select(EvidenceKey.submission_id, EvidenceKey.student_pk, EvidenceKey.value).where(
+        EvidenceKey.course_id == bindparam("course_id"),
+        EvidenceKey.value.in_([bindparam(f"v{n}") for n in range(values)]),
+        EvidenceKey.student_pk != bindparam("student_pk"),
     )
+
+
+_ROSTER_IDS = select(Student.id, Student.student_id).where(
+    Student.id.in_(bindparam("pks", expanding=True))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,18 +176,23 @@ def shared_with(
     """
     if not keys:
         return []
-    found: dict[int, tuple[int, str, set[str]]] = {}
+    found: dict[int, tuple[int, set[str]]] = {}
     ordered = sorted(keys)
     for start in range(0, len(ordered), LOOKUP_VALUES):
         chunk = ordered[start : start + LOOKUP_VALUES]
         params: dict[str, Any] = {f"v{n}": value for n, value in enumerate(chunk)}
         params |= {"course_id": course_id, "student_pk": student_pk}
-        rows = connection.execute(_shared_with(len(chunk)), params)
-        for submission_id, other_pk, roster_id, value in rows:
-            found.setdefault(submission_id, (other_pk, roster_id, set()))[2].add(value)
+        for submission_id, other_pk, value in connection.execute(_shared_with(len(chunk)), params):
+            found.setdefault(submission_id, (other_pk, set()))[1].add(value)
+    if not found:  # the usual case: nobody else's
+        return []
+    others = sorted({other_pk for other_pk, _ in found.values()})
+    roster: dict[int, str] = {
+        pk: sid for pk, sid in connection.execute(_ROSTER_IDS, {"pks": others})
+    }
     return [
-        Match(submission_id, other_pk, roster_id, frozenset(values))
-        for submission_id, (other_pk, roster_id, values) in sorted(found.items())
+        Match(submission_id, other_pk, roster[other_pk], frozenset(values))
+        for submission_id, (other_pk, values) in sorted(found.items())
     ]
 
 
