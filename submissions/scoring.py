@@ -109,6 +109,14 @@ def score_report(report: Report, rubric: Rubric) -> Score:
 # --- A student's course grade -----------------------------------------------------------------
 
 
+#: Who vouches for a report: the student (their own machine) or an instructor who ran
+#: ``grade`` on the student's machine themselves.
+Source = Literal["self", "verified"]
+#: Which sources a course's grade counts (a course's ``grade_policy``).
+Sources = Literal["self", "verified", "verified-else-self"]
+SOURCES: tuple[Sources, ...] = ("self", "verified", "verified-else-self")
+
+
 @dataclass(frozen=True, slots=True)
 class StoredReport:
     """One of a student's stored reports, as their course grade sees it."""
@@ -118,15 +126,22 @@ class StoredReport:
     received_at: datetime  # the server's clock: what a deadline is measured against
     open_flags: bool  # some flag on it awaits the instructor's decision
     rejected: bool  # the instructor rejected it: it never counts
+    source: Source = "self"
 
 
 @dataclass(frozen=True, slots=True)
 class GradePolicy:
-    """Which reports count: by default neither those with open flags nor late ones."""
+    """Which reports count: by default neither those with open flags nor late ones.
+
+    ``sources`` is the course's grade policy: ``self`` counts only the students' own
+    reports, ``verified`` only instructors' verified ones, and ``verified-else-self``
+    a student's verified reports once they have one that is not rejected, else their own.
+    """
 
     grade: Literal["best", "latest"] = "best"
     include_flagged: bool = False
     include_late: bool = False
+    sources: Sources = "verified-else-self"
 
 
 def is_late(received_at: datetime, closes_at: datetime | None) -> bool:
@@ -135,12 +150,25 @@ def is_late(received_at: datetime, closes_at: datetime | None) -> bool:
 
 
 def counts(report: StoredReport, policy: GradePolicy, closes_at: datetime | None) -> bool:
-    """Whether ``report`` counts toward the course grade under ``policy``."""
+    """Whether ``report`` counts toward the course grade under ``policy`` (its source aside)."""
     if report.rejected:
         return False
     if report.open_flags and not policy.include_flagged:
         return False
     return policy.include_late or not is_late(report.received_at, closes_at)
+
+
+def source_counted(reports: Iterable[StoredReport], sources: Sources) -> Source:
+    """Which source a student's grade is taken from under the course's ``sources`` policy.
+
+    Under ``verified-else-self`` any verified report that is not rejected decides, even one
+    held back (open flags, late): the grade then stays empty until the instructor decides,
+    rather than falling back to the student's own, possibly higher, word.
+    """
+    if sources != "verified-else-self":
+        return sources
+    verified = any(r.source == "verified" and not r.rejected for r in reports)
+    return "verified" if verified else "self"
 
 
 def course_grade(
@@ -156,7 +184,13 @@ def course_grade(
     decides it; the Canvas and Moodle exports and the LMS grade passback all ask here.
     """
     policy = policy or GradePolicy()
-    counted = [report for report in reports if counts(report, policy, closes_at)]
+    reports = list(reports)
+    source = source_counted(reports, policy.sources)
+    counted = [
+        report
+        for report in reports
+        if report.source == source and counts(report, policy, closes_at)
+    ]
     if not counted:
         return None
     if policy.grade == "latest":

@@ -12,6 +12,11 @@ instructor decides on; :class:`EvidenceKey` lists what each report's evidence na
 compared with the whole course in a few index probes. ``Submission.flagged``,
 ``flag_reason`` and ``rejected`` summarise the report's flags for the pages and the
 export, and are kept in step with them by ``webhook.crosscheck.refresh_standing``.
+
+Verified grading (migration 0003): a :class:`Submission`'s ``source`` is ``self`` (the
+student's own token, or a signed delivery) or ``verified`` (an instructor's API token,
+``verified_by`` naming them); :class:`CourseInstructor` says which instructors may verify
+whose reports; ``Course.grade_policy`` (:data:`GRADE_POLICIES`) which reports its grade counts.
 """
 
 from __future__ import annotations
@@ -42,6 +47,11 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+#: What a course's grade counts (``submissions.scoring.GradePolicy.sources``).
+GRADE_POLICIES = ("self", "verified", "verified-else-self")
+DEFAULT_GRADE_POLICY = "verified-else-self"
 
 
 def utcnow() -> datetime:
@@ -84,6 +94,11 @@ class Course(Base):
     # Reports dated before opens_at are flagged; those received after closes_at are late.
     opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Which reports the grade counts: one of GRADE_POLICIES. The default equals "self"
+    # until a report is verified, so existing courses grade as before.
+    grade_policy: Mapped[str] = mapped_column(
+        String(20), default=DEFAULT_GRADE_POLICY, server_default=DEFAULT_GRADE_POLICY
+    )
 
     students: Mapped[list[Student]] = relationship(back_populates="course")
 
@@ -113,6 +128,25 @@ class Instructor(Base):
     username: Mapped[str] = mapped_column(String(100), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The SHA-256 of the instructor's API token (``gli_...``), for verified reports; a new
+    # token replaces the old. Never a student's: the two are looked up in separate tables.
+    token_hash: Mapped[str | None] = mapped_column(
+        String(64), default=None, unique=True, index=True
+    )
+    token_issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class CourseInstructor(Base):
+    """An instructor teaches a course: they may send verified reports for its students."""
+
+    __tablename__ = "course_instructor"
+
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("course.id", ondelete="CASCADE"), primary_key=True
+    )
+    instructor_id: Mapped[int] = mapped_column(
+        ForeignKey("instructor.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class Submission(Base):
@@ -139,13 +173,17 @@ class Submission(Base):
     raw_xml: Mapped[str] = mapped_column(Text)
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)  # has open flags
     flag_reason: Mapped[str] = mapped_column(String(1000), default="")  # the open flags, said
-    via: Mapped[str] = mapped_column(String(10))  # "token" | "signed"
+    via: Mapped[str] = mapped_column(String(10))  # "token" | "signed" | "instructor"
     rejected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     body_sha256: Mapped[str] = mapped_column(String(64), default="", server_default="")
     # "" for reports stored before the integrity checks existed (schema 0001): not checked.
     dialect_version: Mapped[str] = mapped_column(String(10), default="", server_default="")
     engine_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     engine_version: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    # "self": the student's word (their token, or a signed delivery); "verified": an
+    # instructor ran grade on the student's machine and sent it with their API token.
+    source: Mapped[str] = mapped_column(String(10), default="self", server_default="self")
+    verified_by: Mapped[str] = mapped_column(String(100), default="", server_default="")
 
     student: Mapped[Student] = relationship(back_populates="submissions")
     checks: Mapped[list[SubmissionCheck]] = relationship(

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from submissions.scoring import GradePolicy, StoredReport, course_grade
-from webhook.storage.models import Course, Flag, Student, Submission
+from submissions.scoring import (
+    SOURCES,
+    GradePolicy,
+    Source,
+    Sources,
+    StoredReport,
+    course_grade,
+)
+from webhook.storage.models import DEFAULT_GRADE_POLICY, Course, Flag, Student, Submission
 
 
 @dataclass(frozen=True)
@@ -30,10 +38,12 @@ def course_grades(
 ) -> list[StudentGrades]:
     """Every student of ``course`` in roster order, with their course grade under ``policy``.
 
+    Which sources count (self-reported, verified) is always the course's grade policy,
+    whatever ``policy`` says: the exports cannot disagree with the course.
     Three plain queries (the roster, the course's reports, its open flags); the grade
     itself is :func:`submissions.scoring.course_grade`'s to decide, report by report.
     """
-    policy = policy or GradePolicy()
+    policy = replace(policy or GradePolicy(), sources=course_sources(course))
     students = session.scalars(
         select(Student).where(Student.course_id == course.id).order_by(Student.student_id)
     ).all()
@@ -46,10 +56,12 @@ def course_grades(
             Submission.received_at,
             Submission.flagged,
             Submission.rejected,
+            Submission.source,
         ).where(Submission.course_id == course.id)
     )
-    for student_pk, pk, score, received_at, flagged, rejected in rows:
-        reports[student_pk].append(StoredReport(pk, score, received_at, flagged, rejected))
+    for student_pk, pk, score, received_at, flagged, rejected, stored_source in rows:
+        source = cast(Source, "verified" if stored_source == "verified" else "self")
+        reports[student_pk].append(StoredReport(pk, score, received_at, flagged, rejected, source))
     other = aliased(Student)
     flags: dict[int, Counter[str]] = defaultdict(Counter)
     for student_pk, kind, other_id in session.execute(
@@ -71,3 +83,9 @@ def course_grades(
         )
         for student in students
     ]
+
+
+def course_sources(course: Course) -> Sources:
+    """The course's grade policy (``Course.grade_policy``) as scoring names it."""
+    policy = course.grade_policy or DEFAULT_GRADE_POLICY
+    return cast(Sources, policy if policy in SOURCES else DEFAULT_GRADE_POLICY)
