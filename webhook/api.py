@@ -4,10 +4,13 @@ The HTTP layer only: routes, status codes, JSON errors. How a report becomes a
 row (and the lock and transaction rule of that path) is :mod:`webhook.ingest`.
 
 ``POST /api/v1/submissions`` takes a JUnit report (``application/xml`` or
-``text/xml``) with ``Authorization: Bearer <student token>``, or signed per
-Standard Webhooks (see :mod:`webhook.signing`). Answers: 201 stored; 200 the
-same report id again (the same submission, never a duplicate); 400 bad XML or
-a report outside the dialect; 401 no or a wrong token or signature; 409 a
+``text/xml``) with ``Authorization: Bearer <student token>``, or an instructor's
+API token and ``X-Grader-Student: <course>/<student id>`` (a verified report), or
+signed per Standard Webhooks (see :mod:`webhook.signing`). Answers: 201 stored; 200
+the same report id again (the same submission, never a duplicate); 400 bad XML or
+a report outside the dialect, or an instructor's token naming no student; 401 no or
+a wrong token or signature; 403 a student's token naming a student, or an
+instructor's for a student outside their courses; 409 a
 report id another student already used; 413 over the size limit (counted on
 the bytes actually read, chunked bodies included); 415 another content type;
 429 over the per-student rate limit; 503 the database is unavailable.
@@ -24,7 +27,13 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from submissions.integrity import describe
 from submissions.scoring import is_late
 from webhook import ingest
-from webhook.auth import bearer_token, current_instructor, current_student, unauthorized
+from webhook.auth import (
+    bearer_token,
+    current_instructor,
+    current_student,
+    is_instructor_token,
+    unauthorized,
+)
 from webhook.database import get_session
 from webhook.storage.models import Flag, Submission
 
@@ -51,6 +60,10 @@ def submit() -> Any:
         stored = ingest.receive(request)
     except ingest.NotAuthorized as exc:
         return unauthorized(exc.reason, challenge=exc.challenge)
+    except ingest.Forbidden as exc:
+        return error(403, "forbidden", exc.reason)
+    except ingest.StudentNotNamed as exc:
+        return error(400, "student_required", exc.reason)
     except ingest.TooLarge as exc:
         return error(413, "too_large", exc.reason)
     except ingest.BadReport as exc:
@@ -66,6 +79,7 @@ def submit() -> Any:
         max_score=stored.max_score,
         flagged=stored.flagged,
         flags=list(stored.flags),
+        source=stored.source,
     )
     response.status_code = 201 if stored.created else 200
     if stored.created:
@@ -80,6 +94,11 @@ def show(submission_id: int) -> Any:
     instructor = current_instructor() if bearer_token() is None else None
     student = current_student() if instructor is None else None
     if instructor is None and student is None:
+        if is_instructor_token(bearer_token()):
+            # An API token sends verified reports, nothing else; it never reads as a student.
+            return error(
+                403, "forbidden", "an instructor's API token only sends reports: log in to read"
+            )
         return unauthorized("send a student's Bearer token or an instructor's login")
     submission = session.get(Submission, submission_id)
     # Another student's submission is answered like a missing one: nothing leaks.
@@ -113,6 +132,8 @@ def submission_json(submission: Submission, *, for_instructor: bool = True) -> d
         "engine_name": submission.engine_name,
         "engine_version": submission.engine_version,
         "via": submission.via,
+        "source": submission.source,
+        "verified_by": submission.verified_by or None,
         "checks": [
             {
                 "id": check.check_id,

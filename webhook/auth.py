@@ -98,6 +98,16 @@ def current_student() -> Student | None:
     return student
 
 
+def is_instructor_token(token: str | None) -> bool:
+    """Whether ``token`` is an instructor's API token (for verified reports only)."""
+    if token is None:
+        return False
+    found = get_session().scalar(
+        select(Instructor.id).where(Instructor.token_hash == hash_token(token))
+    )
+    return found is not None
+
+
 def unauthorized(reason: str, *, challenge: str = 'Basic realm="grader"') -> Any:
     response = jsonify(error="unauthorized", reason=reason)
     response.status_code = 401

@@ -4,12 +4,13 @@ Errors end with one line on stderr and an exit code of their own:
 
 ====  ==========================================================
 2     bad usage (Click's own)
-3     not found (no such course)
+3     not found (no such course or instructor)
 4     bad input file (roster CSV)
 5     database not ready (run ``grade-server db upgrade``) or unreachable
 6     already exists (course, instructor)
 7     bad configuration (a ``GRADER_*`` variable; the message names it)
-8     bad value of an option (a time that is not ISO 8601, a deadline before the opening)
+8     bad value of an option (a time that is not ISO 8601, a deadline before the opening,
+      an unknown grade policy)
 ====  ==========================================================
 """
 
@@ -27,7 +28,7 @@ from typing import Any, TextIO, TypeVar, cast
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
@@ -37,8 +38,16 @@ from webhook.auth import hash_password
 from webhook.database import get_db
 from webhook.export import FORMATS, export_grades
 from webhook.storage import db as storage
-from webhook.storage.models import Course, Instructor, Student
-from webhook.storage.tokens import hash_token, new_token
+from webhook.storage.models import (
+    DEFAULT_GRADE_POLICY,
+    GRADE_POLICIES,
+    Course,
+    CourseInstructor,
+    Instructor,
+    Student,
+    utcnow,
+)
+from webhook.storage.tokens import hash_token, new_instructor_token, new_token
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -152,6 +161,20 @@ def _check_dates(opens_at: datetime | None, closes_at: datetime | None) -> None:
         )
 
 
+POLICY_HELP = (
+    "Which reports the grade counts: self (the students' own), verified (instructors' runs "
+    "on the students' machines) or verified-else-self (verified once a student has one)"
+)
+
+
+def parse_policy(value: str) -> str:
+    """A grade policy named on the command line; anything else is one line and exit 8."""
+    policy = value.strip().lower()
+    if policy not in GRADE_POLICIES:
+        raise BadValue(f"--grade-policy {value[:40]!r} must be one of {', '.join(GRADE_POLICIES)}")
+    return policy
+
+
 def _when(moment: datetime | None) -> str:
     return "not set" if moment is None else f"{moment:%F %T} UTC"
 
@@ -161,22 +184,53 @@ def _when(moment: datetime | None) -> str:
 @click.argument("name")
 @click.option("--opens-at", help=f"Reports dated earlier are flagged. {TIME_HELP}.")
 @click.option("--closes-at", help=f"The deadline: later reports are marked late. {TIME_HELP}.")
+@click.option(
+    "--grade-policy", default=DEFAULT_GRADE_POLICY, show_default=True, help=POLICY_HELP + "."
+)
+@click.option(
+    "--instructor",
+    "instructors",
+    multiple=True,
+    metavar="USER",
+    help="An instructor who teaches it (may send verified reports); repeatable.",
+)
 @with_appcontext
 @database_errors
-def course_create(slug: str, name: str, opens_at: str | None, closes_at: str | None) -> None:
+def course_create(
+    slug: str,
+    name: str,
+    opens_at: str | None,
+    closes_at: str | None,
+    grade_policy: str,
+    instructors: tuple[str, ...],
+) -> None:
     if not slug.strip() or "/" in slug:
         raise BadInput(f"course slug {slug!r} must be non-empty and without '/'")
     opens, closes = parse_moment(opens_at, "--opens-at"), parse_moment(closes_at, "--closes-at")
     _check_dates(opens, closes)
+    policy = parse_policy(grade_policy)
     with session_scope() as session:
-        session.add(
-            Course(slug=slug.strip(), name=name.strip() or slug, opens_at=opens, closes_at=closes)
+        teachers = [_instructor(session, username) for username in dict.fromkeys(instructors)]
+        course = Course(
+            slug=slug.strip(),
+            name=name.strip() or slug,
+            opens_at=opens,
+            closes_at=closes,
+            grade_policy=policy,
         )
+        session.add(course)
         try:
-            session.commit()
+            session.flush()
         except IntegrityError:
             raise AlreadyExists(f"course {slug!r} already exists") from None
-    click.echo(f"created course {slug} (opens {_when(opens)}, closes {_when(closes)})", err=True)
+        session.add_all(CourseInstructor(course_id=course.id, instructor_id=t.id) for t in teachers)
+        session.commit()
+    taught = f"; taught by {', '.join(t.username for t in teachers)}" if teachers else ""
+    click.echo(
+        f"created course {slug} (opens {_when(opens)}, closes {_when(closes)}, "
+        f"grade policy {policy}{taught})",
+        err=True,
+    )
 
 
 @course_group.command(
@@ -186,15 +240,21 @@ def course_create(slug: str, name: str, opens_at: str | None, closes_at: str | N
 @click.option("--name", help="The course's name.")
 @click.option("--opens-at", help=f"Reports dated earlier are flagged. {TIME_HELP}, or none.")
 @click.option("--closes-at", help=f"The deadline: later reports are late. {TIME_HELP}, or none.")
+@click.option("--grade-policy", help=POLICY_HELP + ".")
 @with_appcontext
 @database_errors
 def course_set(
-    course_slug: str, name: str | None, opens_at: str | None, closes_at: str | None
+    course_slug: str,
+    name: str | None,
+    opens_at: str | None,
+    closes_at: str | None,
+    grade_policy: str | None,
 ) -> None:
-    if name is None and opens_at is None and closes_at is None:
-        raise BadValue("say what to change: --name, --opens-at or --closes-at")
+    if name is None and opens_at is None and closes_at is None and grade_policy is None:
+        raise BadValue("say what to change: --name, --opens-at, --closes-at or --grade-policy")
     if name is not None and not name.strip():
         raise BadValue("--name must not be empty")
+    policy = parse_policy(grade_policy) if grade_policy is not None else None
     opens = parse_moment(opens_at, "--opens-at", clearable=True)
     closes = parse_moment(closes_at, "--closes-at", clearable=True)
     engine = get_db().engine
@@ -213,14 +273,63 @@ def course_set(
             values["opens_at"] = opens
         if closes_at is not None:
             values["closes_at"] = closes
+        if policy is not None:
+            values["grade_policy"] = policy
         _check_dates(values.get("opens_at", row.opens_at), values.get("closes_at", row.closes_at))
         connection.execute(update(Course).where(Course.id == row.id).values(**values))
         done = crosscheck.recheck_course(connection, row.id)
     opens, closes = values.get("opens_at", row.opens_at), values.get("closes_at", row.closes_at)
+    said = f"; grade policy {policy}" if policy is not None else ""
     click.echo(
-        f"course {course_slug}: opens {_when(opens)}, closes {_when(closes)}; {_rechecked(done)}",
+        f"course {course_slug}: opens {_when(opens)}, closes {_when(closes)}{said}; "
+        f"{_rechecked(done)}",
         err=True,
     )
+
+
+@course_group.command(
+    "add-instructor", help="USER teaches COURSE: they may send verified reports for its students."
+)
+@click.argument("course_slug", metavar="COURSE")
+@click.argument("username", metavar="USER")
+@with_appcontext
+@database_errors
+def course_add_instructor(course_slug: str, username: str) -> None:
+    with session_scope() as session:
+        course, instructor = _course(session, course_slug), _instructor(session, username)
+        key = {"course_id": course.id, "instructor_id": instructor.id}
+        if session.get(CourseInstructor, key) is not None:
+            click.echo(f"{username} already teaches {course_slug}", err=True)
+            return
+        session.add(CourseInstructor(**key))
+        try:
+            session.commit()
+        except IntegrityError:  # added by another command at the same moment: as wanted
+            session.rollback()
+    click.echo(f"{username} teaches {course_slug}: their verified reports are taken", err=True)
+
+
+@course_group.command(
+    "remove-instructor", help="USER no longer teaches COURSE (their reports so far are kept)."
+)
+@click.argument("course_slug", metavar="COURSE")
+@click.argument("username", metavar="USER")
+@with_appcontext
+@database_errors
+def course_remove_instructor(course_slug: str, username: str) -> None:
+    with session_scope() as session:
+        course, instructor = _course(session, course_slug), _instructor(session, username)
+        gone = session.execute(
+            delete(CourseInstructor).where(
+                CourseInstructor.course_id == course.id,
+                CourseInstructor.instructor_id == instructor.id,
+            )
+        )
+        session.commit()
+    if not getattr(gone, "rowcount", 0):
+        click.echo(f"{username} did not teach {course_slug}", err=True)
+        return
+    click.echo(f"{username} no longer teaches {course_slug}", err=True)
 
 
 @course_group.command(
@@ -249,6 +358,15 @@ def _course(session: Session, slug: str) -> Course:
     if course is None:
         raise NotFound(f"no course {slug!r} (create it with `grade-server course create`)")
     return course
+
+
+def _instructor(session: Session, username: str) -> Instructor:
+    instructor = session.scalar(select(Instructor).where(Instructor.username == username))
+    if instructor is None:
+        raise NotFound(
+            f"no instructor {username[:100]!r} (create one with `grade-server instructor create`)"
+        )
+    return instructor
 
 
 @click.group("roster", help="Students on a course's roster.")
@@ -365,6 +483,40 @@ def instructor_create(username: str, password_stdin: bool) -> None:
         except IntegrityError:
             raise AlreadyExists(f"instructor {username!r} already exists") from None
     click.echo(f"created instructor {username}", err=True)
+
+
+@instructor_group.command(
+    "token", help="Print a new API token for USER (verified reports); it replaces the old one."
+)
+@click.argument("username", metavar="USER")
+@with_appcontext
+@database_errors
+def instructor_token(username: str) -> None:
+    token = new_instructor_token()
+    with session_scope() as session:
+        instructor = _instructor(session, username)
+        replaced = instructor.token_hash is not None
+        instructor.token_hash = hash_token(token)
+        instructor.token_issued_at = utcnow()
+        courses = session.scalars(
+            select(Course.slug)
+            .join(CourseInstructor, CourseInstructor.course_id == Course.id)
+            .where(CourseInstructor.instructor_id == instructor.id)
+            .order_by(Course.slug)
+        ).all()
+        session.commit()
+    click.echo(token)
+    said = f"API token of {username} (not shown again; send it as GRADER_TOKEN)"
+    if replaced:
+        said += "; the old one no longer works"
+    if courses:
+        said += f"; verified reports are taken for {', '.join(courses)}"
+    else:
+        said += (
+            f"; {username} teaches no course yet: `grade-server course add-instructor "
+            f"COURSE {username}`"
+        )
+    click.echo(said, err=True)
 
 
 @click.group("grades", help="Grades for the LMS.")

@@ -3,10 +3,14 @@
 :func:`receive` runs the steps for ``POST /api/v1/submissions``; :mod:`webhook.api`
 only turns its outcome (a :class:`Stored`, or a :class:`Refused` of some kind) into HTTP.
 
-1. Who sends it. A Bearer token's student is found first (:func:`student_by_token`),
-   before the body is read, so a stranger's body is never read or parsed. A signed
-   delivery's body is read first, because its signature covers the body
-   (:func:`signed_student`: verify it, then find the student it names).
+1. Who sends it. A Bearer token's student is found first (:func:`sender_by_token`),
+   before the body is read, so a stranger's body is never read or parsed: a student's
+   own token (a ``self`` report), or an instructor's API token with ``X-Grader-Student``
+   naming a student of one of the courses they teach (:func:`verified_student`: a
+   ``verified`` report, stored for that student as verified by the instructor). Neither
+   kind of token stands in for the other. A signed delivery's body is read first,
+   because its signature covers the body (:func:`signed_student`: verify it, then find
+   the student it names; a ``self`` report: a CI pipeline runs what the student pushed).
 2. :func:`read_body`: at most the size limit, counted on the bytes actually read.
 3. :func:`check_report`: read and check it against the report's dialect (UTF-8, no DTD).
 4. :func:`score_from_rubric`: from the server's rubric (the JSON document it scores from,
@@ -22,6 +26,11 @@ only turns its outcome (a :class:`Stored`, or a :class:`Refused` of some kind) i
    :mod:`webhook.crosscheck`), commit.
 6. :func:`checkpoint_after`: every so many stored reports, SQLite's WAL is checkpointed
    once the response has been sent.
+
+A verified report takes every step a student's does: the same size limit, reader,
+rubric, per-report integrity checks and cross-check with the course (an instructor's run
+on a machine whose engine another student's report names is worth a flag all the same),
+the same lock and transaction; only its rate is counted apart (:attr:`Sender.rate_scope`).
 
 **The rule of locks and transactions**, stated here and nowhere else: steps 1-4 hold no
 lock and write nothing. Every write of a request (the rate count, the signed-delivery
@@ -76,7 +85,9 @@ from webhook.database import get_db
 from webhook.storage.db import checkpoint, write_lock
 from webhook.storage.models import (
     Course,
+    CourseInstructor,
     Flag,
+    Instructor,
     RateLimitWindow,
     SignedDelivery,
     Student,
@@ -120,6 +131,15 @@ class BadReport(Refused):
     """Not UTF-8, not well-formed, or outside the report's dialect (400)."""
 
 
+class Forbidden(Refused):
+    """A valid token that may not do this: a student's naming a student, an instructor's
+    for a student outside the courses they teach (403)."""
+
+
+class StudentNotNamed(Refused):
+    """An instructor's token without (or with a malformed) ``X-Grader-Student`` (400)."""
+
+
 class RateLimited(Refused):
     """Over the per-student rate limit (429); ``retry_after`` seconds until the window ends."""
 
@@ -146,10 +166,18 @@ class Sender:
 
     student_pk: int
     course_id: int
-    via: str  # "token" | "signed"
+    via: str  # "token" | "signed" | "instructor"
     delivery: tuple[str, int] | None = None  # a signed delivery's (webhook-id, timestamp)
     roster_id: str = ""  # the roster's id, to name the student in other students' flags
     opens_at: datetime | None = None  # when the student's course opened, if it says
+    source: str = "self"  # "self" | "verified"
+    verified_by: str = ""  # the instructor's username, for a verified report
+
+    @property
+    def rate_scope(self) -> str:
+        """Verified reports count apart from the student's own, so that neither the
+        student nor a TA's run over the whole class can crowd the other out."""
+        return "verified" if self.source == "verified" else "student"
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +205,7 @@ class Stored:
     flagged: bool
     created: bool  # False: the same report was stored before (an idempotent repeat)
     flags: tuple[str, ...] = ()  # the kinds of its open flags
+    source: str = "self"  # "self" | "verified"
 
 
 # --- The sequence ---------------------------------------------------------------------------
@@ -192,7 +221,8 @@ def receive(request: Request) -> Stored:
             body = read_body(request, limit)
             sender = signed_student(connection, body, request)
         else:
-            sender = student_by_token(connection, bearer_token(request.headers))
+            named = request.headers.get(signing.STUDENT_HEADER)
+            sender = sender_by_token(connection, bearer_token(request.headers), named)
             body = read_body(request, limit)
         try:
             checked = check_report(body, limit)
@@ -213,6 +243,81 @@ _BY_TOKEN = _SENDER.where(Student.token_hash == bindparam("token_hash"))
 _BY_ROSTER = _SENDER.where(
     Course.slug == bindparam("slug"), Student.student_id == bindparam("student_id")
 )
+
+
+_INSTRUCTOR_BY_TOKEN = select(Instructor.id, Instructor.username).where(
+    Instructor.token_hash == bindparam("token_hash")
+)
+_TEACHES = (
+    select(Course.id)
+    .join(CourseInstructor, CourseInstructor.course_id == Course.id)
+    .where(Course.slug == bindparam("slug"), CourseInstructor.instructor_id == bindparam("pk"))
+)
+
+
+def sender_by_token(connection: Connection, token: str | None, named: str | None) -> Sender:
+    """A student's own token (``named`` absent), or an instructor's naming a student.
+
+    The two kinds of token live in separate tables and never stand in for each other: a
+    student's token naming a student is refused (403), and so is an instructor's naming
+    no one (400, saying how to name them). The student lookup comes first when no one is
+    named: it is the hot path, one indexed probe as before.
+    """
+    if token is None:
+        raise NotAuthorized("send Authorization: Bearer <your token>", challenge="Bearer")
+    if named is None:
+        try:
+            return student_by_token(connection, token)
+        except NotAuthorized:
+            if connection.execute(_INSTRUCTOR_BY_TOKEN, {"token_hash": hash_token(token)}).first():
+                raise StudentNotNamed(
+                    "an instructor's token must name the student: "
+                    f"send {signing.STUDENT_HEADER}: <course>/<student id>"
+                ) from None
+            raise
+    instructor = connection.execute(_INSTRUCTOR_BY_TOKEN, {"token_hash": hash_token(token)}).first()
+    if instructor is None:
+        if connection.execute(_BY_TOKEN, {"token_hash": hash_token(token)}).first() is not None:
+            raise Forbidden(
+                f"a student's token cannot name a student ({signing.STUDENT_HEADER} is for "
+                "instructors' API tokens)"
+            )
+        raise NotAuthorized("the token is not valid", challenge='Bearer error="invalid_token"')
+    return verified_student(connection, instructor.id, instructor.username, named)
+
+
+def verified_student(
+    connection: Connection, instructor_pk: int, username: str, named: str
+) -> Sender:
+    """The student ``named`` (``<course>/<student id>``) in a course the instructor teaches.
+
+    A course they do not teach is refused whether it exists or not, so that an
+    instructor learns nothing of other courses' rosters.
+    """
+    slug, slash, roster_id = named.partition("/")
+    slug, roster_id = slug.strip(), roster_id.strip()
+    if not slash or not slug or not roster_id:
+        raise StudentNotNamed(
+            f"{signing.STUDENT_HEADER} must be <course>/<student id>, not {named[:80]!r}"
+        )
+    if connection.execute(_TEACHES, {"slug": slug, "pk": instructor_pk}).first() is None:
+        raise Forbidden(
+            f"{slug[:64]!r} is not one of {username}'s courses "
+            f"(grade-server course add-instructor {slug[:64]} {username})"
+        )
+    row = connection.execute(_BY_ROSTER, {"slug": slug, "student_id": roster_id}).first()
+    if row is None:
+        raise Forbidden(f"no student {roster_id[:100]!r} is enrolled in {slug}")
+    return Sender(
+        row.id,
+        row.course_id,
+        "instructor",
+        None,
+        row.student_id,
+        row.opens_at,
+        source="verified",
+        verified_by=username,
+    )
 
 
 def student_by_token(connection: Connection, token: str | None) -> Sender:
@@ -366,7 +471,7 @@ def record_refused(engine: Engine, connection: Connection, sender: Sender) -> No
 def _admit(connection: Connection, sender: Sender) -> Verdict:
     if sender.delivery is not None:
         remember_delivery(connection, sender.delivery)
-    return count_rate(connection, sender.student_pk)
+    return count_rate(connection, sender.student_pk, scope=sender.rate_scope)
 
 
 _DIALECTS = (("postgresql", postgresql), ("sqlite", sqlite))
@@ -409,15 +514,18 @@ _FORGET_WINDOWS = delete(RateLimitWindow).where(
 )
 
 
-def count_rate(connection: Connection, student_pk: int, *, now: float | None = None) -> Verdict:
-    """Count one request of the student; within ``GRADER_RATE_LIMIT``?"""
+def count_rate(
+    connection: Connection, student_pk: int, *, now: float | None = None, scope: str = "student"
+) -> Verdict:
+    """Count one request for the student (``scope`` ``verified``: an instructor's for
+    them, counted apart); within ``GRADER_RATE_LIMIT``?"""
     limit, period = current_app.config["RATE_LIMIT_PARSED"]
     if limit <= 0:
         return Verdict(True, 0)
     now = time.time() if now is None else now
     window = int(now // period)
     retry_after = max(1, int((window + 1) * period - now))
-    params = {"key": f"student:{student_pk}", "window": window, "count": 1}
+    params = {"key": f"{scope}:{student_pk}", "window": window, "count": 1}
     hits = connection.execute(_for(_COUNT, connection), params).scalar_one()
     if hits == 1:  # first hit of a new window: forget this key's older ones
         connection.execute(_FORGET_WINDOWS, params)
@@ -435,7 +543,7 @@ _INSERT_NEW = {
 }
 _EXISTING = select(
     Submission.id, Submission.student_pk, Submission.course_id, Submission.score,
-    Submission.max_score, Submission.flagged, Submission.body_sha256,
+    Submission.max_score, Submission.flagged, Submission.body_sha256, Submission.source,
 ).where(Submission.report_id == bindparam("report_id"))  # fmt: skip
 _INSERT_CHECKS = insert(SubmissionCheck)
 _OPEN_KINDS = (
@@ -487,6 +595,8 @@ def store(
         "dialect_version": report.dialect_version,
         "engine_name": report.engine_name[:200],
         "engine_version": report.engine_version[:100],
+        "source": sender.source,
+        "verified_by": sender.verified_by,
     }
     new_id = connection.execute(_for(_INSERT_NEW, connection), values).scalar()
     if new_id is None:
@@ -502,7 +612,10 @@ def store(
             )
             raise ReportIdTaken(report.report_id, copy=copy)
         kinds = tuple(connection.scalars(_OPEN_KINDS, {"submission_id": row.id}))
-        return Stored(row.id, report.report_id, row.score, row.max_score, row.flagged, False, kinds)
+        return Stored(
+            row.id, report.report_id, row.score, row.max_score, row.flagged, False, kinds,
+            row.source,
+        )  # fmt: skip
     if score.checks:
         connection.execute(
             _INSERT_CHECKS,
@@ -533,8 +646,9 @@ def store(
     )
     kinds = tuple(flag.kind for flag in flags) + ("shared_evidence",) * bool(pairs)
     return Stored(
-        new_id, report.report_id, score.score, score.max_score, bool(sentences), True, kinds
-    )
+        new_id, report.report_id, score.score, score.max_score, bool(sentences), True, kinds,
+        sender.source,
+    )  # fmt: skip
 
 
 # --- Step 6: after the response -------------------------------------------------------------

@@ -13,8 +13,17 @@ from sqlalchemy import func, inspect, select, text
 from submissions.reader import read_report
 from webhook import create_app
 from webhook.crosscheck import recheck_course
-from webhook.storage.db import make_engine, upgrade, write_transaction
-from webhook.storage.models import Base, Flag, Submission, SubmissionCheck
+from webhook.storage.db import make_engine, make_session_factory, upgrade, write_transaction
+from webhook.storage.models import (
+    Base,
+    Course,
+    CourseInstructor,
+    Flag,
+    Instructor,
+    Submission,
+    SubmissionCheck,
+)
+from webhook.storage.queries import course_grades
 
 from .conftest import app_config
 from .reports import make_report, report_xml
@@ -30,7 +39,7 @@ def test_the_migrations_match_the_models(database_url: str) -> None:
         with engine.connect() as connection:
             assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
             version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-            assert version == "0002"
+            assert version == "0003"
     finally:
         engine.dispose()
 
@@ -74,9 +83,9 @@ def test_an_existing_0001_database_upgrades_with_its_data(database_url: str) -> 
     engine = make_engine(database_url)
     try:
         with engine.begin() as connection:  # back to 0001, as a server of last month left it
-            for table in ("evidence_key", "flag", "alembic_version", "rate_limit_window",
-                          "signed_delivery", "check_result", "submission", "student",
-                          "instructor", "course"):  # fmt: skip
+            for table in ("course_instructor", "evidence_key", "flag", "alembic_version",
+                          "rate_limit_window", "signed_delivery", "check_result", "submission",
+                          "student", "instructor", "course"):  # fmt: skip
                 connection.execute(text(f"DROP TABLE {table}"))
     finally:
         engine.dispose()
@@ -118,7 +127,7 @@ def test_an_existing_0001_database_upgrades_with_its_data(database_url: str) -> 
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
-            assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0002"
+            assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0003"
             rows = connection.execute(
                 select(Submission.id, Submission.body_sha256, Submission.flagged,
                        Submission.rejected, Submission.dialect_version).order_by(Submission.id)
@@ -145,5 +154,73 @@ def test_an_existing_0001_database_upgrades_with_its_data(database_url: str) -> 
                 (1, "shared_evidence"), (2, "not_our_checks"), (2, "shared_evidence"),
             ]  # fmt: skip
             assert connection.scalars(select(Submission.dialect_version)).all() == ["2", "2"]
+    finally:
+        engine.dispose()
+
+
+def test_an_existing_0002_database_upgrades_to_verified_grading(database_url: str) -> None:
+    """A 0002 database with a course, an instructor and a flagged and an honest report comes
+    through 0003 whole: every report ``self``, no instructor token, nobody teaching (so
+    nothing is verified until an instructor is added), and grades as they were."""
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            for table in ("course_instructor", "evidence_key", "flag", "alembic_version",
+                          "rate_limit_window", "signed_delivery", "check_result", "submission",
+                          "student", "instructor", "course"):  # fmt: skip
+                connection.execute(text(f"DROP TABLE {table}"))
+    finally:
+        engine.dispose()
+    upgrade(database_url, "0002")
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO course (id, slug, name, created_at) VALUES (1, 'c', 'C', :t)"
+            ), {"t": T0})  # fmt: skip
+            connection.execute(text(
+                "INSERT INTO instructor (id, username, password_hash, created_at)"
+                " VALUES (1, 'ta', 'x', :t)"
+            ), {"t": T0})  # fmt: skip
+            for pk, who in ((1, "ann"), (2, "bob")):
+                connection.execute(
+                    text("INSERT INTO student (id, course_id, student_id, name, email, token_hash,"
+                         " created_at) VALUES (:pk, 1, :who, :who, '', :hash, :t)"),
+                    {"pk": pk, "who": who, "hash": who * 8, "t": T0},
+                )  # fmt: skip
+            for pk, student, score, flagged in ((1, 1, 28, False), (2, 2, 20, True)):
+                connection.execute(
+                    text("INSERT INTO submission (id, report_id, student_pk, course_id,"
+                         " received_at, created, lab, score, max_score, checks_digest,"
+                         " grader_version, engine_id, raw_xml, flagged, flag_reason, via,"
+                         " rejected, body_sha256, dialect_version) VALUES (:pk, :rid, :student,"
+                         " 1, :t, :t, 'docker_beginners', :score, 28, 'd', 'v', 'e', '<x/>',"
+                         " :flagged, '', 'token', :no, 'h', '2')"),
+                    {"pk": pk, "rid": f"r{pk}", "student": student, "t": NOW, "score": score,
+                     "flagged": flagged, "no": False},
+                )  # fmt: skip
+    finally:
+        engine.dispose()
+
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0003"
+            rows = connection.execute(
+                select(Submission.id, Submission.source, Submission.verified_by, Submission.score)
+                .order_by(Submission.id)
+            ).all()  # fmt: skip
+            assert [tuple(row) for row in rows] == [(1, "self", "", 28), (2, "self", "", 20)]
+            assert connection.execute(
+                select(Instructor.username, Instructor.token_hash, Instructor.token_issued_at)
+            ).all() == [("ta", None, None)]
+            assert connection.scalar(select(func.count()).select_from(CourseInstructor)) == 0
+            assert connection.scalar(select(Course.grade_policy)) == "verified-else-self"
+        with make_session_factory(engine)() as session:
+            course = session.get(Course, 1)
+            assert course is not None
+            grades = {row.student.student_id: row.grade for row in course_grades(session, course)}
+            assert grades == {"ann": 28, "bob": None}  # as under 0002: bob's report is flagged
     finally:
         engine.dispose()
