@@ -133,8 +133,8 @@ def test_instructor_walks_through_the_gradebook(
     cells = [cell.text for cell in ann.find_elements(By.TAG_NAME, "td")]
     full = f"{seeded.rubric.max_score}/{seeded.rubric.max_score}"
     assert cells[:2] == ["zz-ann", "Ann Example"]
-    assert cells[2] == full and cells[3] == full and cells[4] == "2"
-    assert "done" in cells[6] and "1 flagged" in cells[6]
+    assert cells[2] == full and cells[3] == full and cells[4] == "—" and cells[5] == "2"
+    assert "done" in cells[7] and "1 flagged" in cells[7]
     assert "done" in (ann.get_attribute("class") or "").split()
 
     # The chart: one drawn bar per rubric check, in rubric order, wide as its rate.

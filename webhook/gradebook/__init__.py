@@ -5,8 +5,9 @@ external assets):
 
 - ``/login``, ``/logout``
 - ``/gradebook/``: the courses (straight to the course when there is one)
-- ``/gradebook/<course>/``: the roster with latest and best scores, flags for
-  suspicious reports, and a chart of each check's pass rate
+- ``/gradebook/<course>/``: the roster with latest, best self-reported and latest
+  verified scores, flags for suspicious reports (and for a self-reported best above the
+  latest verified score), and a chart of each check's pass rate
 - ``/gradebook/<course>/students/<roster id>``: a student's reports over time
 - ``/gradebook/<course>/submissions/<id>``: one report, check by check, and its flags
 - ``/gradebook/<course>/flags?show=open|decided|all``: the flagged reports, with the
@@ -188,6 +189,7 @@ def overview(course: str) -> Any:
             "started": started,
             "done": sum(1 for r in rows if r.done),
             "flagged": sum(1 for r in rows if r.flagged),
+            "self_higher": sum(1 for r in rows if r.self_higher),
         },
         formats=EXPORT_FORMATS,
         flag_counts=queries.flag_counts(db, found),

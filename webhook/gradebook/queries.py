@@ -22,8 +22,10 @@ from submissions.integrity import describe
 from submissions.scoring import is_late
 from webhook.storage.models import Course, Flag, Student, Submission, SubmissionCheck
 
-SortKey = Literal["id", "name", "latest", "best", "submissions", "last", "status"]
-SORT_KEYS: tuple[SortKey, ...] = ("id", "name", "latest", "best", "submissions", "last", "status")
+SortKey = Literal["id", "name", "latest", "best", "verified", "submissions", "last", "status"]
+SORT_KEYS: tuple[SortKey, ...] = (
+    "id", "name", "latest", "best", "verified", "submissions", "last", "status",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,15 +46,27 @@ class StudentRow:
     submissions: int
     latest_score: int | None
     latest_max: int | None
-    best_score: int | None
+    best_score: int | None  # the best self-reported score (the student's own reports)
     last_at: datetime | None
     done: bool  # some report had every point
     flagged: int  # how many of the student's reports are flagged
     flag_reason: str  # one of their reasons, for the tooltip
+    verified_score: int | None = None  # the latest verified report's (not rejected)
+    verified_by: str = ""  # who verified it
 
     @property
     def started(self) -> bool:
         return self.submissions > 0
+
+    @property
+    def self_higher(self) -> bool:
+        """The student's own best claims more than an instructor's latest run found: worth
+        a look (work undone since, or a self-report that was not the student's machine)."""
+        return (
+            self.best_score is not None
+            and self.verified_score is not None
+            and self.best_score > self.verified_score
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +98,8 @@ class SubmissionRow:
     flag_reason: str
     via: str
     rejected: bool = False
+    source: str = "self"
+    verified_by: str = ""
     late: bool = False  # received after the course's deadline
     engine_name: str = ""
     engine_version: str = ""
@@ -144,9 +160,11 @@ def _latest_submission_id(student_pk: InstrumentedAttribute[int]) -> ScalarSelec
 def student_rows(session: Session, course: Course) -> list[StudentRow]:
     """Every student on the roster with their aggregates, in roster order.
 
-    Two simple queries, merged here: the roster with each student's latest
-    report (one index probe per student), and one grouped scan of the course's
-    reports for the counts. Kept apart, neither depends on the planner's
+    Three simple queries, merged here: the roster with each student's latest
+    report (one index probe per student), one grouped scan of the course's
+    reports for the counts, and the course's verified reports (few: one per
+    student and instructor's run), of which each student's latest is kept.
+    Kept apart, neither depends on the planner's
     statistics: joined in one statement, PostgreSQL re-runs the grouped scan
     per student right after a bulk import (1.5 s instead of 20 ms), and a
     window function over the whole course is ten times slower on SQLite.
@@ -159,7 +177,7 @@ def student_rows(session: Session, course: Course) -> list[StudentRow]:
         select(
             Submission.student_pk,
             func.count(),
-            func.max(Submission.score),
+            func.max(case((Submission.source != "verified", Submission.score), else_=None)),
             func.sum(case((Submission.flagged, 1), else_=0)),
             func.max(case((Submission.flagged, Submission.flag_reason), else_="")),
             func.max(done),
@@ -168,6 +186,17 @@ def student_rows(session: Session, course: Course) -> list[StudentRow]:
         .group_by(Submission.student_pk)
     )
     totals = {pk: rest for pk, *rest in session.execute(totals_query)}
+    verified: dict[int, tuple[int, str]] = {}
+    for pk, score, by in session.execute(
+        select(Submission.student_pk, Submission.score, Submission.verified_by)
+        .where(
+            Submission.course_id == course.id,
+            Submission.source == "verified",
+            ~Submission.rejected,
+        )
+        .order_by(Submission.received_at, Submission.id)
+    ):
+        verified[pk] = (score, by)  # the latest comes last
     # The latest ids in a derived table of their own: a correlated subquery in a
     # join's ON clause is run for every (student, report) pair on PostgreSQL.
     roster = (
@@ -196,6 +225,7 @@ def student_rows(session: Session, course: Course) -> list[StudentRow]:
     rows = []
     for pk, sid, name, latest, latest_max, last_at in session.execute(query):
         n, best, flags, reason, finished = totals.get(pk, (0, None, 0, "", 0))
+        verified_score, verified_by = verified.get(pk, (None, ""))
         rows.append(
             StudentRow(
                 pk=pk,
@@ -209,6 +239,8 @@ def student_rows(session: Session, course: Course) -> list[StudentRow]:
                 done=bool(finished),
                 flagged=int(flags or 0),
                 flag_reason=reason or "",
+                verified_score=verified_score,
+                verified_by=verified_by or "",
             )
         )
     return rows
@@ -228,10 +260,13 @@ def sort_rows(rows: Sequence[StudentRow], key: str, descending: bool) -> list[St
     value = {
         "latest": lambda r: r.latest_score,
         "best": lambda r: r.best_score,
+        "verified": lambda r: r.verified_score,
         "submissions": lambda r: r.submissions if r.started else None,
         "last": lambda r: r.last_at,
         # flagged first (they need a look), then done, then in progress
-        "status": lambda r: (r.flagged > 0, r.done, r.flagged) if r.started else None,
+        "status": lambda r: (
+            (r.flagged > 0 or r.self_higher, r.done, r.flagged) if r.started else None
+        ),
     }[key]
     present = [r for r in by_id if value(r) is not None]
     absent = [r for r in by_id if value(r) is None]
@@ -326,6 +361,8 @@ def _submission_row(s: Submission, closes_at: datetime | None = None) -> Submiss
         late=is_late(s.received_at, closes_at),
         engine_name=s.engine_name,
         engine_version=s.engine_version,
+        source=s.source,
+        verified_by=s.verified_by,
     )
 
 
