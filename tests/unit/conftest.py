@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, settings
 
 settings.register_profile(
     "unit",
-    max_examples=150,
+    max_examples=100,
     deadline=None,
     database=None,
     derandomize=True,
