@@ -234,7 +234,8 @@ def course_create(
 
 
 @course_group.command(
-    "set", help="Change COURSE's name or dates (none clears a date), then re-check it."
+    "set",
+    help="Change COURSE's name, dates (none clears a date) or grade policy, then re-check it.",
 )
 @click.argument("course_slug", metavar="COURSE")
 @click.option("--name", help="The course's name.")
