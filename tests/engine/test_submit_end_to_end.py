@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+from typing import Any
 
-from tests.lab.classroom import Classroom
+import pytest
+import requests
+
+from tests.engine.conftest import run_grade
+from tests.lab.classroom import COURSE, INSTRUCTOR, Classroom
+from tests.lab.model_student import MYSQL_PASSWORD
 
 pytestmark = pytest.mark.engine
 
@@ -32,3 +38,58 @@ def test_a_submitted_report_reaches_the_gradebook_even_after_an_outage(
         assert classroom.grade_in_gradebook() == "28"
     finally:
         classroom.stop()
+
+
+def test_a_real_report_passes_every_cross_check_and_holds_no_secret(
+    completed_lab, grade, tmp_path
+) -> None:
+    classroom = Classroom(tmp_path / "server").set_up()
+    env = {"XDG_DATA_HOME": str(tmp_path / "data"), "GRADER_TOKEN": classroom.token}
+    url = classroom.serve()
+    try:
+        graded = grade("--json", "--submit", url, env=env)
+        assert graded.exit_code == 0, graded.stderr
+        first = _submission(url, classroom.token, 1)
+        again = grade("--submit", url, env=env)  # the same machine again: still no flag
+        assert again.exit_code == 0, again.stderr
+        second = _submission(url, classroom.token, 2)
+    finally:
+        classroom.stop()
+    for submission in (first, second):
+        assert submission["flags"] == [], submission["flags"]
+        assert submission["source"] == "self" and submission["score"] == 28
+    database = (tmp_path / "server" / "grader.sqlite").read_bytes()
+    for where in (graded.stdout, json.dumps(first), database.decode("latin-1")):
+        assert MYSQL_PASSWORD not in where
+
+
+def test_an_instructor_verifies_a_students_machine_over_ssh(remote_hosts, tmp_path) -> None:
+    classroom = Classroom(tmp_path / "server", student_id="s-complete").set_up()
+    classroom.grade_server("course", "add-instructor", COURSE, INSTRUCTOR[0])
+    token = classroom.grade_server("instructor", "token", INSTRUCTOR[0]).strip()
+    host = remote_hosts.complete
+    url = classroom.serve()
+    try:
+        verified = run_grade(
+            "--host", host.ssh_url(), "--ssh-config", str(remote_hosts.ssh_config),
+            "--submit", url, "--student", f"{COURSE}/s-complete", "--json",
+            home=tmp_path, env={"GRADER_TOKEN": token, "XDG_DATA_HOME": str(tmp_path / "d")},
+        )  # fmt: skip
+        assert verified.exit_code == 0, verified.stderr
+        stored = requests.get(f"{url}/api/v1/submissions/1", auth=INSTRUCTOR, timeout=10).json()
+    finally:
+        classroom.stop()
+    assert (stored["student_id"], stored["source"]) == ("s-complete", "verified")
+    assert stored["verified_by"] == INSTRUCTOR[0] and stored["score"] == 28
+    assert stored["flags"] == []
+
+
+def _submission(url: str, token: str, number: int) -> dict[str, Any]:
+    answer = requests.get(
+        f"{url}/api/v1/submissions/{number}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    answer.raise_for_status()
+    document: dict[str, Any] = answer.json()
+    return document
