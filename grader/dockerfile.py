@@ -171,7 +171,9 @@ def _final_lineage(instrs: Iterable[Instruction]) -> list[Instruction]:
     chain = [len(stages) - 1]
     while True:
         head = stages[chain[0]][0]
-        parent = head.args[0].lower() if head.keyword == "FROM" and head.args else None
+        if head.keyword != "FROM" or not head.args:  # a FROM without an image names no stage
+            break
+        parent = head.args[0].lower()
         earlier = [i for i in range(chain[0]) if _stage_name(stages[i]) == parent]
         if not earlier:
             break

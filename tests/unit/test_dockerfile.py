@@ -454,3 +454,10 @@ def test_a_legacy_env_without_a_value() -> None:
 )
 def test_exposed_port_edges(line: str, ports: set[str]) -> None:
     assert exposed_ports(parse_dockerfile(f"FROM a\n{line}\n")) == ports
+
+
+def test_a_from_without_an_image_names_no_base_and_no_parent() -> None:
+    instrs = parse_dockerfile("FROM\nEXPOSE 80\nFROM\nCMD two\n")
+    assert base_images(instrs) == []
+    assert exposed_ports(instrs) == set()
+    assert command(instrs) == ["/bin/sh", "-c", "two"]
