@@ -83,6 +83,9 @@ def test_grade_server_says_what_to_install(student_venv: tuple[Path, Path]) -> N
 
 def test_the_graders_unit_tier_runs_there(student_venv: tuple[Path, Path]) -> None:
     venv, _ = student_venv
+    # the tier's own test tool (property tests), which is no dependency of grade's
+    pip = (venv / "bin" / "python", "-m", "pip", "--disable-pip-version-check", "-q")
+    assert run(*pip, "install", "hypothesis>=6.100").returncode == 0
     done = run(
         venv / "bin" / "python", "-m", "pytest", "tests/unit", "-q", "-p", "no:cacheprovider"
     )
