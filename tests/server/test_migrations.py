@@ -29,7 +29,6 @@ from .conftest import app_config
 from .reports import make_report, report_xml
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-NOW = datetime.now(UTC)
 
 
 def test_the_migrations_match_the_models(database_url: str) -> None:
@@ -111,7 +110,8 @@ def test_an_existing_0001_database_upgrades_with_its_data(database_url: str) -> 
                          " grader_version, engine_id, raw_xml, flagged, flag_reason, via)"
                          " VALUES (:pk, :rid, :student, 1, :t, :t, 'docker_beginners', 28, 28,"
                          " 'd', 'v', 'e', :xml, :flagged, :reason, 'token')"),
-                    {"pk": pk, "rid": f"r{pk}", "student": student, "t": NOW, "xml": body.decode(),
+                    {"pk": pk, "rid": f"r{pk}", "student": student, "t": datetime.now(UTC),
+                     "xml": body.decode(),
                      "flagged": flagged, "reason": "unknown grader version 'v'" if flagged else ""},
                 )  # fmt: skip
                 connection.execute(
@@ -196,8 +196,8 @@ def test_an_existing_0002_database_upgrades_to_verified_grading(database_url: st
                          " rejected, body_sha256, dialect_version) VALUES (:pk, :rid, :student,"
                          " 1, :t, :t, 'docker_beginners', :score, 28, 'd', 'v', 'e', '<x/>',"
                          " :flagged, '', 'token', :no, 'h', '2')"),
-                    {"pk": pk, "rid": f"r{pk}", "student": student, "t": NOW, "score": score,
-                     "flagged": flagged, "no": False},
+                    {"pk": pk, "rid": f"r{pk}", "student": student, "t": datetime.now(UTC),
+                     "score": score, "flagged": flagged, "no": False},
                 )  # fmt: skip
     finally:
         engine.dispose()
