@@ -3,7 +3,7 @@
 What one report says about itself is :mod:`submissions.integrity`; what needs the
 whole course is here. Flags are rows (:class:`~webhook.storage.models.Flag`), and
 every function that writes them runs inside its caller's one write transaction (see
-:mod:`webhook.ingest` for that rule) after :func:`course_lock`:
+:mod:`webhook.ingest` for that rule):
 
 - :func:`shared_with` and :func:`record_new`: at ingest, a new report's evidence
   identifiers (:func:`submissions.integrity.sharing_keys`) are looked up in the
@@ -24,6 +24,7 @@ every function that writes them runs inside its caller's one write transaction (
 from __future__ import annotations
 
 import functools
+import hashlib
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -41,6 +42,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -60,20 +62,40 @@ CHUNK = 500
 DECISIONS = ("accept", "reject")
 
 
-def course_lock(connection: Connection, course_id: int) -> None:
-    """Serialise the cross-checking writes of one course until the transaction ends.
+def evidence_locks(connection: Connection, course_id: int, keys: Iterable[str]) -> None:
+    """Hold back, until this transaction ends, any other that names one of these identifiers.
 
-    Two copies arriving at once must each see the other: the second to look must find
-    the first's evidence keys committed. SQLite writers are already serialised by
-    :func:`webhook.storage.db.write_lock`; on PostgreSQL, where writers run side by
-    side, a transaction-scoped advisory lock per course does it (other courses, and
-    everything before this point of the transaction, still run in parallel).
+    Two copies arriving at once must catch each other: the one that looks second must find
+    the first's evidence keys committed. SQLite writers already go one at a time
+    (:func:`webhook.storage.db.write_lock`). On PostgreSQL, where they run side by side,
+    each (course, identifier) gets a transaction-scoped advisory lock, taken in one fixed
+    order (no deadlock): only reports that share an identifier wait for each other (in
+    practice one student's own reports, which share their engine), never the whole course.
     """
+    if connection.dialect.name == "postgresql" and keys:
+        ids = sorted({_lock_id(course_id, key) for key in keys})
+        connection.execute(_IDENTIFIER_LOCKS, {"ids": ids})
+
+
+def _lock_id(course_id: int, key: str) -> int:
+    """A signed 64-bit advisory lock id for (course, identifier), the same in every process."""
+    digest = hashlib.blake2b(f"{course_id}:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def course_lock(connection: Connection, course_id: int) -> None:
+    """One course-wide operation (a re-check) at a time per course, on PostgreSQL."""
     if connection.dialect.name == "postgresql":
         connection.execute(_ADVISORY_LOCK, {"key": (ADVISORY_CLASS << 32) | course_id})
 
 
 _ADVISORY_LOCK = select(func.pg_advisory_xact_lock(cast(bindparam("key"), BigInteger)))
+# The sorted subquery feeds the locks in order: two transactions never wait on each other
+# crosswise.
+_IDENTIFIER_LOCKS = text(
+    "SELECT count(pg_advisory_xact_lock(k)) FROM"
+    " (SELECT unnest(CAST(:ids AS bigint[])) AS k ORDER BY 1) AS ordered"
+)
 
 
 # --- Flag rows ------------------------------------------------------------------------------
@@ -172,7 +194,7 @@ def shared_with(
 ) -> list[Match]:
     """Other students' reports in the course naming any of ``keys``: one index range each.
 
-    Call it after :func:`course_lock`, in the transaction that then stores the report.
+    Call it after :func:`evidence_locks`, in the transaction that then stores the report.
     """
     if not keys:
         return []
@@ -303,7 +325,6 @@ def copied_body(
     """
     if stored.course_id != course_id:
         return False
-    course_lock(connection, course_id)
     insert_flags(
         connection,
         [
@@ -366,11 +387,25 @@ def _standings(rows: Iterable[Any]) -> dict[int, tuple[bool, str, bool]]:
     return {pk: (bool(sentences[pk]), summary(sentences[pk]), pk in rejected) for pk in seen}
 
 
+_LOCK_SUBMISSIONS = (
+    select(Submission.id)
+    .where(Submission.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Submission.id)
+    .with_for_update()
+)
+
+
 def refresh_standing(connection: Connection, submission_ids: Iterable[int]) -> None:
-    """Bring these submissions' ``flagged``, ``flag_reason`` and ``rejected`` in step."""
+    """Bring these submissions' ``flagged``, ``flag_reason`` and ``rejected`` in step.
+
+    Their rows are locked first (PostgreSQL), then their flags read: two transactions that
+    flag one report take turns, and the second reads the first's flag.
+    """
     ids = sorted(pk for pk in set(submission_ids) if pk is not None)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
+        if connection.dialect.name == "postgresql":
+            connection.execute(_LOCK_SUBMISSIONS, {"ids": chunk}).all()
         query = _FLAGS_OF.where(Flag.submission_id.in_(chunk))
         standing = _standings(connection.execute(query))
         connection.execute(
@@ -574,12 +609,11 @@ def _refresh_course(connection: Connection, course_id: int) -> int:
         query = select(*columns).where(Submission.id.in_(unread[start : start + CHUNK]))
         current.update((row.id, row) for row in connection.execute(query))
     changed = [
-        {"pk": pk, "flagged": new[0], "reason": new[1], "rejected": new[2]}
+        pk
         for pk, flagged, reason, rejected in current.values()
-        if (new := standing.get(pk, (False, "", False))) != (bool(flagged), reason, bool(rejected))
+        if standing.get(pk, (False, "", False)) != (bool(flagged), reason, bool(rejected))
     ]
-    for start in range(0, len(changed), 5000):
-        connection.execute(_SET_STANDING, changed[start : start + 5000])
+    refresh_standing(connection, changed)  # locked and read again: ingest runs alongside
     return int(
         connection.execute(
             select(func.count())
@@ -619,7 +653,6 @@ def decide(
     """
     if action not in DECISIONS:
         raise ValueError(f"action must be one of {', '.join(DECISIONS)}")
-    course_lock(connection, course_id)
     row = connection.execute(
         select(Flag.submission_id).where(Flag.id == flag_id, Flag.course_id == course_id)
     ).first()

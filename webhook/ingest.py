@@ -46,10 +46,11 @@ that other writers wait for. Nothing else writes submissions.
 
 **Where the cross-check reads**: inside that transaction, not in steps 1-4, because two
 copies arriving at once must catch each other: the one that looks second must find the
-first one's evidence keys. It reads after :func:`webhook.crosscheck.course_lock`, which
-holds the course's writers back until the commit: on SQLite the write lock does that
-already (writers go one at a time); on PostgreSQL a transaction-scoped advisory lock per
-course does (other courses, and steps 1-4 of every request, still run side by side).
+first one's evidence keys. It reads after :func:`webhook.crosscheck.evidence_locks`,
+which holds back until the commit every other writer naming one of the report's
+identifiers: on SQLite the write lock does that already (writers go one at a time); on
+PostgreSQL a transaction-scoped advisory lock per (course, identifier) does, so only
+reports that share an identifier (one student's own, in practice) wait for each other.
 
 Every statement on this path is built once, at import, and executed with parameters:
 that skips SQLAlchemy's per-call construction and cache-key work (half the cost otherwise).
@@ -563,12 +564,12 @@ def store(
 ) -> Stored:
     """Store the report for the student, or return the one stored under its id before.
 
-    First the cross-check (:func:`webhook.crosscheck.shared_with`, under the course's
-    lock), so that the row is written with all its flags. Raises :class:`ReportIdTaken`
-    when another student's submission has that id.
+    First the cross-check (:func:`webhook.crosscheck.shared_with`, under the locks of the
+    report's identifiers), so that the row is written with all its flags. Raises
+    :class:`ReportIdTaken` when another student's submission has that id.
     """
     report = checked.report
-    crosscheck.course_lock(connection, sender.course_id)
+    crosscheck.evidence_locks(connection, sender.course_id, checked.keys)
     matches = crosscheck.shared_with(connection, sender.course_id, sender.student_pk, checked.keys)
     pairs = crosscheck.pairs_of_new(matches)
     sentences = [integrity.describe(flag.kind, flag.reason) for flag in flags] + [
