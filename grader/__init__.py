@@ -14,7 +14,8 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0.0.0+source"
 
 from grader.commit_detection import CommitVerdict, detect_commit
-from grader.facts import ContainerFacts, EngineState, Event, ImageFacts
+from grader.engine_state import EngineState
+from grader.facts import ContainerFacts, Event, ImageFacts
 from grader.lab import Lab, ProbeTimeout
 from grader.labs import LabSpec
 from grader.proof import prove, prove_file

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from grader import background
 from grader.activity import doing
-from grader.facts import EngineState
+from grader.engine_state import EngineState
 
 if TYPE_CHECKING:
     from grader.targets import Target
