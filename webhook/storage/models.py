@@ -293,3 +293,8 @@ class SignedDelivery(Base):
     webhook_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     timestamp: Mapped[int] = mapped_column(Integer, primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- LTI 1.3 (issue 12): its tables are defined in webhook.lti.models, on this Base; --------
+# imported here so that Base.metadata (Alembic, the migration check) always holds them.
+from webhook.lti import models as _lti_models  # noqa: E402, F401

@@ -1,0 +1,16 @@
+"""LTI 1.3 Advantage: the grading server as a tool in Canvas, Moodle and other LMSs.
+
+Kept free of imports: :mod:`webhook.storage.models` imports :mod:`webhook.lti.models`
+so that the schema always holds the LTI tables. The parts:
+
+* :mod:`webhook.lti.models`: registrations, deployments, contexts, members, line items,
+  the shared launch cache and the passback outbox;
+* :mod:`webhook.lti.keys`: the tool's RSA keys and its public JWKS;
+* :mod:`webhook.lti.toolconf` / :mod:`webhook.lti.launch_cache`: pylti1p3's tool
+  configuration and launch storage, read from the database;
+* :mod:`webhook.lti.views`: the blueprint (OIDC login, launch, JWKS, deep linking,
+  launch pages and refusals);
+* :mod:`webhook.lti.passback`: the durable outbox that sends grades through AGS;
+* :mod:`webhook.lti.roster`: NRPS roster sync;
+* :mod:`webhook.lti.cli`: ``grade-server lti``.
+"""
