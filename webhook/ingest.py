@@ -397,7 +397,8 @@ def read_body(request: Request, limit: int) -> bytes:
 
 
 def check_report(body: bytes, limit: int) -> Checked:
-    """The report in ``body``, checked against the dialect by :mod:`submissions.reader`."""
+    """The report in ``body``, checked against the dialect by :mod:`submissions.reader`,
+    and against the columns it is stored in (:func:`check_lengths`)."""
     try:
         report = read_report(body, limits=Limits(max_bytes=limit))
         raw_xml = body.decode("utf-8")
@@ -405,8 +406,46 @@ def check_report(body: bytes, limit: int) -> Checked:
         raise BadReport(exc.reason) from None
     except UnicodeDecodeError:
         raise BadReport("the report is not UTF-8") from None
+    check_lengths(report)
     digest = hashlib.sha256(body).hexdigest()
     return Checked(report, raw_xml, digest, integrity.sharing_keys(report))
+
+
+def _column_length(column: Any) -> int:
+    length: int = column.type.length
+    return length
+
+
+#: The report's values and the ``VARCHAR`` columns that hold them (their lengths read from
+#: the models, so that they follow the schema). PostgreSQL refuses a longer value with an
+#: error (a 500 if it got that far); SQLite would store it. Both answer 400 instead.
+_REPORT_COLUMNS = {
+    name: _column_length(Submission.__table__.c[name])
+    for name in (
+        "report_id", "lab", "grader_version", "checks_digest", "engine_id", "dialect_version",
+    )
+}  # fmt: skip
+_CHECK_COLUMNS = {
+    "id": _column_length(SubmissionCheck.__table__.c.check_id),
+    "task": _column_length(SubmissionCheck.__table__.c.task),
+}
+
+
+def check_lengths(report: Report) -> None:
+    """Refuse (400) a value longer than its column, naming it; what is stored is never cut.
+
+    (``engine_name`` and ``engine_version`` are shown only, and cut to fit instead.)
+    """
+    for name, most in _REPORT_COLUMNS.items():
+        value: str = getattr(report, name)
+        if len(value) > most:
+            raise BadReport(f"the report's {name} is longer than {most} characters")
+    for result in report.results:
+        for name, most in _CHECK_COLUMNS.items():
+            value = getattr(result, name)
+            if len(value) > most:
+                what = "check id" if name == "id" else f"task of check {result.id[:100]!r}"
+                raise BadReport(f"the report's {what} is longer than {most} characters")
 
 
 def score_from_rubric(report: Report) -> Score:
