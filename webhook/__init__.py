@@ -48,6 +48,7 @@ def create_app(
     auth.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(importlib.import_module("webhook.lti.views").bp)  # LTI 1.3
     cli.init_app(app)
     if importlib.util.find_spec("webhook.gradebook") is not None:
         from webhook import gradebook  # type: ignore[attr-defined,unused-ignore]

@@ -1,0 +1,195 @@
+"""``grade-server lti``: the tool's keys, platforms, deployments, passback and roster.
+
+Errors are ``grade-server``'s (:mod:`webhook.cli`): one line, an exit code of their own
+(3 not found, 5 database not ready, 6 already exists, 8 bad value).
+"""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlparse
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import func, select
+
+from webhook.cli import AlreadyExists, BadValue, NotFound, database_errors, session_scope
+from webhook.lti import keys, passback, roster
+from webhook.lti.models import LtiDeployment, LtiPassback, LtiRegistration
+from webhook.storage.models import Course
+
+
+@click.group("lti", help="LTI 1.3: the tool's keys, the platforms (LMSs), grade passback.")
+def lti_group() -> None:
+    pass
+
+
+@lti_group.group("key", help="The tool's signing keys.")
+def key_group() -> None:
+    pass
+
+
+@key_group.command("generate", help="Make a new RSA key pair; it signs from now on.")
+@with_appcontext
+@database_errors
+def key_generate() -> None:
+    with session_scope() as session:
+        row = keys.generate(session)
+        session.commit()
+        click.echo(f"tool key {row.kid} generated; its public half is served at /lti/jwks.json")
+
+
+@lti_group.group("platform", help="Platforms (LMS registrations of the tool).")
+def platform_group() -> None:
+    pass
+
+
+def _url(value: str, option: str) -> str:
+    parsed = urlparse(value)
+    if parsed.scheme not in ("https", "http") or not parsed.netloc:
+        raise BadValue(f"{option}: {value!r} is not an http(s) URL")
+    return value
+
+
+@platform_group.command(
+    "add", help="Register a platform: its issuer, our client id there, its URLs."
+)
+@click.argument("name")
+@click.option(
+    "--issuer",
+    required=True,
+    help="The platform's issuer (iss), e.g. https://canvas.instructure.com",
+)
+@click.option("--client-id", required=True, help="The client id the platform gave the tool")
+@click.option("--auth-login-url", required=True, help="The platform's OIDC authorization URL")
+@click.option("--auth-token-url", required=True, help="The platform's OAuth2 token URL")
+@click.option("--key-set-url", required=True, help="The platform's public JWKS URL")
+@click.option("--audience", default="", help="The token URL's audience, if not the token URL")
+@with_appcontext
+@database_errors
+def platform_add(
+    name: str,
+    issuer: str,
+    client_id: str,
+    auth_login_url: str,
+    auth_token_url: str,
+    key_set_url: str,
+    audience: str,
+) -> None:
+    with session_scope() as session:
+        taken = session.scalar(
+            select(LtiRegistration).where(
+                (LtiRegistration.name == name)
+                | ((LtiRegistration.issuer == issuer) & (LtiRegistration.client_id == client_id))
+            )
+        )
+        if taken is not None:
+            raise AlreadyExists(
+                f"platform {taken.name!r} is registered with that name or client id"
+            )
+        session.add(
+            LtiRegistration(
+                name=name,
+                issuer=issuer,
+                client_id=client_id,
+                auth_login_url=_url(auth_login_url, "--auth-login-url"),
+                auth_token_url=_url(auth_token_url, "--auth-token-url"),
+                key_set_url=_url(key_set_url, "--key-set-url"),
+                auth_audience=audience,
+            )
+        )
+        session.commit()
+    click.echo(f"platform {name} registered ({issuer}, client id {client_id})")
+
+
+@platform_group.command("list", help="The registered platforms and their deployments.")
+@with_appcontext
+@database_errors
+def platform_list() -> None:
+    with session_scope() as session:
+        for row in session.scalars(select(LtiRegistration).order_by(LtiRegistration.name)):
+            click.echo(f"{row.name}\t{row.issuer}\tclient id {row.client_id}")
+            for deployment in row.deployments:
+                click.echo(
+                    f"  deployment {deployment.deployment_id} -> course {deployment.course.slug}"
+                )
+
+
+@lti_group.group("deployment", help="Deployments of the tool in a platform.")
+def deployment_group() -> None:
+    pass
+
+
+@deployment_group.command("add", help="Accept launches of a deployment, for a course.")
+@click.argument("platform")
+@click.argument("deployment_id")
+@click.option("--course", "course_slug", required=True, help="The course its launches belong to")
+@with_appcontext
+@database_errors
+def deployment_add(platform: str, deployment_id: str, course_slug: str) -> None:
+    with session_scope() as session:
+        registration = session.scalar(
+            select(LtiRegistration).where(LtiRegistration.name == platform)
+        )
+        if registration is None:
+            raise NotFound(f"no platform named {platform!r} (see `grade-server lti platform list`)")
+        course = session.scalar(select(Course).where(Course.slug == course_slug))
+        if course is None:
+            raise NotFound(f"no course {course_slug!r}")
+        taken = session.scalar(
+            select(LtiDeployment).where(
+                LtiDeployment.registration_id == registration.id,
+                LtiDeployment.deployment_id == deployment_id,
+            )
+        )
+        if taken is not None:
+            raise AlreadyExists(f"deployment {deployment_id!r} of {platform} is registered already")
+        session.add(
+            LtiDeployment(
+                registration_id=registration.id, deployment_id=deployment_id, course_id=course.id
+            )
+        )
+        session.commit()
+    click.echo(f"deployment {deployment_id} of {platform} -> course {course_slug}")
+
+
+@lti_group.command("passback", help="Send the grades that changed to the LMSs (once, or --loop).")
+@click.option("--loop", is_flag=True, help="Keep going, every --interval seconds")
+@click.option("--interval", default=1.0, show_default=True, type=float)
+@with_appcontext
+@database_errors
+def passback_command(loop: bool, interval: float) -> None:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    while True:
+        outcomes = passback.run_for_app(app)
+        for outcome in outcomes:
+            if outcome.sent is not None:
+                click.echo(f"student {outcome.student_pk}: sent {outcome.sent}")
+            elif outcome.error:
+                click.echo(f"student {outcome.student_pk}: {outcome.error}", err=True)
+        if not loop:
+            with session_scope() as session:
+                waiting = session.scalar(
+                    select(func.count())
+                    .select_from(LtiPassback)
+                    .where(LtiPassback.status == "error")
+                )
+            click.echo(
+                f"{sum(o.sent is not None for o in outcomes)} sent, {waiting} waiting to retry"
+            )
+            return
+        time.sleep(interval)
+
+
+@lti_group.command("roster-sync", help="Enrol a course's learners from the LMS (NRPS).")
+@click.argument("course_slug")
+@with_appcontext
+@database_errors
+def roster_sync(course_slug: str) -> None:
+    with session_scope() as session:
+        course = session.scalar(select(Course).where(Course.slug == course_slug))
+        if course is None:
+            raise NotFound(f"no course {course_slug!r}")
+        done = roster.sync_course(session, course, str(current_app.config["SECRET_KEY"]))
+    click.echo(f"{done.members} learners from {done.contexts} LMS courses, {done.enrolled} new")

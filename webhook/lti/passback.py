@@ -1,0 +1,303 @@
+"""Grade passback through AGS: a durable outbox, one row per LMS-bound student.
+
+**Marking.** Whatever may change a student's course grade marks their row ``dirty`` in
+its own transaction (:func:`mark_changed`: one indexed ``UPDATE``, nothing for a student
+the LMS does not know), so a change is never lost, and ingest pays one statement.
+
+**Sending** (:func:`run_once`, by the worker thread of each server process or by
+``grade-server lti passback``): a due row is *claimed* first (one conditional ``UPDATE``
+that only one worker can win, with a lease), then the grade is computed as the CSV export
+computes it (:func:`webhook.lti.grades.student_grade`) and sent only when it differs from
+the last one the LMS acknowledged (``sent_grade``): never twice for the same grade. A
+failure (the LMS down, slow past the time limit, a 4xx/5xx) keeps the row due, with
+back-off (:func:`backoff`), and its error shown in the gradebook. A worker that dies
+mid-send leaves a claim whose lease runs out, and the row is taken again.
+
+Scores carry ``activityProgress: Completed`` and ``gradingProgress: FullyGraded`` (Moodle
+ignores other values), a timestamp strictly later than the last one sent for the student
+with microseconds (Moodle answers 409 to an equal one), and Canvas's submission extension
+with ``new_submission: false`` (each new submission uses up an attempt in Canvas).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+import weakref
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Flask
+from pylti1p3.assignments_grades import AssignmentsGradesService
+from pylti1p3.grade import Grade
+from pylti1p3.lineitem import LineItem
+from sqlalchemy import Connection, Engine, bindparam, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from webhook.lti.grades import student_grade
+from webhook.lti.models import LtiContext, LtiLineItem, LtiMember, LtiPassback
+from webhook.lti.services import CachedTokenConnector
+from webhook.lti.toolconf import DatabaseToolConf
+from webhook.storage.db import make_session_factory, write_transaction
+from webhook.storage.models import Course, Student, utcnow
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)  # longer than the three requests of a send, each time-limited
+MAX_BACKOFF = 600.0
+CANVAS_SUBMISSION = "https://canvas.instructure.com/lti/submission"
+LINE_ITEM_TAG = "docker-lab-grader:{lab}"
+
+_MARK = (
+    update(LtiPassback)
+    .where(LtiPassback.student_pk == bindparam("pk"))
+    .values(dirty=True, next_try_at=bindparam("now"))
+)
+
+
+def mark_changed(connection: Connection, student_pk: int) -> None:
+    """The grade of ``student_pk`` may have changed: send it (part of the caller's
+    transaction; a no-op for a student the LMS does not know)."""
+    connection.execute(_MARK, {"pk": student_pk, "now": utcnow()})
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before try ``attempts + 1``: 2, 4, 8 ... up to ten minutes."""
+    return float(min(MAX_BACKOFF, 2.0 ** max(1, attempts)))
+
+
+def next_timestamp(last: datetime | None, now: datetime) -> datetime:
+    """``now``, or a microsecond after the last timestamp sent, whichever is later."""
+    if last is not None and now <= last:
+        return last + timedelta(microseconds=1)
+    return now
+
+
+@dataclass(frozen=True)
+class Outcome:
+    student_pk: int
+    sent: int | None  # the grade sent, if one was
+    error: str = ""
+
+
+def run_once(engine: Engine, *, limit: int = 500, lab: str, max_score: int) -> list[Outcome]:
+    """Claim and send every due row (at most ``limit``); what happened to each."""
+    now = utcnow()
+    with engine.connect() as connection:
+        due = connection.scalars(
+            select(LtiPassback.student_pk)
+            .where(
+                or_(
+                    LtiPassback.dirty,
+                    LtiPassback.status == "error",
+                    LtiPassback.claim != "",
+                ),
+                LtiPassback.next_try_at <= now,
+                or_(LtiPassback.claimed_until.is_(None), LtiPassback.claimed_until < now),
+            )
+            .order_by(LtiPassback.next_try_at)
+            .limit(limit)
+        ).all()
+    outcomes = []
+    factory = make_session_factory(engine)
+    for student_pk in due:
+        claim = _claim(engine, student_pk)
+        if claim is None:
+            continue
+        with factory() as session:
+            outcomes.append(_process(engine, session, student_pk, claim, lab, max_score))
+    return outcomes
+
+
+def _claim(engine: Engine, student_pk: int) -> str | None:
+    claim = uuid.uuid4().hex
+    now = utcnow()
+    with write_transaction(engine) as connection:
+        won = connection.execute(
+            update(LtiPassback)
+            .where(
+                LtiPassback.student_pk == student_pk,
+                or_(LtiPassback.claimed_until.is_(None), LtiPassback.claimed_until < now),
+            )
+            .values(claim=claim, claimed_until=now + LEASE, dirty=False)
+        ).rowcount
+    return claim if won == 1 else None
+
+
+def _finish(engine: Engine, student_pk: int, claim: str, **values: Any) -> None:
+    with write_transaction(engine) as connection:
+        connection.execute(
+            update(LtiPassback)
+            .where(LtiPassback.student_pk == student_pk, LtiPassback.claim == claim)
+            .values(claim="", claimed_until=None, **values)
+        )
+
+
+def _process(
+    engine: Engine, session: Session, student_pk: int, claim: str, lab: str, max_score: int
+) -> Outcome:
+    row = session.get(LtiPassback, student_pk)
+    student = session.get(Student, student_pk)
+    member = session.get(LtiMember, row.member_pk) if row is not None else None
+    if row is None or student is None or member is None:
+        return Outcome(student_pk, None, "gone")
+    grade = student_grade(session, student)
+    if grade is None or grade == row.sent_grade:
+        _finish(engine, student_pk, claim, pending_grade=grade, attempts=0, **_settled(row))
+        return Outcome(student_pk, None)
+    timestamp = next_timestamp(row.last_timestamp, utcnow())
+    try:
+        _send(session, member, grade, max_score, lab, timestamp)
+    except Exception as exc:  # the LMS's answer, a timeout, a refused connection...
+        error = _said(exc)
+        attempts = row.attempts + 1
+        _finish(
+            engine,
+            student_pk,
+            claim,
+            status="error",
+            pending_grade=grade,
+            attempts=attempts,
+            last_error=error[:500],
+            last_timestamp=timestamp,
+            next_try_at=utcnow() + timedelta(seconds=backoff(attempts)),
+        )
+        log.warning("LTI grade passback for student %s failed: %s", student_pk, error)
+        return Outcome(student_pk, None, error)
+    _finish(
+        engine,
+        student_pk,
+        claim,
+        status="sent",
+        sent_grade=grade,
+        pending_grade=grade,
+        attempts=0,
+        last_error="",
+        last_timestamp=timestamp,
+        sent_at=utcnow(),
+    )
+    return Outcome(student_pk, grade)
+
+
+def _settled(row: LtiPassback) -> dict[str, Any]:
+    """A row with nothing (new) to send: sent if the LMS has its grade, else waiting."""
+    return {"status": "sent" if row.sent_grade is not None else "waiting", "last_error": ""}
+
+
+def _send(
+    session: Session,
+    member: LtiMember,
+    grade: int,
+    max_score: int,
+    lab: str,
+    timestamp: datetime,
+) -> None:
+    context = session.get(LtiContext, member.context_pk)
+    assert context is not None
+    if not context.lineitems_url:
+        raise LookupError("the LMS gave no line items URL (AGS is not enabled for the tool)")
+    conf = DatabaseToolConf(session)
+    registration = conf.registration(context.deployment.registration)
+    ags = AssignmentsGradesService(
+        CachedTokenConnector(registration),
+        {"scope": context.ags_scopes.split(), "lineitems": context.lineitems_url},  # type: ignore[typeddict-item]
+    )
+    line_item = _line_item(session, ags, context, lab, max_score)
+    score = (
+        Grade()
+        .set_score_given(grade)
+        .set_score_maximum(max_score)
+        .set_activity_progress("Completed")
+        .set_grading_progress("FullyGraded")
+        .set_user_id(member.sub)
+        .set_timestamp(timestamp.isoformat(timespec="microseconds"))
+        .set_extra_claims({CANVAS_SUBMISSION: {"new_submission": False}})
+    )
+    ags.put_grade(score, line_item)
+
+
+def _line_item(
+    session: Session, ags: AssignmentsGradesService, context: LtiContext, lab: str, max_score: int
+) -> LineItem:
+    """The lab's column in the context: as remembered, else found by tag, else created.
+
+    Found or created under the write lock (and the context's row lock on PostgreSQL),
+    once per context: workers sending the first grades of a class at once must not each
+    create a column.
+    """
+    query = select(LtiLineItem.url).where(
+        LtiLineItem.context_pk == context.id, LtiLineItem.lab == lab
+    )
+    known = session.scalar(query)
+    if known is not None:
+        return LineItem({"id": known})
+    course = session.get(Course, context.course_id)
+    wanted = (
+        LineItem()
+        .set_tag(LINE_ITEM_TAG.format(lab=lab))
+        .set_resource_id(lab)
+        .set_score_maximum(max_score)
+        .set_label(f"{course.name if course else lab}: Docker lab")
+    )
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    with write_transaction(engine) as connection:
+        connection.execute(
+            select(LtiContext.id).where(LtiContext.id == context.id).with_for_update()
+        )
+        known = connection.scalar(query)
+        if known is not None:
+            return LineItem({"id": known})
+        found = ags.find_or_create_lineitem(wanted)
+        url = found.get_id()
+        if not url:
+            raise LookupError("the LMS answered a line item without an id")
+        connection.execute(insert(LtiLineItem).values(context_pk=context.id, lab=lab, url=url))
+    return found
+
+
+def _said(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    if response is not None and getattr(response, "status_code", None):
+        body = (response.text or "").strip().splitlines()
+        return f"the LMS answered {response.status_code}" + (f": {body[0][:200]}" if body else "")
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:300]}" if text else type(exc).__name__
+
+
+# --- The worker thread of a server process -------------------------------------------------
+
+
+class Worker(threading.Thread):
+    """Runs :func:`run_once` every ``interval`` seconds while its app lives."""
+
+    def __init__(self, app: Flask, interval: float) -> None:
+        super().__init__(name="lti-passback", daemon=True)
+        self._app = weakref.ref(app)
+        self.interval = interval
+        self.wake = threading.Event()
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            app = self._app()
+            if app is None:
+                return
+            try:
+                with app.app_context():
+                    run_for_app(app)
+            except Exception:  # keep going: the next round tries again
+                log.exception("LTI grade passback round failed")
+            del app
+            self.wake.wait(self.interval)
+            self.wake.clear()
+
+
+def run_for_app(app: Flask) -> list[Outcome]:
+    from webhook.config import current_rubric
+    from webhook.database import get_db
+
+    rubric = current_rubric()
+    return run_once(get_db().engine, lab=rubric.lab, max_score=rubric.max_score)

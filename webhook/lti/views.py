@@ -1,0 +1,393 @@
+"""The LTI blueprint: OIDC login, launch, JWKS, deep linking, launch pages and refusals.
+
+Every launch is validated by pylti1p3 in full (state, the id_token's format, nonce,
+registration and audience, signature against the platform's JWKS, expiry, deployment,
+message), with nonces and state in the database (:mod:`webhook.lti.launch_cache`), so
+any worker can take any step. A launch that fails is refused with a page that says why
+and what the instructor can do (:func:`refusal`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
+from pylti1p3.deep_link_resource import DeepLinkResource
+from pylti1p3.exception import LtiException, OIDCException
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webhook.auth import current_instructor, login_session
+from webhook.config import current_rubric
+from webhook.database import get_db, get_session
+from webhook.lti import keys, passback
+from webhook.lti.grades import student_grade
+from webhook.lti.launch_cache import DatabaseLaunchStorage, DatabaseSessionService
+from webhook.lti.models import LtiContext, LtiDeployment, LtiRegistration
+from webhook.lti.people import Person, bind_instructor, bind_student, launch_token
+from webhook.lti.toolconf import DatabaseToolConf
+from webhook.storage.models import Course
+from webhook.storage.tokens import hash_token
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("lti", __name__, url_prefix="/lti", template_folder="templates")
+
+CONTEXT = "https://purl.imsglobal.org/spec/lti/claim/context"
+AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+DEPLOYMENT = "https://purl.imsglobal.org/spec/lti/claim/deployment_id"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+    "form-action *; frame-ancestors *; base-uri 'none'"
+)
+
+#: What pylti1p3's refusals mean, said for the instructor who can act on them.
+REASONS = (
+    ("signature has expired", "expired",
+     "The launch has expired: open the lab from the LMS again."),
+    ("signature verification failed", "bad_signature",
+     "The launch's signature does not match the platform's keys (its JWKS URL): the launch "
+     "was not signed by the registered platform."),
+    ("unable to find public key", "bad_signature",
+     "The launch was signed with a key the platform's JWKS does not list."),
+    ("invalid nonce", "replayed",
+     "This launch was already used (its nonce is spent), or it is unknown: open the lab "
+     "from the LMS again."),
+    ("registration not found", "unknown_platform",
+     "No platform is registered with this issuer and client id (the token's audience): "
+     "register it with `grade-server lti platform add`."),
+    ("could not find registration", "unknown_platform",
+     "No platform is registered with this issuer and client id: register it with "
+     "`grade-server lti platform add`."),
+    ("client id not registered", "unknown_platform",
+     "The launch's audience is not the client id registered for this platform."),
+    ("unable to find deployment", "unknown_deployment",
+     "This deployment of the tool is not registered: add it with "
+     "`grade-server lti deployment add`."),
+    ("state not found", "no_state",
+     "The launch does not belong to a login this browser started (blocked cookies, or a "
+     "copied link): open the lab from the LMS again, in a new window if it is in a frame."),
+    ("missing state", "no_state", "The launch has no state: it did not come from a login."),
+    ("cookie session-id", "no_state",
+     "The browser did not send the cookie of the login it started (blocked cookies, or a "
+     "copied link): open the lab from the LMS again, in a new window if it is in a frame."),
+    ("missing id_token", "malformed", "The launch has no id_token."),
+    ("jwt must contain 3 parts", "malformed", "The launch's id_token is not a JWT."),
+    ("can't be decoded", "malformed", "The launch's id_token cannot be read."),
+)  # fmt: skip
+
+
+def init_app(app: Flask) -> None:
+    """Start the passback worker in each serving process (``LTI_PASSBACK_WORKER``)."""
+    app.config.setdefault("LTI_PASSBACK_WORKER", not app.testing)
+    app.config.setdefault("LTI_PASSBACK_INTERVAL", 1.0)
+
+
+@bp.record_once
+def _setup(state: Any) -> None:
+    init_app(state.app)
+
+
+_WORKERS: dict[tuple[int, int], passback.Worker] = {}
+_WORKERS_LOCK = threading.Lock()
+
+
+@bp.before_app_request
+def _start_worker() -> None:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not app.config.get("LTI_PASSBACK_WORKER"):
+        return
+    key = (id(app), os.getpid())  # gunicorn forks: one worker thread per process
+    if key in _WORKERS:
+        return
+    with _WORKERS_LOCK:
+        if key not in _WORKERS:
+            worker = passback.Worker(app, float(app.config["LTI_PASSBACK_INTERVAL"]))
+            _WORKERS[key] = worker
+            worker.start()
+
+
+def wake_worker() -> None:
+    worker = _WORKERS.get((id(current_app._get_current_object()), os.getpid()))  # type: ignore[attr-defined]
+    if worker is not None:
+        worker.wake.set()
+
+
+@bp.after_request
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _tool_conf() -> DatabaseToolConf:
+    return DatabaseToolConf(get_session())
+
+
+def _storage() -> DatabaseLaunchStorage:
+    return DatabaseLaunchStorage(get_db().engine)
+
+
+@bp.route("/jwks.json")
+def jwks() -> Any:
+    """The tool's public keys (platforms verify its signatures with them)."""
+    return jsonify(keys.public_jwks(get_session()))
+
+
+@bp.route("/login", methods=("GET", "POST"))
+def login() -> Any:
+    """OIDC third-party initiated login: back to the platform with state and a nonce."""
+    flask_request = FlaskRequest()
+    storage = _storage()
+    try:
+        oidc = FlaskOIDCLogin(
+            flask_request,
+            _tool_conf(),
+            session_service=DatabaseSessionService(flask_request, storage),
+            launch_data_storage=storage,
+        )
+        return oidc.redirect(url_for("lti.launch", _external=True))
+    except (OIDCException, LtiException) as exc:
+        return refusal(str(exc))
+
+
+@bp.route("/launch", methods=("POST",))
+def launch() -> Any:
+    """A resource link or deep linking launch, validated in full, then its page."""
+    flask_request = FlaskRequest()
+    storage = _storage()
+    try:
+        message = FlaskMessageLaunch(
+            flask_request,
+            _tool_conf(),
+            session_service=DatabaseSessionService(flask_request, storage),
+            launch_data_storage=storage,
+        )
+        claims = message.get_launch_data()
+    except LtiException as exc:
+        return refusal(str(exc))
+    session = get_session()
+    context = _context(session, claims)
+    if context is None:
+        return refusal("unable to find deployment")
+    person = Person.from_launch(claims)
+    if message.is_deep_link_launch():
+        if not person.is_staff:
+            return refusal("", reason="Only an instructor can add the lab to a course.")
+        return _deep_link_page(message, context)
+    if not message.is_resource_launch():
+        return refusal("", reason="This kind of LTI message is not supported.")
+    course = session.get(Course, context.course_id)
+    assert course is not None
+    registration = context.deployment.registration
+    if person.is_staff:
+        instructor = bind_instructor(session, context, person, registration.name)
+        session.commit()
+        login_session(instructor)
+        return redirect(url_for("gradebook.overview", course=course.slug))
+    secret = str(current_app.config["SECRET_KEY"])
+    student = bind_student(session, context, person, secret)
+    session.commit()
+    token = launch_token(secret, student, person.sub)
+    shown = token if hash_token(token) == student.token_hash else None
+    wake_worker()
+    rubric = current_rubric()
+    return render_template(
+        "lti/student.html",
+        course=course,
+        student=student,
+        lab=rubric.lab,
+        max_score=rubric.max_score,
+        grade=student_grade(session, student),
+        token=shown,
+        server=current_app.config.get("PUBLIC_URL") or request.url_root.rstrip("/"),
+    )
+
+
+def _context(session: Session, claims: Mapping[str, Any]) -> LtiContext | None:
+    """The launch's context, made or brought up to date with its service endpoints."""
+    deployment = session.scalar(
+        select(LtiDeployment)
+        .join(LtiRegistration, LtiRegistration.id == LtiDeployment.registration_id)
+        .where(
+            LtiDeployment.deployment_id == str(claims.get(DEPLOYMENT)),
+            LtiRegistration.issuer == str(claims.get("iss")),
+            LtiRegistration.client_id == _audience(claims),
+        )
+    )
+    if deployment is None:
+        return None
+    context_claim = claims.get(CONTEXT) or {}
+    context_id = str(context_claim.get("id") or "")
+    context = session.scalar(
+        select(LtiContext).where(
+            LtiContext.deployment_pk == deployment.id, LtiContext.context_id == context_id
+        )
+    )
+    if context is None:
+        context = LtiContext(
+            deployment_pk=deployment.id, context_id=context_id, course_id=deployment.course_id
+        )
+        session.add(context)
+    context.title = str(context_claim.get("title") or "")[:255]
+    ags = claims.get(AGS) or {}
+    if ags.get("lineitems"):
+        context.lineitems_url = str(ags["lineitems"])
+        context.ags_scopes = " ".join(str(scope) for scope in ags.get("scope") or ())
+    nrps = claims.get(NRPS) or {}
+    if nrps.get("context_memberships_url"):
+        context.memberships_url = str(nrps["context_memberships_url"])
+    session.flush()
+    return context
+
+
+def _audience(claims: Mapping[str, Any]) -> str:
+    aud = claims.get("aud")
+    return str(aud[0] if isinstance(aud, list) and aud else aud)
+
+
+def _deep_link_page(message: FlaskMessageLaunch, context: LtiContext) -> Any:
+    rubric = current_rubric()
+    return render_template(
+        "lti/deep_link.html",
+        launch_id=message.get_launch_id(),
+        lab=rubric.lab,
+        max_score=rubric.max_score,
+        title=context.title,
+    )
+
+
+@bp.route("/deep-link/<launch_id>", methods=("POST",))
+def deep_link(launch_id: str) -> Any:
+    """The instructor picked the lab: answer the platform with a resource link whose line
+    item (the lab's column, its points and tag) the platform creates."""
+    flask_request = FlaskRequest()
+    storage = _storage()
+    try:
+        message = FlaskMessageLaunch.from_cache(
+            launch_id,
+            flask_request,
+            _tool_conf(),
+            session_service=DatabaseSessionService(flask_request, storage),
+            launch_data_storage=storage,
+        )
+    except LtiException as exc:
+        return refusal(str(exc))
+    if not message.is_deep_link_launch():
+        abort(400)
+    rubric = current_rubric()
+    resource = (
+        DeepLinkResource()
+        .set_url(url_for("lti.launch", _external=True))
+        .set_title(f"Docker lab: {rubric.lab}")
+        .set_custom_params({"lab": rubric.lab})
+        .set_lineitem(passback_line_item(rubric.lab, rubric.max_score))
+    )
+    html = message.get_deep_link().output_response_form([resource])
+    return Response(html, mimetype="text/html")
+
+
+def passback_line_item(lab: str, max_score: int) -> Any:
+    from pylti1p3.lineitem import LineItem
+
+    return (
+        LineItem()
+        .set_tag(passback.LINE_ITEM_TAG.format(lab=lab))
+        .set_resource_id(lab)
+        .set_score_maximum(max_score)
+        .set_label(f"Docker lab: {lab}")
+    )
+
+
+def refusal(said: str, *, reason: str | None = None) -> Any:
+    """A refused launch: a page saying why (403), and the reason in a header for tools."""
+    kind = "refused"
+    if reason is None:
+        lowered = said.lower()
+        for needle, found_kind, sentence in REASONS:
+            if needle in lowered:
+                kind, reason = found_kind, sentence
+                break
+        else:
+            reason = f"The launch was refused: {said}"
+    log.info("LTI launch refused (%s): %s", kind, said)
+    response = Response(
+        render_template("lti/refused.html", reason=reason, kind=kind, detail=said),
+        status=403,
+        mimetype="text/html",
+    )
+    response.headers["X-LTI-Refused"] = kind
+    return response
+
+
+@bp.route("/config.json")
+def canvas_config() -> Any:
+    """Canvas's developer key JSON ("Enter URL"): the tool's URLs, scopes and placements."""
+    launch_url = url_for("lti.launch", _external=True)
+    document = {
+        "title": "Docker lab grader",
+        "description": "Grades the Docker for beginners lab; grades return by themselves.",
+        "oidc_initiation_url": url_for("lti.login", _external=True),
+        "target_link_uri": launch_url,
+        "public_jwk_url": url_for("lti.jwks", _external=True),
+        "scopes": [
+            "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+            "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly",
+            "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly",
+            "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+            "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
+        ],
+        "extensions": [
+            {
+                "platform": "canvas.instructure.com",
+                "privacy_level": "public",
+                "settings": {
+                    "placements": [
+                        {"placement": "link_selection", "message_type": "LtiDeepLinkingRequest",
+                         "target_link_uri": launch_url},
+                        {"placement": "assignment_selection",
+                         "message_type": "LtiDeepLinkingRequest", "target_link_uri": launch_url},
+                        {"placement": "course_navigation", "message_type": "LtiResourceLinkRequest",
+                         "target_link_uri": launch_url},
+                    ]
+                },
+            }
+        ],
+        "custom_fields": {},
+    }  # fmt: skip
+    return Response(json.dumps(document, indent=2), mimetype="application/json")
+
+
+@bp.route("/roster/<course>", methods=("POST",))
+def roster_sync(course: str) -> Any:
+    """The gradebook's "Sync roster from the LMS" button (an instructor's session)."""
+    from webhook.gradebook import csrf
+    from webhook.lti import roster
+
+    if current_instructor() is None:
+        return redirect(url_for("gradebook.login"))
+    csrf.protect()
+    session = get_session()
+    found = session.scalar(select(Course).where(Course.slug == course)) or abort(404)
+    roster.sync_course(session, found, str(current_app.config["SECRET_KEY"]))
+    return redirect(url_for("gradebook.overview", course=found.slug))
