@@ -83,6 +83,7 @@ from webhook import crosscheck, signing
 from webhook.auth import bearer_token
 from webhook.config import current_rubric
 from webhook.database import get_db
+from webhook.lti.passback import mark_changed as lti_grade_may_change
 from webhook.storage.db import checkpoint, write_lock
 from webhook.storage.models import (
     Course,
@@ -684,6 +685,7 @@ def store(
         matches=matches,
         now=received_at,
     )
+    lti_grade_may_change(connection, sender.student_pk)  # the LTI passback outbox (issue 12)
     kinds = tuple(flag.kind for flag in flags) + ("shared_evidence",) * bool(pairs)
     return Stored(
         new_id, report.report_id, score.score, score.max_score, bool(sentences), True, kinds,

@@ -48,6 +48,7 @@ from webhook.auth import current_instructor, login_instructor, login_session, lo
 from webhook.config import current_rubric
 from webhook.database import get_db, get_session
 from webhook.export import FORMATS, export_grades
+from webhook.lti.passback import mark_report_changed as lti_grade_may_change
 from webhook.storage.db import write_transaction
 
 from . import charts, csrf, queries
@@ -276,6 +277,7 @@ def decide(course: str, flag_id: int) -> Any:
             note=note,
             by=instructor.username,
         )
+        lti_grade_may_change(connection, decided)  # the LTI passback outbox (issue 12)
     if decided is None:
         abort(404)
     if decided.status == "accepted":

@@ -41,7 +41,7 @@ from webhook.lti.models import LtiContext, LtiLineItem, LtiMember, LtiPassback
 from webhook.lti.services import CachedTokenConnector
 from webhook.lti.toolconf import DatabaseToolConf
 from webhook.storage.db import make_session_factory, write_transaction
-from webhook.storage.models import Course, Student, utcnow
+from webhook.storage.models import Course, Student, Submission, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,26 @@ def mark_changed(connection: Connection, student_pk: int) -> None:
     """The grade of ``student_pk`` may have changed: send it (part of the caller's
     transaction; a no-op for a student the LMS does not know)."""
     connection.execute(_MARK, {"pk": student_pk, "now": utcnow()})
+
+
+_MARK_REPORT = (
+    update(LtiPassback)
+    .where(
+        LtiPassback.student_pk
+        == select(Submission.student_pk)
+        .where(Submission.id == bindparam("submission_id"))
+        .scalar_subquery()
+    )
+    .values(dirty=True, next_try_at=bindparam("now"))
+)
+
+
+def mark_report_changed(connection: Connection, decided: Any) -> None:
+    """An instructor decided on a flag (accepted: the report may count; rejected: it no
+    longer does): the grade of the report's student may have changed."""
+    submission_id = getattr(decided, "submission_id", None)
+    if submission_id is not None:
+        connection.execute(_MARK_REPORT, {"submission_id": submission_id, "now": utcnow()})
 
 
 def backoff(attempts: int) -> float:
