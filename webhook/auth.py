@@ -4,6 +4,15 @@ For the gradebook pages: :func:`login_instructor` checks a password,
 :func:`login_session` / :func:`logout_session` keep an instructor logged in, and
 :func:`current_instructor` says who is (the API answers 401 itself when no one
 is; the gradebook's pages redirect to their login form).
+
+Sessions are Flask-Login's, in Flask's signed cookie. The id a cookie carries is the
+instructor's id and their *session generation* (``"7:3"``); logging out counts the
+generation up in the database, so every cookie issued before, copied or not, stops
+working at once (a signed cookie cannot be taken back any other way).
+
+Password guesses are throttled (:mod:`webhook.throttle`) before any hash is computed,
+on the login form and on HTTP basic alike, and at most a few hashes run at once on the
+whole server (:func:`webhook.throttle.hashing_slot`): guessing cannot starve ingest.
 """
 
 from __future__ import annotations
@@ -11,16 +20,36 @@ from __future__ import annotations
 import functools
 from typing import Any, cast
 
-from flask import Flask, g, jsonify, request, session
-from sqlalchemy import select
+from flask import Flask, Response, current_app, g, jsonify, render_template, request, session
+from flask_login import LoginManager, UserMixin, login_user, logout_user
+from flask_login import current_user as _current_user
+from sqlalchemy import select, update
 from werkzeug.datastructures import Headers
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from webhook.database import get_session
+from webhook import throttle
+from webhook.config import ConfigError, parse_rate_limit
+from webhook.database import get_db, get_session
+from webhook.storage.db import write_transaction
 from webhook.storage.models import Instructor, Student
 from webhook.storage.tokens import hash_token
 
-SESSION_KEY = "instructor_id"
+#: Flask-Login's session key: ``"<instructor id>:<session generation>"``.
+SESSION_KEY = "_user_id"
+#: Failed logins allowed per username and per client address in a window.
+DEFAULT_LOGIN_LIMIT = "10/300s"
+#: Response types that may hold grades or tokens: never kept by a browser or proxy cache.
+NO_STORE_TYPES = ("application/json", "text/csv")
+
+
+class InstructorLogin(UserMixin):
+    """What Flask-Login keeps for a logged-in instructor: who, and which generation."""
+
+    def __init__(self, instructor: Instructor) -> None:
+        self.instructor = instructor
+
+    def get_id(self) -> str:
+        return f"{self.instructor.id}:{self.instructor.session_generation or 0}"
 
 
 @functools.cache
@@ -30,43 +59,131 @@ def _dummy_hash() -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    """Flask-Login, the cookie flags, the login throttle and ``no-store`` on data responses."""
+    # Flask's defaults hold these keys already (None / False): setdefault would not set them.
+    if not app.config.get("SESSION_COOKIE_SAMESITE"):
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SECURE"] = _yes(app.config.get("SESSION_COOKIE_SECURE"))
+    app.config.setdefault("LOGIN_LIMIT", DEFAULT_LOGIN_LIMIT)
+    app.config["LOGIN_LIMIT_PARSED"] = parse_rate_limit(
+        app.config["LOGIN_LIMIT"], source="GRADER_LOGIN_LIMIT"
+    )
+    slots = app.config.setdefault("LOGIN_HASHING_SLOTS", throttle.HASHING_SLOTS)
+    if not str(slots).strip().isdigit():
+        raise ConfigError(f"GRADER_HASHING_SLOTS={slots!r}: expected a whole number (0: no bound)")
+    app.config["LOGIN_HASHING_SLOTS"] = int(slots)
+    manager = LoginManager()
+    manager.user_loader(_load_instructor)
+    manager.init_app(app)
+    app.after_request(_no_store)
+    app.register_error_handler(throttle.Throttled, _throttled)
+
+
+def _yes(value: Any) -> bool:
+    """A yes/no setting: ``True``, ``1``, ``yes``, ``true``, ``on`` (any case) is yes."""
+    if isinstance(value, bool):
+        return value
+    text = str(value or "").strip().lower()
+    if text in ("", "0", "no", "false", "off", "none"):
+        return False
+    if text in ("1", "yes", "true", "on"):
+        return True
+    raise ConfigError(f"GRADER_SECURE_COOKIES={value!r}: expected yes or no")
+
+
+def _load_instructor(user_id: str) -> InstructorLogin | None:
+    """The instructor of a session cookie, if its generation is still theirs."""
+    raw_id, _, raw_generation = str(user_id).partition(":")
+    try:
+        instructor_id, generation = int(raw_id), int(raw_generation or 0)
+    except ValueError:
+        return None
+    instructor = get_session().get(Instructor, instructor_id)
+    if instructor is None or (instructor.session_generation or 0) != generation:
+        return None
+    return InstructorLogin(instructor)
+
+
+def _no_store(response: Response) -> Response:
+    if response.mimetype in NO_STORE_TYPES:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _throttled(exc: throttle.Throttled) -> Any:
+    """429 with ``Retry-After``: a page for the gradebook, JSON for the API."""
+    headers = {"Retry-After": str(exc.retry_after)}
+    if request.blueprint == "api":
+        response = jsonify(error="too_many_attempts", reason=exc.reason)
+        response.status_code = 429
+        response.headers.update(headers)
+        return response
+    g.instructor = None
+    page = render_template("gradebook/error.html", error=exc.as_http())
+    return page, 429, headers
 
 
 def hash_password(password: str) -> str:
     return generate_password_hash(password)
 
 
+def client_address() -> str:
+    """The client's address as the WSGI server saw it (behind a proxy: ProxyFix sets it)."""
+    return request.remote_addr or "unknown"
+
+
 def login_instructor(username: str, password: str) -> Instructor | None:
-    """The instructor with that username and password, else ``None``."""
+    """The instructor with that username and password, else ``None``.
+
+    Raises :class:`webhook.throttle.Throttled` when this username or this client has
+    failed too often lately: checked before the (deliberately slow) hash is computed.
+    """
+    keys = throttle.login_keys(username, client_address())
+    limit, period = current_app.config["LOGIN_LIMIT_PARSED"]
+    engine = get_db().engine
+    throttle.check(engine, keys, limit=limit, period=period)
     instructor = get_session().scalar(select(Instructor).where(Instructor.username == username))
-    if instructor is None:
-        check_password_hash(_dummy_hash(), password)
+    slots = current_app.config["LOGIN_HASHING_SLOTS"]
+    with throttle.hashing_slot(current_app.instance_path, slots=slots):
+        stored = _dummy_hash() if instructor is None else instructor.password_hash
+        correct = check_password_hash(stored, password)
+    if instructor is None or not correct:
+        throttle.record_failure(engine, keys, limit=limit, period=period)
         return None
-    return instructor if check_password_hash(instructor.password_hash, password) else None
+    return instructor
 
 
 def login_session(instructor: Instructor) -> None:
-    """Keep ``instructor`` logged in for this browser session."""
+    """Keep ``instructor`` logged in for this browser session (a fresh one: no fixation)."""
     session.clear()
-    session[SESSION_KEY] = instructor.id
+    login_user(InstructorLogin(instructor))
     g.instructor = instructor
 
 
 def logout_session() -> None:
+    """End this session, and every other cookie of the same instructor, on the server."""
+    instructor = current_instructor()
+    if instructor is not None and _current_user.is_authenticated:
+        with write_transaction(get_db().engine) as connection:
+            connection.execute(
+                update(Instructor)
+                .where(Instructor.id == instructor.id)
+                .values(session_generation=Instructor.session_generation + 1)
+            )
+    logout_user()
     session.clear()
-    g.pop("instructor", None)
+    g.instructor = None
 
 
 def current_instructor() -> Instructor | None:
     """The instructor of this request: by the session cookie, else by HTTP basic auth."""
     if "instructor" in g:
         return cast(Instructor | None, g.instructor)
+    g.instructor = None  # a failure below (database, throttle) leaves no one logged in
     instructor: Instructor | None = None
-    instructor_id = session.get(SESSION_KEY)
-    if isinstance(instructor_id, int):
-        instructor = get_session().get(Instructor, instructor_id)
+    if _current_user.is_authenticated:
+        instructor = cast(InstructorLogin, _current_user).instructor
     elif request.authorization is not None and request.authorization.type == "basic":
         username = request.authorization.username or ""
         password = request.authorization.password or ""

@@ -39,6 +39,10 @@ ENVIRONMENT: dict[str, str] = {
     "GRADER_RATE_LIMIT": "RATE_LIMIT",
     "GRADER_SIGNATURE_TOLERANCE": "SIGNATURE_TOLERANCE",
     "GRADER_RUBRIC": "RUBRIC_PATH",
+    # logins (webhook.auth): failed logins per username and per address; Secure cookies
+    "GRADER_LOGIN_LIMIT": "LOGIN_LIMIT",
+    "GRADER_SECURE_COOKIES": "SESSION_COOKIE_SECURE",
+    "GRADER_HASHING_SLOTS": "LOGIN_HASHING_SLOTS",
 }
 
 _PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}

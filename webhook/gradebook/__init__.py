@@ -24,27 +24,30 @@ from __future__ import annotations
 
 import functools
 import io
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar, cast
-from urllib.parse import urlsplit
+from urllib.parse import quote
 
 from flask import (
     Blueprint,
     Response,
     abort,
     flash,
+    g,
     redirect,
     render_template,
     request,
     url_for,
 )
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from submissions.integrity import KINDS
 from submissions.scoring import GradePolicy
 from webhook import crosscheck
-from webhook.auth import current_instructor, login_instructor, login_session, logout_session
+from webhook.auth import current_instructor
 from webhook.config import current_rubric
 from webhook.database import get_db, get_session
 from webhook.export import FORMATS, export_grades
@@ -88,6 +91,11 @@ def login_required(view: F) -> F:
     return cast(F, wrapped)
 
 
+@bp.record_once
+def _init_csrf(state: Any) -> None:
+    csrf.init_app(state.app)
+
+
 @bp.before_request
 def _check_csrf() -> None:
     csrf.protect()
@@ -110,6 +118,23 @@ def _error_page(error: HTTPException) -> Any:
     return render_template("gradebook/error.html", error=error), error.code
 
 
+@bp.errorhandler(OperationalError)
+@bp.errorhandler(InterfaceError)
+@bp.errorhandler(ProgrammingError)
+def _database_not_ready(exc: Exception) -> Any:
+    """A page saying the database is not ready (unmigrated, unreachable, read-only): 503."""
+    from flask import current_app
+
+    current_app.logger.error("database unavailable: %s", exc)
+    g.instructor = None  # the page asks the database nothing more
+    error = ServiceUnavailable(
+        description="The gradebook's database is not ready (not migrated, unreachable or "
+        "read-only). Try again in a moment; the server's log says why."
+    )
+    page = render_template("gradebook/error.html", error=error)
+    return page, 503, {"Retry-After": "30"}
+
+
 @bp.context_processor
 def _template_globals() -> dict[str, Any]:
     return {"csrf_token": csrf.token, "instructor": current_instructor()}
@@ -121,39 +146,6 @@ def _format_time(value: datetime | None) -> str:
     if value is None:
         return "—"
     return value.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _safe_next(target: str | None) -> str:
-    """Where to go after login: only a path on this site, else the gradebook."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
-            return target
-    return url_for("gradebook.index")
-
-
-@bp.route("/login", methods=("GET", "POST"))
-def login() -> Any:
-    next_url = _safe_next(request.values.get("next"))
-    if request.method == "POST":
-        username = request.form.get("username", "").strip()
-        password = request.form.get("password", "")
-        instructor = login_instructor(username, password) if username and password else None
-        if instructor is not None:
-            login_session(instructor)  # a fresh session: no fixation
-            return redirect(next_url)
-        flash("Wrong username or password.", "error")
-        return render_template("gradebook/login.html", next=next_url, username=username), 401
-    if current_instructor() is not None:
-        return redirect(next_url)
-    return render_template("gradebook/login.html", next=next_url, username="")
-
-
-@bp.route("/logout", methods=("POST",))
-def logout() -> Any:
-    logout_session()
-    flash("You are logged out.", "info")
-    return redirect(url_for("gradebook.login"))
 
 
 @bp.route("/gradebook/")
@@ -315,8 +307,16 @@ def export(course: str) -> Any:
     return Response(
         body.getvalue(),
         mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{found.slug}-{fmt}.csv"'},
+        headers={"Content-Disposition": attachment(f"{found.slug}-{fmt}.csv")},
     )
+
+
+def attachment(filename: str) -> str:
+    """``Content-Disposition`` for any file name (RFC 6266): an ASCII ``filename`` for old
+    clients and the exact name, UTF-8 and percent-encoded, as ``filename*``."""
+    plain = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    plain = "".join(c if c.isalnum() or c in "._-" else "_" for c in plain) or "grades.csv"
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def _yes_no(name: str) -> bool:
@@ -335,3 +335,7 @@ def _in_rubric_order(rates: list[queries.PassRate]) -> list[queries.PassRate]:
     """Rubric order; checks the rubric does not know (edited checks) come last."""
     order = {check_id: i for i, check_id in enumerate(current_rubric())}
     return sorted(rates, key=lambda r: (order.get(r.check_id, len(order)), r.task, r.check_id))
+
+
+# The login and logout pages, on this blueprint.
+from . import sessions  # noqa: E402, F401

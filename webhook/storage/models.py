@@ -134,6 +134,9 @@ class Instructor(Base):
         String(64), default=None, unique=True, index=True
     )
     token_issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Issue 11 (logins): counted up by each logout; a session cookie names the generation
+    # it was issued in, so that logging out ends every earlier cookie (webhook.auth).
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class CourseInstructor(Base):

@@ -1,0 +1,62 @@
+"""The gradebook's login and logout pages, and where a login may send the browser next.
+
+The password check, the guess throttle and the session itself are :mod:`webhook.auth`'s;
+this module only speaks HTML. ``next`` is followed only when it is a path on this site:
+anything a browser could read as another host (``//host``, ``/\\host``, a tab or a line
+break that browsers drop) falls back to the gradebook.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from werkzeug.urls import iri_to_uri
+
+from webhook.auth import current_instructor, login_instructor, login_session, logout_session
+
+from . import bp
+
+#: One path on this site: a single leading slash, then no backslash.
+_SAME_SITE_PATH = re.compile(r"^/(?![/\\])[^\\]*$")
+#: The longest ``next`` followed (a gradebook URL is far shorter).
+MAX_NEXT = 2000
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after login: only a path on this site, else the gradebook."""
+    if target and len(target) <= MAX_NEXT and _SAME_SITE_PATH.match(target) and _visible(target):
+        return iri_to_uri(target.replace(" ", "%20"))
+    return url_for("gradebook.index")
+
+
+def _visible(target: str) -> bool:
+    """No control, format or separator character but the space (browsers drop some)."""
+    return not any(unicodedata.category(c)[0] in "CZ" and c != " " for c in target)
+
+
+@bp.route("/login", methods=("GET", "POST"))
+def login() -> Any:
+    next_url = safe_next(request.values.get("next"))
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        password = request.form.get("password", "")
+        instructor = login_instructor(username, password) if username and password else None
+        if instructor is not None:
+            login_session(instructor)  # a fresh session: no fixation
+            return redirect(next_url)
+        flash("Wrong username or password.", "error")
+        return render_template("gradebook/login.html", next=next_url, username=username), 401
+    if current_instructor() is not None:
+        return redirect(next_url)
+    return render_template("gradebook/login.html", next=next_url, username="")
+
+
+@bp.route("/logout", methods=("POST",))
+def logout() -> Any:
+    """End the session on the server too: the old cookie no longer logs anyone in."""
+    logout_session()
+    flash("You are logged out.", "info")
+    return redirect(url_for("gradebook.login"))
