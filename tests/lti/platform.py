@@ -39,6 +39,7 @@ DEPLOYMENT_ID = "1:deployment-of-the-lab"
 CONTEXT_ID = "course-ctx-101"
 ROLE_LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 ROLE_INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+HANG_SECONDS = 4.0  # "hang": longer than the tool's time limit in the tests
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 AGS_SCOPES = [
     "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
@@ -185,7 +186,7 @@ class Simulator:
 
     def fail_scores(self, *modes: str) -> None:
         """The next score requests answer so: ``500``, ``409``, ``422``, ``slow`` (2 s,
-        then accepted) or ``hang`` (no answer for 30 s)."""
+        then accepted) or ``hang`` (no answer for :data:`HANG_SECONDS`, then 504)."""
         self.score_modes.extend(modes)
 
     # --- what the tool registers ---
@@ -341,7 +342,7 @@ class Simulator:
                     mode = sim.score_modes.popleft()
                 sim.received.append(Score(url, body))
             if mode == "hang":
-                time.sleep(30)
+                time.sleep(HANG_SECONDS)
                 return Response(status=504)
             if mode == "slow":
                 time.sleep(2)

@@ -38,9 +38,9 @@ _TOKENS_LOCK = threading.Lock()
 class TimedSession(requests.Session):
     """A requests session whose every request has a time limit."""
 
-    def __init__(self, timeout: float = REQUEST_TIMEOUT) -> None:
+    def __init__(self, timeout: float | None = None) -> None:
         super().__init__()
-        self.timeout = timeout
+        self.timeout = REQUEST_TIMEOUT if timeout is None else timeout
         self.headers["User-Agent"] = REQUESTS_USER_AGENT
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
@@ -51,7 +51,7 @@ class TimedSession(requests.Session):
 class CachedTokenConnector(ServiceConnector):
     """pylti1p3's service connector, with access tokens shared until they expire."""
 
-    def __init__(self, registration: Registration, timeout: float = REQUEST_TIMEOUT) -> None:
+    def __init__(self, registration: Registration, timeout: float | None = None) -> None:
         super().__init__(registration, requests_session=TimedSession(timeout))
 
     def get_access_token(self, scopes: Sequence[str]) -> str:
