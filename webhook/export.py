@@ -19,6 +19,11 @@ deadline (``GradePolicy`` says otherwise). A student with nothing that counts ge
 empty grade (left unchanged by the import); ``Open flags`` says why, for the
 instructor. Points Possible is the server's rubric's total (the JSON document it
 scores from, :func:`webhook.config.current_rubric`).
+
+Every text cell follows OWASP's rule against CSV injection: one that a spreadsheet
+would read as a formula (it begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return) gets a leading ``'``, so a student's name or email can never run in the
+instructor's spreadsheet. Numbers (points, grades) are written as they are.
 """
 
 from __future__ import annotations
@@ -35,6 +40,23 @@ from webhook.storage.queries import course_grades
 
 FORMATS = ("canvas", "moodle")
 FLAGS_COLUMN = "Open flags"
+#: What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: str) -> str:
+    """A text cell no spreadsheet runs: a would-be formula gets a leading ``'``."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+class _SafeWriter:
+    """``csv.writer`` whose text cells pass through :func:`cell` (ints stay numbers)."""
+
+    def __init__(self, handle: TextIO) -> None:
+        self._out = csv.writer(handle, lineterminator="\r\n")
+
+    def writerow(self, row: list[str | int]) -> None:
+        self._out.writerow([cell(v) if isinstance(v, str) else v for v in row])
 
 
 def export_grades(
@@ -51,7 +73,7 @@ def export_grades(
     rows = course_grades(session, course, policy)
     max_score = current_rubric().max_score
     column = f"{course.name} lab"
-    out = csv.writer(handle, lineterminator="\r\n")
+    out = _SafeWriter(handle)
     if fmt == "canvas":
         out.writerow(
             ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", FLAGS_COLUMN, column]
