@@ -14,6 +14,9 @@ instructor's for a student outside their courses; 409 a
 report id another student already used; 413 over the size limit (counted on
 the bytes actually read, chunked bodies included); 415 another content type;
 429 over the per-student rate limit; 503 the database is unavailable.
+
+A request refused before its body is needed (401, 403, 413 by its ``Content-Length``,
+415) is answered at once, without reading the body, and its connection is closed.
 """
 
 from __future__ import annotations
@@ -197,20 +200,16 @@ def database_unavailable(exc: Exception) -> Any:
 
 
 @bp.after_request
-def drain_body(response: Any) -> Any:
-    """Read what is left of the body (bounded) before answering early.
+def close_if_refused(response: Any) -> Any:
+    """A refused request's body is left unread, and its connection closed after the answer.
 
-    Closing a socket with unread input makes the kernel send a reset, and the
-    client may then lose the 4xx it was being sent.
+    Refusals (401, 403, 413, 415, and a 400 naming no student) are decided from the
+    headers alone: reading what is left of the body would let a stranger hold a worker
+    for as long as they take to send it (at a byte a second, until gunicorn's timeout).
+    ``Connection: close`` tells the server not to read a next request from a socket with
+    body bytes still in it; a client sending its whole body at once (``grade --submit``)
+    still reads the answer. A report read in full keeps the connection.
     """
-    budget = 16 * current_app.config["MAX_REPORT_BYTES"]
-    try:
-        stream = request.stream
-        while budget > 0:
-            chunk = stream.read(min(65536, budget))
-            if not chunk:
-                break
-            budget -= len(chunk)
-    except Exception:  # a client that went away: nothing left to protect
-        pass
+    if response.status_code >= 400 and not ingest.body_was_read(request):
+        response.headers["Connection"] = "close"
     return response

@@ -25,7 +25,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from submissions.rubric import Rubric, RubricError, load_rubric, shipped_rubric
 
-DEFAULT_MAX_REPORT_BYTES = 1024 * 1024
+DEFAULT_MAX_REPORT_BYTES = 128 * 1024  # a real report is about 3 KB (10 KB with evidence)
 DEFAULT_RATE_LIMIT = "30/minute"
 DEFAULT_SIGNATURE_TOLERANCE = 300
 RUBRIC_EXTENSION = "grader_rubric"

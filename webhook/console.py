@@ -3,6 +3,8 @@
 A student's ``pip install`` brings only what ``grade`` needs; the server's packages
 come with the ``server`` extra. Without them ``grade-server`` answers in one line
 (exit 2) instead of an ImportError's traceback.
+
+``grade-server run`` is :mod:`webhook.serve`'s (waitress), not Flask's development server.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import importlib.util
 import sys
 
 #: What the server imports that a student's install does not have.
-SERVER_PACKAGES = ("flask", "sqlalchemy", "alembic", "standardwebhooks")
+SERVER_PACKAGES = ("flask", "sqlalchemy", "alembic", "standardwebhooks", "waitress")
 EXIT_NOT_INSTALLED = 2
 
 
@@ -28,6 +30,9 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(EXIT_NOT_INSTALLED)
+    from webhook.cli import cli
     from webhook.cli import main as serve
+    from webhook.serve import run_command
 
+    cli.add_command(run_command)  # in place of Flask's development server
     serve()

@@ -216,6 +216,9 @@ class Stored:
 def receive(request: Request) -> Stored:
     """Steps 1-5 for one request, on one connection; raises a :class:`Refused` kind."""
     limit: int = current_app.config["MAX_REPORT_BYTES"]
+    declared = request.content_length
+    if declared is not None and declared > limit:  # refused before anything is read
+        raise TooLarge(f"the report is over the size limit of {limit} bytes")
     received_at = utcnow()
     engine = get_db().engine
     with engine.connect() as connection:
@@ -369,6 +372,13 @@ def _verifier(secret: str) -> Webhook:
 
 # --- Step 2: the body -----------------------------------------------------------------------
 
+_BODY_READ = "grader.body_read"
+
+
+def body_was_read(request: Request) -> bool:
+    """Whether :func:`read_body` read this request's body to its end (else some is unread)."""
+    return bool(request.environ.get(_BODY_READ))
+
 
 def read_body(request: Request, limit: int) -> bytes:
     """The request body, reading at most ``limit + 1`` bytes: more means too large.
@@ -391,6 +401,7 @@ def read_body(request: Request, limit: int) -> bytes:
         size += len(chunk)
     if size > limit:
         raise too_large
+    request.environ[_BODY_READ] = True
     return b"".join(chunks)
 
 

@@ -53,3 +53,18 @@ def test_a_task_longer_than_its_column_is_a_400(client: FlaskClient, classroom: 
     fits = replace(invented, task="t" * 100)
     body = report_xml(replace(report, results=(*report.results, fits)))
     assert post(client, body, classroom.bearer("ann")).status_code == 201
+
+
+def test_the_default_size_limit_is_128_kib(client: FlaskClient, classroom: Classroom) -> None:
+    """A real report is about 3 KB (10 KB with evidence): 128 KiB leaves room, 1 MiB did not
+    bound a flood (32-40 MiB a minute from one student at the old limits)."""
+    assert client.application.config["MAX_REPORT_BYTES"] == 128 * 1024
+    body = report_xml()
+    pad = 128 * 1024 - len(body) - len("<!---->")
+    fits = body.replace(b"</testsuites>", b"<!--" + b"x" * pad + b"--></testsuites>")
+    assert len(fits) == 128 * 1024
+    assert post(client, fits, classroom.bearer("ann")).status_code == 201
+    over = report_xml().replace(b"</testsuites>", b"<!--" + b"x" * (pad + 1) + b"--></testsuites>")
+    response = post(client, over, classroom.bearer("ann"))
+    assert response.status_code == 413, response.json
+    assert count(classroom.url, Submission) == 1

@@ -1,0 +1,31 @@
+"""gunicorn's settings for grade-server behind nginx: /etc/grade-server/gunicorn.conf.py.
+
+``gunicorn -c /etc/grade-server/gunicorn.conf.py`` (deploy/systemd/grade-server.service).
+Sync workers are right here only because nginx (deploy/nginx/grade-server.conf) buffers
+every request whole before passing it on: on their own, a client that sends slowly holds
+one for up to ``timeout`` seconds. Without nginx, serve with ``grade-server run``.
+"""
+
+import multiprocessing
+
+wsgi_app = "webhook:create_app()"
+# The socket systemd opens (deploy/systemd/grade-server.socket) is used when gunicorn is
+# started by it; this bind is for running gunicorn by hand.
+bind = ["unix:/run/grade-server.sock"]
+# Two per core: a report costs about 1 ms of CPU, and SQLite's writers queue on a lock.
+workers = 2 * multiprocessing.cpu_count()
+worker_class = "sync"
+timeout = 30
+graceful_timeout = 20
+keepalive = 2
+# A worker is replaced now and then (a leak, if any, stays bounded).
+max_requests = 10_000
+max_requests_jitter = 1_000
+# Request line and headers: the same bounds as nginx's large_client_header_buffers.
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
+# nginx on this machine is the only client; X-Forwarded-Proto is trusted from it alone.
+forwarded_allow_ips = "127.0.0.1,::1"
+accesslog = "-"
+errorlog = "-"
