@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from webhook.auth import current_instructor, login_session
 from webhook.config import current_rubric
 from webhook.database import get_db, get_session
-from webhook.lti import keys, passback
+from webhook.lti import keys, passback, status
 from webhook.lti.grades import student_grade
 from webhook.lti.launch_cache import DatabaseLaunchStorage, DatabaseSessionService
 from webhook.lti.models import LtiContext, LtiDeployment, LtiRegistration
@@ -129,6 +129,13 @@ def wake_worker() -> None:
     worker = _WORKERS.get((id(current_app._get_current_object()), os.getpid()))  # type: ignore[attr-defined]
     if worker is not None:
         worker.wake.set()
+
+
+@bp.app_context_processor
+def _template_globals() -> dict[str, Any]:
+    """``lms_status(course)`` for the gradebook's LMS column (empty for a course no LMS
+    launched into)."""
+    return {"lms_status": lambda course: status.lms_status(get_session(), course)}
 
 
 @bp.after_request
