@@ -34,6 +34,7 @@ from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.grade import Grade
 from pylti1p3.lineitem import LineItem
 from sqlalchemy import Connection, Engine, bindparam, insert, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from webhook.lti.grades import student_grade
@@ -299,6 +300,7 @@ class Worker(threading.Thread):
         self.interval = interval
         self.wake = threading.Event()
         self.stopped = threading.Event()
+        self.database_said = False
 
     def run(self) -> None:
         while not self.stopped.is_set():
@@ -308,8 +310,14 @@ class Worker(threading.Thread):
             try:
                 with app.app_context():
                     run_for_app(app)
+            except DBAPIError as exc:  # no schema yet, the database restarting: said once
+                if not self.database_said:
+                    log.warning("LTI grade passback waits for the database: %s", exc.orig)
+                    self.database_said = True
             except Exception:  # keep going: the next round tries again
                 log.exception("LTI grade passback round failed")
+            else:
+                self.database_said = False
             del app
             self.wake.wait(self.interval)
             self.wake.clear()
