@@ -24,13 +24,22 @@ from grader import __version__, render
 from grader.errors import GradingError, SettingsError
 from grader.labs import LabSpec, load_lab
 from grader.runner import grade_lab
-from grader.settings import ConfigFile, RunSettings, SettingField, fields_of, resolve
+from grader.settings import (
+    ConfigFile,
+    RunSettings,
+    SettingField,
+    fields_of,
+    resolve,
+    usable_home,
+    working_directory,
+)
 from grader.submit import default_outbox, submit_report, verified_outbox
 from grader.targets import Target, TargetOptions
 from submissions.dialect import CheckResult, Report
 from submissions.writer import to_junit_xml
 
 if TYPE_CHECKING:
+    from grader.engine_choice import EngineChoice
     from grader.marks import CheckSpec
 
 EXIT_ALL_PASSED = 0
@@ -56,7 +65,13 @@ def _setting_option(field: SettingField) -> click.Option:
 
 #: Options that say where to grade: this machine, one host over SSH, or a class of hosts.
 TARGET_OPTIONS = [
-    click.Option(["--host"], metavar="ssh://USER@HOST[:PORT]", help="Grade that machine over SSH."),
+    click.Option(
+        ["-H", "--host"],
+        metavar="URL",
+        help="The engine, as docker -H takes it: ssh://USER@HOST[:PORT] grades that machine "
+        "over SSH; unix:///PATH or tcp://HOST:PORT another engine here [default: the one "
+        "docker uses: $DOCKER_HOST, $DOCKER_CONTEXT, docker context use, the default socket].",
+    ),
     click.Option(
         ["--identity-file"],
         metavar="FILE",
@@ -200,25 +215,28 @@ def _grade(
     token = token or os.environ.get("GRADER_TOKEN")
     if submit and not token:
         raise click.UsageError("--submit needs your token: --token TOKEN or $GRADER_TOKEN")
-    config = ConfigFile.read(Path.cwd())
+    config = ConfigFile.read(working_directory())
     config.refuse_unknown(RunSettings, lab.settings)
-    settings = resolve(
-        RunSettings, cli=run_cli, environ=os.environ, config=config, home=Path.home()
-    )
-    target, unreachable = where.open(os.environ)
+    home = usable_home()
+    settings = resolve(RunSettings, cli=run_cli, environ=os.environ, config=config, home=home)
+    engine = where.engine(os.environ)
+    if engine.warning:
+        click.echo(f"grade: warning: {engine.warning}", err=True)
+    target, unreachable = where.open(os.environ, engine)
+    remote = where.over_ssh
     try:
-        remote_home = Path(target.home()) if target and where.host else None
+        remote_home = Path(target.home()) if target and remote else None
         lab_settings: object = resolve(
             lab.settings,
             cli=lab_cli,
-            environ={} if where.host else os.environ,  # the instructor's $DOCKERID is no student's
+            environ={} if remote else os.environ,  # the instructor's $DOCKERID is no student's
             config=config,
-            home=remote_home or Path.home(),
+            home=remote_home or home,
             base=remote_home,
         )
-        grading = Grading(lab, settings, lab_settings, target, unreachable, tasks)
+        grading = Grading(lab, settings, lab_settings, target, unreachable, tasks, engine)
         if watch:
-            report, task_titles = _watch(grading, as_json, remote=bool(where.host))
+            report, task_titles = _watch(grading, as_json, remote=remote)
         else:
             report, task_titles = grading.run(Console(stderr=as_json))
     finally:
@@ -256,6 +274,7 @@ class Grading:
     target: Target | None
     unreachable: str
     tasks: tuple[str, ...]
+    engine: EngineChoice | None = None
 
     memo: dict[Hashable, Any] = field(default_factory=dict, compare=False)
 
@@ -284,6 +303,7 @@ class Grading:
                 on_result=on_result,
                 also_seen=also_seen,
                 memo=self.memo,
+                engine_choice=self.engine,
             )
         return report, task_titles
 

@@ -1,43 +1,40 @@
-"""Connecting to the student's Docker engine the way the ``docker`` CLI would.
+"""Connecting to the Docker engine the ``docker`` CLI would use.
 
-docker-py 7.2 and later honour ``DOCKER_HOST`` and then the CLI's current
-context (Docker Desktop, colima, OrbStack), which older releases ignored.
-Failures become typed errors with the fix in one line.
+Which engine that is, :mod:`grader.engine_choice` decides (docker-py's own
+``from_env`` ignores ``$DOCKER_CONTEXT``); failures become typed errors with the
+fix in one line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from urllib.parse import urlparse
 
 import docker
 import docker.errors
+import docker.tls
 import requests.exceptions
-from docker.context import ContextAPI
 
+from grader.engine_choice import EngineChoice
 from grader.errors import EnginePermissionDenied, EngineUnreachable
 
 API_TIMEOUT = 30
 
 
-def _describe(environ: Mapping[str, str]) -> str:
-    """Where the Docker CLI would connect, for messages: DOCKER_HOST, the context, the default."""
-    if environ.get("DOCKER_HOST"):
-        return environ["DOCKER_HOST"]
+def connect(choice: EngineChoice) -> docker.DockerClient:
+    """A client for the engine ``choice`` names (:mod:`grader.engine_choice`), known to answer."""
+    tls: docker.tls.TLSConfig | bool = False
+    if choice.tls is not None:
+        files = choice.tls
+        tls = docker.tls.TLSConfig(
+            client_cert=(str(files.cert), str(files.key)) if files.cert and files.key else None,
+            ca_cert=str(files.ca) if files.ca else None,
+            verify=files.verify,
+        )
     try:
-        url = ContextAPI.kwargs_from_context(environment=dict(environ)).get("base_url")
-    except (docker.errors.DockerException, OSError, ValueError, KeyError):
-        url = None
-    return str(url or "unix:///var/run/docker.sock").replace("http+docker://", "unix://")
-
-
-def connect(environ: Mapping[str, str]) -> docker.DockerClient:
-    """A client for the engine the student's ``docker`` command talks to, known to answer."""
-    try:
-        client = docker.DockerClient.from_env(environment=dict(environ), timeout=API_TIMEOUT)
+        client = docker.DockerClient(base_url=choice.host, tls=tls, timeout=API_TIMEOUT)
         client.ping()
     except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
-        raise _engine_error(exc, _describe(environ)) from None
+        raise _engine_error(exc, choice.describe()) from None
     return client
 
 

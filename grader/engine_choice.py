@@ -45,6 +45,9 @@ DEFAULT_HOST = (
     "npipe:////./pipe/docker_engine" if sys.platform == "win32" else "unix:///var/run/docker.sock"
 )
 DEFAULT_TCP_PORT = 2375
+#: Report properties naming the engine graded: the Docker context and its endpoint.
+PROP_ENGINE_CONTEXT = "engine_context"
+PROP_ENGINE_ENDPOINT = "engine_endpoint"
 EXPECTED = "unix:///PATH, tcp://HOST[:PORT] or ssh://[USER@]HOST[:PORT]"
 
 

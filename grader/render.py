@@ -10,6 +10,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from grader.engine_choice import PROP_ENGINE_CONTEXT, PROP_ENGINE_ENDPOINT
 from submissions.dialect import CheckResult, Report
 from submissions.writer import evidence_json
 
@@ -47,6 +48,8 @@ def as_json(report: Report) -> str:
                 "id": report.engine_id,
                 "name": report.engine_name,
                 "version": report.engine_version,
+                "context": report.extra_properties.get(PROP_ENGINE_CONTEXT, ""),
+                "endpoint": report.extra_properties.get(PROP_ENGINE_ENDPOINT, ""),
             },
         },
         indent=2,
@@ -70,6 +73,8 @@ def report_view(report: Report, task_titles: dict[str, str]) -> Group:
     named mydb: five mydb checks) is folded into one line under that check.
     """
     parts: list[RenderableType] = []
+    if engine := engine_line(report):
+        parts.append(Text(engine, style="dim"))
     waiting: dict[str, list[str]] = {}
     for result in report.results:
         if result.waits_on:
@@ -89,6 +94,21 @@ def report_view(report: Report, task_titles: dict[str, str]) -> Group:
     )
     parts += _next_step(report)
     return Group(*parts)
+
+
+def engine_line(report: Report) -> str:
+    """The run's header: which engine was graded, so a student can tell it is theirs.
+
+    ``Engine: unix:///var/run/docker.sock (context default), 20.10.24 on lab-07``
+    """
+    endpoint = report.extra_properties.get(PROP_ENGINE_ENDPOINT)
+    if not endpoint:
+        return ""
+    line = f"Engine: {endpoint} (context {report.extra_properties.get(PROP_ENGINE_CONTEXT)})"
+    if report.engine_version:
+        line += f", {report.engine_version}"
+        line += f" on {report.engine_name}" if report.engine_name else ""
+    return line
 
 
 def _task_table(task: str, title: str, results: list[CheckResult]) -> Table:

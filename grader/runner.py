@@ -12,6 +12,7 @@ import hashlib
 import io
 import signal
 import sys
+import threading
 import tomllib
 import uuid
 from collections.abc import Hashable, Sequence
@@ -19,7 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from grader import __version__
+from grader import __version__, activity
+from grader.engine_choice import PROP_ENGINE_CONTEXT, PROP_ENGINE_ENDPOINT
 from grader.errors import SettingsError
 from grader.lab import Lab
 from grader.labs import LabSpec
@@ -29,6 +31,7 @@ from submissions.dialect import CheckResult, Report
 
 if TYPE_CHECKING:
     from grader.collector import ProgressCallback
+    from grader.engine_choice import EngineChoice
     from grader.marks import CheckSpec
     from grader.targets import Target
 
@@ -50,8 +53,10 @@ def load_point_overrides(points_file: Path | None) -> dict[str, int]:
     try:
         with points_file.open("rb") as handle:
             points = tomllib.load(handle).get("points", {})
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise SettingsError(f"{points_file}: cannot read the rubric ({exc})") from None
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else exc
+        why = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else why
+        raise SettingsError(f"{points_file}: cannot read the rubric ({why})") from None
     if not isinstance(points, dict) or any(
         not isinstance(v, int) or isinstance(v, bool) or v < 0 for v in points.values()
     ):
@@ -76,6 +81,61 @@ def _pytest_args(folder: Path, *, collect_only: bool, check_timeout: float) -> l
     elif hasattr(signal, "SIGALRM"):
         args += [f"--timeout={check_timeout:g}", "--timeout-method=signal"]
     return args
+
+
+def time_limit_plugins(check_timeout: float) -> list[object]:
+    """What enforces each check's time limit besides ``--timeout``: nothing where SIGALRM
+    exists (pytest-timeout's signal method), else a watchdog (Windows)."""
+    return [] if hasattr(signal, "SIGALRM") else [watchdog(check_timeout)]
+
+
+def watchdog(seconds: float) -> object:
+    """A pytest plugin that stops a check at ``seconds`` without signals.
+
+    pytest-timeout's portable method (``thread``) ends the whole process at the first
+    timeout, report and all; this one fails just that check, with the same
+    ``Timeout`` the collector reads. The check's body runs in a worker thread and the
+    main thread waits at most ``seconds``: a check blocked in a system call (a hung
+    ``docker exec``) is left behind in its daemon thread, since Python cannot stop a
+    thread from outside, and grading goes on. Fixtures are not limited this way;
+    the run's own limit (``run_timeout``) still applies before each check.
+    """
+    import pytest
+
+    class Watchdog:
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> bool:
+            names = pyfuncitem._fixtureinfo.argnames
+            arguments = {name: pyfuncitem.funcargs[name] for name in names}
+            raised: list[BaseException] = []
+            doing: list[dict[str, Any]] = []
+
+            def body() -> None:
+                # the worker's own activity (thread-local), for "timed out ... while ..."
+                doing.append(activity._current.__dict__)
+                try:
+                    pyfuncitem.obj(**arguments)
+                except BaseException as exc:
+                    raised.append(exc)
+
+            worker = threading.Thread(target=body, name=pyfuncitem.nodeid, daemon=True)
+            worker.start()
+            worker.join(seconds)
+            state = doing[0] if doing else {}
+            if worker.is_alive():
+                with _step(state.get("what", "")):
+                    pytest.fail(f"Timeout >{seconds:g}s (grade's watchdog)", pytrace=False)
+            if raised:
+                with _step(state.get("interrupted", "")):
+                    raise raised[0]
+            return True
+
+    return Watchdog()
+
+
+def _step(what: str) -> contextlib.AbstractContextManager[None]:
+    """The worker's step, named again in this thread for the collector's message."""
+    return activity.doing(what) if what else contextlib.nullcontext()
 
 
 def _run_pytest(args: list[str], plugins: list[object]) -> int:
@@ -108,12 +168,14 @@ def grade_lab(
     on_result: ProgressCallback | None = None,
     also_seen: Sequence[dict[str, Any]] = (),
     memo: dict[Hashable, Any] | None = None,
+    engine_choice: EngineChoice | None = None,
 ) -> Report:
     """Grade ``lab`` on ``target`` (this machine or one over SSH).
 
     ``also_seen``: engine events recorded as they happened (``grade --watch``), which
     the engine may have forgotten since; ``memo``: what earlier runs worked out that
-    cannot have changed (:meth:`Lab.remember`).
+    cannot have changed (:meth:`Lab.remember`); ``engine_choice``: the engine meant, named in
+    the report even when it could not be reached (default: the target's).
 
     Raises :class:`SettingsError` for bad settings. When the target could not be
     reached (``target`` None, ``grading_error`` says why), returns a report whose
@@ -149,7 +211,7 @@ def grade_lab(
     else:
         _run_pytest(
             _pytest_args(lab.checks, collect_only=False, check_timeout=settings.check_timeout),
-            [_hand_over(the_lab), collector],
+            [_hand_over(the_lab), collector, *time_limit_plugins(settings.check_timeout)],
         )
     if collector.problem:
         raise SettingsError(collector.problem)
@@ -158,6 +220,10 @@ def grade_lab(
         for nodeid, spec in collector.specs.items()
     ]
     reported = reported_values(lab_settings)
+    chosen = engine_choice or (target.engine if target is not None else None)
+    if chosen is not None:
+        reported[PROP_ENGINE_CONTEXT] = chosen.context
+        reported[PROP_ENGINE_ENDPOINT] = chosen.endpoint
     return Report(
         lab=lab.name,
         grader_version=__version__,

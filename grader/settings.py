@@ -14,6 +14,7 @@ from, so a student knows what to fix.
 from __future__ import annotations
 
 import dataclasses
+import os
 import tomllib
 import types
 import typing
@@ -142,6 +143,8 @@ class ConfigFile:
                 return cls(path, tomllib.load(handle))
         except tomllib.TOMLDecodeError as exc:
             raise SettingsError(f"{path}: not valid TOML ({exc})") from None
+        except UnicodeDecodeError:
+            raise SettingsError(f"{path}: not valid TOML (not UTF-8 text)") from None
         except OSError as exc:
             raise SettingsError(f"{path}: cannot read it ({exc.strerror})") from None
 
@@ -241,3 +244,48 @@ def reported_values(settings: object) -> dict[str, str]:
         for field in fields_of(type(settings))
         if field.info.reported and (value := getattr(settings, field.name)) is not None
     }
+
+
+def working_directory() -> Path:
+    """The folder ``grade`` runs in, where ``grade.toml`` may be.
+
+    A student may have deleted it from another terminal while their shell still
+    stands in it: that is one line with the fix, not a traceback.
+    """
+    try:
+        return Path.cwd()
+    except OSError as exc:
+        raise SettingsError(
+            "the folder this terminal is in no longer exists (or cannot be read: "
+            f"{exc.strerror}): cd to another folder (cd ~) and run grade again"
+        ) from None
+
+
+def user_home(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The user's home: ``$HOME``, else the account's; None when there is neither."""
+    environ = os.environ if environ is None else environ
+    if environ.get("HOME"):
+        return Path(environ["HOME"])
+    try:
+        return Path.home()
+    except (RuntimeError, KeyError, OSError):
+        return None
+
+
+def usable_home(environ: Mapping[str, str] | None = None) -> Path:
+    """The user's home, which grading reads (settings' ``~``, the Docker CLI's config) and
+    writes (the outbox); one line with the fix when there is none or it cannot be read."""
+    home = user_home(environ)
+    if home is None:
+        raise SettingsError("cannot tell your home folder: set HOME and run grade again")
+    try:
+        home.stat()
+        readable = home.is_dir() and os.access(home, os.R_OK | os.X_OK)
+    except OSError:
+        readable = False
+    if not readable:
+        raise SettingsError(
+            f"cannot read your home folder {home}: give it back to yourself "
+            "(chmod u+rwx ~) or set HOME to your home folder, then run grade again"
+        )
+    return home

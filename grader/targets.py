@@ -17,13 +17,17 @@ from typing import Any, Protocol
 import docker
 
 from grader.connection import API_TIMEOUT, connect, engine_hostname
+from grader.engine_choice import DEFAULT_CONTEXT, EngineChoice, choose_engine, parse_host
 from grader.errors import GradingError, SettingsError
+from grader.settings import user_home
 from grader.ssh import SshAddress, SshHost
 
 
 class Target(Protocol):
     #: How messages name the machine ("this machine", ``ada@lab-07``).
     name: str
+    #: The engine graded: its context and endpoint, for the run's header and report.
+    engine: EngineChoice
 
     def docker(self) -> docker.DockerClient: ...
 
@@ -50,26 +54,44 @@ class Target(Protocol):
 
 @dataclass(frozen=True)
 class TargetOptions:
-    """Where to grade, as the command line says it: no ``host`` is this machine."""
+    """Where to grade, as the command line says it.
+
+    ``host`` is ``-H/--host`` as ``docker`` takes it: ``ssh://`` grades that machine
+    over SSH (its engine, files and commands); ``unix://`` and ``tcp://`` are another
+    engine of this machine's ``docker``; none is the engine ``docker`` would pick.
+    """
 
     host: str | None = None
     identity_file: Path | None = None
     ssh_config: Path | None = None
     accept_new_host_keys: bool = False
 
-    def open(self, environ: Mapping[str, str]) -> tuple[Target | None, str]:
+    @property
+    def over_ssh(self) -> bool:
+        return bool(self.host) and parse_host(self.host or "", "-H/--host").startswith("ssh://")
+
+    def engine(self, environ: Mapping[str, str]) -> EngineChoice:
+        """The engine to grade (see :mod:`grader.engine_choice`); bad options raise."""
+        if not self.over_ssh and (self.identity_file or self.ssh_config):
+            raise SettingsError("--identity-file and --ssh-config go with --host ssh://...")
+        if self.over_ssh:
+            return EngineChoice(DEFAULT_CONTEXT, parse_host(self.host or "", "-H"), "-H/--host")
+        return choose_engine(environ=environ, home=user_home(environ), host=self.host)
+
+    def open(
+        self, environ: Mapping[str, str], engine: EngineChoice | None = None
+    ) -> tuple[Target | None, str]:
         """The target, or None and the one line saying why it cannot be graded.
 
-        Bad options (a malformed ``--host``) raise instead: that is the user's typo,
-        not a machine that is down.
+        Bad options (a malformed ``--host``, a Docker context that does not exist)
+        raise instead: that is the user's typo, not a machine that is down.
         """
-        if self.host is None and (self.identity_file or self.ssh_config):
-            raise SettingsError("--identity-file and --ssh-config go with --host")
+        engine = engine or self.engine(environ)
         try:
-            if self.host is None:
-                return LocalTarget(environ), ""
+            if not self.over_ssh:
+                return LocalTarget(environ, engine), ""
             return SshTarget(
-                self.host,
+                self.host or "",
                 identity_file=self.identity_file,
                 ssh_config=self.ssh_config,
                 accept_new_host_keys=self.accept_new_host_keys,
@@ -81,12 +103,34 @@ class TargetOptions:
 
 
 class LocalTarget:
-    """This machine: the engine the ``docker`` command uses, local files."""
+    """This machine: the engine the ``docker`` command uses, local files.
+
+    That engine may be elsewhere (``DOCKER_HOST=ssh://...``, a context of a remote
+    engine): the files a student built from are still here, and a published port
+    is reached at the engine's host.
+    """
 
     name = "this machine"
 
-    def __init__(self, environ: Mapping[str, str]) -> None:
-        self._client = connect(environ)
+    def __init__(self, environ: Mapping[str, str], engine: EngineChoice | None = None) -> None:
+        self.engine = engine or choose_engine(environ=environ, home=user_home(environ))
+        self._ssh: SshHost | None = None
+        if self.engine.host.startswith("ssh://"):
+            address = SshAddress.parse(self.engine.host)
+            self._ssh = SshHost(address)
+            try:
+                self._ssh.check()
+                self._client = docker.DockerClient(
+                    base_url=self._ssh.docker_socket(), timeout=API_TIMEOUT
+                )
+                self._client.ping()
+            except BaseException:
+                self._ssh.close()
+                raise
+            self._web_host = address.host
+        else:
+            self._client = connect(self.engine)
+            self._web_host = engine_hostname(self._client)
 
     def docker(self) -> docker.DockerClient:
         return self._client
@@ -106,13 +150,15 @@ class LocalTarget:
             return None
 
     def web(self, port: int) -> tuple[str, int]:
-        return engine_hostname(self._client), port
+        return self._web_host, port
 
     def web_url(self, port: int) -> str:
-        return _url(engine_hostname(self._client), port)
+        return _url(self._web_host, port)
 
     def close(self) -> None:
         self._client.close()
+        if self._ssh is not None:
+            self._ssh.close()
 
 
 class SshTarget:
@@ -128,6 +174,7 @@ class SshTarget:
     ) -> None:
         address = SshAddress.parse(url)
         self.name = str(address)
+        self.engine = EngineChoice(DEFAULT_CONTEXT, url, "-H/--host")
         self._ssh = SshHost(
             address,
             identity_file=identity_file,

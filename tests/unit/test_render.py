@@ -40,7 +40,7 @@ def test_the_json_document_keeps_its_shape() -> None:
         "id", "task", "title", "status", "points", "max_points", "message", "hint", "evidence",
         "waits_on",
     ]  # fmt: skip
-    assert list(doc["engine"]) == ["id", "name", "version"]
+    assert list(doc["engine"]) == ["id", "name", "version", "context", "endpoint"]
     assert [c["status"] for c in doc["checks"]] == ["passed", "failed", "error"]
 
 
