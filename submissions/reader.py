@@ -232,6 +232,10 @@ def _with_evidence(
     return [replace(r, evidence=tuple(evidence.get(r.id, ()))) for r in results]
 
 
+#: The years a report's ``created`` may name (Docker did not exist before; 9999 overflows).
+CREATED_YEARS = (1970, 9998)
+
+
 def parse_created(value: str) -> datetime:
     """The report's ``created`` time as aware UTC; a time without a zone is taken as UTC."""
     try:
@@ -241,9 +245,14 @@ def parse_created(value: str) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     try:
-        return moment.astimezone(UTC)
+        moment = moment.astimezone(UTC)
     except OverflowError:  # 0001-01-01T00:00+01:00 is in year 0 in UTC
         raise ReportRejected(f"created {value[:40]!r} is outside years 1-9999 in UTC") from None
+    # A time at the calendar's edge overflows the server's arithmetic (created + slack).
+    if not CREATED_YEARS[0] <= moment.year <= CREATED_YEARS[1]:
+        first, last = CREATED_YEARS
+        raise ReportRejected(f"created {value[:40]!r} is outside years {first}-{last}")
+    return moment
 
 
 def _properties(suite: ET.Element, limits: Limits) -> dict[str, str]:

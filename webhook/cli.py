@@ -5,8 +5,10 @@ Errors end with one line on stderr and an exit code of their own:
 ====  ==========================================================
 2     bad usage (Click's own)
 3     not found (no such course or instructor)
-4     bad input file (roster CSV)
-5     database not ready (run ``grade-server db upgrade``) or unreachable
+4     bad input file (roster CSV: unreadable, a field over 128 KiB, a student id with a
+      control or invisible character, two ids that look alike; the message names the line)
+5     database not ready (run ``grade-server db upgrade``), unreachable or read-only, or at
+      a revision this grade-server does not know (written by a newer one)
 6     already exists (course, instructor)
 7     bad configuration (a ``GRADER_*`` variable; the message names it)
 8     bad value of an option (a time that is not ISO 8601, a deadline before the opening,
@@ -20,6 +22,7 @@ import csv
 import functools
 import io
 import sys
+import unicodedata
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +32,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from submissions.scoring import GradePolicy
@@ -94,13 +97,23 @@ def database_errors(command: F) -> F:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (OperationalError, ProgrammingError) as exc:
-            detail = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
-            if not storage.is_migrated(get_db().engine):
+        except IntegrityError:
+            raise
+        except DBAPIError as exc:
+            detail = _first_line(exc)
+            try:
+                migrated = storage.is_migrated(get_db().engine)
+            except DBAPIError:  # unreachable: the first error says why
+                migrated = True
+            if not migrated:
                 detail = "the database has no tables yet: run `grade-server db upgrade`"
             raise DatabaseNotReady(f"database not ready: {detail}") from None
 
     return cast(F, wrapped)
+
+
+def _first_line(exc: DBAPIError) -> str:
+    return (str(exc.orig).strip().splitlines() or [""])[0] if exc.orig else type(exc).__name__
 
 
 def session_scope() -> Session:
@@ -115,12 +128,20 @@ def db_group() -> None:
 @db_group.command("upgrade", help="Create the database or bring its schema up to date.")
 @with_appcontext
 def db_upgrade() -> None:
+    from alembic.util.exc import CommandError
+
     url = current_app.config["DATABASE_URL"]
     try:
         storage.upgrade(url)
     except (OperationalError, ProgrammingError) as exc:
-        detail = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
-        raise DatabaseNotReady(f"cannot upgrade the database: {detail}") from None
+        raise DatabaseNotReady(f"cannot upgrade the database: {_first_line(exc)}") from None
+    except DBAPIError as exc:
+        raise DatabaseNotReady(f"cannot upgrade the database: {_first_line(exc)}") from None
+    except CommandError as exc:  # a revision this version does not ship
+        said = (str(exc).strip().splitlines() or [""])[0]
+        raise DatabaseNotReady(
+            f"cannot upgrade the database: {said} (was it upgraded by a newer grade-server?)"
+        ) from None
     click.echo(f"database is up to date ({_safe_url(url)})", err=True)
 
 
@@ -375,29 +396,87 @@ def roster_group() -> None:
     pass
 
 
+#: Unicode categories never allowed in a student id: control, format (zero-width, RTL
+#: marks), surrogate, private use, unassigned, line and paragraph separators.
+INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+def roster_id(raw: str) -> str:
+    """A roster id as stored: NFC, trimmed (the same person typed twice is one id)."""
+    return unicodedata.normalize("NFC", raw).strip()
+
+
+def look_alike_key(student_id: str) -> str:
+    """Ids equal under this key look the same to a person (full-width ``Ann``, ``ann``)."""
+    return unicodedata.normalize("NFKC", student_id).casefold()
+
+
+def _invisible(text: str, allowed: set[str] | None = None) -> str | None:
+    for char in text:
+        if unicodedata.category(char) in (allowed or INVISIBLE):
+            return f"U+{ord(char):04X} ({unicodedata.name(char, unicodedata.category(char))})"
+    return None
+
+
 def read_roster(handle: TextIO, source: str) -> Iterator[tuple[str, str, str]]:
-    """Rows (student_id, name, email) of a roster CSV with a header naming ``student_id``."""
+    """Rows (student_id, name, email) of a roster CSV with a header naming ``student_id``.
+
+    Ids are NFC and trimmed; an id with a control or invisible character, and two ids
+    that look alike, are refused with the line's number (they would be two students).
+    """
     reader = csv.DictReader(handle)
-    fields = [name.strip().lower() for name in reader.fieldnames or ()]
+    try:
+        header = reader.fieldnames
+    except csv.Error as exc:
+        raise BadInput(f"{source}:1: {_csv_problem(exc)}") from None
+    fields = [name.strip().lower() for name in header or ()]
     if "student_id" not in fields:
         raise BadInput(
             f"{source}: the header must name a student_id column (and may name name, email)"
         )
     reader.fieldnames = fields
-    seen: set[str] = set()
-    for row in reader:
-        student_id = (row.get("student_id") or "").strip()
+    seen: dict[str, tuple[str, int]] = {}
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise BadInput(f"{source}:{reader.line_num + 1}: {_csv_problem(exc)}") from None
         line = reader.line_num
+        student_id = roster_id(row.get("student_id") or "")
         if not student_id:
             raise BadInput(f"{source}:{line}: empty student_id")
         if len(student_id) > 100 or "/" in student_id:
             raise BadInput(
                 f"{source}:{line}: student_id {student_id[:40]!r} is too long or has '/'"
             )
-        if student_id in seen:
-            raise BadInput(f"{source}:{line}: student_id {student_id!r} appears twice")
-        seen.add(student_id)
-        yield student_id, (row.get("name") or "").strip(), (row.get("email") or "").strip()
+        bad = _invisible(student_id)
+        if bad:
+            raise BadInput(
+                f"{source}:{line}: student_id {student_id[:40]!r} has an invisible or control "
+                f"character, {bad}"
+            )
+        key = look_alike_key(student_id)
+        if key in seen:
+            first, first_line = seen[key]
+            said = "appears twice" if first == student_id else f"looks like {first!r}"
+            raise BadInput(f"{source}:{line}: student_id {student_id!r} {said} (line {first_line})")
+        seen[key] = (student_id, line)
+        name = unicodedata.normalize("NFC", row.get("name") or "").strip()
+        email = unicodedata.normalize("NFC", row.get("email") or "").strip()
+        for field, value in (("name", name), ("email", email)):
+            bad = _invisible(value, {"Cc", "Cs"})
+            if bad:
+                raise BadInput(f"{source}:{line}: {field} has a control character, {bad}")
+        yield student_id, name, email
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    said = str(exc)
+    if "field larger than field limit" in said:
+        return f"a field is longer than {csv.field_size_limit() // 1024} KiB"
+    return f"not a CSV file ({said})"
 
 
 @roster_group.command(
@@ -415,6 +494,7 @@ def roster_enrol(course_slug: str, roster: Path, reset_tokens: bool) -> None:
         text = sys.stdin.read() if str(roster) == "-" else roster.read_text("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"{roster}: cannot read the roster ({exc})") from None
+    text = text.removeprefix("\ufeff")  # a spreadsheet's BOM, on stdin as from a file
     rows = list(read_roster(io.StringIO(text), str(roster)))
     issued: list[tuple[str, str]] = []
     kept = 0
@@ -424,8 +504,15 @@ def roster_enrol(course_slug: str, roster: Path, reset_tokens: bool) -> None:
             student.student_id: student
             for student in session.scalars(select(Student).where(Student.course_id == course.id))
         }
+        alike = {look_alike_key(student_id): student_id for student_id in enrolled}
         for student_id, name, email in rows:
             student = enrolled.get(student_id)
+            other = alike.get(look_alike_key(student_id))
+            if student is None and other is not None:
+                raise BadInput(
+                    f"{roster}: student_id {student_id!r} looks like {other!r}, enrolled "
+                    f"already in {course_slug} (nothing was enrolled)"
+                )
             if student is None:
                 token = new_token()
                 session.add(

@@ -95,7 +95,7 @@ def load_config(
     )
     sources = dict.fromkeys(app.config, "default")
     if test_config is None:
-        if app.config.from_pyfile("config.py", silent=True):
+        if _readable(instance / "config.py") and app.config.from_pyfile("config.py", silent=True):
             sources.update(dict.fromkeys(ENVIRONMENT.values(), f"{instance / 'config.py'}"))
         for variable, key in ENVIRONMENT.items():
             if environ.get(variable):
@@ -137,24 +137,53 @@ def load_config(
         app.config["SECRET_KEY"] = _instance_secret_key(instance)
 
 
-def _instance_secret_key(instance: Path) -> str:
-    """A random key kept in the instance folder, so that every worker signs sessions alike."""
-    path = instance / "secret_key"
+def _readable(path: Path) -> bool:
+    """Whether an instance file exists; one that exists but cannot be read is a ConfigError
+    naming the file and the user (not a traceback in every worker)."""
     try:
-        return path.read_text("utf-8").strip()
+        with path.open("rb"):
+            return True
     except FileNotFoundError:
-        pass
+        return False
+    except OSError as exc:
+        raise ConfigError(_unreadable(path, exc)) from None
+
+
+def _unreadable(path: Path, exc: OSError) -> str:
+    import pwd
+
+    uid = os.geteuid()
+    try:
+        user = pwd.getpwuid(uid).pw_name
+    except KeyError:
+        user = str(uid)
+    return f"cannot read {path} as user {user} (uid {uid}): {exc.strerror or exc}"
+
+
+def _instance_secret_key(instance: Path) -> str:
+    """A random key kept in the instance folder, so that every worker signs sessions alike.
+
+    Made by whoever runs first; as root (a CLI command), it is given to the instance
+    folder's owner, so that the server's own user can read it.
+    """
+    path = instance / "secret_key"
+    if _readable(path):
+        return path.read_text("utf-8").strip()
     instance.mkdir(parents=True, exist_ok=True)
     # Written aside, then linked into place: a worker never reads a half-written key.
     fd, temporary = tempfile.mkstemp(dir=instance, prefix=".secret_key.")
     try:
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
+        folder = instance.stat()
+        if os.geteuid() == 0 and folder.st_uid != 0:
+            os.chown(temporary, folder.st_uid, folder.st_gid)
         os.link(temporary, path)
     except FileExistsError:  # another worker won the race
         pass
     finally:
         os.unlink(temporary)
+    _readable(path)
     return path.read_text("utf-8").strip()
 
 
