@@ -23,7 +23,8 @@ only turns its outcome (a :class:`Stored`, or a :class:`Refused` of some kind) i
    counts too): :func:`remember_delivery` for a signed delivery (a replay is refused),
    :func:`count_rate`, :func:`store` the submission, its checks, its evidence keys and
    flags exactly once per report id (after the cross-check with the rest of its course,
-   :mod:`webhook.crosscheck`), commit.
+   :mod:`webhook.crosscheck`), :func:`drop_old_raw` (the raw XML of the student's reports
+   past their latest 50 and their best; scores kept), commit.
 6. :func:`checkpoint_after`: every so many stored reports, SQLite's WAL is checkpointed
    once the response has been sent.
 
@@ -70,7 +71,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Request, Response, current_app
-from sqlalchemy import Connection, Engine, bindparam, delete, insert, select
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from standardwebhooks import Webhook
 
@@ -86,6 +87,7 @@ from webhook.database import get_db
 from webhook.lti.passback import mark_changed as lti_grade_may_change
 from webhook.storage.db import checkpoint, write_lock
 from webhook.storage.models import (
+    RAW_KEPT_LATEST,
     Course,
     CourseInstructor,
     Flag,
@@ -697,11 +699,44 @@ def store(
         now=received_at,
     )
     lti_grade_may_change(connection, sender.student_pk)  # the LTI passback outbox (issue 12)
+    drop_old_raw(connection, sender.student_pk, received_at)
     kinds = tuple(flag.kind for flag in flags) + ("shared_evidence",) * bool(pairs)
     return Stored(
         new_id, report.report_id, score.score, score.max_score, bool(sentences), True, kinds,
         sender.source,
     )  # fmt: skip
+
+
+# The student's reports that still keep their raw XML, newest first: one short range of the
+# partial index ix_submission_raw_kept (about RAW_KEPT_LATEST + 1 rows, however many reports).
+_RAW_KEPT = (
+    select(Submission.id, Submission.score, Submission.dialect_version)
+    .where(Submission.student_pk == bindparam("student_pk"), Submission.raw_dropped_at.is_(None))
+    .order_by(Submission.id.desc())
+)
+_DROP_RAW = (
+    update(Submission)
+    .where(Submission.id.in_(bindparam("ids", expanding=True)))
+    .values(raw_xml="", raw_dropped_at=bindparam("now"))
+)
+
+
+def drop_old_raw(connection: Connection, student_pk: int, now: datetime) -> int:
+    """Keep the raw XML of the student's latest :data:`RAW_KEPT_LATEST` reports and of their
+    best (the highest score, the first to reach it); empty the others' (scores kept).
+
+    The best report always keeps its XML, so the best among those that keep it is the
+    student's best: no scan of their whole history. Reports stored before the integrity
+    checks (dialect ``""``) keep theirs until a recheck has read them.
+    """
+    rows = connection.execute(_RAW_KEPT, {"student_pk": student_pk}).all()
+    if len(rows) <= RAW_KEPT_LATEST:
+        return 0
+    best = max(rows, key=lambda row: (row.score, -row.id)).id
+    ids = [row.id for row in rows[RAW_KEPT_LATEST:] if row.id != best and row.dialect_version]
+    if ids:
+        connection.execute(_DROP_RAW, {"ids": ids, "now": now})
+    return len(ids)
 
 
 # --- Step 6: after the response -------------------------------------------------------------

@@ -6,15 +6,21 @@ size limit defaults to 128 KiB, and each student's raw reports are bounded.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import select, text
 
-from webhook.storage.models import Submission
+from submissions.rubric import shipped_rubric
+from webhook.storage.db import make_engine, upgrade
+from webhook.storage.models import RAW_KEPT_LATEST, Submission
 
 from .conftest import Classroom
-from .reports import make_report, report_xml
+from .reports import Lab, make_report, report_xml
+from .services import Postgres
 from .test_api import count, post
 
 LONG = {
@@ -68,3 +74,110 @@ def test_the_default_size_limit_is_128_kib(client: FlaskClient, classroom: Class
     response = post(client, over, classroom.bearer("ann"))
     assert response.status_code == 413, response.json
     assert count(classroom.url, Submission) == 1
+
+
+def raw_kept(url: str, student: str) -> dict[int, tuple[int, bool]]:
+    """Submission id → (score, raw XML kept) for one student, checked row by row."""
+    from webhook.storage.models import Student
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            query = (
+                select(Submission.id, Submission.score, Submission.raw_xml,
+                       Submission.raw_dropped_at)
+                .join(Student, Student.id == Submission.student_pk)
+                .where(Student.student_id == student)
+                .order_by(Submission.id)
+            )  # fmt: skip
+            kept = {}
+            for pk, score, raw, dropped_at in connection.execute(query):
+                assert (raw == "") == (dropped_at is not None), pk
+                kept[pk] = (score, raw != "")
+            return kept
+    finally:
+        engine.dispose()
+
+
+def test_raw_xml_is_kept_for_the_latest_50_reports_and_the_best(
+    client: FlaskClient, classroom: Classroom
+) -> None:
+    host = Lab()
+    low = tuple(entry.id for entry in shipped_rubric().entries[:4])
+
+    def send(failing: tuple[str, ...]) -> int:
+        response = post(client, report_xml(host=host, failing=failing), classroom.bearer("ann"))
+        assert response.status_code == 201, response.json
+        return int(response.json["id"])
+
+    best = send(("mydb.running",))
+    ids = [best] + [send(low) for _ in range(RAW_KEPT_LATEST + 2)]
+    bob = post(client, report_xml(), classroom.bearer("bob"))
+    kept = raw_kept(classroom.url, "ann")
+    assert sorted(kept) == ids  # every report and its score stays
+    assert [pk for pk, (_, raw) in kept.items() if not raw] == ids[1:3]
+    assert kept[best] == (26, True)  # the best, older than the latest 50, keeps its XML
+    assert raw_kept(classroom.url, "bob") == {bob.json["id"]: (28, True)}
+
+    # A new best: the old one is no longer kept for being the best.
+    newest = send(())
+    kept = raw_kept(classroom.url, "ann")
+    assert [pk for pk, (_, raw) in kept.items() if raw] == [*ids, newest][-RAW_KEPT_LATEST:]
+    assert kept[best] == (26, False)
+    # A report whose XML was dropped is still shown, with its score.
+    shown = client.get(f"/api/v1/submissions/{best}", headers=classroom.bearer("ann"))
+    assert shown.status_code == 200 and shown.json["score"] == 26
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def at_0003(request: pytest.FixtureRequest, tmp_path) -> str:
+    """An empty database at revision 0003 (before this issue's schema)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    else:
+        pg: Postgres = request.getfixturevalue("pg_server")
+        url = pg.create_database(f"old_{uuid.uuid4().hex[:12]}")
+    upgrade(url, "0003")
+    return url
+
+
+def test_an_existing_database_drops_the_raw_xml_the_rule_drops_when_upgraded(
+    at_0003: str,
+) -> None:
+    """Student 1: ids 1-3 never checked (dialect ''), then 60 reports, the best id 10.
+    Kept: the newest 50 (14-63), the best and the unchecked ones; dropped: 4-9 and 11-13."""
+    t0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    engine = make_engine(at_0003)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO course (id, slug, name, created_at) VALUES (1, 'c', 'C', :t)"
+            ), {"t": t0})  # fmt: skip
+            for pk in (1, 2):
+                connection.execute(
+                    text("INSERT INTO student (id, course_id, student_id, name, email, token_hash,"
+                         " created_at) VALUES (:pk, 1, :who, :who, '', :hash, :t)"),
+                    {"pk": pk, "who": f"s{pk}", "hash": str(pk) * 64, "t": t0},
+                )  # fmt: skip
+            rows = [(pk, 1, 28 if pk == 10 else 10, "" if pk <= 3 else "2") for pk in range(1, 64)]
+            rows += [(pk, 2, 5, "2") for pk in range(64, 67)]
+            for pk, student, score, dialect in rows:
+                connection.execute(
+                    text("INSERT INTO submission (id, report_id, student_pk, course_id,"
+                         " received_at, created, lab, score, max_score, checks_digest,"
+                         " grader_version, engine_id, raw_xml, flagged, flag_reason, via,"
+                         " rejected, body_sha256, dialect_version) VALUES (:pk, :rid, :student,"
+                         " 1, :t, :t, 'docker_beginners', :score, 28, 'd', 'v', 'e', '<x/>',"
+                         " :no, '', 'token', :no, 'h', :dialect)"),
+                    {"pk": pk, "rid": f"r{pk}", "student": student,
+                     "t": t0 + timedelta(minutes=pk), "score": score, "no": False,
+                     "dialect": dialect},
+                )  # fmt: skip
+    finally:
+        engine.dispose()
+
+    upgrade(at_0003)
+    first, second = raw_kept(at_0003, "s1"), raw_kept(at_0003, "s2")
+    assert len(first) == 63 and first[10] == (28, True)
+    assert [pk for pk, (_, raw) in first.items() if not raw] == [4, 5, 6, 7, 8, 9, 11, 12, 13]
+    assert all(raw for _, raw in second.values()) and len(second) == 3

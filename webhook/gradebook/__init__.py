@@ -8,7 +8,8 @@ external assets):
 - ``/gradebook/<course>/``: the roster with latest, best self-reported and latest
   verified scores, flags for suspicious reports (and for a self-reported best above the
   latest verified score), and a chart of each check's pass rate
-- ``/gradebook/<course>/students/<roster id>``: a student's reports over time
+- ``/gradebook/<course>/students/<roster id>[?page=N]``: a student's reports over time,
+  50 a page, newest first
 - ``/gradebook/<course>/submissions/<id>``: one report, check by check, and its flags
 - ``/gradebook/<course>/flags?show=open|decided|all``: the flagged reports, with the
   reason and the other student involved; ``POST /gradebook/<course>/flags/<id>`` with
@@ -167,7 +168,7 @@ def overview(course: str) -> Any:
         sort = "id"
     descending = request.args.get("dir") == "desc"
     rows = queries.sort_rows(queries.student_rows(db, found), sort, descending)
-    rates = _in_rubric_order(queries.pass_rates(db, found))
+    rates = _in_rubric_order(queries.pass_rates(db, found, only=set(current_rubric())))
     started = sum(1 for r in rows if r.started)
     return render_template(
         "gradebook/overview.html",
@@ -195,14 +196,16 @@ def student(course: str, student_id: str) -> Any:
     db = get_session()
     found = queries.course_by_slug(db, course) or abort(404)
     who = queries.student(db, found, student_id) or abort(404)
-    history = queries.history(db, who)
+    page = request.args.get("page", "1")
+    if not page.isdigit() or len(page) > 9:
+        abort(400, description=f"page must be a whole number, not {page[:20]!r}")
+    history = queries.history_page(db, who, int(page))
     return render_template(
         "gradebook/student.html",
         course=found,
         student=who,
         history=history,
-        best=max((s.score for s in history), default=None),
-        chart=charts.score_chart(history) if history else None,
+        chart=charts.score_chart(history.rows) if history.rows else None,
     )
 
 
@@ -332,7 +335,7 @@ def _check_titles() -> dict[str, str]:
 
 
 def _in_rubric_order(rates: list[queries.PassRate]) -> list[queries.PassRate]:
-    """Rubric order; checks the rubric does not know (edited checks) come last."""
+    """Rubric order (:func:`queries.pass_rates` counts the rubric's checks only)."""
     order = {check_id: i for i, check_id in enumerate(current_rubric())}
     return sorted(rates, key=lambda r: (order.get(r.check_id, len(order)), r.task, r.check_id))
 

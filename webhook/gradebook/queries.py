@@ -10,13 +10,13 @@ checks in the server's rubric (the JSON document it scores from).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import ScalarSelect, and_, case, func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased, defer
 
 from submissions.integrity import describe
 from submissions.scoring import is_late
@@ -273,8 +273,14 @@ def sort_rows(rows: Sequence[StudentRow], key: str, descending: bool) -> list[St
     return sorted(present, key=value, reverse=descending) + absent
 
 
-def pass_rates(session: Session, course: Course) -> list[PassRate]:
-    """Each check's pass rate over every student's latest report, in report order."""
+def pass_rates(
+    session: Session, course: Course, only: Collection[str] | None = None
+) -> list[PassRate]:
+    """Each check's pass rate over every student's latest report, in report order.
+
+    ``only``: the check ids to count (the rubric's): a check id a report invents adds no
+    bar to the class chart.
+    """
     latest = (
         select(_latest_submission_id(Student.id).label("id"))
         .where(Student.course_id == course.id)
@@ -292,6 +298,8 @@ def pass_rates(session: Session, course: Course) -> list[PassRate]:
         # Reports list checks in rubric order, so the first row id of each is its place.
         .order_by(func.min(SubmissionCheck.id))
     )
+    if only is not None:
+        query = query.where(SubmissionCheck.check_id.in_(sorted(only)))
     return [
         PassRate(check, task, int(passed), int(total))
         for check, task, passed, total in session.execute(query)
@@ -305,14 +313,81 @@ def student(session: Session, course: Course, student_id: str) -> Student | None
 
 
 def history(session: Session, student: Student) -> list[SubmissionRow]:
-    """A student's reports, oldest first."""
+    """A student's reports, oldest first (all of them: pages use :func:`history_page`)."""
     query = (
         select(Submission)
+        .options(defer(Submission.raw_xml))
         .where(Submission.student_pk == student.id)
         .order_by(Submission.received_at, Submission.id)
     )
     closes_at = student.course.closes_at
     return [_submission_row(s, closes_at) for s in session.scalars(query)]
+
+
+#: Reports on one page of a student's history.
+HISTORY_PAGE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    """One page of a student's reports, and what the page says about all of them."""
+
+    rows: tuple[SubmissionRow, ...]  # this page's reports, oldest first
+    page: int  # 1: the newest reports
+    pages: int
+    total: int  # every report of the student
+    best: int | None
+    flagged: int
+    latest: SubmissionRow | None  # the student's newest report, on whichever page
+
+    @property
+    def first(self) -> int:
+        """The 1-based position, newest first, of this page's newest report."""
+        return (self.page - 1) * HISTORY_PAGE + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1 if self.rows else 0
+
+
+def history_page(session: Session, student: Student, page: int = 1) -> HistoryPage:
+    """Page ``page`` (1 = newest; past the end: the last) of the student's reports.
+
+    Two index range reads whatever the history's length (a hostile student may send
+    thousands): the counts and best score, then one page, raw XML never loaded.
+    """
+    total, best, flagged = session.execute(
+        select(
+            func.count(),
+            func.max(Submission.score),
+            func.coalesce(func.sum(case((Submission.flagged, 1), else_=0)), 0),
+        ).where(Submission.student_pk == student.id)
+    ).one()
+    pages = max(1, -(-int(total) // HISTORY_PAGE))
+    page = min(max(1, page), pages)
+    query = (
+        select(Submission)
+        .options(defer(Submission.raw_xml))
+        .where(Submission.student_pk == student.id)
+        .order_by(Submission.received_at.desc(), Submission.id.desc())
+        .offset((page - 1) * HISTORY_PAGE)
+        .limit(HISTORY_PAGE)
+    )
+    closes_at = student.course.closes_at
+    newest_first = [_submission_row(s, closes_at) for s in session.scalars(query)]
+    latest = newest_first[0] if page == 1 and newest_first else None
+    if latest is None and total:
+        newest = session.scalars(query.offset(0).limit(1)).one()
+        latest = _submission_row(newest, closes_at)
+    return HistoryPage(
+        rows=tuple(reversed(newest_first)),
+        page=page,
+        pages=pages,
+        total=int(total),
+        best=None if best is None else int(best),
+        flagged=int(flagged),
+        latest=latest,
+    )
 
 
 def submission(session: Session, course: Course, submission_id: int) -> Submission | None:

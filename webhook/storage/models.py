@@ -36,6 +36,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -152,13 +153,30 @@ class CourseInstructor(Base):
     )
 
 
+#: Each student's newest reports whose raw XML is kept (with their best one, whatever its age).
+RAW_KEPT_LATEST = 50
+
+
 class Submission(Base):
-    """One report as received: scored by the server, raw XML kept verbatim."""
+    """One report as received: scored by the server, raw XML kept verbatim.
+
+    The raw XML of a student's latest :data:`RAW_KEPT_LATEST` reports and of their best
+    is kept; older bodies are emptied at ingest (``raw_dropped_at``), their scores kept.
+    """
 
     __tablename__ = "submission"
     __table_args__ = (
         Index("ix_submission_student_received", "student_pk", "received_at"),
         Index("ix_submission_course_received", "course_id", "received_at"),
+        # A student's reports that still keep their raw XML: about 51 per student, however
+        # many they sent, so that ingest finds the ones to drop in one short range.
+        Index(
+            "ix_submission_raw_kept",
+            "student_pk",
+            "id",
+            sqlite_where=text("raw_dropped_at IS NULL"),
+            postgresql_where=text("raw_dropped_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -187,6 +205,9 @@ class Submission(Base):
     # instructor ran grade on the student's machine and sent it with their API token.
     source: Mapped[str] = mapped_column(String(10), default="self", server_default="self")
     verified_by: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    # Issue 11: when ``raw_xml`` was emptied (the report fell out of the student's latest
+    # RAW_KEPT_LATEST and was not their best); its score, checks and flags are kept.
+    raw_dropped_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     student: Mapped[Student] = relationship(back_populates="submissions")
     checks: Mapped[list[SubmissionCheck]] = relationship(
