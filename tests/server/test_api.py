@@ -179,8 +179,8 @@ def signed_headers(
     from datetime import UTC, datetime
 
     signature = Webhook(SIGNING_SECRET).sign(
-        msg_id, datetime.fromtimestamp(timestamp, tz=UTC), body.decode()
-    )
+        msg_id, datetime.fromtimestamp(timestamp, tz=UTC), f"{student}\n{body.decode()}"
+    )  # the student is signed too (webhook.signing)
     return {
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
