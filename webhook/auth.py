@@ -25,6 +25,7 @@ from flask_login import LoginManager, UserMixin, login_user, logout_user
 from flask_login import current_user as _current_user
 from sqlalchemy import select, update
 from werkzeug.datastructures import Headers
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webhook import throttle
@@ -73,6 +74,13 @@ def init_app(app: Flask) -> None:
     if not str(slots).strip().isdigit():
         raise ConfigError(f"GRADER_HASHING_SLOTS={slots!r}: expected a whole number (0: no bound)")
     app.config["LOGIN_HASHING_SLOTS"] = int(slots)
+    proxies = str(app.config.setdefault("TRUSTED_PROXIES", 0)).strip()
+    if not proxies.isdigit():
+        raise ConfigError(f"GRADER_TRUSTED_PROXIES={proxies!r}: expected a whole number")
+    if int(proxies) > 0:  # behind nginx: the client is X-Forwarded-For's, not the proxy
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=int(proxies), x_proto=int(proxies)
+        )
     manager = LoginManager()
     manager.user_loader(_load_instructor)
     manager.init_app(app)
@@ -129,7 +137,8 @@ def hash_password(password: str) -> str:
 
 
 def client_address() -> str:
-    """The client's address as the WSGI server saw it (behind a proxy: ProxyFix sets it)."""
+    """The client's address: the peer's, or behind ``GRADER_TRUSTED_PROXIES`` proxies the
+    one they forwarded (else every login behind nginx would share one address's count)."""
     return request.remote_addr or "unknown"
 
 

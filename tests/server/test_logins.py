@@ -17,13 +17,14 @@ from pathlib import Path
 import pytest
 import requests
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import delete
 
 from webhook import create_app
 from webhook.storage.db import make_engine
 from webhook.storage.models import RateLimitWindow
 
-from .conftest import INSTRUCTOR, Classroom, enrol, migrated_sqlite
+from .conftest import INSTRUCTOR, Classroom, app_config, enrol, migrated_sqlite
 from .reports import report_xml
 from .services import Gunicorn
 
@@ -328,3 +329,29 @@ def test_the_throttle_counts_alike_on_each_database(app: Flask, classroom: Class
         )
         codes.append(response.status_code)
     assert codes == [401, 401, 401, 429, 429]
+
+
+def guess_from(client: FlaskClient, forwarded: str, username: str) -> int:
+    page = client.get("/login").get_data(as_text=True)
+    found = CSRF.search(page)
+    assert found is not None
+    data = {"username": username, "password": "wrong", "csrf_token": found[1]}
+    return client.post("/login", data=data, headers={"X-Forwarded-For": forwarded}).status_code
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_the_address_counted_is_the_proxys_client_only_when_the_proxy_is_trusted(
+    sqlite_url: str, proxies: int
+) -> None:
+    """Behind nginx (GRADER_TRUSTED_PROXIES=1) two clients are counted apart; without a
+    trusted proxy a forged X-Forwarded-For does not make a guesser someone else."""
+    enrol(sqlite_url)
+    app = create_app(app_config(sqlite_url, LOGIN_LIMIT="2/300s", TRUSTED_PROXIES=proxies))
+    try:
+        client = app.test_client()
+        first = [guess_from(client, "10.0.0.1", f"user-{i}") for i in range(3)]
+        other = guess_from(client, "10.0.0.2", "user-9")
+    finally:
+        app.extensions["grader_db"].dispose()
+    assert first == [401, 401, 429]
+    assert other == (401 if proxies else 429)
