@@ -25,6 +25,7 @@ import logging
 import threading
 import uuid
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,8 +34,8 @@ from flask import Flask
 from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.grade import Grade
 from pylti1p3.lineitem import LineItem
-from sqlalchemy import Connection, Engine, bindparam, insert, or_, select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, or_, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from webhook.lti.grades import student_grade
@@ -103,6 +104,9 @@ class Outcome:
     error: str = ""
 
 
+BATCH = 25  # rows claimed in one transaction
+
+
 def run_once(engine: Engine, *, limit: int = 500, lab: str, max_score: int) -> list[Outcome]:
     """Claim and send every due row (at most ``limit``); what happened to each."""
     now = utcnow()
@@ -123,28 +127,34 @@ def run_once(engine: Engine, *, limit: int = 500, lab: str, max_score: int) -> l
         ).all()
     outcomes = []
     factory = make_session_factory(engine)
-    for student_pk in due:
-        claim = _claim(engine, student_pk)
-        if claim is None:
-            continue
-        with factory() as session:
-            outcomes.append(_process(engine, session, student_pk, claim, lab, max_score))
+    services: dict[int, AssignmentsGradesService] = {}  # per context, for this round
+    for start in range(0, len(due), BATCH):
+        claim, claimed = _claim(engine, due[start : start + BATCH])
+        for student_pk in claimed:
+            with factory() as session:
+                outcomes.append(
+                    _process(engine, session, student_pk, claim, lab, max_score, services)
+                )
     return outcomes
 
 
-def _claim(engine: Engine, student_pk: int) -> str | None:
+def _claim(engine: Engine, student_pks: Sequence[int]) -> tuple[str, list[int]]:
+    """Claim those of ``student_pks`` no other worker holds: one short transaction."""
     claim = uuid.uuid4().hex
     now = utcnow()
     with write_transaction(engine) as connection:
-        won = connection.execute(
+        connection.execute(
             update(LtiPassback)
             .where(
-                LtiPassback.student_pk == student_pk,
+                LtiPassback.student_pk.in_(student_pks),
                 or_(LtiPassback.claimed_until.is_(None), LtiPassback.claimed_until < now),
             )
             .values(claim=claim, claimed_until=now + LEASE, dirty=False)
-        ).rowcount
-    return claim if won == 1 else None
+        )
+        won = connection.scalars(
+            select(LtiPassback.student_pk).where(LtiPassback.claim == claim)
+        ).all()
+    return claim, list(won)
 
 
 def _finish(engine: Engine, student_pk: int, claim: str, **values: Any) -> None:
@@ -157,7 +167,13 @@ def _finish(engine: Engine, student_pk: int, claim: str, **values: Any) -> None:
 
 
 def _process(
-    engine: Engine, session: Session, student_pk: int, claim: str, lab: str, max_score: int
+    engine: Engine,
+    session: Session,
+    student_pk: int,
+    claim: str,
+    lab: str,
+    max_score: int,
+    services: dict[int, AssignmentsGradesService],
 ) -> Outcome:
     row = session.get(LtiPassback, student_pk)
     student = session.get(Student, student_pk)
@@ -170,7 +186,7 @@ def _process(
         return Outcome(student_pk, None)
     timestamp = next_timestamp(row.last_timestamp, utcnow())
     try:
-        _send(session, member, grade, max_score, lab, timestamp)
+        _send(session, member, grade, max_score, lab, timestamp, services)
     except Exception as exc:  # the LMS's answer, a timeout, a refused connection...
         error = _said(exc)
         attempts = row.attempts + 1
@@ -214,17 +230,19 @@ def _send(
     max_score: int,
     lab: str,
     timestamp: datetime,
+    services: dict[int, AssignmentsGradesService],
 ) -> None:
     context = session.get(LtiContext, member.context_pk)
     assert context is not None
     if not context.lineitems_url:
         raise LookupError("the LMS gave no line items URL (AGS is not enabled for the tool)")
-    conf = DatabaseToolConf(session)
-    registration = conf.registration(context.deployment.registration)
-    ags = AssignmentsGradesService(
-        CachedTokenConnector(registration),
-        {"scope": context.ags_scopes.split(), "lineitems": context.lineitems_url},  # type: ignore[typeddict-item]
-    )
+    ags = services.get(context.id)
+    if ags is None:
+        registration = DatabaseToolConf(session).registration(context.deployment.registration)
+        ags = services[context.id] = AssignmentsGradesService(
+            CachedTokenConnector(registration),
+            {"scope": context.ags_scopes.split(), "lineitems": context.lineitems_url},  # type: ignore[typeddict-item]
+        )
     line_item = _line_item(session, ags, context, lab, max_score)
     score = (
         Grade()
@@ -239,21 +257,34 @@ def _send(
     ags.put_grade(score, line_item)
 
 
+class LineItemPending(LookupError):
+    """Another worker is creating the lab's column right now: try again shortly."""
+
+
 def _line_item(
     session: Session, ags: AssignmentsGradesService, context: LtiContext, lab: str, max_score: int
 ) -> LineItem:
     """The lab's column in the context: as remembered, else found by tag, else created.
 
-    Found or created under the write lock (and the context's row lock on PostgreSQL),
-    once per context: workers sending the first grades of a class at once must not each
-    create a column.
+    Once per context, by the worker that inserts the placeholder row first (the unique
+    constraint decides, in a short transaction): workers sending a class's first grades
+    at once must not each create a column. No lock is held while the LMS answers.
     """
     query = select(LtiLineItem.url).where(
         LtiLineItem.context_pk == context.id, LtiLineItem.lab == lab
     )
     known = session.scalar(query)
-    if known is not None:
+    if known:
         return LineItem({"id": known})
+    if known == "":
+        raise LineItemPending("the lab's line item is being created by another worker")
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    try:
+        with write_transaction(engine) as connection:
+            connection.execute(insert(LtiLineItem).values(context_pk=context.id, lab=lab, url=""))
+    except IntegrityError:
+        raise LineItemPending("the lab's line item is being created by another worker") from None
     course = session.get(Course, context.course_id)
     wanted = (
         LineItem()
@@ -262,20 +293,24 @@ def _line_item(
         .set_score_maximum(max_score)
         .set_label(f"{course.name if course else lab}: Docker lab")
     )
-    engine = session.get_bind()
-    assert isinstance(engine, Engine)
-    with write_transaction(engine) as connection:
-        connection.execute(
-            select(LtiContext.id).where(LtiContext.id == context.id).with_for_update()
-        )
-        known = connection.scalar(query)
-        if known is not None:
-            return LineItem({"id": known})
+    placeholder = delete(LtiLineItem).where(
+        LtiLineItem.context_pk == context.id, LtiLineItem.lab == lab, LtiLineItem.url == ""
+    )
+    try:
         found = ags.find_or_create_lineitem(wanted)
         url = found.get_id()
         if not url:
             raise LookupError("the LMS answered a line item without an id")
-        connection.execute(insert(LtiLineItem).values(context_pk=context.id, lab=lab, url=url))
+    except BaseException:
+        with write_transaction(engine) as connection:
+            connection.execute(placeholder)
+        raise
+    with write_transaction(engine) as connection:
+        connection.execute(
+            update(LtiLineItem)
+            .where(LtiLineItem.context_pk == context.id, LtiLineItem.lab == lab)
+            .values(url=url)
+        )
     return found
 
 
