@@ -6,7 +6,8 @@ marks a finished lab as not done. The Docker CLI (``cli/command/cli.go``,
 order, and so does :func:`choose_engine`:
 
 1. ``-H/--host`` on the command line;
-2. ``$DOCKER_HOST`` (an empty value counts as unset), with TLS from
+2. ``$DOCKER_HOST`` (an empty value counts as unset, as in docker 23 and later;
+   20.10 read it as set), with TLS from
    ``$DOCKER_TLS_VERIFY`` (any non-empty value, even ``0``, verifies),
    ``$DOCKER_TLS`` and ``$DOCKER_CERT_PATH`` (default: the config folder);
 3. ``$DOCKER_CONTEXT``;
@@ -29,6 +30,7 @@ a dictionary as the environment and a temporary folder as the home.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import sys
@@ -99,19 +101,20 @@ def choose_engine(
     files that ``$DOCKER_TLS_VERIFY`` needs and that are missing.
     """
     config_dir = docker_config_dir(environ, home)
-    if host:
-        return _default_context(parse_host(host, "-H/--host"), "-H/--host", environ, config_dir)
-    if environ.get("DOCKER_HOST"):
-        parsed = parse_host(environ["DOCKER_HOST"], "$DOCKER_HOST")
-        return _default_context(parsed, "$DOCKER_HOST", environ, config_dir)
-    if environ.get("DOCKER_CONTEXT"):
-        return _named_context(environ["DOCKER_CONTEXT"], "$DOCKER_CONTEXT", environ, config_dir)
     config = config_dir / "config.json"
-    current, warning = _current_context(config)
-    if current:
-        return _named_context(current, f"currentContext of {config}", environ, config_dir)
-    chosen = _default_context(DEFAULT_HOST, "the default", environ, config_dir)
-    return EngineChoice(chosen.context, chosen.host, chosen.chosen_by, chosen.tls, warning)
+    current, warning = _current_context(config)  # read always: docker warns whatever wins
+    if host:
+        chosen = _default_context(parse_host(host, "-H/--host"), "-H/--host", environ, config_dir)
+    elif environ.get("DOCKER_HOST"):
+        parsed = parse_host(environ["DOCKER_HOST"], "$DOCKER_HOST")
+        chosen = _default_context(parsed, "$DOCKER_HOST", environ, config_dir)
+    elif environ.get("DOCKER_CONTEXT"):
+        chosen = _named_context(environ["DOCKER_CONTEXT"], "$DOCKER_CONTEXT", environ, config_dir)
+    elif current:
+        chosen = _named_context(current, f"currentContext of {config}", environ, config_dir)
+    else:
+        chosen = _default_context(DEFAULT_HOST, "the default", environ, config_dir)
+    return dataclasses.replace(chosen, warning=warning)
 
 
 def docker_config_dir(environ: Mapping[str, str], home: Path | None) -> Path:
@@ -224,10 +227,10 @@ def _current_context(config: Path) -> tuple[str, str]:
         data = json.loads(config.read_bytes())
     except (OSError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not valid JSON"
-        return "", f"cannot read {config} ({reason}): grading the default engine, as docker does"
+        return "", f"cannot read {config} ({reason}): ignored, as docker does"
     current = data.get("currentContext") if isinstance(data, dict) else None
     if current is not None and not isinstance(current, str):
-        return "", f"{config}: currentContext is not a name: grading the default engine"
+        return "", f"{config}: currentContext is not a name: ignored, as docker does"
     return current or "", ""
 
 

@@ -27,6 +27,7 @@ from typing import Literal
 
 import requests
 
+from grader.errors import GradingError
 from submissions.reader import ReportRejected, read_report
 
 #: submitted: the server has it; queued: the server could not be reached (or failed),
@@ -38,6 +39,10 @@ FINAL = frozenset({400, 409, 413, 415, 422})
 #: Names the student an instructor's verified report is for: ``<course>/<student id>``.
 STUDENT_HEADER = "X-Grader-Student"
 _SAFE = re.compile(r"[^A-Za-z0-9_.:-]")
+
+
+class OutboxUnwritable(GradingError):
+    """The report cannot be kept in the outbox (a full disk, a folder not ours): not sent."""
 
 
 @dataclass(frozen=True)
@@ -151,7 +156,14 @@ def submit_report(
     report as verified by that instructor for that student (``outbox`` is then that
     student's :func:`verified_outbox`).
     """
-    mine = enqueue(xml, outbox)
+    try:
+        mine = enqueue(xml, outbox)
+    except OSError as exc:
+        raise OutboxUnwritable(
+            f"cannot keep the report in {outbox} to send it ({exc.strerror}): free some space "
+            "there (or set XDG_DATA_HOME to a folder you can write), then run grade --submit "
+            "again; nothing was sent"
+        ) from None
     report_id = report_id_of(xml)
     endpoint = submissions_url(url)
     headers = {"Content-Type": "application/xml", "Authorization": f"Bearer {token}"}
@@ -168,7 +180,7 @@ def submit_report(
         for path in waiting(outbox):
             try:
                 body = path.read_bytes()
-            except FileNotFoundError:  # another submit running at once sent it
+            except OSError:  # another submit running at once sent it, or it is not ours to read
                 continue
             rid = report_id_of(body)
             try:
@@ -254,7 +266,8 @@ def _int(value: object) -> int | None:
 def _reject(path: Path, reason: str) -> None:
     """Move a refused report aside, with the server's reason beside it (kept, not lost)."""
     folder = path.parent / "rejected"
-    folder.mkdir(exist_ok=True)
-    (folder / (path.stem + ".reason.txt")).write_text(reason + "\n", encoding="utf-8")
+    with contextlib.suppress(OSError):  # a full disk: the report still moves aside
+        folder.mkdir(exist_ok=True)
+        (folder / (path.stem + ".reason.txt")).write_text(reason + "\n", encoding="utf-8")
     with contextlib.suppress(FileNotFoundError):
         os.replace(path, folder / path.name)

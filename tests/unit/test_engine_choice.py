@@ -130,6 +130,8 @@ def test_an_unreadable_config_json_warns_and_takes_the_default(config_dir: Path)
     (config_dir / "config.json").write_text('{"currentContext": 3}')
     assert choose(config_dir).host == DEFAULT_HOST
     assert "currentContext" in choose(config_dir).warning
+    flagged = choose(config_dir, "unix:///run/flag.sock")  # docker warns whatever wins
+    assert flagged.host == "unix:///run/flag.sock" and "currentContext" in flagged.warning
     (config_dir / "config.json").write_text("[]")
     assert choose(config_dir).host == DEFAULT_HOST and choose(config_dir).warning == ""
 
