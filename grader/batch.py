@@ -3,6 +3,9 @@
 Each host is graded by a ``grade --host`` process of its own: pytest, which runs the
 checks, runs once per process; a host that hangs is killed at its time limit without
 holding up the others; and Ctrl-C stops the running ones and keeps what finished.
+Those processes are forks of one warm worker (:mod:`grader.batch_worker`), which has
+loaded the grader, pytest and the checks once for the whole class: a fresh ``grade``
+would spend two seconds of CPU per host on that alone.
 A live table shows every host (waiting, grading, its score or its error); each host's
 JUnit report lands in ``--out`` beside ``summary.csv``.
 """
@@ -12,9 +15,8 @@ from __future__ import annotations
 import csv
 import json
 import os
-import signal
-import subprocess
-import sys
+import shutil
+import tempfile
 import threading
 from collections.abc import Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
@@ -26,6 +28,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from grader.batch_worker import Grader, GraderPool, close_ssh_masters
 from grader.errors import SettingsError
 from grader.ssh import SshAddress
 
@@ -33,6 +36,10 @@ EXIT_ALL_PASSED, EXIT_SOME_FAILED, EXIT_SOME_NOT_GRADED, EXIT_INTERRUPTED = 0, 1
 #: ``grade --submit``'s own status when the report was graded but waits to be sent.
 EXIT_NOT_SUBMITTED = 3
 SUMMARY = "summary.csv"
+#: The longest scratch folder a host's ssh sockets fit under: ssh's ``ControlPath``
+#: (``grade-ssh-XXXXXXXX/`` and a 40-digit hash, then 17 bytes while ssh creates it)
+#: must stay within the 107 bytes of a Unix socket's path.
+SHORT_SCRATCH = 24
 SUMMARY_COLUMNS = (
     "student_id", "host", "status", "score", "max_score", "failed_checks", "report", "reason",
     "submitted",
@@ -132,7 +139,7 @@ class ClassRun:
     ssh_config: Path | None = None
     accept_new_host_keys: bool = False
     submit: Submission | None = None
-    _running: dict[str, subprocess.Popen[str]] = field(default_factory=dict, repr=False)
+    _running: dict[str, Grader] = field(default_factory=dict, repr=False)
     _stopping: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def run(self, console: Console) -> int:
@@ -142,61 +149,72 @@ class ClassRun:
             raise SettingsError(f"--out {self.out}: cannot create it ({exc.strerror})") from None
         results = [HostResult(host) for host in self.hosts]
         interrupted = False
+        scratch = Path(tempfile.mkdtemp(prefix="gh-"))  # short: ssh's sockets live under it
+        workers = GraderPool(self.lab, log=scratch / "worker.log")
         pool = ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="host")
-        with Live(_table(results), console=console, refresh_per_second=4) as live:
-            futures = [pool.submit(self._grade_one, result) for result in results]
-            try:
-                while not all(f.done() for f in futures):
-                    wait(futures, timeout=0.25, return_when=FIRST_EXCEPTION)
+        try:
+            with Live(_table(results), console=console, refresh_per_second=4) as live:
+                try:
+                    futures = [
+                        pool.submit(self._grade_one, workers, result, scratch / str(index))
+                        for index, result in enumerate(results)
+                    ]
+                    while not all(f.done() for f in futures):
+                        wait(futures, timeout=0.25, return_when=FIRST_EXCEPTION)
+                        live.update(_table(results))
+                except KeyboardInterrupt:
+                    interrupted = True
+                    self._stop()
+                finally:
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    for result in results:
+                        if result.state in ("waiting", "grading"):
+                            result.state, result.reason = "interrupted", "stopped by Ctrl-C"
                     live.update(_table(results))
-            except KeyboardInterrupt:
-                interrupted = True
-                self._stop()
-            finally:
-                pool.shutdown(wait=True, cancel_futures=True)
-                for result in results:
-                    if result.state in ("waiting", "grading"):
-                        result.state, result.reason = "interrupted", "stopped by Ctrl-C"
-                live.update(_table(results))
+        finally:
+            workers.close()
+            shutil.rmtree(scratch, ignore_errors=True)
         self._write_summary(results)
         return _exit_status(results, interrupted)
 
     # -- one host ------------------------------------------------------------------
-    def _grade_one(self, result: HostResult) -> None:
+    def _grade_one(self, workers: GraderPool, result: HostResult, scratch: Path) -> None:
         if self._stopping.is_set():
             return
         host = result.host
         report = self.out / f"{host.student_id}.xml"
         result.state = "grading"
         environ = dict(os.environ)
+        scratch.mkdir()
+        if len(str(scratch)) <= SHORT_SCRATCH:  # its ssh files there, to tidy up after it
+            environ["TMPDIR"] = str(scratch)
         if self.submit is not None:  # the token goes in the environment, never on a command line
             environ["GRADER_TOKEN"] = self.submit.token
-        process = subprocess.Popen(
-            self._command(host, report),
-            env=environ,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            start_new_session=True,  # Ctrl-C reaches us, not it: we stop it ourselves
-        )
-        self._running[host.student_id] = process
+        out, err = scratch / "stdout", scratch / "stderr"
+        grader = workers.start(host.student_id, self._arguments(host, report), environ, out, err)
+        self._running[host.student_id] = grader
+        if self._stopping.is_set():  # Ctrl-C came while it was being started
+            grader.stop()
         try:
-            stdout, stderr = process.communicate(timeout=self.host_timeout)
-        except subprocess.TimeoutExpired:
-            _kill(process)
-            result.state = "timeout"
-            result.reason = f"did not finish within {self.host_timeout:g} s"
-            return
+            if not grader.wait(self.host_timeout):
+                grader.stop()
+                result.state = "timeout"
+                result.reason = f"did not finish within {self.host_timeout:g} s"
+                return
         finally:
             self._running.pop(host.student_id, None)
-        if self._stopping.is_set() and process.returncode < 0:
+            close_ssh_masters(scratch)
+        if self._stopping.is_set() and (grader.exit is None or grader.exit < 0):
             return  # stopped by Ctrl-C: marked interrupted by run()
         result.report = report if report.is_file() else None
-        _read_outcome(result, process.returncode, stdout, stderr)
+        if grader.exit is None:
+            result.state, result.reason = "error", "the grading worker stopped unexpectedly"
+            return
+        _read_outcome(result, grader.exit, _read_text(out), _read_text(err))
 
-    def _command(self, host: ClassHost, report: Path) -> list[str]:
-        args = [sys.executable, "-m", "grader.cli", "--lab", self.lab, "--host", host.host]
+    def _arguments(self, host: ClassHost, report: Path) -> list[str]:
+        """``grade``'s arguments for one host of the class."""
+        args = ["--lab", self.lab, "--host", host.host]
         args += ["--json", "--junit", str(report)]
         identity = host.identity_file or self.identity_file
         if identity is not None:
@@ -214,8 +232,8 @@ class ClassRun:
 
     def _stop(self) -> None:
         self._stopping.set()
-        for process in list(self._running.values()):
-            _kill(process)
+        for grader in list(self._running.values()):
+            grader.stop()
 
     def _write_summary(self, results: Sequence[HostResult]) -> None:
         path = self.out / SUMMARY
@@ -259,16 +277,11 @@ def _read_outcome(result: HostResult, code: int, stdout: str, stderr: str) -> No
     result.reason = lines[-1] if lines else f"grade exited with {code}"
 
 
-def _kill(process: subprocess.Popen[str]) -> None:
-    """Stop a host's grade and everything it started (its ssh processes too)."""
+def _read_text(path: Path) -> str:
     try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=5)
-    except (ProcessLookupError, PermissionError):
-        return
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        return path.read_text("utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 def _exit_status(results: Sequence[HostResult], interrupted: bool) -> int:

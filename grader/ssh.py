@@ -4,10 +4,14 @@ Everything goes through the ``ssh`` command, so ``~/.ssh/config``, the agent, ju
 hosts and ``known_hosts`` work as in a terminal; one master connection per host
 (``ControlMaster``) carries all of it:
 
-- the engine: ``docker system dial-stdio`` on the host, bridged to a local Unix
-  socket that docker-py talks to. (docker-py's own ``ssh://`` transport runs the same
-  command but imports paramiko even when it shells out; a student's install has no
-  reason to carry it.)
+- the engine: the host's Docker socket forwarded to a local Unix socket by the master
+  connection (``ssh -O forward``), which docker-py talks to: each API connection is a
+  channel of that one connection, no process on either side. Where that cannot be
+  (an engine that is not a Unix socket there, an sshd that refuses socket forwarding),
+  ``docker system dial-stdio`` on the host, one ``ssh`` per API connection, bridged to
+  the local socket. (docker-py's own ``ssh://`` transport runs the same command but
+  imports paramiko even when it shells out; a student's install has no reason to
+  carry it.)
 - files and commands (``docker exec`` into mydb): testinfra's SSH backend;
 - the web check: ``localhost:80`` of the host, forwarded to a local port, so it is
   what a browser on that machine would see, never the instructor's own port 80.
@@ -39,6 +43,16 @@ CONNECT_TIMEOUT = 10
 #: What the host's ``docker`` says when its user may not use the engine's socket.
 DOCKER_PERMISSION = "permission denied while trying to connect to the docker"
 NO_DOCKER = 127
+#: One round trip on first contact: the engine's version (which proves docker works for
+#: that user), the user's home, and the engine's endpoint as the host's ``docker`` picks
+#: it (``DOCKER_HOST``, its context), one a line. An old ``docker`` without contexts
+#: prints no endpoint, and the engine is then reached through ``dial-stdio``.
+CHECK_SCRIPT = (
+    "command -v docker >/dev/null || exit 127; "
+    "docker version -f '{{.Server.Version}}' || exit; "
+    "printf '%s\\n' \"$HOME\"; "
+    "docker context inspect -f '{{.Endpoints.docker.Host}}' 2>/dev/null || echo"
+)
 
 
 @dataclass(frozen=True)
@@ -87,6 +101,10 @@ class SshHost:
         )
         self._processes: list[subprocess.Popen[bytes]] = []
         self._bridge: _DialStdioBridge | None = None
+        self._socket: str | None = None
+        #: What :meth:`check` learnt: the user's home and the engine's endpoint there.
+        self._home: PurePosixPath | None = None
+        self._endpoint = ""
 
     # -- ssh itself ----------------------------------------------------------------
     def command(self, *remote: str, options: tuple[str, ...] = ()) -> list[str]:
@@ -99,11 +117,13 @@ class SshHost:
         return [*args, "--", self.address.host, *remote]
 
     def check(self) -> str:
-        """Connect once and ask the host's Docker for its version; one line on any failure."""
-        script = "command -v docker >/dev/null || exit 127; docker version -f '{{.Server.Version}}'"
+        """Connect once and ask the host's Docker for its version; one line on any failure.
+
+        The same round trip learns the user's home and where the engine listens there.
+        """
         try:
             done = subprocess.run(
-                self.command(script),
+                self.command(CHECK_SCRIPT),
                 capture_output=True,
                 text=True,
                 timeout=self.timeout,
@@ -114,18 +134,55 @@ class SshHost:
                 f"{self.address} accepted the connection but did not answer within "
                 f"{self.timeout:g} s"
             ) from None
-        if done.returncode == 0:
-            return done.stdout.strip()
-        raise _failure(str(self.address), done.returncode, done.stderr)
+        if done.returncode != 0:
+            raise _failure(str(self.address), done.returncode, done.stderr)
+        version, home, endpoint = [*done.stdout.split("\n"), "", "", ""][:3]
+        if home.startswith("/"):
+            self._home = PurePosixPath(home)
+        self._endpoint = endpoint.strip()
+        return version.strip()
 
     # -- what grading uses -----------------------------------------------------------
     def docker_socket(self) -> str:
-        """A local Unix socket whose every connection reaches the host's engine."""
-        if self._bridge is None:
-            self._bridge = _DialStdioBridge(
-                self._dir / "docker.sock", self.command("docker system dial-stdio")
+        """A local Unix socket whose every connection reaches the host's engine.
+
+        The engine's own socket forwarded by the master connection where :meth:`check`
+        found one and it answers through the forward; else a ``dial-stdio`` bridge.
+        """
+        if self._socket is None:
+            local = self._dir / "docker.sock"
+            if not self._forward_engine(local):
+                self._bridge = _DialStdioBridge(local, self.command("docker system dial-stdio"))
+            self._socket = f"unix://{local}"
+        return self._socket
+
+    def _forward_engine(self, local: Path) -> bool:
+        """Forward the host's engine socket to ``local``; False (and nothing left behind)
+        when the engine is no Unix socket there or the forward does not reach it."""
+        remote = _unix_socket_path(self._endpoint)
+        if remote is None:
+            return False
+        spec = ("-L", f"{local}:{remote}")
+        added = subprocess.run(
+            self.command(options=("-O", "forward", *spec)),
+            capture_output=True,
+            timeout=self.timeout,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+        if added.returncode == 0 and _engine_answers(local, self.timeout):
+            return True
+        if added.returncode == 0:  # e.g. sshd's AllowStreamLocalForwarding no
+            subprocess.run(
+                self.command(options=("-O", "cancel", *spec)),
+                capture_output=True,
+                timeout=self.timeout,
+                stdin=subprocess.DEVNULL,
+                check=False,
             )
-        return f"unix://{self._bridge.path}"
+        with contextlib.suppress(OSError):
+            local.unlink()
+        return False
 
     def forward(self, remote_port: int) -> int:
         """A local port that reaches ``localhost:remote_port`` on the host.
@@ -172,6 +229,8 @@ class SshHost:
 
     def home(self) -> PurePosixPath:
         """The remote user's home folder (where ``~/linux_tweet_app`` is)."""
+        if self._home is not None:  # learnt by check()
+            return self._home
         done = subprocess.run(
             self.command('printf %s "$HOME"'),
             capture_output=True,
@@ -220,7 +279,7 @@ def _config(
         "  ServerAliveCountMax 3",
         f"  StrictHostKeyChecking {'accept-new' if accept_new else 'yes'}",
         "  ControlMaster auto",
-        f"  ControlPath {folder}/master-%C",
+        f"  ControlPath {folder}/%C",  # short: a socket's path has at most 107 bytes
         "  ControlPersist yes",
     ]
     if identity_file is not None:
@@ -255,6 +314,27 @@ def _failure(where: str, code: int, stderr: str) -> EngineUnreachable | EnginePe
 
 def _last(text: str) -> str:
     return text[-200:].strip()
+
+
+def _unix_socket_path(endpoint: str) -> str | None:
+    """The path of a ``unix://`` engine endpoint, None for any other kind."""
+    path = endpoint.removeprefix("unix://")
+    return path if endpoint.startswith("unix://") and path.startswith("/") else None
+
+
+def _engine_answers(path: Path, timeout: float) -> bool:
+    """True when a Docker engine answers ``/_ping`` on the Unix socket ``path``."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(timeout)
+            conn.connect(str(path))
+            conn.sendall(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
+            answer = b""
+            while chunk := conn.recv(4096):
+                answer += chunk
+    except OSError:
+        return False
+    return answer.startswith((b"HTTP/1.0 200", b"HTTP/1.1 200")) and answer.endswith(b"OK")
 
 
 class _DialStdioBridge:

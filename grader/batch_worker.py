@@ -1,0 +1,356 @@
+"""A zygote for ``grade --hosts``: one process loads the grader once and forks a grader per host.
+
+A fresh ``grade`` process spends about two seconds of CPU before it says a word to its
+host: Python's imports, then pytest finding its plugins and compiling them and the lab's
+checks with their assertions rewritten (every time: ``grade`` writes no bytecode). With a
+class graded eight at a time on a two-core laptop, that start-up, not the hosts, is what
+the run waits for. Here it is paid once: the worker imports the grader, collects the
+lab's checks once (which loads pytest, its plugins and the checks), and then forks one
+grader per host from that warm state. Each fork runs ``grade ARGV`` exactly as the
+command line would (:func:`grader.cli.main`, the same options and exit status), in a
+session of its own with its stdout and stderr in files, so the batch can stop it, and
+the ``ssh`` it started, at the host's time limit.
+
+The worker itself stays single-threaded (forking a threaded process is unsafe) and talks
+JSON lines over its stdin and stdout with :class:`GraderPool`, its side in the batch:
+
+- in: ``{"id", "argv", "env", "stdout", "stderr"}``: start a grader;
+- out: ``{"id", "pid"}`` as each grader starts and ``{"id", "exit"}`` as it ends (a
+  negative exit is the signal that stopped it).
+
+Requests sent while the worker warms up wait in its stdin: a host's time limit counts
+from its request, so that start-up is part of the first hosts' limit (as a fresh
+process's own start-up was).
+
+It exits when its stdin closes; graders still running are left to finish on their own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, BinaryIO
+
+#: The keys of a request; all are required.
+REQUEST_KEYS = frozenset({"id", "argv", "env", "stdout", "stderr"})
+#: What a grader runs: ``grade``'s own entry point, arguments in, exit status out.
+GradeMain = Callable[[list[str]], int]
+
+
+def warm_up(lab_name: str | None) -> None:
+    """Load everything a grader would load on its way to its host, once.
+
+    Best effort: whatever fails here fails again in each grader, which reports it as
+    ``grade`` would (a lab that cannot load is the grader's one-line error, not ours).
+    """
+    with contextlib.suppress(Exception):
+        import testinfra.backend
+        import testinfra.modules
+
+        testinfra.backend.get_backend_class("ssh")
+        for name in testinfra.modules.modules:  # host.file, host.run...: loaded on first use
+            testinfra.modules.get_module_class(name)
+
+        import grader.cli  # noqa: F401  (docker-py, click, rich, the report writer)
+        from grader.labs import load_lab
+        from grader.runner import collect_checks
+
+        collect_checks(load_lab(lab_name))  # pytest, its plugins and the checks, compiled
+    gc.collect()
+    gc.freeze()  # what is loaded now stays shared with every fork, and out of their GC
+
+
+def parse_request(line: bytes) -> dict[str, Any]:
+    """One request line, checked; ValueError when it is not one."""
+    request = json.loads(line)
+    if not isinstance(request, dict) or set(request) != REQUEST_KEYS:
+        raise ValueError(f"a request has exactly the keys {sorted(REQUEST_KEYS)}")
+    if not isinstance(request["argv"], list) or not all(
+        isinstance(a, str) for a in request["argv"]
+    ):
+        raise ValueError("argv is a list of strings")
+    env = request["env"]
+    if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
+        raise ValueError("env maps names to strings")
+    return request
+
+
+def _grade_main(argv: list[str]) -> int:
+    from grader.cli import main
+
+    return main(argv)
+
+
+def run_grader(request: dict[str, Any], close_fds: tuple[int, ...], grade: GradeMain) -> int:
+    """In a fresh fork: become ``grade ARGV`` with the request's environment and files."""
+    os.setsid()  # Ctrl-C at the terminal reaches the batch, which stops us itself
+    signal.set_wakeup_fd(-1)
+    for sig in (signal.SIGCHLD, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for fd in close_fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    for target, path in ((1, request["stdout"]), (2, request["stderr"])):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(fd, target)
+        os.close(fd)
+    os.environ.clear()
+    os.environ.update(request["env"])
+    tempfile.tempdir = None  # read $TMPDIR again: each host's ssh files go where asked
+    sys.argv = ["grade", *request["argv"]]
+    try:
+        return grade(request["argv"])
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # a bug: said as the interpreter would say it, never silent
+        traceback.print_exc()
+        return 1
+
+
+def _answer(out: BinaryIO, message: dict[str, Any]) -> None:
+    with contextlib.suppress(OSError):  # the batch is gone: nobody left to tell
+        out.write(json.dumps(message).encode() + b"\n")
+
+
+def serve(requests: BinaryIO, answers: BinaryIO, grade: GradeMain = _grade_main) -> None:
+    """Fork a grader per request until ``requests`` closes; report starts and exits."""
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGCHLD, lambda *_: None)  # only to wake select() up
+    selector = selectors.DefaultSelector()
+    selector.register(requests, selectors.EVENT_READ)
+    selector.register(wake_read, selectors.EVENT_READ)
+    children: dict[int, object] = {}
+    pending = b""
+    own_fds = (requests.fileno(), answers.fileno(), wake_read, wake_write, selector.fileno())
+    while True:
+        for key, _ in selector.select():
+            if key.fileobj == wake_read:
+                os.read(wake_read, 4096)
+                continue
+            chunk = os.read(requests.fileno(), 65536)
+            if not chunk:
+                return
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in filter(None, lines):
+                try:
+                    request = parse_request(line)
+                except ValueError as exc:
+                    _answer(answers, {"error": str(exc)})
+                    continue
+                sys.stdout.flush()
+                sys.stderr.flush()
+                pid = os.fork()
+                if pid == 0:
+                    code = 1
+                    try:
+                        code = run_grader(request, own_fds, grade)
+                    finally:
+                        with contextlib.suppress(Exception):
+                            sys.stdout.flush()
+                            sys.stderr.flush()
+                        os._exit(code if 0 <= code <= 255 else 1)
+                children[pid] = request["id"]
+                _answer(answers, {"id": request["id"], "pid": pid})
+        while children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            _answer(answers, {"id": children.pop(pid), "exit": os.waitstatus_to_exitcode(status)})
+
+
+def main(argv: list[str] | None = None, *, grade: GradeMain | None = None) -> int:
+    """``python -m grader.batch_worker [LAB]``: warm up for LAB, then serve requests.
+
+    ``grade`` stands in for ``grade``'s entry point (and skips the warm-up) in tests.
+    """
+    args = sys.argv[1:] if argv is None else argv
+    requests = os.fdopen(os.dup(0), "rb", buffering=0)
+    answers = os.fdopen(os.dup(1), "wb", buffering=0)
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)  # graders read nothing, as with stdin=DEVNULL
+    os.dup2(2, 1)  # a stray print goes to stderr, never into the answers
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the batch decides when we stop
+    if grade is None:
+        warm_up(args[0] if args else None)
+    serve(requests, answers, grade or _grade_main)
+    return 0
+
+
+# -- the batch's side ---------------------------------------------------------------
+
+
+class Grader:
+    """One host's grader in the pool: its pid once forked, its exit status once it ends.
+
+    ``exit`` is None when the worker stopped before telling (the grader is then stopped
+    too). A grader asked to stop before it was even forked is stopped as it starts.
+    """
+
+    def __init__(self, grader_id: str) -> None:
+        self.id = grader_id
+        self.pid: int | None = None
+        self.exit: int | None = None
+        self.stopping = False
+        self.ended = threading.Event()
+
+    def wait(self, timeout: float | None) -> bool:
+        """True once the grader has ended, False if ``timeout`` came first."""
+        return self.ended.wait(timeout)
+
+    def stop(self) -> None:
+        """Stop the grader and all it started (SIGTERM, SIGKILL 5 s later); wait for it."""
+        self.stopping = True
+        if self.pid is None or self.ended.is_set():
+            return
+        _signal_group(self.pid, signal.SIGTERM)
+        if not self.ended.wait(5):
+            _signal_group(self.pid, signal.SIGKILL)
+            self.ended.wait(5)
+
+
+class GraderPool:
+    """The worker process, started warm, and the graders it forks for the batch."""
+
+    def __init__(
+        self, lab: str | None, *, log: Path | None = None, command: Sequence[str] = ()
+    ) -> None:
+        """Start the worker for ``lab``; ``command`` replaces its command line (tests)."""
+        command = command or [sys.executable, "-m", "grader.batch_worker", *([lab] if lab else [])]
+        with open(log or os.devnull, "ab") as stderr:
+            self._process = subprocess.Popen(
+                list(command),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                start_new_session=True,  # Ctrl-C reaches the batch, which stops us itself
+            )
+        self._graders: dict[str, Grader] = {}
+        self._lock = threading.Lock()  # the graders and whether the worker is gone
+        self._writing = threading.Lock()  # one request at a time into its stdin
+        self._gone = False
+        self._reader = threading.Thread(target=self._read_answers, name="grader-pool", daemon=True)
+        self._reader.start()
+
+    def start(
+        self, grader_id: str, argv: Sequence[str], env: Mapping[str, str], out: Path, err: Path
+    ) -> Grader:
+        """Ask for ``grade ARGV`` with ``env``, its stdout in ``out`` and stderr in ``err``.
+
+        The environment travels through the worker's stdin, never on a command line.
+        """
+        grader = Grader(grader_id)
+        request = {"id": grader_id, "argv": list(argv), "env": dict(env)}
+        request |= {"stdout": str(out), "stderr": str(err)}
+        line = json.dumps(request).encode() + b"\n"
+        with self._lock:
+            gone = self._gone
+            self._graders[grader_id] = grader
+        try:
+            if gone or self._process.stdin is None:
+                raise BrokenPipeError
+            with self._writing:  # not under _lock: a full pipe must not stop the answers
+                self._process.stdin.write(line)
+                self._process.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            with self._lock:
+                self._graders.pop(grader_id, None)
+            grader.ended.set()
+        return grader
+
+    def close(self) -> None:
+        """Let the worker go (its stdin closes) and stop whatever grader is still running."""
+        with self._lock:
+            running = [g for g in self._graders.values() if not g.ended.is_set()]
+        with self._writing, contextlib.suppress(OSError, ValueError):
+            if self._process.stdin is not None:
+                self._process.stdin.close()
+        for grader in running:
+            grader.stop()
+        try:
+            self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._reader.join(5)
+        if self._process.stdout is not None and not self._reader.is_alive():
+            self._process.stdout.close()
+
+    def _read_answers(self) -> None:
+        assert self._process.stdout is not None
+        for line in self._process.stdout:
+            try:
+                answer = json.loads(line)
+            except ValueError:
+                continue
+            with self._lock:
+                grader = self._graders.get(str(answer.get("id")))
+            if grader is None:
+                continue
+            if "pid" in answer:
+                grader.pid = int(answer["pid"])
+                if grader.stopping:  # stopped while it was being forked
+                    _signal_group(grader.pid, signal.SIGKILL)
+            elif "exit" in answer:
+                grader.exit = int(answer["exit"])
+                with self._lock:
+                    self._graders.pop(grader.id, None)
+                grader.ended.set()
+        with self._lock:  # the worker is gone: whatever it forked cannot be waited for
+            self._gone = True
+            orphans = list(self._graders.values())
+            self._graders.clear()
+        for grader in orphans:
+            if grader.pid is not None:
+                _signal_group(grader.pid, signal.SIGKILL)
+            grader.ended.set()
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
+
+
+def close_ssh_masters(folder: Path) -> None:
+    """End the ssh master connections a stopped grader left under ``folder``.
+
+    ssh puts a master in the background of its own session (``ControlPersist``), out of
+    reach of the grader's process group: a grader stopped at its time limit never got to
+    close it.
+    """
+    ssh = shutil.which("ssh")
+    if ssh is None:
+        return
+    for control in folder.glob("grade-ssh-*/*"):
+        if not control.is_socket() or control.name == "docker.sock":
+            continue
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            subprocess.run(
+                [ssh, "-F", os.devnull, "-o", f"ControlPath={control}", "-O", "exit", "grade"],
+                capture_output=True,
+                timeout=5,
+                stdin=subprocess.DEVNULL,
+                check=False,
+            )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
