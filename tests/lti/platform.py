@@ -238,6 +238,18 @@ class Simulator:
         app = Flask("lti-platform-simulator")
         sim = self
 
+        @app.get("/_recorded")
+        def recorded() -> Any:
+            """What the platform saw, for a simulator served in another process (bench)."""
+            with sim.lock:
+                return jsonify(
+                    scores=len(sim.scores),
+                    received=len(sim.received),
+                    users=len({score.body["userId"] for score in sim.scores}),
+                    token_requests=sim.token_requests,
+                    line_items=len(sim.line_items),
+                )
+
         @app.get("/jwks")
         def jwks() -> Any:
             return jsonify({"keys": sim.registration().get_jwks()})

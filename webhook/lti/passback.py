@@ -21,7 +21,9 @@ with ``new_submission: false`` (each new submission uses up an attempt in Canvas
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import threading
 import uuid
 import weakref
@@ -326,8 +328,13 @@ def _said(exc: Exception) -> str:
 # --- The worker thread of a server process -------------------------------------------------
 
 
+#: The worker thread's nice value: on a busy machine, requests (ingest) go first.
+NICENESS = 10
+
+
 class Worker(threading.Thread):
-    """Runs :func:`run_once` every ``interval`` seconds while its app lives."""
+    """Runs :func:`run_once` every ``interval`` seconds while its app lives, at a lower CPU
+    priority than the process's requests."""
 
     def __init__(self, app: Flask, interval: float) -> None:
         super().__init__(name="lti-passback", daemon=True)
@@ -338,6 +345,8 @@ class Worker(threading.Thread):
         self.database_said = False
 
     def run(self) -> None:
+        with contextlib.suppress(OSError, AttributeError):  # Linux: this thread alone
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICENESS)
         while not self.stopped.is_set():
             app = self._app()
             if app is None:
