@@ -101,10 +101,12 @@ def test_a_delivery_without_a_student_is_refused(served: tuple[str, Classroom]) 
 def test_a_refused_delivery_cannot_be_replayed_for_another_student(
     served: tuple[str, Classroom],
 ) -> None:
-    """Signed for a student who is not enrolled (refused), then sent again naming bob."""
+    """A delivery naming a student who is not enrolled (refused), then sent again naming
+    bob. Signed over the body alone, as senders signed before: the server of that time
+    stored the second for bob."""
     url, _ = served
     body = report_xml()
-    headers = delivery(body, "docker-101/nobody")
+    headers = delivery(body, "docker-101/nobody", body_only=True)
     first = requests.post(url, data=body, headers=headers, timeout=10)
     assert first.status_code == 401
     for other in ("docker-101/bob", "docker-101/ann"):
@@ -113,6 +115,11 @@ def test_a_refused_delivery_cannot_be_replayed_for_another_student(
         )
         assert replay.status_code == 401, (other, replay.text)
         assert "does not match" in replay.json()["reason"]
+    # and signed with the student, as now: the same
+    headers = delivery(body, "docker-101/nobody")
+    assert requests.post(url, data=body, headers=headers, timeout=10).status_code == 401
+    moved = {**headers, "X-Grader-Student": "docker-101/bob"}
+    assert requests.post(url, data=body, headers=moved, timeout=10).status_code == 401
 
 
 def test_an_accepted_delivery_cannot_be_replayed_for_another_student(
