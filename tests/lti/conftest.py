@@ -21,7 +21,14 @@ import requests
 from flask import Flask
 from werkzeug.serving import make_server
 
-from tests.server.conftest import Classroom, app_config, enrol, migrated_sqlite
+from tests.server.conftest import (  # noqa: F401 (pg_server, pg_url: fixtures)
+    Classroom,
+    app_config,
+    enrol,
+    migrated_sqlite,
+    pg_server,
+    pg_url,
+)
 from webhook import create_app
 from webhook.config import current_rubric
 from webhook.database import get_db
@@ -103,7 +110,17 @@ def serve(app: Flask) -> tuple[str, Any]:
 
 @pytest.fixture
 def lti(tmp_path: Path) -> Iterator[Lti]:
-    url = migrated_sqlite(tmp_path / "grader.sqlite")
+    """The tool on a SQLite file."""
+    yield from tool_and_platform(migrated_sqlite(tmp_path / "grader.sqlite"))
+
+
+@pytest.fixture
+def lti_pg(request: pytest.FixtureRequest) -> Iterator[Lti]:
+    """The tool on PostgreSQL (the server tests' cluster, a new database)."""
+    yield from tool_and_platform(request.getfixturevalue("pg_url"))
+
+
+def tool_and_platform(url: str) -> Iterator[Lti]:
     app = create_app(app_config(url))
     base, server = serve(app)
     sim = Simulator(base).start()
