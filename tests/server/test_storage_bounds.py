@@ -181,3 +181,19 @@ def test_an_existing_database_drops_the_raw_xml_the_rule_drops_when_upgraded(
     assert len(first) == 63 and first[10] == (28, True)
     assert [pk for pk, (_, raw) in first.items() if not raw] == [4, 5, 6, 7, 8, 9, 11, 12, 13]
     assert all(raw for _, raw in second.values()) and len(second) == 3
+
+
+def test_a_signed_deliverys_id_longer_than_its_column_is_refused_not_a_500(
+    client: FlaskClient, classroom: Classroom
+) -> None:
+    """webhook.signing bounds the webhook-id at the column's 200 characters (401)."""
+    from webhook.storage.models import SignedDelivery
+
+    from .test_api import signed_headers
+
+    assert SignedDelivery.__table__.c.webhook_id.type.length == 200
+    body = report_xml()
+    response = post(client, body, signed_headers(body, msg_id="m" * 201))
+    assert response.status_code == 401, response.json
+    assert count(classroom.url, Submission) == 0
+    assert post(client, body, signed_headers(body, msg_id="m" * 200)).status_code == 201
