@@ -19,6 +19,14 @@ evidence that survives, strongest first:
 (c) or (d) prove a commit even with ``--change 'CMD …'`` or ``-m``. When neither is left,
 (a) and (b) alone still count as a commit (no builder writes that shape); a ``--change``
 commit with nothing left cannot be told from a build and is not counted.
+
+Podman (buildah underneath, recorded in ``tests/unit/recorded/podman_*.json``) writes its
+commits differently: the top entry's ``CreatedBy`` is the bare shell (``/bin/sh``), never the
+command, with ``FROM <the container's image>`` as its comment; its builds write the same
+comment over a ``/bin/sh -c …`` step. Its ``commit`` event names the container and the image
+it ran but not the image made, so it is the one that follows the image's creation within
+:data:`PODMAN_COMMIT_LAG` seconds. The image config is the container's, so (c) matches the
+container's command against the image's ``Cmd``.
 """
 
 from __future__ import annotations
@@ -35,7 +43,11 @@ BUILDKIT_COMMENT = "buildkit.dockerfile"
 BUILDKIT_SUFFIX = "# buildkit"
 CLASSIC_NOP = "#(nop)"
 CLASSIC_RUN_PREFIX = "/bin/sh -c "
-IMPORT_COMMENT = "Imported from"
+#: ``docker import``'s top comment ("Imported from -"), and ``podman import``'s.
+IMPORT_COMMENTS = ("Imported from", "imported from tarball")
+PODMAN_FROM_COMMENT = "FROM "
+#: Podman logs a commit's event this many seconds at most after the image's creation time.
+PODMAN_COMMIT_LAG = 60.0
 SHOWN_CHARS = 80
 
 Doc = Mapping[str, Any]
@@ -80,6 +92,18 @@ def detect_commit(
     container = _source_container(containers, image, created_by, base, base_name)
     shape = bool(created_by) and created_by == " ".join(config.get("Cmd") or [])
     command = _clip(created_by)
+    podman = _podman_commit_entry(created_by, comment)
+    if podman:
+        image_cmd = " ".join(config.get("Cmd") or [])
+        event = event or _podman_commit_event(events, image, base, base_name)
+        container = container or _source_container(containers, image, image_cmd, base, base_name)
+        if container is None and event is not None:
+            container = next((c for c in containers if _id(c) == event.actor_id), None)
+        shape = True
+        ran = (container.get("Config") or {}).get("Cmd") if container else None
+        command = _clip(" ".join(ran or []) or image_cmd)
+        if base is None and event is None and container is None:
+            return _podman_without_base(name, base_name, comment, command)
 
     if base is None:
         return _without_base(name, base_name, event, container, shape, config, command)
@@ -108,6 +132,12 @@ def detect_commit(
             f"{on_base}, committed from container {_short(source)} (command: {command}){gone}",
             source,
         )
+    if podman:
+        return CommitVerdict(
+            True,
+            f"{on_base}, committed by Podman from a container (command: {command}); neither "
+            "that container nor the commit event is left to name it",
+        )
     if shape:
         return CommitVerdict(
             True,
@@ -119,12 +149,26 @@ def detect_commit(
 
 def _builder_verdict(name: str, created_by: str, comment: str) -> CommitVerdict | None:
     """A verdict when the top history entry carries a builder's or an import's marker."""
+    if comment.startswith(IMPORT_COMMENTS):
+        return CommitVerdict(
+            False, f"{name} was imported from a tarball (docker import), not committed"
+        )
     if comment.startswith(BUILDKIT_COMMENT) or created_by.rstrip().endswith(BUILDKIT_SUFFIX):
         step = _clip(created_by.rstrip().removesuffix(BUILDKIT_SUFFIX).strip())
         return CommitVerdict(
             False,
             f"{name} was built by BuildKit from a Dockerfile (top history entry: {step}), "
             "not committed from a container",
+        )
+    podman = comment.startswith(PODMAN_FROM_COMMENT)
+    if podman and not _podman_commit_entry(created_by, comment):
+        step = created_by.split(CLASSIC_NOP, 1)[1] if CLASSIC_NOP in created_by else created_by
+        if step.startswith(CLASSIC_RUN_PREFIX):
+            step = "RUN " + step.removeprefix(CLASSIC_RUN_PREFIX)
+        return CommitVerdict(
+            False,
+            f"{name} was built from a Dockerfile by Podman (buildah) "
+            f"(top history entry: {_clip(step.strip())}), not committed from a container",
         )
     if CLASSIC_NOP in created_by:
         step = _clip(created_by.split(CLASSIC_NOP, 1)[1].strip())
@@ -133,11 +177,61 @@ def _builder_verdict(name: str, created_by: str, comment: str) -> CommitVerdict 
             f"{name} was built from a Dockerfile by the classic builder "
             f"(top history entry: {step}), not committed from a container",
         )
-    if comment.startswith(IMPORT_COMMENT):
-        return CommitVerdict(
-            False, f"{name} was imported from a tarball (docker import), not committed"
-        )
     return None
+
+
+def _podman_commit_entry(created_by: str, comment: str) -> bool:
+    """Podman's commit: ``FROM <image>`` over the bare shell (``/bin/sh``), no command run."""
+    words = created_by.split()
+    return (
+        comment.startswith(PODMAN_FROM_COMMENT)
+        and len(words) in (1, 2)
+        and words[1:]
+        in (
+            [],
+            ["-c"],
+        )
+    )
+
+
+def _podman_commit_event(
+    events: Sequence[Event], image: Doc, base: Doc | None, base_name: str
+) -> Event | None:
+    """Podman's ``commit`` of a base container logged closest after the image was created.
+
+    Its event does not name the image it made, only the container and the image that ran.
+    """
+    created = _when(image.get("Created"))
+    if created is None:
+        return None
+    found: tuple[float, Event] | None = None
+    for event in events:
+        if event.action != "commit":
+            continue
+        origin = event.attributes.get("image", "")
+        of_base = _names(origin, base_name) or (
+            base is not None and bool(origin) and _bare(origin) == _bare(str(base.get("Id")))
+        )
+        lag = event.time - created
+        if of_base and -1 <= lag <= PODMAN_COMMIT_LAG and (found is None or lag < found[0]):
+            found = (lag, event)
+    return found[1] if found else None
+
+
+def _podman_without_base(name: str, base_name: str, comment: str, command: str) -> CommitVerdict:
+    """Podman's commit with neither base, container nor event: its comment names the image."""
+    origin = comment.removeprefix(PODMAN_FROM_COMMENT).strip()
+    missing = f"the {base_name} image is not on this host to compare layers"
+    if _names(origin, base_name):
+        return CommitVerdict(
+            True,
+            f"{name} was committed from a container of {base_name} that is gone "
+            f"(command: {command}); {missing}",
+        )
+    return CommitVerdict(
+        False,
+        f"{name} was committed from a container of {origin or 'an image'}, not of {base_name}",
+    )
 
 
 def _without_base(

@@ -3,11 +3,18 @@
 Checks never dig through raw inspect JSON: they ask ``container.exit_code`` or
 ``state.images_of("ubuntu")``. Everything is read lazily and cached, so a run
 that grades one task asks the engine only what that task needs.
+
+Podman's Docker-compatible API (``podman system service``) answers in Docker's shapes but
+for a few quirks, each met here and nowhere else: a one-word command repeated in ``Args``,
+its own event actions (``remove``, ``init``, ``cleanup``...) and no ``resize`` events. Image
+names (``docker.io/library/ubuntu:latest``, ``localhost/ourfiglet``) are
+:mod:`grader.imageref`'s, commits :mod:`grader.commit_detection`'s.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -135,7 +142,16 @@ class ContainerFacts:
 
     @property
     def command(self) -> list[str]:
-        """The process the container ran: entrypoint and command, as Docker started it."""
+        """The process the container ran: entrypoint and command, as Docker started it.
+
+        Read from the config, whose ``Entrypoint`` + ``Cmd`` Docker splits into ``Path`` and
+        ``Args``: Podman 4 repeats a one-word command there (``hostname`` shows as Path
+        ``hostname``, Args ``["hostname"]``, as Docker shows ``hostname hostname``).
+        ``Path`` and ``Args`` serve only a config that has neither.
+        """
+        declared = [*(self.config.get("Entrypoint") or []), *(self.config.get("Cmd") or [])]
+        if declared:
+            return [str(word) for word in declared]
         return [self.attrs.get("Path") or "", *(self.attrs.get("Args") or [])]
 
     @property
@@ -198,15 +214,43 @@ class ContainerFacts:
         return self._client.api.logs(self.id, stdout=True, stderr=True).decode("utf-8", "replace")
 
 
+DOCKER = "docker"
+PODMAN = "podman"
+
+#: Attributes Podman's compat ``/events`` puts on every container event and Docker on none.
+PODMAN_EVENT_ATTRIBUTES = frozenset({"podId", "containerExitCode"})
+#: Podman's event actions -> Docker's, by event type; Podman's own (``init``, ``cleanup``,
+#: ``build``...) are kept as they are.
+PODMAN_ACTIONS: dict[str, dict[str, str]] = {
+    "container": {
+        "remove": "destroy",
+        "died": "die",
+        "exec": "exec_start",
+        "exec_died": "exec_die",
+    },
+    "image": {"remove": "delete", "loadfromarchive": "load"},
+}
+
+
 @dataclass(frozen=True)
 class Event:
-    """One entry of the engine's event history."""
+    """One entry of the engine's event history, with Docker's action names on every engine.
+
+    ``engine`` says whose history it is (``docker`` or ``podman``): Podman records no
+    ``resize``, so there its absence says nothing (:func:`ran_with_terminal`).
+    """
 
     type: str
     action: str
     actor_id: str
     attributes: dict[str, str]
     time: float
+    engine: str = DOCKER
+
+    @property
+    def records_terminals(self) -> bool:
+        """Whether this engine logs a ``resize`` when a terminal attaches (Podman does not)."""
+        return self.engine != PODMAN
 
 
 def parse_event(raw: dict[str, Any]) -> Event:
@@ -214,13 +258,35 @@ def parse_event(raw: dict[str, Any]) -> Event:
 
     The one place that reads the engine's event JSON: ``Action`` (``status`` before API
     1.22) loses its ``exec_start: ...`` detail, ``Actor`` (``id`` before 1.22) names the
-    object, ``timeNano`` is preferred to the whole seconds of ``time``.
+    object, ``timeNano`` is preferred to the whole seconds of ``time``. Podman's events
+    (told by the attributes only it sets) get Docker's names for the same actions: its
+    ``remove`` of a container is Docker's ``destroy``.
     """
     actor = raw.get("Actor") or {}
+    attributes = dict(actor.get("Attributes") or {})
+    kind = raw.get("Type") or ""
+    action = (raw.get("Action") or raw.get("status") or "").split(":")[0]
+    engine = PODMAN if attributes.keys() >= PODMAN_EVENT_ATTRIBUTES else DOCKER
+    if engine == PODMAN:
+        action = PODMAN_ACTIONS.get(kind, {}).get(action, action)
     return Event(
-        type=raw.get("Type") or "",
-        action=(raw.get("Action") or raw.get("status") or "").split(":")[0],
+        type=kind,
+        action=action,
         actor_id=actor.get("ID") or raw.get("id") or "",
-        attributes=dict(actor.get("Attributes") or {}),
+        attributes=attributes,
         time=(raw.get("timeNano") or 0) / 1e9 or float(raw.get("time") or 0),
+        engine=engine,
     )
+
+
+def ran_with_terminal(events: Sequence[Event]) -> bool | None:
+    """Whether one container's events show it ran with a terminal (``-t``).
+
+    Docker logs a ``resize`` when a terminal attaches: True with one, False without. Podman
+    logs none with or without a terminal, so its history cannot tell: None.
+    """
+    if any(event.action == "resize" for event in events):
+        return True
+    if not all(event.records_terminals for event in events):
+        return None
+    return False

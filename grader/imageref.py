@@ -163,3 +163,17 @@ def effective_tag(ref: ImageRef | str) -> str | None:
     if parsed.tag is not None:
         return parsed.tag
     return None if parsed.digest is not None else DEFAULT_TAG
+
+
+def filter_spellings(repository: str) -> tuple[str, ...]:
+    """The names of ``repository`` to give an engine's ``ancestor`` or ``reference`` filter.
+
+    Docker matches ``ubuntu`` however the image was pulled; Podman names a pull
+    ``docker.io/library/ubuntu`` and its ``ancestor`` filter matches only that spelling, and
+    its own builds ``localhost/NAME``. Ask with each; an engine ignores the ones it lacks.
+    """
+    ref = parse_image_ref(repository)
+    spellings = [ref.familiar_name, ref.name]
+    if ref.registry == DEFAULT_REGISTRY:
+        spellings.append(f"{PODMAN_LOCAL_REGISTRY}/{ref.familiar_name}")
+    return tuple(dict.fromkeys(spellings))

@@ -9,6 +9,7 @@ commands, on the same engine.
 from __future__ import annotations
 
 import os
+import re
 import struct
 import subprocess
 import time
@@ -68,12 +69,18 @@ def tiny_png() -> bytes:
     )
 
 
+#: ``docker`` as a command word in a typed line (not ``$DOCKERID``, not a path part).
+DOCKER_WORD = re.compile(r"(?<![\w/$.-])docker(?=\s)")
+
+
 @dataclass
 class ModelStudent:
     """A student's shell: a home folder, ``$DOCKERID``, and a log of what was typed.
 
     ``docker_host`` (a ``DOCKER_HOST`` value) points the student's ``docker`` at another
-    engine than the default one, as on the suite's remote lab hosts.
+    engine than the default one, as on the suite's remote lab hosts. ``cli`` is the engine
+    command the student types in place of ``docker`` (``podman``: the lab's lines with that
+    one word changed), and ``cli_env`` what that command needs in the environment.
     """
 
     home: Path
@@ -81,6 +88,8 @@ class ModelStudent:
     typed: list[str] = field(default_factory=list)
     interactive_run_at: float = 0.0
     docker_host: str | None = None
+    cli: str = "docker"
+    cli_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def env(self) -> dict[str, str]:
@@ -88,7 +97,12 @@ class ModelStudent:
         env.update(HOME=str(self.home), DOCKERID=self.dockerid, TERM="xterm")
         if self.docker_host is not None:
             env["DOCKER_HOST"] = self.docker_host
+        env.update(self.cli_env)
         return env
+
+    def as_typed(self, command: str) -> str:
+        """The lab's line as this student types it: ``docker`` becomes ``cli``."""
+        return command if self.cli == "docker" else DOCKER_WORD.sub(self.cli, command)
 
     @property
     def tweet_app(self) -> Path:
@@ -101,6 +115,7 @@ class ModelStudent:
     # -- typing -----------------------------------------------------------------
     def sh(self, command: str, *, cwd: Path | None = None, timeout: float = 600) -> str:
         """Type one command line into bash; fail loudly if it fails."""
+        command = self.as_typed(command)
         self.typed.append(command)
         done = subprocess.run(
             ["bash", "-c", command],
@@ -119,6 +134,7 @@ class ModelStudent:
         """Run ``command`` under a pseudo-terminal and type ``lines`` at its shell prompt."""
         import pexpect  # a dev tool: the unit tier reads this module's files on a student install
 
+        command = self.as_typed(command)
         self.typed.append(command)
         child = pexpect.spawn(
             "bash",
@@ -176,7 +192,7 @@ class ModelStudent:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             logs = subprocess.run(
-                ["docker", "container", "logs", "mydb"],
+                [self.cli, "container", "logs", "mydb"],
                 env=self.env,
                 capture_output=True,
                 text=True,
