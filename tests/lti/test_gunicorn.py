@@ -79,3 +79,24 @@ def test_a_grade_reaches_the_lms_by_itself(served: Served) -> None:
         time.sleep(0.1)
     time.sleep(2)  # four workers' threads have each had a round: still one score
     assert [(s.body["userId"], s.body["scoreGiven"]) for s in lti.sim.scores] == [("lms-ann", 28)]
+
+
+def test_first_launches_at_the_same_moment_all_succeed(served: Served) -> None:
+    """Eight new students open the lab at once (new roster rows, members, outbox rows, all
+    racing on the same database through four workers)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    lti = served.lti
+    forms = []
+    for n in range(8):
+        lti.sim.add_user(f"lms-at-once-{n}")
+        lti.browser = requests.Session()
+        forms.append((lti.browser, lti.platform_form(f"lms-at-once-{n}")))
+
+    def post(pair: tuple[requests.Session, dict[str, str]]) -> int:
+        browser, form = pair
+        data = {k: v for k, v in form.items() if k != "action"}
+        return browser.post(form["action"], data=data, timeout=60).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(post, forms)) == [200] * 8

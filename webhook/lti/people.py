@@ -98,7 +98,7 @@ def bind_student(session: Session, context: LtiContext, person: Person, secret: 
             student_id=_free_id(session, context.course_id, person),
             name=person.name,
             email=person.email,
-            token_hash="",
+            token_hash=hash_token(secrets.token_urlsafe(32)),  # unique until the real one
         )
         session.add(student)
         session.flush()

@@ -13,8 +13,8 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from flask import (
     Blueprint,
@@ -32,6 +32,7 @@ from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequ
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.exception import LtiException, OIDCException
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webhook.auth import current_instructor, login_session
@@ -47,6 +48,7 @@ from webhook.storage.models import Course
 from webhook.storage.tokens import hash_token
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 bp = Blueprint("lti", __name__, url_prefix="/lti", template_folder="templates")
 
@@ -194,7 +196,7 @@ def launch() -> Any:
     except LtiException as exc:
         return refusal(str(exc))
     session = get_session()
-    context = _context(session, claims)
+    context = _bound(session, lambda: _context(session, claims))
     if context is None:
         return refusal("unable to find deployment")
     person = Person.from_launch(claims)
@@ -208,13 +210,13 @@ def launch() -> Any:
     assert course is not None
     registration = context.deployment.registration
     if person.is_staff:
-        instructor = bind_instructor(session, context, person, registration.name)
-        session.commit()
+        instructor = _bound(
+            session, lambda: bind_instructor(session, context, person, registration.name)
+        )
         login_session(instructor)
         return redirect(url_for("gradebook.overview", course=course.slug))
     secret = str(current_app.config["SECRET_KEY"])
-    student = bind_student(session, context, person, secret)
-    session.commit()
+    student = _bound(session, lambda: bind_student(session, context, person, secret))
     token = launch_token(secret, student, person.sub)
     shown = token if hash_token(token) == student.token_hash else None
     wake_worker()
@@ -229,6 +231,19 @@ def launch() -> Any:
         token=shown,
         server=current_app.config.get("PUBLIC_URL") or request.url_root.rstrip("/"),
     )
+
+
+def _bound(session: Session, bind: Callable[[], T]) -> T:
+    """``bind()`` committed; once more if a simultaneous first launch of the same user (a
+    double click) bound them first."""
+    try:
+        found = bind()
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        found = bind()
+        session.commit()
+    return found
 
 
 def _context(session: Session, claims: Mapping[str, Any]) -> LtiContext | None:
