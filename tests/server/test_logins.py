@@ -355,3 +355,28 @@ def test_the_address_counted_is_the_proxys_client_only_when_the_proxy_is_trusted
         app.extensions["grader_db"].dispose()
     assert first == [401, 401, 429]
     assert other == (401 if proxies else 429)
+
+
+def test_over_https_a_form_from_another_site_is_refused(sqlite_url: str) -> None:
+    """Over HTTPS the CSRF check also wants this site's Referer (a token leaked to another
+    origin is not enough); the login from our own page works and its cookie is Secure."""
+    enrol(sqlite_url)
+    app = create_app(app_config(sqlite_url, SESSION_COOKIE_SECURE="yes"))
+    base = "https://grader.example"
+    try:
+        client = app.test_client()
+        page = client.get("/login", base_url=base).get_data(as_text=True)
+        found = CSRF.search(page)
+        assert found is not None
+        user, password = INSTRUCTOR
+        data = {"username": user, "password": password, "csrf_token": found[1]}
+        forged = client.post(
+            "/login", data=data, base_url=base, headers={"Referer": "https://evil.example/x"}
+        )
+        assert forged.status_code == 400
+        assert "pages (Referer)" in forged.get_data(as_text=True)
+        ours = client.post("/login", data=data, base_url=base, headers={"Referer": f"{base}/login"})
+        assert ours.status_code == 302
+        assert "Secure" in ours.headers["Set-Cookie"]
+    finally:
+        app.extensions["grader_db"].dispose()
