@@ -154,6 +154,7 @@ class Simulator:
         self.scores: list[Score] = []  # accepted (answered 2xx)
         self.received: list[Score] = []  # every score request that reached the handler
         self.token_requests = 0
+        self.token_lifetime = 3600  # the expires_in its tokens are issued with
         self.launches: list[dict[str, Any]] = []
         self.score_modes: deque[str] = deque()
         self.spoil: Any = None  # a function that spoils the next launch's claims
@@ -311,7 +312,9 @@ class Simulator:
             conf = sim._conf()
             conf.get_registration()
             try:
-                return jsonify(conf.get_access_token(dict(request.form)))
+                answer = dict(conf.get_access_token(dict(request.form)))
+                answer["expires_in"] = sim.token_lifetime
+                return jsonify(answer)
             except Exception as exc:
                 return jsonify(error="invalid_client", error_description=str(exc)), 401
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from datetime import datetime
 
 import pytest
@@ -175,3 +176,14 @@ def test_timestamps_stay_strictly_increasing_when_the_clock_does_not_move() -> N
     later = next_timestamp(now, now)
     assert later > now and (later - now).total_seconds() == 1e-6
     assert next_timestamp(now, now.replace(hour=10)) == now.replace(hour=10)
+
+
+def test_an_access_token_is_requested_again_once_it_expires(ann: Lti) -> None:
+    ann.sim.token_lifetime = services.TOKEN_MARGIN + 1  # usable for one second
+    submit(ann, failing=("mydb.running",))
+    assert [o.sent for o in ann.send_grades()] == [ALL - 2]
+    assert ann.sim.token_requests == 1
+    time.sleep(1.2)
+    submit(ann)
+    assert [o.sent for o in ann.send_grades()] == [ALL]
+    assert ann.sim.token_requests == 2
