@@ -1,7 +1,7 @@
 """LTI 1.3 Advantage: the grading server as a tool in Canvas, Moodle and other LMSs.
 
 Kept free of imports: :mod:`webhook.storage.models` imports :mod:`webhook.lti.models`
-so that the schema always holds the LTI tables. The parts:
+so that the schema always holds the LTI tables. ``docs/lti.md`` is the instructor's manual.
 
 * :mod:`webhook.lti.models`: registrations, deployments, contexts, members, line items,
   the shared launch cache and the passback outbox;
@@ -9,8 +9,12 @@ so that the schema always holds the LTI tables. The parts:
 * :mod:`webhook.lti.toolconf` / :mod:`webhook.lti.launch_cache`: pylti1p3's tool
   configuration and launch storage, read from the database;
 * :mod:`webhook.lti.views`: the blueprint (OIDC login, launch, JWKS, deep linking,
-  launch pages and refusals);
-* :mod:`webhook.lti.passback`: the durable outbox that sends grades through AGS;
+  launch pages and refusals, the roster button);
+* :mod:`webhook.lti.people`: who a launch (or an NRPS member) is on the roster;
+* :mod:`webhook.lti.grades`: one student's course grade, as the export decides it;
+* :mod:`webhook.lti.passback`: the durable outbox that sends grades through AGS, and
+  :mod:`webhook.lti.services`, its token cache and time limits;
+* :mod:`webhook.lti.status`: the gradebook's LMS column;
 * :mod:`webhook.lti.roster`: NRPS roster sync;
 * :mod:`webhook.lti.cli`: ``grade-server lti``.
 """
