@@ -143,7 +143,7 @@ def test_login_and_gradebook_answer_a_503_page(not_ready: Flask) -> None:
 
 
 def cli(
-    *args: str, env: dict[str, str], stdin: str = "", user: str | None = None
+    *args: str, env: dict[str, str], stdin: str = "", cwd: Path | None = None
 ) -> tuple[int, str]:
     result = subprocess.run(
         [sys.executable, "-c", "from webhook.console import main; main()", *args],
@@ -152,7 +152,7 @@ def cli(
         capture_output=True,
         text=True,
         timeout=60,
-        cwd="/",
+        cwd=cwd or "/",
     )
     return result.returncode, result.stderr
 
@@ -178,7 +178,8 @@ def test_an_unknown_revision_is_one_line_and_exit_5(tmp_path: Path) -> None:
 def test_a_read_only_database_is_one_line_and_exit_5(tmp_path: Path) -> None:
     url = read_only(tmp_path)
     env = {"GRADER_DATABASE_URL": url, "GRADER_INSTANCE_PATH": str(tmp_path / "i")}
-    code, stderr = cli("course", "create", "new-course", "New", env=env)
+    # (cwd: the folder of a file: URL is made relative to it)
+    code, stderr = cli("course", "create", "new-course", "New", env=env, cwd=tmp_path)
     assert code == EXIT_DATABASE
     assert "readonly" in one_line(stderr)
 
