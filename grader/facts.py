@@ -13,6 +13,7 @@ names (``docker.io/library/ubuntu:latest``, ``localhost/ourfiglet``) are
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +26,10 @@ import docker.errors
 from grader.imageref import is_repository
 
 HEX_ID = re.compile(r"^[0-9a-f]{12,64}$")
+DOCKER = "docker"
+PODMAN = "podman"
+#: What Podman puts in every container's environment.
+PODMAN_CONTAINER_ENV = "container=podman"
 
 
 def short(identifier: str) -> str:
@@ -190,13 +195,44 @@ class ContainerFacts:
         return names
 
     @property
+    def engine(self) -> str:
+        """``podman`` for a container of Podman (it sets ``container=podman`` in every
+        container's environment), else ``docker``."""
+        return PODMAN if PODMAN_CONTAINER_ENV in (self.config.get("Env") or []) else DOCKER
+
+    @property
     def attached(self) -> bool:
-        """True when any of stdin, stdout, stderr or a terminal was attached at creation."""
+        """True when any of stdin, stdout, stderr or a terminal was attached at creation.
+
+        Podman's inspect never sets ``AttachStdout`` and the like (only ``OpenStdin`` and
+        ``Tty``): there a ``podman run`` without ``--detach`` shows in the container's own
+        ``attach`` event, which a detached run never logs.
+        """
         config = self.config
-        return any(
+        if any(
             config.get(key)
             for key in ("AttachStdin", "AttachStdout", "AttachStderr", "Tty", "OpenStdin")
+        ):
+            return True
+        return self.engine == PODMAN and "attach" in self._podman_actions
+
+    @cached_property
+    def _podman_actions(self) -> frozenset[str]:
+        """This container's event actions as Podman logged them (Podman only: Docker has no
+        ``stream=false`` and would stream for ever; a past ``until`` stops Podman 4.3's reader
+        before it reads)."""
+        api = self._client.api
+        response = api._get(
+            api._url("/events"),
+            params={
+                "since": "0",
+                "stream": "false",
+                "filters": json.dumps({"container": [self.id]}),
+            },
+            stream=True,
         )
+        events = (parse_event(raw) for raw in api._stream_helper(response, decode=True))
+        return frozenset(event.action for event in events if event.actor_id == self.id)
 
     @property
     def published_ports(self) -> dict[str, list[str]]:
@@ -213,9 +249,6 @@ class ContainerFacts:
     def logs(self) -> str:
         return self._client.api.logs(self.id, stdout=True, stderr=True).decode("utf-8", "replace")
 
-
-DOCKER = "docker"
-PODMAN = "podman"
 
 #: Attributes Podman's compat ``/events`` puts on every container event and Docker on none.
 PODMAN_EVENT_ATTRIBUTES = frozenset({"podId", "containerExitCode"})

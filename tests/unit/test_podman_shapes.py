@@ -30,9 +30,21 @@ def load(name: str) -> dict[str, Any]:
 CONTAINERS = load("podman_containers")
 
 
-def container(inspect: dict[str, Any]) -> ContainerFacts:
-    """The facts of one recorded container, its inspect served as the engine served it."""
-    api = SimpleNamespace(inspect_container=lambda _id: inspect)
+def container(
+    inspect: dict[str, Any], events: list[dict[str, Any]] | None = None
+) -> ContainerFacts:
+    """The facts of one recorded container, its inspect (and events) served as recorded."""
+
+    def stream(_response: object, decode: bool) -> list[dict[str, Any]]:
+        assert decode and events is not None, "the events were not to be read"
+        return events
+
+    api = SimpleNamespace(
+        inspect_container=lambda _id: inspect,
+        _url=lambda path: path,
+        _get=lambda url, params, stream: (url, params),
+        _stream_helper=stream,
+    )
     facts = ContainerFacts(SimpleNamespace(api=api), {"Id": inspect["Id"]})  # type: ignore[arg-type,unused-ignore]
     return facts
 
@@ -77,6 +89,40 @@ def test_dockers_containers_ran_what_path_and_args_say(shape: str) -> None:
 def test_a_config_without_entrypoint_or_cmd_falls_back_to_path_and_args() -> None:
     inspect = {"Id": "c" * 64, "Path": "/init", "Args": ["--x"], "Config": {"Cmd": None}}
     assert container(inspect).command == ["/init", "--x"]
+
+
+def raw_events_of(name: str) -> list[dict[str, Any]]:
+    return [e for e in CONTAINERS["events"] if e["Actor"]["Attributes"].get("name") == name]
+
+
+def test_podman_shows_no_attached_streams_in_its_config() -> None:
+    """Why its events are read: ``podman run`` without ``--detach`` shows no Attach* flags."""
+    inspect = CONTAINERS["inspect"]["rec-ev-hostname"]
+    config = inspect["Config"]
+    assert not any(config[k] for k in ("AttachStdin", "AttachStdout", "AttachStderr", "Tty"))
+    assert container(inspect).engine == PODMAN
+
+
+def test_a_podman_run_without_detach_is_attached_by_its_attach_event() -> None:
+    inspect = CONTAINERS["inspect"]["rec-ev-hostname"]
+    recorded = raw_events_of("rec-ev-hostname")
+    assert container(inspect, recorded).attached
+    detached = [e for e in recorded if e["Action"] != "attach"]  # what run --detach logs
+    assert not container(inspect, detached).attached
+    assert not container(inspect, []).attached  # events gone: nothing shows it attached
+
+
+def test_a_podman_terminal_is_in_its_config() -> None:
+    assert container(CONTAINERS["inspect"]["rec-ev-it"], events=None).attached
+
+
+def test_docker_containers_are_judged_by_their_config_alone() -> None:
+    inspect = load("classic_commit")["containers"][0]  # run -i: stdin attached
+    assert container(inspect).engine == DOCKER
+    assert container(inspect, events=None).attached
+    detached = {**inspect, "Config": {**inspect["Config"], "AttachStdin": False,
+                "AttachStdout": False, "AttachStderr": False, "OpenStdin": False}}  # fmt: skip
+    assert not container(detached, events=None).attached
 
 
 def test_podman_lists_pulled_and_built_images_by_their_full_names() -> None:
