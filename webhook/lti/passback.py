@@ -25,6 +25,7 @@ import contextlib
 import logging
 import os
 import threading
+import time
 import uuid
 import weakref
 from collections.abc import Sequence
@@ -109,8 +110,47 @@ class Outcome:
 BATCH = 25  # rows claimed in one transaction
 
 
-def run_once(engine: Engine, *, limit: int = 500, lab: str, max_score: int) -> list[Outcome]:
-    """Claim and send every due row (at most ``limit``); what happened to each."""
+class InFlight:
+    """How many requests this process is serving: the worker thread lets them go first."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def begin(self) -> None:
+        with self._lock:
+            self._count += 1
+
+    def end(self) -> None:
+        with self._lock:
+            self._count -= 1
+
+    def wait_idle(self, at_most: float) -> None:
+        """Wait (up to ``at_most`` seconds) until no request is being served."""
+        deadline = time.monotonic() + at_most
+        while self._count > 0 and time.monotonic() < deadline:
+            time.sleep(YIELD_STEP)
+
+
+YIELD_STEP = 0.005
+#: The longest a send waits for the process's requests: a burst of reports slows the
+#: passback down to ten scores a second per process, never stops it.
+MAX_YIELD = 0.1
+
+
+def run_once(
+    engine: Engine,
+    *,
+    limit: int = 500,
+    lab: str,
+    max_score: int,
+    requests: InFlight | None = None,
+) -> list[Outcome]:
+    """Claim and send every due row (at most ``limit``); what happened to each.
+
+    With ``requests`` (the worker thread's), each send first lets the process's requests
+    in flight finish (up to :data:`MAX_YIELD`): ingest goes first (one Python process
+    runs one thread at a time)."""
     now = utcnow()
     with engine.connect() as connection:
         due = connection.scalars(
@@ -133,6 +173,8 @@ def run_once(engine: Engine, *, limit: int = 500, lab: str, max_score: int) -> l
     for start in range(0, len(due), BATCH):
         claim, claimed = _claim(engine, due[start : start + BATCH])
         for student_pk in claimed:
+            if requests is not None:
+                requests.wait_idle(MAX_YIELD)
             with factory() as session:
                 outcomes.append(
                     _process(engine, session, student_pk, claim, lab, max_score, services)
@@ -343,6 +385,7 @@ class Worker(threading.Thread):
         self.wake = threading.Event()
         self.stopped = threading.Event()
         self.database_said = False
+        self.requests = InFlight()
 
     def run(self) -> None:
         with contextlib.suppress(OSError, AttributeError):  # Linux: this thread alone
@@ -353,7 +396,7 @@ class Worker(threading.Thread):
                 return
             try:
                 with app.app_context():
-                    run_for_app(app)
+                    run_for_app(app, self.requests)
             except DBAPIError as exc:  # no schema yet, the database restarting: said once
                 if not self.database_said:
                     log.warning("LTI grade passback waits for the database: %s", exc.orig)
@@ -367,9 +410,9 @@ class Worker(threading.Thread):
             self.wake.clear()
 
 
-def run_for_app(app: Flask) -> list[Outcome]:
+def run_for_app(app: Flask, requests: InFlight | None = None) -> list[Outcome]:
     from webhook.config import current_rubric
     from webhook.database import get_db
 
     rubric = current_rubric()
-    return run_once(get_db().engine, lab=rubric.lab, max_score=rubric.max_score)
+    return run_once(get_db().engine, lab=rubric.lab, max_score=rubric.max_score, requests=requests)

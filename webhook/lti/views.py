@@ -22,6 +22,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -118,13 +119,23 @@ def _start_worker() -> None:
     if not app.config.get("LTI_PASSBACK_WORKER"):
         return
     key = (id(app), os.getpid())  # gunicorn forks: one worker thread per process
-    if key in _WORKERS:
-        return
-    with _WORKERS_LOCK:
-        if key not in _WORKERS:
-            worker = passback.Worker(app, float(app.config["LTI_PASSBACK_INTERVAL"]))
-            _WORKERS[key] = worker
-            worker.start()
+    worker = _WORKERS.get(key)
+    if worker is None:
+        with _WORKERS_LOCK:
+            worker = _WORKERS.get(key)
+            if worker is None:
+                worker = passback.Worker(app, float(app.config["LTI_PASSBACK_INTERVAL"]))
+                _WORKERS[key] = worker
+                worker.start()
+    worker.requests.begin()
+    g.lti_request_counted = worker
+
+
+@bp.teardown_app_request
+def _request_done(_exc: BaseException | None = None) -> None:
+    worker = g.pop("lti_request_counted", None)
+    if worker is not None:
+        worker.requests.end()
 
 
 def wake_worker() -> None:
