@@ -103,3 +103,22 @@ def test_who_lands_on_the_gradebook(roles: tuple[str, ...], staff: bool) -> None
 def test_each_refusal_of_pylti1p3_has_its_reason(said: str, kind: str) -> None:
     found = next(found for needle, found, _ in REASONS if needle in said.lower())
     assert found == kind
+
+
+def test_the_passback_waits_for_requests_in_flight_but_not_forever() -> None:
+    import time
+
+    from webhook.lti.passback import InFlight
+
+    requests = InFlight()
+    started = time.monotonic()
+    requests.wait_idle(1.0)
+    assert time.monotonic() - started < 0.05  # nothing in flight: no wait
+    requests.begin()
+    started = time.monotonic()
+    requests.wait_idle(0.2)
+    assert 0.2 <= time.monotonic() - started < 0.5  # a request in flight: waits, then goes
+    requests.end()
+    started = time.monotonic()
+    requests.wait_idle(1.0)
+    assert time.monotonic() - started < 0.05
