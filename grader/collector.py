@@ -4,7 +4,8 @@ Registered by ``grade`` for one run: it selects the checks of the chosen tasks,
 applies the instructor's point overrides, enforces the run's overall time
 limit, and sorts each outcome into passed (with what proved it, see
 :mod:`grader.proof`), failed (the student's step is missing or wrong) or error
-(grading itself could not decide).
+(grading itself could not decide). A passed check's message is what it noted
+(:meth:`grader.lab.Lab.note`), usually nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 from _pytest.outcomes import Failed, Skipped
 
 from grader import activity, proof
-from grader.lab import ProbeTimeout
+from grader.lab import ProbeTimeout, begin_notes, notes_taken
 from grader.marks import CheckSpec, check_of
 from grader.verdict import CheckFailed
 from submissions.dialect import CheckResult, Status
@@ -92,6 +93,7 @@ class ResultCollector:
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         activity.reset()
         proof.begin()
+        begin_notes()
         if time.monotonic() - self._started > self.run_timeout:
             raise RunOutOfTime(
                 f"not run: grading passed its overall limit of {self.run_timeout:g} s"
@@ -145,7 +147,7 @@ class ResultCollector:
             )
 
         if report.passed:
-            return replace(made("passed"), evidence=proof.taken())
+            return replace(made("passed", notes_taken()), evidence=proof.taken())
         exc = call.excinfo.value if call.excinfo else None
         if isinstance(exc, CheckFailed):
             return made("failed", exc.message, exc.hint)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from functools import cached_property
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from grader import background
@@ -25,6 +25,29 @@ S = TypeVar("S")
 
 class ProbeTimeout(Exception):
     """A probe did not finish within the check's time limit."""
+
+
+#: What the current check, passing, has to tell the student (see :meth:`Lab.note`).
+_notes: list[str] = []
+
+
+def begin_notes() -> None:
+    """A new check starts: forget what the previous one noted."""
+    _notes.clear()
+
+
+def notes_taken() -> str:
+    """What the current check noted, as its message."""
+    return "; ".join(_notes)
+
+
+def _memory_folder_of(target: Target) -> Path | None:
+    """Where this run remembers engine events: the user's data folder, when grading this
+    machine (a TA grading a student's over SSH keeps no memory of it)."""
+    from grader.remembered import memory_folder
+    from grader.targets import LocalTarget
+
+    return memory_folder() if isinstance(target, LocalTarget) else None
 
 
 class Lab(Generic[S]):
@@ -48,7 +71,9 @@ class Lab(Generic[S]):
         self.client = target.docker()
         self.settings = settings
         self.check_timeout = check_timeout
-        self.state = EngineState(self.client, also_seen=also_seen)
+        self.state = EngineState(
+            self.client, also_seen=also_seen, memory_folder=_memory_folder_of(target)
+        )
         self.selected_tasks = selected_tasks
         self._probes: dict[str, Future[Any]] = {}
         self._memo: dict[Hashable, Any] = {} if memo is None else memo
@@ -79,6 +104,12 @@ class Lab(Generic[S]):
     def where(self) -> str:
         """The lab's machine, for messages: "this machine" or ``user@host``."""
         return self.target.name
+
+    def note(self, text: str) -> None:
+        """Tell the student something about the check that is passing (``seen on ...``):
+        a passed check's message."""
+        if text not in _notes:
+            _notes.append(text)
 
     def remember(self, key: Hashable, fn: Callable[[], T]) -> T:
         """``fn()``, computed once per ``key``: for what depends on ``key`` alone (what an

@@ -114,18 +114,28 @@ def run_of(
     process = command or image.entrypoint + image.cmd
 
     def run() -> probes.RunOutput:
-        finished = [
-            c
-            for c in lab.state.containers
-            if c.image_id == image.id and c.status == "exited" and c.command == process
-        ]
-        if finished:
-            return probes.finished_run(lab.client, finished[0].id, files=files)
+        candidates = [c for c in lab.state.containers if _may_have_run(lab, c, image, process)]
+        candidates.sort(key=lambda c: lab.state.listed_command(c) != process)  # likeliest first
+        finished = next(
+            (c for c in candidates if c.status == "exited" and c.command == process), None
+        )
+        if finished is not None:
+            return probes.finished_run(lab.client, finished.id, files=files, attrs=finished.attrs)
         return probes.run_throwaway(
             lab.client, image.id, command, timeout=lab.check_timeout, files=files
         )
 
     return lab.remember(("run", image.id, tuple(process), files), run)  # an image's own doing
+
+
+def _may_have_run(
+    lab: DockerLab, container: ContainerFacts, image: ImageFacts, process: list[str]
+) -> bool:
+    """False when the container listing alone shows ``container`` is no finished run of
+    ``process`` in ``image``: on a lived-in host, that rules out all but a few."""
+    if container.image_id != image.id or container.state_summary not in ("exited", ""):
+        return False
+    return not process or lab.state.may_run(container, process[0])
 
 
 def figlet_run_probe(lab: DockerLab, image: ImageFacts) -> Probe[probes.RunOutput]:

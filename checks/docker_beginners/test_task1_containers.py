@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
 
 from checks.docker_beginners import evidence
 from checks.docker_beginners.settings import DockerLab
-from grader import ContainerFacts, fail, prove
+from grader import ContainerFacts, Event, fail, prove
 from grader.imageref import effective_tag, is_repository
 
 pytestmark = pytest.mark.task("task1", "Run some simple containers")
@@ -32,9 +33,9 @@ OTHER_PASSWORD_VARIABLES = (
 )
 def test_an_alpine_container_printed_its_hostname(lab: DockerLab) -> None:
     containers = lab.state.containers_of("alpine")
-    hostname_runs = [c for c in containers if _runs_hostname(c)]
+    hostname_runs = _hostname_runs(lab, containers)
     if not hostname_runs:
-        elsewhere = [c for c in lab.state.containers if _runs_hostname(c)]
+        elsewhere = _hostname_runs(lab, lab.state.containers)
         if elsewhere:
             c = elsewhere[0]
             fail(f"container {c.short_id} ran hostname, but from image {c.image_ref}, not alpine")
@@ -55,6 +56,12 @@ def test_an_alpine_container_printed_its_hostname(lab: DockerLab) -> None:
     fail(f"alpine container {c.short_id} printed {c.logs().strip()[:60]!r}, not its hostname")
 
 
+def _hostname_runs(lab: DockerLab, containers: list[ContainerFacts]) -> list[ContainerFacts]:
+    """The containers that ran ``hostname``; only those the listing leaves possible are
+    inspected (a lived-in host has hundreds of others)."""
+    return [c for c in containers if lab.state.may_run(c, "hostname") and _runs_hostname(c)]
+
+
 def _runs_hostname(container: ContainerFacts) -> bool:
     return len(container.command) == 1 and container.command[0].rsplit("/", 1)[-1] == "hostname"
 
@@ -67,8 +74,46 @@ def _runs_hostname(container: ContainerFacts) -> bool:
 )
 def test_an_interactive_ubuntu_container_was_removed(lab: DockerLab) -> None:
     ubuntu_ids = {image.id for image in lab.state.images_of("ubuntu")}
-    seen_without_rm = seen_without_tty = None
-    for container_id, events in lab.state.events.of_containers().items():
+    history = lab.state.events
+    live = _interactive_runs(history.of_containers(), ubuntu_ids)
+    if live.proof:
+        prove(live.proof)
+        lab.state.keep_events_of(live.proof.actor_id)  # for when the engine has forgotten it
+        return
+    # Remembered by an earlier grade: judged alike, and the container must be gone (--rm).
+    listed = {c.id for c in lab.state.containers}
+    gone = {i: e for i, e in history.of_containers(remembered=True).items() if i not in listed}
+    remembered = _interactive_runs(gone, ubuntu_ids)
+    if remembered.proof:
+        prove(remembered.proof)
+        seen = history.seen_on(remembered.proof.actor_id)
+        lab.note(f"seen on {seen:%Y-%m-%d} by an earlier grade (the engine has forgotten it since)")
+        return
+    without_tty = live.without_tty or remembered.without_tty
+    without_rm = live.without_rm or remembered.without_rm
+    if without_tty:
+        fail(
+            f"ubuntu container {without_tty[:12]} ran with --rm but without a terminal "
+            "(--interactive --tty)"
+        )
+    if without_rm:
+        fail(f"ubuntu container {without_rm[:12]} ran interactively but was not removed (--rm)")
+    fail(_no_interactive_run_message(lab))
+
+
+@dataclass(frozen=True)
+class _Runs:
+    """What the events of ubuntu containers show: the create event of a run -it --rm, or the
+    first container that ran interactively without --rm, or without a terminal."""
+
+    proof: Event | None = None
+    without_rm: str = ""
+    without_tty: str = ""
+
+
+def _interactive_runs(by_container: dict[str, list[Event]], ubuntu_ids: set[str]) -> _Runs:
+    without_rm = without_tty = ""
+    for container_id, events in by_container.items():
         image = next(
             (e.attributes.get("image", "") for e in events if e.attributes.get("image")), ""
         )
@@ -78,22 +123,12 @@ def test_an_interactive_ubuntu_container_was_removed(lab: DockerLab) -> None:
         if not {"create", "attach", "start"} <= actions:
             continue
         if "destroy" not in actions:
-            seen_without_rm = seen_without_rm or container_id
+            without_rm = without_rm or container_id
         elif "resize" not in actions:
-            seen_without_tty = seen_without_tty or container_id
+            without_tty = without_tty or container_id
         else:
-            prove(next(e for e in events if e.action == "create"))
-            return
-    if seen_without_tty:
-        fail(
-            f"ubuntu container {seen_without_tty[:12]} ran with --rm but without a terminal "
-            "(--interactive --tty)"
-        )
-    if seen_without_rm:
-        fail(
-            f"ubuntu container {seen_without_rm[:12]} ran interactively but was not removed (--rm)"
-        )
-    fail(_no_interactive_run_message(lab))
+            return _Runs(proof=next(e for e in events if e.action == "create"))
+    return _Runs(without_rm=without_rm, without_tty=without_tty)
 
 
 def _names_ubuntu(image: str, ubuntu_ids: set[str]) -> bool:

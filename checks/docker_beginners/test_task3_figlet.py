@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from checks.docker_beginners import evidence
 from checks.docker_beginners.settings import DockerLab
-from grader import ImageFacts, detect_commit, fail, prove
+from grader import ContainerFacts, ImageFacts, detect_commit, fail, prove
 
 pytestmark = pytest.mark.task("task3", "Image creation from a container")
 
@@ -51,7 +53,7 @@ def test_ourfiglet_was_committed_from_an_ubuntu_container(
         image=ourfiglet.attrs,
         history=ourfiglet.history,
         base=ubuntu[0].attrs if ubuntu else None,
-        containers=[c.attrs for c in lab.state.containers_of("ubuntu")],
+        containers=[c.attrs for c in _source_candidates(lab, ourfiglet)],
         events=lab.state.events.events,
         name=evidence.FIGLET_REPOSITORY,
         base_name="ubuntu",
@@ -59,6 +61,30 @@ def test_ourfiglet_was_committed_from_an_ubuntu_container(
     if not verdict.committed:
         fail(verdict.reason)
     prove(*(c for c in lab.state.containers if c.id == verdict.source_container))
+
+
+def _source_candidates(lab: DockerLab, image: ImageFacts) -> list[ContainerFacts]:
+    """The ubuntu containers ``image`` may have been committed from, to inspect: made no
+    later than the image (the listing's whole seconds round down), and when the image's
+    config carries its source's hostname (by default a container's short id), that one."""
+    made = _timestamp(image.attrs.get("Created"))
+    candidates = [
+        c
+        for c in lab.state.containers_of("ubuntu")
+        if made is None or not c.created or c.created <= made
+    ]
+    hostname = str(image.config.get("Hostname") or "")
+    named = [c for c in candidates if len(hostname) >= 12 and c.id.startswith(hostname)]
+    return named or candidates
+
+
+def _timestamp(value: object) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        return None
 
 
 @pytest.mark.check(

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -110,6 +111,8 @@ def run_grade(
 ) -> Graded:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     environ.update(HOME=str(home), DOCKERID="modelstudent", NO_COLOR="1")
+    # grade remembers engine events in the data folder: each run here starts with none
+    environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix=".grade-data-", dir=home)
     environ.update(env or {})
     done = subprocess.run(
         [*GRADE, *args], env=environ, cwd=cwd or home, capture_output=True, text=True, timeout=300
