@@ -157,7 +157,9 @@ def _open_slots(folder: Path, slots: int) -> list[int]:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for slot in range(slots):
-            handles.append(os.open(folder / f".hashing-{slot}.lock", os.O_RDWR | os.O_CREAT, 0o600))
+            # read-only and world-readable: a slot file made by root still locks for the server
+            path = folder / f".hashing-{slot}.lock"
+            handles.append(os.open(path, os.O_RDONLY | os.O_CREAT, 0o644))
     except OSError:
         for handle in handles:
             os.close(handle)

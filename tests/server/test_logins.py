@@ -380,3 +380,35 @@ def test_over_https_a_form_from_another_site_is_refused(sqlite_url: str) -> None
         assert "Secure" in ours.headers["Set-Cookie"]
     finally:
         app.extensions["grader_db"].dispose()
+
+
+def test_a_hashing_slot_is_shared_by_processes_and_refuses_when_all_are_taken(
+    tmp_path: Path,
+) -> None:
+    """The bound itself: a slot held in another process (a worker) is taken; the next
+    login is told to retry at once instead of holding its worker; 0 slots: no bound."""
+    import multiprocessing
+
+    from webhook.throttle import Throttled, hashing_slot
+
+    held, release = multiprocessing.Event(), multiprocessing.Event()
+
+    def worker() -> None:
+        with hashing_slot(str(tmp_path), slots=1):
+            held.set()
+            release.wait(10)
+
+    other = multiprocessing.get_context("fork").Process(target=worker)
+    other.start()
+    try:
+        assert held.wait(10)
+        with pytest.raises(Throttled) as refused, hashing_slot(str(tmp_path), slots=1):
+            pass
+        assert refused.value.retry_after == 1
+        with hashing_slot(str(tmp_path), slots=2), hashing_slot(str(tmp_path), slots=0):
+            pass  # a second slot, and no bound at all
+    finally:
+        release.set()
+        other.join(10)
+    with hashing_slot(str(tmp_path), slots=1):
+        pass  # free again once the worker let go
