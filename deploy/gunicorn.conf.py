@@ -29,3 +29,16 @@ limit_request_field_size = 8190
 forwarded_allow_ips = "127.0.0.1,::1"
 accesslog = "-"
 errorlog = "-"
+
+
+def on_starting(server: object) -> None:
+    """Build the app once in the master before any worker: a bad setting or an instance
+    file the server's user cannot read is one line and exit status 1, not a traceback
+    from every worker that fails to boot."""
+    from webhook import create_app
+    from webhook.config import ConfigError
+
+    try:
+        create_app()
+    except ConfigError as exc:
+        raise SystemExit(f"grade-server: configuration: {exc}") from None

@@ -268,3 +268,28 @@ def test_an_unreadable_instance_file_says_which_file_and_which_user(shared_tmp: 
     assert said.startswith("ConfigError: ")
     assert f"cannot read {instance / 'secret_key'} as user nobody" in said
     assert "\n" not in said
+
+
+def test_gunicorn_with_the_recipes_config_says_a_bad_setting_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """deploy/gunicorn.conf.py checks the app once in the master (workers would each print
+    a traceback and gunicorn would retry them)."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "GRADER_DATABASE_URL": f"sqlite:///{tmp_path / 'g.sqlite'}",
+        "GRADER_INSTANCE_PATH": str(tmp_path / "instance"),
+        "GRADER_RATE_LIMIT": "lots",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", str(REPO / "deploy" / "gunicorn.conf.py"),
+         "--bind", f"127.0.0.1:{free_port()}"],
+        env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    assert result.stderr.strip().splitlines()[-1] == (
+        "grade-server: configuration: GRADER_RATE_LIMIT='lots': expected "
+        "N/second|minute|hour|day or N/<seconds>s"
+    )
