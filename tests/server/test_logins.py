@@ -7,17 +7,21 @@ Issue 11, findings 3, 4 and 5: each test here failed before the fix.
 
 from __future__ import annotations
 
+import functools
 import re
 import statistics
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import delete
 
 from webhook import create_app
@@ -412,3 +416,28 @@ def test_a_hashing_slot_is_shared_by_processes_and_refuses_when_all_are_taken(
         other.join(10)
     with hashing_slot(str(tmp_path), slots=1):
         pass  # free again once the worker let go
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    target=st.text(
+        alphabet=st.sampled_from(list("/\\:.@?#%ae \t\r\n\x00\u202e\u3002\uff0f")),
+        max_size=12,
+    )
+)
+def test_next_never_leads_off_site_whatever_it_says(target: str) -> None:
+    """Whatever ``next`` holds, a browser resolving the redirect (tabs and line breaks
+    removed first, as browsers do) stays on this host."""
+    from webhook.gradebook.sessions import safe_next
+
+    with _next_app().test_request_context("/login", base_url="https://grader.example"):
+        for candidate in (target, "/" + target, "//" + target):
+            followed = safe_next(candidate)
+            seen_by_browser = re.sub(r"[\t\r\n]", "", followed).replace("\\", "/")
+            resolved = urlsplit(urljoin("https://grader.example/login", seen_by_browser))
+            assert resolved.netloc == "grader.example", (candidate, followed)
+
+
+@functools.cache
+def _next_app() -> Flask:
+    return create_app({"TESTING": True, "DATABASE_URL": "sqlite://", "SECRET_KEY": "x"})
