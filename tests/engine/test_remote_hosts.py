@@ -178,6 +178,16 @@ def test_the_stalling_host_accepts_then_never_answers(remote_hosts: RemoteHosts)
     assert 1.5 < elapsed < 10, f"ssh gave up after {elapsed:.1f} s"
 
 
+def test_the_hanging_host_logs_in_then_its_docker_never_answers(
+    remote_hosts: RemoteHosts,
+) -> None:
+    host = remote_hosts.hangs
+    logged_in = ssh(host, "echo in", ConnectTimeout=5)
+    assert (logged_in.returncode, logged_in.stdout) == (0, "in\n"), logged_in.stderr
+    with pytest.raises(subprocess.TimeoutExpired):
+        ssh(host, "docker", "version", timeout=3, ConnectTimeout=5)
+
+
 def test_a_second_session_reuses_the_hosts(remote_hosts: RemoteHosts) -> None:
     def pids() -> list[str]:
         run = Path("/run/grade-test-hosts")

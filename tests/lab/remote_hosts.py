@@ -71,6 +71,10 @@ HISTORY_MARGIN = 120
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 USER_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/games"  # what sshd gives a user's commands
 NO_DOCKER_BIN = STATE_DIR / "no-docker-bin"
+#: First on the PATH of the user whose ``docker`` hangs: a ``docker`` that only sleeps.
+HANGING_BIN = STATE_DIR / "hanging-docker-bin"
+#: How long that ``docker`` sleeps: longer than any test waits, short enough to leave nothing.
+HANG_SECONDS = 120
 STALL_MARKER = "grade-test-hosts-stall"
 
 
@@ -152,7 +156,7 @@ class RemoteHost:
 
 @dataclass(frozen=True)
 class RemoteHosts:
-    """Every kind of host a batch run meets: two good engines and five ways to fail."""
+    """Every kind of host a batch run meets: two good engines and six ways to fail."""
 
     complete: RemoteHost
     spoiled: RemoteHost
@@ -161,6 +165,7 @@ class RemoteHosts:
     no_docker: RemoteHost
     unreachable: RemoteHost
     stalls: RemoteHost
+    hangs: RemoteHost
 
     def __iter__(self) -> Iterator[RemoteHost]:
         return iter(
@@ -172,6 +177,7 @@ class RemoteHosts:
                 self.no_docker,
                 self.unreachable,
                 self.stalls,
+                self.hangs,
             )
         )
 
@@ -279,7 +285,9 @@ _COMPLETE_GROUP = _EngineSpec("complete", 1).group
 REFUSED = _UserSpec("grade-refused", (_COMPLETE_GROUP,), suite_key=False)
 NO_PERMISSION = _UserSpec("grade-no-permission", ())
 NO_DOCKER = _UserSpec("grade-no-docker", (_COMPLETE_GROUP,), path=str(NO_DOCKER_BIN))
-COMPLETE = _EngineSpec("complete", 1, extra_users=(REFUSED, NO_PERMISSION, NO_DOCKER))
+# hangs logs in (its master connection is up) and then its docker never answers.
+HANGS = _UserSpec("grade-hangs", (_COMPLETE_GROUP,), path=f"{HANGING_BIN}:{USER_PATH}")
+COMPLETE = _EngineSpec("complete", 1, extra_users=(REFUSED, NO_PERMISSION, NO_DOCKER, HANGS))
 SPOILED = _EngineSpec("spoiled", 2, spoilers=("mydb_stopped",))
 ENGINES = (COMPLETE, SPOILED)
 
@@ -336,6 +344,7 @@ def planned_hosts() -> RemoteHosts:
             docker_host=None,
             fails_with="Connection timed out during banner exchange",
         ),
+        hangs=host(COMPLETE, HANGS, name="hangs"),
     )
 
 
@@ -658,6 +667,16 @@ def _ensure_no_docker_bin() -> None:
         link = NO_DOCKER_BIN / name
         if not link.is_symlink():
             link.symlink_to(target)
+
+
+def _ensure_hanging_bin() -> None:
+    """A folder whose ``docker`` sleeps: a host that logs in and then never answers."""
+    HANGING_BIN.mkdir(mode=0o755, parents=True, exist_ok=True)
+    docker = HANGING_BIN / "docker"
+    wanted = f"#!/bin/sh\nexec sleep {HANG_SECONDS}\n"
+    if not docker.exists() or docker.read_text() != wanted:
+        docker.write_text(wanted)
+    docker.chmod(0o755)
 
 
 def _ensure_host_firewall() -> None:
@@ -1193,6 +1212,7 @@ def ensure_remote_hosts() -> RemoteHosts:
             _ensure_keys()
             _ensure_accounts()
             _ensure_no_docker_bin()
+            _ensure_hanging_bin()
             _ensure_host_firewall()
             tarball, ids = _standins_tarball(main)
             with ThreadPoolExecutor(len(ENGINES)) as pool:
@@ -1281,6 +1301,30 @@ def grade_locally(
         timeout=timeout,
         check=False,
     )  # fmt: skip
+
+
+def hosts_cpu_seconds() -> float:
+    """CPU the hosts' own side has used so far: every engine's dockerd, its containerd,
+    the shims and what runs in them (``docker exec``), and each sshd with the sessions
+    it has reaped (the ``sh``, ``docker`` and ``cat`` that grading ran there).
+
+    For a benchmark's "both sides" cost per host: take it before and after a run.
+    """
+    ticks = 0
+    for spec in ENGINES:
+        pids = {_dockerd_pid(spec), _sshd_pid(spec)}
+        marker = str(spec.exec_root).encode()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            with contextlib.suppress(OSError):
+                if marker in (entry / "cmdline").read_bytes():  # containerd, its shims
+                    pids.add(int(entry.name))
+        for pid in pids - {None}:
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                ticks += sum(int(value) for value in fields[11:15])  # own and reaped children
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def spoil(host: RemoteHost, name: str) -> None:
