@@ -184,3 +184,23 @@ def test_a_full_disk_for_the_outbox(engine: docker.DockerClient, home: Path) -> 
     assert "Task 1" in done.stdout  # graded and shown first; only keeping it failed
     assert_one_line(done, "cannot keep the report", "No space left on device")
     assert "tok-not-shown" not in done.stderr + done.stdout
+
+
+def test_a_reader_that_goes_away_is_no_traceback(engine: docker.DockerClient, home: Path) -> None:
+    """``grade --json | head -1``: the pipe closes before grade has written its document.
+
+    Click itself silences the broken pipe (its ``EPIPE`` handling exits 1): no traceback,
+    not even Python's "Exception ignored" at exit.
+    """
+    env = student_env(home)
+    del env["DOCKER_HOST"]
+    process = subprocess.Popen(
+        [GRADE, "task1", "--json"], env=env, cwd=home, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    process.stdout.close()  # the reader is gone before the first byte
+    _, stderr = process.communicate(timeout=300)
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+    assert stderr == ""
+    assert process.returncode == 1
