@@ -123,3 +123,14 @@ def test_canvas_config_names_the_tools_urls(lti: Lti) -> None:
     assert config["oidc_initiation_url"] == f"{lti.base}/lti/login"
     assert config["target_link_uri"] == f"{lti.base}/lti/launch"
     assert config["public_jwk_url"] == f"{lti.base}/lti/jwks.json"
+
+
+def test_a_login_from_an_unknown_platform_is_refused_with_its_reason(lti: Lti) -> None:
+    response = requests.get(
+        f"{lti.base}/lti/login",
+        params={"iss": "https://stranger.example", "login_hint": "x", "client_id": "y"},
+        timeout=10,
+        allow_redirects=False,
+    )
+    assert refused(response) == "unknown_platform"
+    assert "grade-server lti platform add" in response.text
