@@ -350,6 +350,27 @@ def test_a_refused_request_is_answered_without_its_body(
     assert response.status_code == 201
 
 
+def test_the_recipe_refuses_a_body_over_the_servers_limit_itself(
+    course: tuple[Path, Classroom],
+) -> None:
+    """nginx answers 413 for one byte over GRADER_MAX_REPORT_BYTES; at the limit it passes."""
+    root, classroom = course
+    headers = {"Content-Type": "application/xml", **classroom.bearer("bob")}
+    body = report_xml()
+    pad = DEFAULT_MAX_REPORT_BYTES - len(body) - len("<!---->")
+    with recipe(root, classroom) as target:
+        for extra, status in ((0, 201), (1, 413)):
+            padded = body.replace(
+                b"</testsuites>", b"<!--" + b"x" * (pad + extra) + b"--></testsuites>"
+            )
+            assert len(padded) == DEFAULT_MAX_REPORT_BYTES + extra
+            response = requests.post(target.url + "/api/v1/submissions", data=padded,
+                                     headers=headers, timeout=10, verify=target.verify)  # fmt: skip
+            assert response.status_code == status, (extra, response.status_code)
+            # 413 from nginx itself (an HTML page), not from the app (JSON)
+            assert ("nginx" in response.text) == (status == 413)
+
+
 def test_the_recipes_body_limit_is_the_servers() -> None:
     site = (DEPLOY / "nginx" / "grade-server.conf").read_text()
     limits = re.findall(r"(?m)^\s*client_max_body_size\s+(\d+)k;", site)
