@@ -76,7 +76,8 @@ TARGET_OPTIONS = [
         ["--identity-file"],
         metavar="FILE",
         type=click.Path(dir_okay=False, path_type=Path),
-        help="The SSH key for --host [default: ssh's own].",
+        help="The SSH key for an ssh:// engine (--host, DOCKER_HOST, a context) "
+        "[default: ssh's own].",
     ),
     click.Option(
         ["--ssh-config"],

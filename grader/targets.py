@@ -72,11 +72,12 @@ class TargetOptions:
 
     def engine(self, environ: Mapping[str, str]) -> EngineChoice:
         """The engine to grade (see :mod:`grader.engine_choice`); bad options raise."""
-        if not self.over_ssh and (self.identity_file or self.ssh_config):
-            raise SettingsError("--identity-file and --ssh-config go with --host ssh://...")
         if self.over_ssh:
             return EngineChoice(DEFAULT_CONTEXT, parse_host(self.host or "", "-H"), "-H/--host")
-        return choose_engine(environ=environ, home=user_home(environ), host=self.host)
+        chosen = choose_engine(environ=environ, home=user_home(environ), host=self.host)
+        if not chosen.host.startswith("ssh://") and (self.identity_file or self.ssh_config):
+            raise SettingsError("--identity-file and --ssh-config go with an ssh:// engine")
+        return chosen
 
     def open(
         self, environ: Mapping[str, str], engine: EngineChoice | None = None
@@ -89,7 +90,13 @@ class TargetOptions:
         engine = engine or self.engine(environ)
         try:
             if not self.over_ssh:
-                return LocalTarget(environ, engine), ""
+                return LocalTarget(
+                    environ,
+                    engine,
+                    identity_file=self.identity_file,
+                    ssh_config=self.ssh_config,
+                    accept_new_host_keys=self.accept_new_host_keys,
+                ), ""
             return SshTarget(
                 self.host or "",
                 identity_file=self.identity_file,
@@ -112,12 +119,25 @@ class LocalTarget:
 
     name = "this machine"
 
-    def __init__(self, environ: Mapping[str, str], engine: EngineChoice | None = None) -> None:
+    def __init__(
+        self,
+        environ: Mapping[str, str],
+        engine: EngineChoice | None = None,
+        *,
+        identity_file: Path | None = None,
+        ssh_config: Path | None = None,
+        accept_new_host_keys: bool = False,
+    ) -> None:
         self.engine = engine or choose_engine(environ=environ, home=user_home(environ))
         self._ssh: SshHost | None = None
-        if self.engine.host.startswith("ssh://"):
+        if self.engine.host.startswith("ssh://"):  # as docker does: dial-stdio over ssh
             address = SshAddress.parse(self.engine.host)
-            self._ssh = SshHost(address)
+            self._ssh = SshHost(
+                address,
+                identity_file=identity_file,
+                ssh_config=ssh_config,
+                accept_new_host_keys=accept_new_host_keys,
+            )
             try:
                 self._ssh.check()
                 self._client = docker.DockerClient(
