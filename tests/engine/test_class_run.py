@@ -104,7 +104,7 @@ def test_the_instructor_s_token_is_never_on_a_command_line(
     try:
         done, row = run_class(
             tmp_path, remote_hosts, "complete", "--submit", "http://127.0.0.1:9", "--course", "c1",
-            env={"GRADER_TOKEN": token},
+            env={"GRADER_TOKEN": token, "XDG_DATA_HOME": str(tmp_path / "data")},
         )  # fmt: skip
     finally:
         seen.stop()
@@ -113,3 +113,5 @@ def test_the_instructor_s_token_is_never_on_a_command_line(
     assert row["reason"].startswith("not submitted") or "not submitted" in row["submitted"]
     assert seen.seen == {}
     assert token not in done.stdout + done.stderr
+    waiting = list((tmp_path / "data" / "grade" / "verified" / "c1" / "s1").iterdir())
+    assert len(waiting) == 1 and token not in waiting[0].read_text()  # kept, in this test's home
