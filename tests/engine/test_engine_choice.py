@@ -22,6 +22,7 @@ import docker
 import pytest
 
 from tests.engine.conftest import Graded, run_grade
+from tests.lab.remote_hosts import RemoteHosts, keep_history
 
 pytestmark = pytest.mark.engine
 
@@ -240,3 +241,26 @@ def test_dash_h_grades_that_engine_and_a_missing_context_stops_before_it(
     refused = run_grade("task1", "--json", home=tmp_path, env=env)
     assert refused.exit_code == 2 and refused.stdout == ""
     assert "'nope', which does not exist" in refused.stderr
+
+
+def test_docker_host_over_ssh_grades_that_engine_with_the_files_here(
+    remote_hosts: RemoteHosts, tmp_path: Path
+) -> None:
+    """``DOCKER_HOST=ssh://...``, as docker takes it: the engine there, the lab's files here.
+
+    (``--host ssh://`` instead grades that machine whole: its files too.)
+    """
+    host = remote_hosts.complete
+    keep_history(host)
+    env = {"DOCKER_HOST": host.ssh_url(), "DOCKER_CONTEXT": ""}
+    args = ("--json", "task1", "task2", "--ssh-config", str(remote_hosts.ssh_config))
+    graded = run_grade(*args, home=tmp_path, env=env)
+    assert graded.exit_code == 1, graded.stderr
+    engine = graded.doc["engine"]
+    assert engine["name"] == "grade-complete"  # that host's engine, not this machine's
+    assert (engine["context"], engine["endpoint"]) == ("default", host.ssh_url())
+    statuses = {cid: check["status"] for cid, check in graded.checks.items()}
+    assert statuses["mydb.running"] == "passed"  # the engine's state: done there
+    # the tweet app's Dockerfile is read here, where docker build would have read it
+    assert statuses["tweet.dockerfile"] != "passed"
+    assert "linux_tweet_app" in graded.message("tweet.dockerfile")
