@@ -73,6 +73,11 @@ TARGET_OPTIONS = [
         "docker uses: $DOCKER_HOST, $DOCKER_CONTEXT, docker context use, the default socket].",
     ),
     click.Option(
+        ["--context"],
+        metavar="NAME",
+        help="The engine of that Docker context, as docker --context takes it.",
+    ),
+    click.Option(
         ["--identity-file"],
         metavar="FILE",
         type=click.Path(dir_okay=False, path_type=Path),
@@ -144,6 +149,7 @@ def build_command(lab: LabSpec) -> click.Command:
                 identity_file=options["identity_file"],
                 ssh_config=options["ssh_config"],
                 accept_new_host_keys=options["accept_new_host_keys"],
+                context=options["context"],
             ),
             run_cli=run_cli,
             lab_cli=lab_cli,
@@ -342,9 +348,10 @@ def _grade_class(lab: LabSpec, options: dict[str, Any], passed_on: dict[str, obj
     """``--hosts``: every host of the class, a few at a time (see :mod:`grader.batch`)."""
     from grader.batch import ClassRun, Submission, read_class
 
-    if any(options[name] for name in ("host", "junit", "as_json", "student", "watch")):
+    if any(options[name] for name in ("host", "context", "junit", "as_json", "student", "watch")):
         raise click.UsageError(
-            "--hosts grades a class: leave out --host, --junit, --json, --student, --watch"
+            "--hosts grades a class: leave out --host, --context, --junit, --json, --student, "
+            "--watch"
         )
     submit: Submission | None = None
     if options["submit"]:

@@ -5,7 +5,7 @@ marks a finished lab as not done. The Docker CLI (``cli/command/cli.go``,
 ``resolveContextName`` and ``resolveDefaultDockerEndpoint``) decides in this
 order, and so does :func:`choose_engine`:
 
-1. ``-H/--host`` on the command line;
+1. ``-H/--host`` or ``--context`` on the command line (not both);
 2. ``$DOCKER_HOST`` (an empty value counts as unset, as in docker 23 and later;
    20.10 read it as set), with TLS from
    ``$DOCKER_TLS_VERIFY`` (any non-empty value, even ``0``, verifies),
@@ -91,9 +91,14 @@ class EngineChoice:
 
 
 def choose_engine(
-    *, environ: Mapping[str, str], home: Path | None, host: str | None = None
+    *,
+    environ: Mapping[str, str],
+    home: Path | None,
+    host: str | None = None,
+    context: str | None = None,
 ) -> EngineChoice:
-    """The engine ``docker`` would use with this ``-H`` (``host``), environment and home.
+    """The engine ``docker`` would use with this ``-H`` (``host``) or ``--context``,
+    environment and home (both options at once are refused, as ``docker`` does).
 
     ``home`` is None when the user has none (no ``$HOME`` and no account entry):
     there is then no ``~/.docker`` either. Raises :class:`SettingsError` for a
@@ -103,7 +108,11 @@ def choose_engine(
     config_dir = docker_config_dir(environ, home)
     config = config_dir / "config.json"
     current, warning = _current_context(config)  # read always: docker warns whatever wins
-    if host:
+    if host and context:
+        raise SettingsError("-H/--host and --context name an engine each: give one of them")
+    if context:
+        chosen = _named_context(context, "--context", environ, config_dir)
+    elif host:
         chosen = _default_context(parse_host(host, "-H/--host"), "-H/--host", environ, config_dir)
     elif environ.get("DOCKER_HOST"):
         parsed = parse_host(environ["DOCKER_HOST"], "$DOCKER_HOST")

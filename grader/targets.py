@@ -65,6 +65,7 @@ class TargetOptions:
     identity_file: Path | None = None
     ssh_config: Path | None = None
     accept_new_host_keys: bool = False
+    context: str | None = None
 
     @property
     def over_ssh(self) -> bool:
@@ -72,9 +73,13 @@ class TargetOptions:
 
     def engine(self, environ: Mapping[str, str]) -> EngineChoice:
         """The engine to grade (see :mod:`grader.engine_choice`); bad options raise."""
+        if self.over_ssh and self.context:
+            raise SettingsError("-H/--host and --context name an engine each: give one of them")
         if self.over_ssh:
             return EngineChoice(DEFAULT_CONTEXT, parse_host(self.host or "", "-H"), "-H/--host")
-        chosen = choose_engine(environ=environ, home=user_home(environ), host=self.host)
+        chosen = choose_engine(
+            environ=environ, home=user_home(environ), host=self.host, context=self.context
+        )
         if not chosen.host.startswith("ssh://") and (self.identity_file or self.ssh_config):
             raise SettingsError("--identity-file and --ssh-config go with an ssh:// engine")
         return chosen

@@ -264,3 +264,21 @@ def test_docker_host_over_ssh_grades_that_engine_with_the_files_here(
     # the tweet app's Dockerfile is read here, where docker build would have read it
     assert statuses["tweet.dockerfile"] != "passed"
     assert "linux_tweet_app" in graded.message("tweet.dockerfile")
+
+
+@pytest.mark.parametrize("cli", docker_clis())
+def test_the_context_option_as_docker_takes_it(cli: str, config: Path, tmp_path: Path) -> None:
+    environ, _ = set_up(config, {"currentContext": "ctxb"}, {"DOCKER_HOST": "unix:///h.sock"}, None)
+    docker_run = subprocess.run(
+        [cli, "--context", "ctxa", "ps"], env={**clean_env(), **environ},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    docker_tried = DOCKER_SAYS.search(docker_run.stderr)
+    assert docker_tried, docker_run.stderr
+    graded = run_grade("--context", "ctxa", "task1", home=tmp_path, env=environ)
+    grade_tried = GRADE_SAYS.search(graded.stderr)
+    assert graded.exit_code == 2 and grade_tried, graded.stderr
+    assert grade_tried.groups() == (docker_tried.group(1), "ctxa")
+    both = run_grade("--context", "ctxa", "-H", "unix:///x.sock", home=tmp_path, env=environ)
+    assert both.exit_code == 2 and both.stderr.count("\n") == 1
+    assert "give one of them" in both.stderr

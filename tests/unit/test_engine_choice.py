@@ -259,3 +259,20 @@ def test_the_endpoint_shown_never_carries_a_password() -> None:
     assert choice.endpoint == "ssh://ada@lab-07:22"
     assert "s3cret" not in choice.describe()
     assert EngineChoice("c", "unix:///x.sock", "x").endpoint == "unix:///x.sock"
+
+
+def test_the_context_option_beats_the_environment_and_refuses_dash_h(config_dir: Path) -> None:
+    use_context(config_dir, "ctxb")
+    env = {"DOCKER_CONTEXT": "ctxb", "DOCKER_HOST": "unix:///run/h.sock"}
+    chosen = choose_engine(
+        environ={"DOCKER_CONFIG": str(config_dir), **env}, home=None, context="ctxa"
+    )
+    assert (chosen.context, chosen.host, chosen.chosen_by) == (
+        "ctxa",
+        "unix:///run/a.sock",
+        "--context",
+    )
+    with pytest.raises(SettingsError, match="give one of them"):
+        choose_engine(environ={}, home=None, context="ctxa", host="unix:///x.sock")
+    with pytest.raises(SettingsError, match="--context names the Docker context 'nope'"):
+        choose_engine(environ={"DOCKER_CONFIG": str(config_dir)}, home=None, context="nope")
