@@ -29,6 +29,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -243,13 +244,17 @@ def client(timeout: int = 60) -> docker.DockerClient:
 
 
 def _answers() -> bool:
-    with contextlib.suppress(DockerException, OSError):
-        probe = client(timeout=5)
-        try:
-            return bool(probe.ping())
-        finally:
-            probe.close()
-    return False
+    """Whether the service answers ``/_ping`` (a plain socket: docker-py would leave one open
+    when the service is not up yet)."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(5)
+            sock.connect(str(SOCKET))
+            sock.sendall(b"GET /_ping HTTP/1.0\r\nHost: podman\r\n\r\n")
+            head = sock.recv(64)
+            return head.startswith(b"HTTP/1.") and b" 200 " in head
+    except OSError:
+        return False
 
 
 @contextlib.contextmanager
