@@ -36,6 +36,9 @@ from typing import Any
 MAX_FILE_BYTES = 256 * 1024
 #: Events kept per engine; the oldest go first.
 MAX_EVENTS = 200
+#: Engines remembered; the one not written to for longest goes first (an engine whose
+#: ``info`` ID changes each call, as Podman's compat API's may, must not fill the folder).
+MAX_ENGINES = 16
 FORMAT_VERSION = 1
 
 _HEX_ID = re.compile(r"[0-9a-f]{64}")
@@ -149,6 +152,15 @@ class EventMemory:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
             raise
+        self._forget_other_engines()
+
+    def _forget_other_engines(self) -> None:
+        """Keep the :data:`MAX_ENGINES` engines written to last, this one among them."""
+        others = [p for p in self.path.parent.glob("*.json") if p != self.path]
+        with contextlib.suppress(OSError):
+            others.sort(key=lambda p: p.stat().st_mtime_ns)
+            for stale in others[: max(0, len(others) - (MAX_ENGINES - 1))]:
+                stale.unlink()
 
 
 def _file_name(engine_id: str) -> str:

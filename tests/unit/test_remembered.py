@@ -12,7 +12,14 @@ from typing import Any
 import pytest
 
 from grader.engine_state import EventHistory
-from grader.remembered import MAX_EVENTS, EventMemory, event_key, memory_folder, well_formed
+from grader.remembered import (
+    MAX_ENGINES,
+    MAX_EVENTS,
+    EventMemory,
+    event_key,
+    memory_folder,
+    well_formed,
+)
 
 ENGINE = "IYYM:HQX7:RNKZ:7ONG:LSUT:6T4M:2M3H:A2S7:W3V2:QQF4:JVER:BL46"
 CONTAINER = "61dd7b4073bfcebe0657828558f6aa8534122c739f5ff5a4cfddeae66c8956f9"
@@ -181,3 +188,17 @@ def test_a_remembered_container_is_never_judged_with_the_engines_events_of_it() 
     )
     assert [e.action for e in history.of_containers()[CONTAINER]] == ["exec_start"]
     assert len(history.of_containers(remembered=True)[CONTAINER]) == len(forged)
+
+
+def test_engines_not_written_to_for_longest_are_forgotten_first(tmp_path: Path) -> None:
+    folder = tmp_path / "remembered"
+    events = step_1_2(time.time_ns() - 10**12)
+    first = EventMemory(folder, "ENGINE:0")
+    first.keep(events)
+    for n in range(1, MAX_ENGINES + 5):
+        EventMemory(folder, f"ENGINE:{n}").keep(events)
+        time.sleep(0.002)  # distinct modification times
+    kept = sorted(p.name for p in folder.glob("*.json"))
+    assert len(kept) == MAX_ENGINES
+    assert not first.path.exists()
+    assert f"ENGINE-{MAX_ENGINES + 4}.json" in kept
