@@ -129,7 +129,7 @@ class EngineState:
         # ``until`` to the nanosecond: a whole second would miss what happened just now
         until = f"{time.time():.9f}"
         recalling = background.start(self._recall, "reading the events remembered")
-        kept = list(self.client.api.events(since=0, until=until, decode=True))
+        kept = self._read_events(until)
         known = {event_key(e) for e in kept}
         missed = [e for e in self.also_seen if event_key(e) not in known]
         known.update(event_key(e) for e in missed)
@@ -142,6 +142,28 @@ class EngineState:
         if missed:
             kept = sorted([*missed, *kept], key=lambda e: e.get("timeNano") or 0)
         return EventHistory(kept, remembered=remembered)
+
+    def _read_events(self, until: str) -> list[dict[str, Any]]:
+        """Every event the engine still holds, up to ``until``.
+
+        Podman 4.3 stops reading its event log at ``until`` wherever that falls, so a past
+        ``until`` gives nothing or one event at random; without ``stream`` it returns the
+        whole log and ends, which Docker's API would not do.
+        """
+        if not self.is_podman:
+            return list(self.client.api.events(since=0, until=until, decode=True))
+        api = self.client.api
+        response = api._get(
+            api._url("/events"), params={"since": "0", "stream": "false"}, stream=True
+        )
+        return list(api._stream_helper(response, decode=True))
+
+    @cached_property
+    def is_podman(self) -> bool:
+        """True when the engine is Podman's Docker-compatible service (it names itself
+        among the version's components)."""
+        components = self.client.api.version().get("Components") or []
+        return any(c.get("Name") == "Podman Engine" for c in components)
 
     def _recall(self) -> list[Recalled]:
         """The remembered events (the engine's id first: one more round trip, made while

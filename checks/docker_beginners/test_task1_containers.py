@@ -124,7 +124,8 @@ def _interactive_runs(by_container: dict[str, list[Event]], ubuntu_ids: set[str]
             continue
         if "destroy" not in actions:
             without_rm = without_rm or container_id
-        elif "resize" not in actions:
+        elif "resize" not in actions and all(e.records_terminals for e in events):
+            # Podman logs no resize: there a run's terminal cannot be told from its events
             without_tty = without_tty or container_id
         else:
             return _Runs(proof=next(e for e in events if e.action == "create"))
