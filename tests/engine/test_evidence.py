@@ -30,6 +30,8 @@ def test_every_passed_check_carries_evidence_of_the_lab(completed_lab, grade, en
         "id": info["ID"],
         "name": info["Name"],
         "version": info["ServerVersion"],
+        "context": "default",
+        "endpoint": "unix:///var/run/docker.sock",
     }
     mydb = engine.containers.get("mydb")
     assert {"kind": "container", "id": mydb.id} in [
