@@ -163,26 +163,25 @@ class SshHost:
         if remote is None:
             return False
         spec = ("-L", f"{local}:{remote}")
-        added = subprocess.run(
-            self.command(options=("-O", "forward", *spec)),
+        added = self._control("forward", *spec)
+        if added and _engine_answers(local, self.timeout):
+            return True
+        if added:  # e.g. sshd's AllowStreamLocalForwarding no
+            self._control("cancel", *spec)
+        with contextlib.suppress(OSError):
+            local.unlink()
+        return False
+
+    def _control(self, command: str, *spec: str) -> bool:
+        """Ask the master connection to ``forward`` or ``cancel`` a forwarding; True when it did."""
+        done = subprocess.run(
+            self.command(options=("-O", command, *spec)),
             capture_output=True,
             timeout=self.timeout,
             stdin=subprocess.DEVNULL,
             check=False,
         )
-        if added.returncode == 0 and _engine_answers(local, self.timeout):
-            return True
-        if added.returncode == 0:  # e.g. sshd's AllowStreamLocalForwarding no
-            subprocess.run(
-                self.command(options=("-O", "cancel", *spec)),
-                capture_output=True,
-                timeout=self.timeout,
-                stdin=subprocess.DEVNULL,
-                check=False,
-            )
-        with contextlib.suppress(OSError):
-            local.unlink()
-        return False
+        return done.returncode == 0
 
     def forward(self, remote_port: int) -> int:
         """A local port that reaches ``localhost:remote_port`` on the host.
@@ -194,14 +193,7 @@ class SshHost:
             probe.bind(("127.0.0.1", 0))
             local = int(probe.getsockname()[1])
         spec = ("-L", f"127.0.0.1:{local}:localhost:{remote_port}")
-        added = subprocess.run(
-            self.command(options=("-O", "forward", *spec)),
-            capture_output=True,
-            timeout=self.timeout,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-        if added.returncode != 0:
+        if not self._control("forward", *spec):
             options = ("-N", "-o", "ExitOnForwardFailure=yes", "-o", "ControlPath=none", *spec)
             self._processes.append(
                 subprocess.Popen(

@@ -143,15 +143,7 @@ class LocalTarget:
                 ssh_config=ssh_config,
                 accept_new_host_keys=accept_new_host_keys,
             )
-            try:
-                self._ssh.check()
-                self._client = docker.DockerClient(
-                    base_url=self._ssh.docker_socket(), timeout=API_TIMEOUT
-                )
-                self._client.ping()
-            except BaseException:
-                self._ssh.close()
-                raise
+            self._client = _engine_over(self._ssh)
             self._web_host = address.host
         else:
             self._client = connect(self.engine)
@@ -186,6 +178,18 @@ class LocalTarget:
             self._ssh.close()
 
 
+def _engine_over(ssh: SshHost) -> docker.DockerClient:
+    """The engine of an SSH host, checked and answering; the connection closed on failure."""
+    try:
+        ssh.check()
+        client = docker.DockerClient(base_url=ssh.docker_socket(), timeout=API_TIMEOUT)
+        client.ping()
+    except BaseException:
+        ssh.close()
+        raise
+    return client
+
+
 class SshTarget:
     """A lab machine over SSH (see :mod:`grader.ssh`); checked on creation."""
 
@@ -206,17 +210,13 @@ class SshTarget:
             ssh_config=ssh_config,
             accept_new_host_keys=accept_new_host_keys,
         )
-        try:
-            self._ssh.check()
-            self._home = self._ssh.home()
-            self._client = docker.DockerClient(
-                base_url=self._ssh.docker_socket(), timeout=API_TIMEOUT
-            )
-            self._client.ping()
-        except BaseException:
-            self._ssh.close()
-            raise
+        self._client = _engine_over(self._ssh)
         self._forwards: dict[int, int] = {}
+        try:
+            self._home = self._ssh.home()  # learnt by the check: no round trip
+        except BaseException:
+            self.close()
+            raise
 
     def docker(self) -> docker.DockerClient:
         return self._client
