@@ -78,15 +78,20 @@ def launch_token(secret: str, student: Student, sub: str) -> str:
     return TOKEN_PREFIX + urlsafe_b64encode(mac).decode("ascii").rstrip("=")
 
 
+def _member(session: Session, context: LtiContext, person: Person) -> LtiMember | None:
+    """The context's member row of ``person``, if they launched or were synced before."""
+    return session.scalar(
+        select(LtiMember).where(LtiMember.context_pk == context.id, LtiMember.sub == person.sub)
+    )
+
+
 def bind_student(session: Session, context: LtiContext, person: Person, secret: str) -> Student:
     """The roster student of ``person`` in the context's course: bound, matched or enrolled.
 
     A student the LMS enrols here gets :func:`launch_token`'s token. Every bound student
     gets an outbox row (:class:`LtiPassback`), marked so that their current grade is sent.
     """
-    member = session.scalar(
-        select(LtiMember).where(LtiMember.context_pk == context.id, LtiMember.sub == person.sub)
-    )
+    member = _member(session, context, person)
     student = None
     if member is not None and member.student_pk is not None:
         student = session.get(Student, member.student_pk)
@@ -118,9 +123,7 @@ def bind_instructor(
 ) -> Instructor:
     """The instructor of ``person``: made on first launch (no password: LMS only), and
     made an instructor of the context's course."""
-    member = session.scalar(
-        select(LtiMember).where(LtiMember.context_pk == context.id, LtiMember.sub == person.sub)
-    )
+    member = _member(session, context, person)
     instructor = None
     if member is not None and member.instructor_id is not None:
         instructor = session.get(Instructor, member.instructor_id)

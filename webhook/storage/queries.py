@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, aliased
 
 from submissions.scoring import (
@@ -33,6 +34,27 @@ class StudentGrades:
         return self.submissions > 0 and self.grade is None
 
 
+def stored_reports(
+    session: Session, *where: ColumnElement[bool]
+) -> Iterator[tuple[int, StoredReport]]:
+    """The reports ``where`` selects, each with its student's key, as
+    :func:`submissions.scoring.course_grade` weighs them (the export and the passback alike)."""
+    rows = session.execute(
+        select(
+            Submission.student_pk,
+            Submission.id,
+            Submission.score,
+            Submission.received_at,
+            Submission.flagged,
+            Submission.rejected,
+            Submission.source,
+        ).where(*where)
+    )
+    for student_pk, pk, score, received_at, flagged, rejected, stored_source in rows:
+        source = cast(Source, "verified" if stored_source == "verified" else "self")
+        yield student_pk, StoredReport(pk, score, received_at, flagged, rejected, source)
+
+
 def course_grades(
     session: Session, course: Course, policy: GradePolicy | None = None
 ) -> list[StudentGrades]:
@@ -48,20 +70,8 @@ def course_grades(
         select(Student).where(Student.course_id == course.id).order_by(Student.student_id)
     ).all()
     reports: dict[int, list[StoredReport]] = defaultdict(list)
-    rows = session.execute(
-        select(
-            Submission.student_pk,
-            Submission.id,
-            Submission.score,
-            Submission.received_at,
-            Submission.flagged,
-            Submission.rejected,
-            Submission.source,
-        ).where(Submission.course_id == course.id)
-    )
-    for student_pk, pk, score, received_at, flagged, rejected, stored_source in rows:
-        source = cast(Source, "verified" if stored_source == "verified" else "self")
-        reports[student_pk].append(StoredReport(pk, score, received_at, flagged, rejected, source))
+    for student_pk, report in stored_reports(session, Submission.course_id == course.id):
+        reports[student_pk].append(report)
     other = aliased(Student)
     flags: dict[int, Counter[str]] = defaultdict(Counter)
     for student_pk, kind, other_id in session.execute(
