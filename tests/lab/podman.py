@@ -41,6 +41,7 @@ import docker
 from docker.errors import DockerException
 
 from tests.lab.model_student import ModelStudent
+from tests.lab.remote_hosts import ensure_host_firewall
 from tests.lab.standins import STANDINS
 
 STATE_DIR = Path(os.environ.get("GRADE_TEST_PODMAN_DIR", "/var/lib/grade-test-podman"))
@@ -214,20 +215,7 @@ def ensure_netns() -> None:
             ["route", "add", "default", "via", GATEWAY],
         ):
             _run(["ip", "-n", NETNS, *cmd], what)
-    Path("/proc/sys/net/ipv4/ip_forward").write_text("1\n")
-    # Docker's FORWARD policy is DROP; DOCKER-USER is the chain it leaves to the admin.
-    rules = [
-        ("filter", "DOCKER-USER", ["-s", SUBNET, "-j", "ACCEPT"]),
-        ("filter", "DOCKER-USER", ["-d", SUBNET, "-j", "ACCEPT"]),
-        ("nat", "POSTROUTING", ["-s", SUBNET, "!", "-d", SUBNET, "-j", "MASQUERADE"]),
-    ]
-    for table, chain, rule in rules:
-        listed = subprocess.run(["iptables", "-t", table, "-n", "-L", chain], capture_output=True)
-        if listed.returncode:
-            _run(["iptables", "-t", table, "-N", chain], f"creating iptables chain {chain}")
-        probe = subprocess.run(["iptables", "-t", table, "-C", chain, *rule], capture_output=True)
-        if probe.returncode:
-            _run(["iptables", "-t", table, "-I", chain, "1", *rule], f"adding {' '.join(rule)}")
+    ensure_host_firewall(SUBNET)
 
 
 def in_netns(cmd: Sequence[str]) -> list[str]:

@@ -679,16 +679,17 @@ def _ensure_hanging_bin() -> None:
     docker.chmod(0o755)
 
 
-def _ensure_host_firewall() -> None:
-    """Forward and masquerade the suite's range, as Docker does for its own bridge.
+def ensure_host_firewall(subnet: str = SUBNET) -> None:
+    """Forward and masquerade a range of the suite's namespaces, as Docker does for its own
+    bridge (the remote hosts' here, the Podman lab's in :mod:`tests.lab.podman`).
 
     Docker's FORWARD policy is DROP; ``DOCKER-USER`` is the chain it leaves to the admin.
     """
     Path("/proc/sys/net/ipv4/ip_forward").write_text("1\n")
     rules = [
-        ("filter", "DOCKER-USER", ["-s", SUBNET, "-j", "ACCEPT"]),
-        ("filter", "DOCKER-USER", ["-d", SUBNET, "-j", "ACCEPT"]),
-        ("nat", "POSTROUTING", ["-s", SUBNET, "!", "-d", SUBNET, "-j", "MASQUERADE"]),
+        ("filter", "DOCKER-USER", ["-s", subnet, "-j", "ACCEPT"]),
+        ("filter", "DOCKER-USER", ["-d", subnet, "-j", "ACCEPT"]),
+        ("nat", "POSTROUTING", ["-s", subnet, "!", "-d", subnet, "-j", "MASQUERADE"]),
     ]
     for table, chain, rule in rules:
         if _run(["iptables", "-t", table, "-n", "-L", chain], "iptables", check=False).returncode:
@@ -1213,7 +1214,7 @@ def ensure_remote_hosts() -> RemoteHosts:
             _ensure_accounts()
             _ensure_no_docker_bin()
             _ensure_hanging_bin()
-            _ensure_host_firewall()
+            ensure_host_firewall()
             tarball, ids = _standins_tarball(main)
             with ThreadPoolExecutor(len(ENGINES)) as pool:
                 futures = [pool.submit(_ensure_engine_host, s, tarball, ids) for s in ENGINES]
