@@ -106,8 +106,13 @@ class EngineState:
     @cached_property
     def memory(self) -> EventMemory | None:
         """This engine's remembered events, when this run keeps a memory and the engine
-        has an id to key it by."""
-        if self.memory_folder is None:
+        has an id to key it by.
+
+        Podman has none: its compat API answers a new random ``ID`` on every ``/info``
+        (seen on 4.3.1), so a memory keyed by it would never be found again and each run
+        would only add a file.
+        """
+        if self.memory_folder is None or self.is_podman:
             return None
         try:
             engine_id = str(self.client.api.info().get("ID") or "")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from grader.engine_state import EventHistory
+from grader.engine_state import EngineState, EventHistory
 from grader.remembered import (
     MAX_ENGINES,
     MAX_EVENTS,
@@ -202,3 +202,34 @@ def test_engines_not_written_to_for_longest_are_forgotten_first(tmp_path: Path) 
     assert len(kept) == MAX_ENGINES
     assert not first.path.exists()
     assert f"ENGINE-{MAX_ENGINES + 4}.json" in kept
+
+
+class _Api:
+    """An engine API answering /version and /info as ``components`` and a fresh id say."""
+
+    def __init__(self, components: list[str]) -> None:
+        self.components = components
+        self.infos = 0
+
+    def version(self) -> dict[str, Any]:
+        return {"Components": [{"Name": name} for name in self.components]}
+
+    def info(self) -> dict[str, Any]:
+        self.infos += 1
+        return {"ID": f"random-{self.infos}"}  # Podman's: new on every call
+
+
+class _Client:
+    def __init__(self, components: list[str]) -> None:
+        self.api = _Api(components)
+
+
+@pytest.mark.parametrize(
+    ("components", "remembers"),
+    [(["Engine", "containerd"], True), (["Podman Engine", "Conmon"], False)],
+)
+def test_podman_keeps_no_memory_as_its_engine_id_changes_every_call(
+    tmp_path: Path, components: list[str], remembers: bool
+) -> None:
+    state = EngineState(_Client(components), memory_folder=tmp_path)  # type: ignore[arg-type]
+    assert (state.memory is not None) is remembers
