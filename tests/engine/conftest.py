@@ -30,6 +30,10 @@ from tests.lab.standins.build import ensure_standins
 GRADE = [sys.executable, "-m", "grader.cli"]
 
 
+#: This checkout (the venv's editable install points here).
+REPO = Path(__file__).resolve().parents[2]
+
+
 @pytest.fixture(scope="session")
 def engine() -> docker.DockerClient:
     """A Docker engine that answers, with the stand-in images built."""
@@ -37,6 +41,25 @@ def engine() -> docker.DockerClient:
     client = docker.from_env()
     ensure_standins(client)
     return client
+
+
+@pytest.fixture
+def runnable_by_other_users() -> Iterator[None]:
+    """Let other users reach this checkout and its venv while the test runs ``grade`` as
+    one (``setpriv --reuid=nobody``): a clone in a ``mktemp -d`` folder sits in a 0700
+    directory. Each ancestor that others cannot traverse gets o+x (not o+r) for the test,
+    and its mode back afterwards."""
+    changed: dict[Path, int] = {}
+    for folder in {*Path(sys.prefix).resolve().parents, *REPO.parents, REPO}:
+        mode = folder.stat().st_mode
+        if not mode & 0o001:
+            changed[folder] = mode
+            folder.chmod(mode | 0o001)
+    try:
+        yield
+    finally:
+        for folder, mode in changed.items():
+            folder.chmod(mode & 0o7777)
 
 
 @pytest.fixture(scope="session")

@@ -158,7 +158,7 @@ def test_no_engine_is_a_one_line_error_and_still_a_report(tmp_path) -> None:
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run grade as another user")
-def test_no_permission_on_the_socket_is_a_one_line_error(engine) -> None:
+def test_no_permission_on_the_socket_is_a_one_line_error(engine, runnable_by_other_users) -> None:
     socket = Path("/var/run/docker.sock")
     assert grp.getgrgid(socket.stat().st_gid) and socket.stat().st_mode & 0o007 == 0
     home = Path(tempfile.mkdtemp(prefix="grade-nobody-"))

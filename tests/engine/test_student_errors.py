@@ -60,7 +60,7 @@ def home(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def nobody_home() -> Iterator[Path]:
+def nobody_home(runnable_by_other_users: None) -> Iterator[Path]:
     """A home of the user nobody (root reads every file: permissions need another user)."""
     folder = Path(tempfile.mkdtemp(prefix="grade-nobody-"))
     folder.chmod(0o755)
