@@ -1,9 +1,8 @@
 """Things grading has to *do* on the engine, each bounded in time and tidy afterwards.
 
 A probe runs a throwaway container, reads files out of an image, runs a command
-inside a student's container (``docker exec`` on the lab's machine, through its
-testinfra host, as a student would type it) or fetches a page. Throwaway containers
-are labelled, kept off the network and always removed again.
+inside a student's container (an exec through the graded engine's API) or fetches a
+page. Throwaway containers are labelled, kept off the network and always removed again.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ THROWAWAY_LABEL = "org.docker-lab-grader.throwaway"
 #: How grading runs a command in a student's container: ``docker exec NAME /bin/sh -c ...``
 #: (``grade --watch`` tells these execs from a student's by it).
 EXEC_SHELL = "/bin/sh -c"
+_EXEC_SHELL_ARGV = EXEC_SHELL.split()
 
 
 @dataclass(frozen=True)
@@ -135,16 +135,23 @@ def _remove_quietly(client: docker.DockerClient, container_id: str) -> None:
         client.api.remove_container(container_id, force=True, v=True)
 
 
-def exec_shell(host: Any, container_name: str, script: str) -> CommandOutput:
+def exec_shell(client: docker.DockerClient, container_name: str, script: str) -> CommandOutput:
     """Run a shell script in the container, so ``$VARIABLES`` expand *inside* it.
 
-    ``docker exec`` runs on the lab's machine (``host`` is its testinfra host, local
-    or over SSH), as the student would type it. The MySQL password is read by the
-    container's own shell from its own environment: it never passes through the grader.
+    The exec goes through the engine being graded, the one every other fact comes from
+    (``grade -H``/``--context`` included; a ``docker exec`` in a shell would go to
+    whichever engine the CLI picks). The MySQL password is read by the container's own
+    shell from its own environment: it never passes through the grader.
     """
     with doing(f"running a command in container {container_name}"):
-        result = host.run(f"docker exec %s {EXEC_SHELL} %s", container_name, script)
-        return CommandOutput(result.rc, result.stdout, result.stderr)
+        exec_id = client.api.exec_create(container_name, [*_EXEC_SHELL_ARGV, script])["Id"]
+        stdout, stderr = client.api.exec_start(exec_id, demux=True)
+        exit_code = client.api.exec_inspect(exec_id).get("ExitCode")
+        return CommandOutput(
+            exit_code if isinstance(exit_code, int) else -1,
+            (stdout or b"").decode("utf-8", "replace"),
+            (stderr or b"").decode("utf-8", "replace"),
+        )
 
 
 def http_get(host: str, port: int, path: str = "/", *, timeout: float) -> PageOutput:

@@ -44,7 +44,7 @@ MYSQL_VERSION_FAILED = 101
 
 def mysql_probe(lab: DockerLab) -> Probe[probes.CommandOutput]:
     """``mysql --version`` in mydb, then a query with the root password, inside mydb."""
-    return "asking mysql in mydb", lambda: probes.exec_shell(lab.host, "mydb", MYSQL_SCRIPT)
+    return "asking mysql in mydb", lambda: probes.exec_shell(lab.client, "mydb", MYSQL_SCRIPT)
 
 
 # -- Task 2 ---------------------------------------------------------------------
