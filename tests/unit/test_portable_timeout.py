@@ -29,9 +29,13 @@ from grader.verdict import fail
 
 pytestmark = pytest.mark.task("task1", "Things")
 
+@pytest.fixture
+def answer():
+    return 42
+
 @pytest.mark.check("a.passes", points=2, title="passes", hint="nothing")
-def test_passes(tmp_path):
-    assert tmp_path.is_dir()  # fixtures still reach the check
+def test_passes(answer):
+    assert answer == 42  # fixtures still reach the check
 
 @pytest.mark.check("a.fails", points=3, title="fails", hint="do it")
 def test_fails():
@@ -71,7 +75,9 @@ def grade(pytester: pytest.Pytester) -> tuple[dict[str, object], float]:
     args = runner._pytest_args(Path(pytester.path), collect_only=False, check_timeout=1)
     options = [arg for arg in args[3:] if not arg.startswith("--rootdir")]  # here, not /lab
     started = time.monotonic()
-    pytester.runpytest(*options, plugins=[collector, *runner.time_limit_plugins(1)])
+    pytester.runpytest(
+        *options, plugins=[*runner.grading_plugins(), collector, *runner.time_limit_plugins(1)]
+    )
     return {r.id: r for r in collector.results.values()}, time.monotonic() - started
 
 
