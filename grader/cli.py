@@ -3,7 +3,9 @@
 A thin shell over :func:`grader.runner.grade_lab`: it parses options, shows
 progress and results, writes the JUnit report, and maps every failure to one
 line and a fixed exit code. The lab's own settings become options of their
-own (``--dockerid``): the command is built once the lab is known.
+own (``--dockerid``): the command is built once the lab is known. What only some
+runs need (rich's tables, the submit path, JUnit XML) is imported where it is used:
+``grade --json`` starts sooner without it.
 """
 
 from __future__ import annotations
@@ -18,9 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
 
-from grader import __version__, render
+from grader import __version__, report_json
 from grader.errors import GradingError, SettingsError
 from grader.labs import LabSpec, load_lab
 from grader.runner import grade_lab
@@ -33,12 +34,12 @@ from grader.settings import (
     usable_home,
     working_directory,
 )
-from grader.submit import default_outbox, submit_report, verified_outbox
 from grader.targets import Target, TargetOptions
 from submissions.dialect import CheckResult, Report
-from submissions.writer import to_junit_xml
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from grader.engine_choice import EngineChoice
     from grader.marks import CheckSpec
 
@@ -245,7 +246,7 @@ def _grade(
         if watch:
             report, task_titles = _watch(grading, as_json, remote=remote)
         else:
-            report, task_titles = grading.run(Console(stderr=as_json))
+            report, task_titles = grading.run(_progress_console(as_json))
     finally:
         if target is not None:
             target.close()
@@ -254,10 +255,15 @@ def _grade(
     if report.grading_error:
         raise GradingError(report.grading_error)
     if not as_json:
-        render.print_report(Console(), report, task_titles)
+        from grader.render import print_report
+
+        print_report(_console(), report, task_titles)
     elif not watch:  # --watch --json printed a line per run already
-        click.echo(render.as_json(report))
+        click.echo(report_json.as_json(report))
     if submit and token:
+        from grader.submit import default_outbox, submit_report, verified_outbox
+        from submissions.writer import to_junit_xml
+
         outcome = submit_report(
             to_junit_xml(report).encode("utf-8"),
             url=submit,
@@ -315,6 +321,20 @@ class Grading:
         return report, task_titles
 
 
+def _console(*, stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr)
+
+
+def _progress_console(as_json: bool) -> Console | None:
+    """Where the spinner goes: the terminal; with ``--json``, stderr, and only when that
+    is a terminal (rich would draw nothing else there, and importing it takes 20 ms)."""
+    if as_json and not sys.stderr.isatty():
+        return None
+    return _console(stderr=as_json)
+
+
 def _watch(grading: Grading, as_json: bool, *, remote: bool) -> tuple[Report, dict[str, str]]:
     """``--watch``: grade again at each change until Ctrl-C (see :mod:`grader.watch`)."""
     from grader.watch import Watch, watched_folders
@@ -327,7 +347,7 @@ def _watch(grading: Grading, as_json: bool, *, remote: bool) -> tuple[Report, di
         grade=lambda seen: grading.run(also_seen=seen),
         events=lambda: client.api.events(since=since, decode=True),
         folders=[] if remote else watched_folders(grading.lab_settings),
-        console=Console(stderr=as_json),
+        console=_console(stderr=as_json),
         as_json=as_json,
     ).run()
 
@@ -374,10 +394,12 @@ def _grade_class(lab: LabSpec, options: dict[str, Any], passed_on: dict[str, obj
         accept_new_host_keys=options["accept_new_host_keys"],
         submit=submit,
     )
-    return run.run(Console())
+    return run.run(_console())
 
 
 def _write_report(path: Path, report: Report) -> None:
+    from submissions.writer import to_junit_xml
+
     try:
         path.write_text(to_junit_xml(report), encoding="utf-8")
     except OSError as exc:

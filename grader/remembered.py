@@ -32,6 +32,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from grader.data_folder import data_folder
+
 #: A file bigger than this is not ours (a few containers' events are a few kilobytes).
 MAX_FILE_BYTES = 256 * 1024
 #: Events kept per engine; the oldest go first.
@@ -55,9 +57,7 @@ class Recalled:
 
 def memory_folder(environ: Mapping[str, str] | None = None) -> Path:
     """Where memories live: beside the outbox, in the user's data folder."""
-    from grader.submit import default_outbox  # the outbox's module, with its HTTP client
-
-    return default_outbox(environ).parent / "remembered"
+    return data_folder(environ) / "remembered"
 
 
 def event_key(raw: Mapping[str, Any]) -> tuple[Any, ...]:

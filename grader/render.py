@@ -1,8 +1,10 @@
-"""Shows a report to people (tables) and to programs (JSON), from the same value objects."""
+"""Shows a report to people: a table per task, what was found, the next step (rich).
+
+Programs get the same report as JSON from :mod:`grader.report_json`, which needs no rich.
+"""
 
 from __future__ import annotations
 
-import json
 from itertools import groupby
 
 from rich import box
@@ -12,7 +14,6 @@ from rich.text import Text
 
 from grader.engine_choice import PROP_ENGINE_CONTEXT, PROP_ENGINE_ENDPOINT
 from submissions.dialect import CheckResult, Report
-from submissions.writer import evidence_json
 
 STATUS_LABEL = {
     "passed": ("done", "green"),
@@ -20,40 +21,6 @@ STATUS_LABEL = {
     "error": ("error", "yellow"),
 }
 STATUS_MARK = {"passed": "✔", "failed": "✘", "error": "!"}
-
-
-def as_json(report: Report) -> str:
-    """The stable ``--json`` document other tools read."""
-    return json.dumps(
-        {
-            "lab": report.lab,
-            "score": report.score,
-            "max_score": report.max_score,
-            "checks": [
-                {
-                    "id": r.id,
-                    "task": r.task,
-                    "title": r.title,
-                    "status": r.status,
-                    "points": r.points,
-                    "max_points": r.max_points,
-                    "message": r.message,
-                    "hint": r.hint,
-                    "evidence": [json.loads(evidence_json(e)) for e in r.evidence],
-                    "waits_on": r.waits_on,
-                }
-                for r in report.results
-            ],
-            "engine": {
-                "id": report.engine_id,
-                "name": report.engine_name,
-                "version": report.engine_version,
-                "context": report.extra_properties.get(PROP_ENGINE_CONTEXT, ""),
-                "endpoint": report.extra_properties.get(PROP_ENGINE_ENDPOINT, ""),
-            },
-        },
-        indent=2,
-    )
 
 
 def _task_heading(task: str, title: str) -> str:

@@ -27,6 +27,7 @@ from typing import Literal
 
 import requests
 
+from grader.data_folder import data_folder
 from grader.errors import GradingError
 from submissions.reader import ReportRejected, read_report
 
@@ -73,11 +74,7 @@ class SubmitOutcome:
 
 
 def default_outbox(environ: Mapping[str, str] | None = None) -> Path:
-    environ = os.environ if environ is None else environ
-    base = environ.get("XDG_DATA_HOME") or str(
-        Path(environ.get("HOME", "~")).expanduser() / ".local" / "share"
-    )
-    return Path(base) / "grade" / "outbox"
+    return data_folder(environ) / "outbox"
 
 
 def verified_outbox(student: str, environ: Mapping[str, str] | None = None) -> Path:
