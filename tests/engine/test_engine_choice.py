@@ -16,6 +16,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 import docker
@@ -238,9 +239,17 @@ def test_dash_h_grades_that_engine_and_a_missing_context_stops_before_it(
     assert flagged.exit_code in (0, 1), flagged.stderr
     assert flagged.doc["engine"]["context"] == "default"
     assert flagged.doc["engine"]["endpoint"] == f"unix://{socket}"
+    # every check asks that engine, the exec into mydb too: -H judges as the context does
+    by_context = run_grade("task1", "--json", home=tmp_path, env={**env, "DOCKER_CONTEXT": "lab"})
+    assert statuses(flagged.doc) == statuses(by_context.doc)
+    assert statuses(flagged.doc)["mydb.version"] != "error", flagged.doc
     refused = run_grade("task1", "--json", home=tmp_path, env=env)
     assert refused.exit_code == 2 and refused.stdout == ""
     assert "'nope', which does not exist" in refused.stderr
+
+
+def statuses(doc: dict[str, Any]) -> dict[str, str]:
+    return {check["id"]: check["status"] for check in doc["checks"]}
 
 
 def test_docker_host_over_ssh_grades_that_engine_with_the_files_here(
