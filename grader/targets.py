@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import docker
 
-from grader.connection import API_TIMEOUT, connect, engine_hostname
+from grader.connection import API_TIMEOUT, connect, engine_hostname, without_environment
 from grader.engine_choice import DEFAULT_CONTEXT, EngineChoice, choose_engine, parse_host
 from grader.errors import GradingError, SettingsError
 from grader.settings import user_home
@@ -183,11 +183,10 @@ def _engine_over(ssh: SshHost) -> docker.DockerClient:
     try:
         ssh.check()
         client = docker.DockerClient(base_url=ssh.docker_socket(), timeout=API_TIMEOUT)
-        client.ping()
     except BaseException:
         ssh.close()
         raise
-    return client
+    return without_environment(client)
 
 
 class SshTarget:
