@@ -9,7 +9,9 @@ candidate.
 
 from __future__ import annotations
 
+import json
 import shlex
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -95,6 +97,14 @@ class EngineState:
         self.also_seen = also_seen
         self.memory_folder = memory_folder
         self._listed: dict[str, dict[str, Any]] = {}
+        self._named: dict[str, ImageFacts | None] = {}
+        self._lock = threading.RLock()
+
+    def list_ahead(self) -> None:
+        """Start listing containers and images in the background: the probes that need
+        them find them listed, while the events are still being read."""
+        background.start(lambda: self.containers, "listing containers")
+        background.start(lambda: self.images, "listing images")
 
     @cached_property
     def containers(self) -> list[ContainerFacts]:
@@ -115,10 +125,15 @@ class EngineState:
         if self.memory_folder is None or self.is_podman:
             return None
         try:
-            engine_id = str(self.client.api.info().get("ID") or "")
+            engine_id = str(self.info.get("ID") or "")
         except docker.errors.DockerException:
             return None
         return EventMemory(self.memory_folder, engine_id) if engine_id else None
+
+    @cached_property
+    def info(self) -> dict[str, Any]:
+        """The engine's ``/info``: its id, name and version, asked once per run."""
+        return dict(self.client.api.info())
 
     @cached_property
     def images(self) -> list[ImageFacts]:
@@ -149,19 +164,20 @@ class EngineState:
         return EventHistory(kept, remembered=remembered)
 
     def _read_events(self, until: str) -> list[dict[str, Any]]:
-        """Every event the engine still holds, up to ``until``.
+        """Every event the engine still holds, up to ``until``, read as one answer (a line
+        of JSON each; docker-py's event stream decodes them one read at a time, at several
+        times the CPU).
 
         Podman 4.3 stops reading its event log at ``until`` wherever that falls, so a past
         ``until`` gives nothing or one event at random; without ``stream`` it returns the
         whole log and ends, which Docker's API would not do.
         """
-        if not self.is_podman:
-            return list(self.client.api.events(since=0, until=until, decode=True))
+        params = {"since": "0"}
+        params.update({"stream": "false"} if self.is_podman else {"until": until})
         api = self.client.api
-        response = api._get(
-            api._url("/events"), params={"since": "0", "stream": "false"}, stream=True
-        )
-        return list(api._stream_helper(response, decode=True))
+        response = api._get(api._url("/events"), params=params, stream=False)
+        api._raise_for_status(response)
+        return [json.loads(line) for line in response.text.splitlines() if line.strip()]
 
     @cached_property
     def is_podman(self) -> bool:
@@ -212,16 +228,26 @@ class EngineState:
         return [image for image in self.images if image.in_repository(repository)]
 
     def image(self, reference: str) -> ImageFacts | None:
-        """The local image a reference names (``mysql``, ``mysql:latest``, a digest or an id)."""
+        """The local image a reference names (``mysql``, ``mysql:latest``, a digest or an id),
+        asked once per reference; its inspect is kept."""
+        with self._lock:
+            if reference not in self._named:
+                self._named[reference] = self._look_up(reference)
+            return self._named[reference]
+
+    def _look_up(self, reference: str) -> ImageFacts | None:
         try:
-            image_id = self.client.api.inspect_image(reference)["Id"]
+            attrs = self.client.api.inspect_image(reference)
         except docker.errors.ImageNotFound:
             return None
         except docker.errors.APIError as exc:
             if exc.status_code in (400, 404):
                 return None
             raise
-        return next((image for image in self.images if image.id == image_id), None)
+        image = next((image for image in self.images if image.id == attrs["Id"]), None)
+        if image is not None:
+            image.learn(attrs)
+        return image
 
     def containers_of(self, repository: str) -> list[ContainerFacts]:
         """Containers created from an image of ``repository``, by image id or by the name typed.

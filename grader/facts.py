@@ -67,6 +67,11 @@ class ImageFacts:
     def attrs(self) -> dict[str, Any]:
         return self._client.api.inspect_image(self.id)
 
+    def learn(self, attrs: dict[str, Any]) -> None:
+        """Keep an inspect of this image made elsewhere: :attr:`attrs` need not ask again."""
+        if attrs.get("Id") == self.id:
+            self.__dict__["attrs"] = attrs
+
     @property
     def config(self) -> dict[str, Any]:
         return self.attrs.get("Config") or {}
@@ -247,7 +252,20 @@ class ContainerFacts:
         }
 
     def logs(self) -> str:
-        return self._client.api.logs(self.id, stdout=True, stderr=True).decode("utf-8", "replace")
+        return container_logs(self._client, self.id, tty=bool(self.config.get("Tty")))
+
+
+def container_logs(client: docker.DockerClient, container_id: str, *, tty: bool) -> str:
+    """What the container printed, stdout and stderr, as ``docker logs`` shows it.
+
+    docker-py's ``logs()`` inspects the container first to learn whether it has a
+    terminal (its output is then not multiplexed); the caller knows that already.
+    """
+    api = client.api
+    url = api._url("/containers/{0}/logs", container_id)
+    response = api._get(url, params={"stdout": 1, "stderr": 1}, stream=False)
+    output = api._get_result_tty(False, response, tty)
+    return output.decode("utf-8", "replace")
 
 
 #: Attributes Podman's compat ``/events`` puts on every container event and Docker on none.

@@ -238,7 +238,6 @@ def grade_lab(
     engine: dict[str, Any] = {}
     the_lab = None
     if target is not None:
-        engine = target.docker().api.info()
         the_lab = Lab(
             target,
             lab_settings,
@@ -247,6 +246,7 @@ def grade_lab(
             also_seen=also_seen,
             memo=memo,
         )
+        engine = the_lab.state.info
         if lab.start_probes is not None:
             lab.start_probes(the_lab)
 
