@@ -205,7 +205,11 @@ def test_mydb_started_attached(completed_lab, grade) -> None:
         attached.send_signal(signal.SIGKILL)  # the student closes the terminal; mydb goes on
         attached.wait()
         completed_lab.wait_for_mysql()
-        assert_only(grade("--json"), {"mydb.detached"}, mydb_detached="not with --detach")
+        assert_only(
+            grade("--json"),
+            {"mydb.detached"},
+            mydb_detached="mydb was started attached (stdout, stderr), not with --detach",
+        )
     finally:
         restore_mydb(completed_lab)
 
