@@ -10,6 +10,7 @@ runs need (rich's tables, the submit path, JUnit XML) is imported where it is us
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -17,7 +18,7 @@ from collections.abc import Hashable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -441,5 +442,20 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
+def run() -> NoReturn:
+    """The ``grade`` command: :func:`main`, then a quick exit.
+
+    At exit the interpreter's collector walks every object the run made (some 40 000:
+    pytest, docker-py, the checks) only to free memory the OS is about to take back,
+    50-80 ms of a 0.5 s run. Frozen first, they are left to the OS; files, sockets and
+    ``atexit`` handlers are closed and run as on any exit. Not in :func:`main`, which
+    tests call in-process.
+    """
+    code = main()
+    gc.disable()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
