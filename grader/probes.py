@@ -11,6 +11,8 @@ import contextlib
 import io
 import secrets
 import tarfile
+import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -28,6 +30,40 @@ THROWAWAY_LABEL = "org.docker-lab-grader.throwaway"
 #: (``grade --watch`` tells these execs from a student's by it).
 EXEC_SHELL = "/bin/sh -c"
 _EXEC_SHELL_ARGV = EXEC_SHELL.split()
+
+
+class OwnExecs:
+    """Grading's own execs that the engine's event stream has not shown yet, by container name.
+
+    Docker's exec events name the command (``exec_start: /bin/sh -c ...``); Podman's say only
+    ``exec``. ``grade --watch`` counts them off as they come, so that its own probe never
+    sets off another grading: on Podman each grading's exec into mydb did, every second.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: Counter[str] = Counter()
+
+    def expect(self, container_name: str) -> None:
+        """Grading is about to exec into this container: its event will come."""
+        with self._lock:
+            self._pending[container_name] += 1
+
+    def cancel(self, container_name: str) -> None:
+        """The exec did not happen after all."""
+        self.claim(container_name)
+
+    def claim(self, container_name: str) -> bool:
+        """True, once per exec of grading's own in this container not yet claimed."""
+        with self._lock:
+            if self._pending[container_name] <= 0:
+                return False
+            self._pending[container_name] -= 1
+            return True
+
+
+#: This process's own execs (one grading at a time, or ``grade --watch``'s in turn).
+OWN_EXECS = OwnExecs()
 
 
 @dataclass(frozen=True)
@@ -159,7 +195,12 @@ def exec_shell(client: docker.DockerClient, container_name: str, script: str) ->
     shell from its own environment: it never passes through the grader.
     """
     with doing(f"running a command in container {container_name}"):
-        exec_id = client.api.exec_create(container_name, [*_EXEC_SHELL_ARGV, script])["Id"]
+        OWN_EXECS.expect(container_name)  # before it starts: the event may come at once
+        try:
+            exec_id = client.api.exec_create(container_name, [*_EXEC_SHELL_ARGV, script])["Id"]
+        except BaseException:
+            OWN_EXECS.cancel(container_name)
+            raise
         stdout, stderr = client.api.exec_start(exec_id, demux=True)
         exit_code = client.api.exec_inspect(exec_id).get("ExitCode")
         return CommandOutput(

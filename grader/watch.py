@@ -28,7 +28,7 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.text import Text
 
-from grader.probes import EXEC_SHELL, THROWAWAY_LABEL
+from grader.probes import EXEC_SHELL, OWN_EXECS, THROWAWAY_LABEL
 from grader.render import report_view
 from grader.settings import fields_of
 from submissions.dialect import Report
@@ -52,9 +52,22 @@ def is_students_change(event: dict[str, Any]) -> bool:
         return True
     if kind != "container" or THROWAWAY_LABEL in attributes:
         return False
-    if action.startswith("exec_"):
-        verb, _, command = action.partition(": ")
-        return verb in ("exec_create", "exec_start") and not command.startswith(EXEC_SHELL)
+    if action.startswith("exec"):
+        return _students_exec(action, str(attributes.get("name") or ""))
+    return True
+
+
+def _students_exec(action: str, container: str) -> bool:
+    """An exec's event: a student's step, or grading's own probe (:data:`OWN_EXECS`)."""
+    verb, _, command = action.partition(": ")
+    if verb not in ("exec_create", "exec_start", "exec"):
+        return False  # exec_die, Podman's exec_died: the end of one already seen
+    if command.startswith(EXEC_SHELL):  # Docker names grading's command
+        if verb == "exec_start":
+            OWN_EXECS.claim(container)
+        return False
+    if verb == "exec":  # Podman names none: grading's own are counted off
+        return not OWN_EXECS.claim(container)
     return True
 
 

@@ -12,12 +12,14 @@ every Podman host.
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,14 +57,17 @@ class PodmanLab:
         self.student = student
         self.client = client
 
-    def grade(self, *args: str) -> Graded:
-        """``grade --json ARGS`` in the Podman namespace, where 127.0.0.1:80 is its port 80."""
+    def grade_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
         env.update(HOME=str(self.student.home), DOCKERID=self.student.dockerid, NO_COLOR="1")
         env.update(podman.PodmanHost().grade_env())
+        return env
+
+    def grade(self, *args: str) -> Graded:
+        """``grade --json ARGS`` in the Podman namespace, where 127.0.0.1:80 is its port 80."""
         done = subprocess.run(
             podman.in_netns([sys.executable, "-m", "grader.cli", "--json", *args]),
-            env=env,
+            env=self.grade_env(),
             cwd=self.student.home,
             capture_output=True,
             text=True,
@@ -390,3 +395,29 @@ def test_podman_runs_apart_from_docker(podman_lab: PodmanLab, engine: docker.Doc
     assert not docker_ids & {c["Id"] for c in podman_lab.client.api.containers(all=True)}
     assert podman_lab.client.info()["DockerRootDir"] == str(podman.STATE_DIR / "storage")
     assert MYSQL_PASSWORD not in podman_lab.grade("task1").stdout
+
+
+def test_watch_is_not_set_off_by_its_own_exec_into_mydb(podman_lab: PodmanLab) -> None:
+    """Podman's exec events do not say what ran: grading's own ``mysql`` exec into mydb set
+    off the next grading, and that one the next (12 gradings in 15 s, before the fix)."""
+    since = int(time.time())
+    watch = subprocess.Popen(
+        podman.in_netns([sys.executable, "-m", "grader.cli", "--watch", "--json", "task1"]),
+        env=podman_lab.grade_env(),
+        cwd=podman_lab.student.home,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(10)
+    finally:
+        watch.send_signal(signal.SIGINT)
+        out, err = watch.communicate(timeout=60)
+    assert watch.returncode == 0, err
+    api = podman_lab.client.api
+    answer = api._get(api._url("/events"), params={"since": str(since), "stream": "false"})
+    events = [json.loads(line) for line in answer.text.splitlines() if line.strip()]
+    execs = [event for event in events if event.get("Action") == "exec"]
+    assert len(execs) == 1, f"{len(execs)} execs into mydb: it graded {len(execs)} times"
+    assert len(out.splitlines()) == 1, out
