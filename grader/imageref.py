@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 DEFAULT_REGISTRY = "docker.io"
 LEGACY_REGISTRY = "index.docker.io"
@@ -68,9 +69,18 @@ class ImageRef:
 
 
 def parse_image_ref(text: str) -> ImageRef:
-    """Parse ``text`` like ``docker`` does; raise ValueError naming the problem on junk."""
+    """Parse ``text`` like ``docker`` does; raise ValueError naming the problem on junk.
+
+    Each text is parsed once a run: every check asks about every tag, and a lived-in
+    host's hundred more tags made that 6 600 parses, 30 ms of a half-second run.
+    """
     if not isinstance(text, str) or not text or text != text.strip():
         raise ValueError(f"invalid image reference {text!r}: empty or surrounded by spaces")
+    return _parsed(text)
+
+
+@lru_cache(maxsize=4096)
+def _parsed(text: str) -> ImageRef:
     if _HEX_ID.fullmatch(text):
         raise ValueError(f"invalid image reference {text!r}: a 64-character id is not a name")
     remainder, digest = _split_digest(text)
