@@ -137,13 +137,12 @@ class LocalTarget:
         self._ssh: SshHost | None = None
         if self.engine.host.startswith("ssh://"):  # as docker does: dial-stdio over ssh
             address = SshAddress.parse(self.engine.host)
-            self._ssh = SshHost(
+            self._ssh, self._client = _engine_over(
                 address,
                 identity_file=identity_file,
                 ssh_config=ssh_config,
                 accept_new_host_keys=accept_new_host_keys,
             )
-            self._client = _engine_over(self._ssh)
             self._web_host = address.host
         else:
             self._client = connect(self.engine)
@@ -178,15 +177,27 @@ class LocalTarget:
             self._ssh.close()
 
 
-def _engine_over(ssh: SshHost) -> docker.DockerClient:
-    """The engine of an SSH host, checked and answering; the connection closed on failure."""
+def _engine_over(
+    address: SshAddress,
+    *,
+    identity_file: Path | None,
+    ssh_config: Path | None,
+    accept_new_host_keys: bool,
+) -> tuple[SshHost, docker.DockerClient]:
+    """An SSH host, checked, and a client of its engine, answering; closed on failure."""
+    ssh = SshHost(
+        address,
+        identity_file=identity_file,
+        ssh_config=ssh_config,
+        accept_new_host_keys=accept_new_host_keys,
+    )
     try:
         ssh.check()
         client = docker.DockerClient(base_url=ssh.docker_socket(), timeout=API_TIMEOUT)
     except BaseException:
         ssh.close()
         raise
-    return without_environment(client)
+    return ssh, without_environment(client)
 
 
 class SshTarget:
@@ -203,13 +214,12 @@ class SshTarget:
         address = SshAddress.parse(url)
         self.name = str(address)
         self.engine = EngineChoice(DEFAULT_CONTEXT, url, "-H/--host")
-        self._ssh = SshHost(
+        self._ssh, self._client = _engine_over(
             address,
             identity_file=identity_file,
             ssh_config=ssh_config,
             accept_new_host_keys=accept_new_host_keys,
         )
-        self._client = _engine_over(self._ssh)
         self._forwards: dict[int, int] = {}
         try:
             self._home = self._ssh.home()  # learnt by the check: no round trip
