@@ -21,11 +21,11 @@ from typing import Any
 import docker
 import pytest
 
-from tests.lab.engine import ensure_engine
-from tests.lab.host import reset_lab
-from tests.lab.model_student import ModelStudent
-from tests.lab.remote_hosts import RemoteHosts, ensure_remote_hosts
-from tests.lab.standins.build import ensure_standins
+from devlab.engine import ensure_engine
+from devlab.host import reset_lab
+from devlab.model_student import ModelStudent
+from devlab.remote_hosts import RemoteHosts, ensure_remote_hosts
+from devlab.standins.build import ensure_standins
 
 GRADE = [sys.executable, "-m", "grader.cli"]
 

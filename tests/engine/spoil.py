@@ -9,8 +9,8 @@ from contextlib import contextmanager
 
 import docker
 
+from devlab.model_student import ModelStudent
 from tests.engine.conftest import Graded
-from tests.lab.model_student import ModelStudent
 
 
 def containers_made_from(client: docker.DockerClient, reference: str) -> list[str]:

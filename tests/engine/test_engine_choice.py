@@ -22,8 +22,8 @@ from xml.etree import ElementTree
 import docker
 import pytest
 
+from devlab.remote_hosts import RemoteHosts, keep_history
 from tests.engine.conftest import Graded, run_grade
-from tests.lab.remote_hosts import RemoteHosts, keep_history
 
 pytestmark = pytest.mark.engine
 

@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 from defusedxml import ElementTree
 
-from tests.lab.model_student import MYSQL_PASSWORD
+from devlab.model_student import MYSQL_PASSWORD
 
 pytestmark = pytest.mark.engine
 

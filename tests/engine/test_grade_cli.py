@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from defusedxml import ElementTree
 
+from devlab.host import flood_events, snapshot
+from devlab.model_student import MYSQL_PASSWORD
 from tests.engine.conftest import run_grade
-from tests.lab.host import flood_events, snapshot
-from tests.lab.model_student import MYSQL_PASSWORD
 
 pytestmark = pytest.mark.engine
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import docker
 import pytest
 
+from devlab.host import flood_events
+from devlab.lived_in import LivedIn, live_in, tidy
 from tests.engine.spoil import assert_only, containers_made_from
-from tests.lab.host import flood_events
-from tests.lab.lived_in import LivedIn, live_in, tidy
 
 pytestmark = pytest.mark.engine
 

@@ -1,7 +1,7 @@
 """The lab done with ``podman`` in place of ``docker``, graded through Podman's compat socket.
 
 The model student types the lab's lines with that one word changed, into Debian's rootful
-podman (its own storage and network namespace: :mod:`tests.lab.podman`); ``grade`` reads
+podman (its own storage and network namespace: :mod:`devlab.podman`); ``grade`` reads
 ``podman system service`` as it reads Docker (``DOCKER_HOST=unix://...``). A completed lab
 gets full marks, and each spoiled step fails its own check, with its message, as on Docker.
 
@@ -26,16 +26,16 @@ from pathlib import Path
 import docker
 import pytest
 
-from tests.engine.conftest import Graded
-from tests.engine.spoil import assert_only
-from tests.lab import podman
-from tests.lab.host import reset_lab
-from tests.lab.model_student import (
+from devlab import podman
+from devlab.host import reset_lab
+from devlab.model_student import (
     HELLO_DOCKERFILE,
     MYSQL_PASSWORD,
     TWEET_DOCKERFILE,
     ModelStudent,
 )
+from tests.engine.conftest import Graded
+from tests.engine.spoil import assert_only
 
 pytestmark = [pytest.mark.engine, pytest.mark.podman]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from devlab.host import snapshot
 from tests.engine.spoil import assert_only, remove_containers
-from tests.lab.host import snapshot
 
 pytestmark = pytest.mark.engine
 

@@ -7,9 +7,9 @@ import subprocess
 
 import pytest
 
+from devlab.host import flood_events
+from devlab.model_student import MYSQL_PASSWORD
 from tests.engine.spoil import assert_only, containers_made_from, remove_containers, wait_running
-from tests.lab.host import flood_events
-from tests.lab.model_student import MYSQL_PASSWORD
 
 pytestmark = pytest.mark.engine
 

@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
+from devlab.model_student import TWEET_DOCKERFILE
 from tests.engine.spoil import assert_only
-from tests.lab.model_student import TWEET_DOCKERFILE
 
 pytestmark = pytest.mark.engine
 

@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
+from devlab.model_student import HELLO_DOCKERFILE
 from tests.engine.spoil import assert_only, image_put_back
-from tests.lab.model_student import HELLO_DOCKERFILE
 
 pytestmark = pytest.mark.engine
 

@@ -12,8 +12,8 @@ import pytest
 import requests
 from docker.models.containers import Container
 
-from tests.lab.fixtures import PROBE_PREFIX, ProbeRunner, docker_engine, probe
-from tests.lab.standins import ensure_standins
+from devlab.standins import ensure_standins
+from tests.engine.fixtures import PROBE_PREFIX, ProbeRunner, docker_engine, probe
 
 __all__ = ["docker_engine", "probe"]  # fixtures, imported for pytest
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import requests
 
+from devlab.model_student import MYSQL_PASSWORD
+from devlab.server.classroom import COURSE, INSTRUCTOR, Classroom
 from tests.engine.conftest import run_grade
-from tests.lab.classroom import COURSE, INSTRUCTOR, Classroom
-from tests.lab.model_student import MYSQL_PASSWORD
 
 pytestmark = pytest.mark.engine
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from devlab.host import flood_events
+from devlab.model_student import DOCKERID, ModelStudent
 from tests.engine.conftest import LabState
-from tests.lab.host import flood_events
-from tests.lab.model_student import DOCKERID, ModelStudent
 
 pytestmark = pytest.mark.engine
 

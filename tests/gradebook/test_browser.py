@@ -25,7 +25,7 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 from werkzeug.serving import make_server
 
-from tests.lab.browser import SCREENSHOTS, headless_chromium
+from devlab.browser import SCREENSHOTS, headless_chromium
 
 
 @pytest.fixture(scope="module")

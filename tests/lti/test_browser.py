@@ -13,7 +13,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
-from tests.lab.browser import SCREENSHOTS, headless_chromium
+from devlab.browser import SCREENSHOTS, headless_chromium
 
 from .conftest import Lti
 from .platform import ROLE_INSTRUCTOR

@@ -7,8 +7,8 @@ from checks.docker_beginners.test_task2_tweet_app import _dockerfile_problems as
 from checks.docker_beginners.test_task3_figlet import HELLO_BANNER
 from checks.docker_beginners.test_task4_hello import _dockerfile_problems as hello_problems
 from checks.docker_beginners.test_task4_hello import _runs_node_index
+from devlab.model_student import HELLO_DOCKERFILE, TWEET_DOCKERFILE
 from grader.dockerfile import parse_dockerfile
-from tests.lab.model_student import HELLO_DOCKERFILE, TWEET_DOCKERFILE
 
 UPSTREAM_TWEET = """FROM nginx:1.23.0
 

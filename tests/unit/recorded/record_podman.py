@@ -5,7 +5,7 @@ Run by hand, never by pytest (it needs the suite's Podman and mutates it)::
     .venv/bin/python tests/unit/recorded/record_podman.py
 
 The same scenarios as ``record.py``'s, typed with ``podman`` in place of ``docker`` (the
-suite's ``podman`` from :mod:`tests.lab.podman`: its own storage and network namespace), and
+suite's ``podman`` from :mod:`devlab.podman`: its own storage and network namespace), and
 read the way ``grade`` reads them: docker-py on ``podman system service``'s socket. Writes
 ``podman_commit.json``, ``podman_commit_change.json`` and ``podman_build.json`` beside this
 file, and ``podman_containers.json``: inspect, listing and events of containers run as the
@@ -27,7 +27,7 @@ sys.path[:0] = [str(HERE), str(HERE.parents[2])]
 
 from record import DOCKERFILE, rootfs_tar, trim_container, trim_image, write  # noqa: E402
 
-from tests.lab import podman  # noqa: E402
+from devlab import podman  # noqa: E402
 
 
 def sh(*argv: str, stdin: str | bytes | None = None) -> str:

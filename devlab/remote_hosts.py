@@ -42,9 +42,9 @@ from typing import Any
 import docker
 from docker.errors import DockerException
 
-from tests.lab.engine import ensure_engine
-from tests.lab.host import flood_events, reset_lab
-from tests.lab.model_student import (
+from devlab.engine import ensure_engine
+from devlab.host import flood_events, reset_lab
+from devlab.model_student import (
     DOCKERID,
     HELLO_DOCKERFILE,
     HELLO_INDEX_JS,
@@ -52,9 +52,9 @@ from tests.lab.model_student import (
     TWEET_INDEX_HTML,
     ModelStudent,
 )
-from tests.lab.standins import STANDINS, ensure_standins
+from devlab.standins import STANDINS, ensure_standins
 
-log = logging.getLogger("tests.lab.remote_hosts")
+log = logging.getLogger("devlab.remote_hosts")
 
 STATE_DIR = Path(os.environ.get("GRADE_TEST_HOSTS_DIR", "/var/lib/grade-test-hosts"))
 RUN_DIR = Path(os.environ.get("GRADE_TEST_HOSTS_RUN", "/run/grade-test-hosts"))
@@ -681,7 +681,7 @@ def _ensure_hanging_bin() -> None:
 
 def ensure_host_firewall(subnet: str = SUBNET) -> None:
     """Forward and masquerade a range of the suite's namespaces, as Docker does for its own
-    bridge (the remote hosts' here, the Podman lab's in :mod:`tests.lab.podman`).
+    bridge (the remote hosts' here, the Podman lab's in :mod:`devlab.podman`).
 
     Docker's FORWARD policy is DROP; ``DOCKER-USER`` is the chain it leaves to the admin.
     """
@@ -1021,7 +1021,7 @@ def _ensure_lab(spec: _EngineSpec, ids: dict[str, str]) -> None:
 def _sshd_config(spec: _EngineSpec) -> str:
     environment = f"DOCKER_HOST={spec.docker_host} DOCKERID={DOCKERID}"
     lines = [
-        "# Written by tests/lab/remote_hosts.py: a lab machine's sshd, keys only.",
+        "# Written by devlab/remote_hosts.py: a lab machine's sshd, keys only.",
         f"ListenAddress {spec.address}:{SSH_PORT}",
         f"HostKey {spec.state_dir / 'ssh_host_ed25519_key'}",
         f"PidFile {spec.run_dir / 'sshd.pid'}",
@@ -1114,7 +1114,7 @@ def _client_files(hosts: RemoteHosts) -> None:
     for spec in ENGINES:
         key = (spec.state_dir / "ssh_host_ed25519_key.pub").read_text().split()
         known.append(f"[{spec.address}]:{SSH_PORT} {key[0]} {key[1]}\n")
-    lines = ["# Written by tests/lab/remote_hosts.py: the suite's key and known_hosts only."]
+    lines = ["# Written by devlab/remote_hosts.py: the suite's key and known_hosts only."]
     for host in hosts:
         lines += [
             f"Host grade-{host.name.replace('_', '-')}",
@@ -1430,8 +1430,8 @@ def teardown(*, purge: bool = False) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m tests.lab.remote_hosts [--down | --purge]``: build (or stop) and list them."""
-    parser = argparse.ArgumentParser(prog="python -m tests.lab.remote_hosts")
+    """``python -m devlab.remote_hosts [--down | --purge]``: build (or stop) and list them."""
+    parser = argparse.ArgumentParser(prog="python -m devlab.remote_hosts")
     parser.add_argument("--down", action="store_true", help="stop the hosts, keep their files")
     parser.add_argument("--purge", action="store_true", help="stop them and delete everything")
     options = parser.parse_args(argv)

@@ -19,7 +19,7 @@ This VM's kernel refuses Podman's default rlimits, so the harness (never ``grade
 The stand-in images are copied from the Docker engine (``docker save`` | ``podman load``)
 and named as ``podman pull`` names them, ``docker.io/library/NAME:latest``.
 
-    .venv/bin/python -m tests.lab.podman      # what scripts/setup runs: config and images
+    .venv/bin/python -m devlab.podman      # what scripts/setup runs: config and images
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ from pathlib import Path
 import docker
 from docker.errors import DockerException
 
-from tests.lab.model_student import ModelStudent
-from tests.lab.remote_hosts import ensure_host_firewall
-from tests.lab.standins import STANDINS
+from devlab.model_student import ModelStudent
+from devlab.remote_hosts import ensure_host_firewall
+from devlab.standins import STANDINS
 
 STATE_DIR = Path(os.environ.get("GRADE_TEST_PODMAN_DIR", "/var/lib/grade-test-podman"))
 RUN_DIR = Path("/run/grade-test-podman")
@@ -126,7 +126,7 @@ def ensure_config() -> None:
     _write_if_changed(STORAGE_CONF, STORAGE_CONF_TEXT)
     wrapper = (
         "#!/bin/sh\n"
-        "# The suite's podman: own storage, own network namespace (tests/lab/podman.py)\n"
+        "# The suite's podman: own storage, own network namespace (devlab/podman.py)\n"
         f"export CONTAINERS_STORAGE_CONF={STORAGE_CONF}\n"
         f'exec nsenter --net={NETNS_PATH} -- {_podman()} "$@"\n'
     )
@@ -310,7 +310,7 @@ def ensure_podman(docker_client: docker.DockerClient) -> None:
 
 
 def main() -> int:
-    """`python -m tests.lab.podman`: config and stand-ins, as scripts/setup wants them."""
+    """`python -m devlab.podman`: config and stand-ins, as scripts/setup wants them."""
     started = time.monotonic()
     try:
         docker_client = docker.from_env()

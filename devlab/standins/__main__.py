@@ -1,4 +1,4 @@
-"""`python -m tests.lab.standins [--force] [NAME...]`: build the stand-in images if stale."""
+"""`python -m devlab.standins [--force] [NAME...]`: build the stand-in images if stale."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import time
 
 from docker.errors import DockerException
 
-from tests.lab.standins.build import STANDINS, StandinError, ensure_standins
+from devlab.standins.build import STANDINS, StandinError, ensure_standins
 
 
 def main(argv: list[str] | None = None) -> int:
     """Build what is stale and say how long it took."""
-    parser = argparse.ArgumentParser(prog="python -m tests.lab.standins", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m devlab.standins", description=__doc__)
     parser.add_argument("names", nargs="*", metavar="NAME", help=", ".join(STANDINS))
     parser.add_argument("--force", action="store_true", help="rebuild even if current")
     parser.add_argument("-v", "--verbose", action="store_true", help="show build steps")
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     except (StandinError, DockerException) as exc:
         print(f"standins: {exc}", file=sys.stderr)
         return 1
-    logging.getLogger("tests.lab.standins").info("done in %.1f s", time.monotonic() - started)
+    logging.getLogger("devlab.standins").info("done in %.1f s", time.monotonic() - started)
     return 0
 
 

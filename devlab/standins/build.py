@@ -24,7 +24,7 @@ from pathlib import Path
 import docker
 from docker.errors import APIError, ImageNotFound
 
-log = logging.getLogger("tests.lab.standins")
+log = logging.getLogger("devlab.standins")
 
 STANDINS_DIR = Path(__file__).resolve().parent
 ROOTFS_OVERLAY = STANDINS_DIR / "rootfs"

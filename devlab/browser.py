@@ -14,7 +14,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 #: Where pages are saved for a person to look at (git-ignored).
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",  # we run as root in CI

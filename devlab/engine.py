@@ -106,7 +106,7 @@ def ensure_engine(timeout: float = 90) -> None:
 
 
 def main() -> int:
-    """`python -m tests.lab.engine`: ensure the engine and say which one answers."""
+    """`python -m devlab.engine`: ensure the engine and say which one answers."""
     try:
         ensure_engine()
     except (EngineError, subprocess.CalledProcessError) as exc:

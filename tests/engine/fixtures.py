@@ -1,7 +1,7 @@
 """Pytest fixtures for real-engine tests: the engine with its stand-ins, and probe containers.
 
-Import them where needed (`pytest_plugins = ["tests.lab.fixtures"]` in a conftest, or
-`from tests.lab.fixtures import docker_engine` in a test module).
+Import them where needed (`pytest_plugins = ["tests.engine.fixtures"]` in a conftest, or
+`from tests.engine.fixtures import docker_engine` in a test module).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import pytest
 from docker.errors import APIError, NotFound
 from docker.models.containers import Container
 
-from tests.lab.engine import ensure_engine
-from tests.lab.standins import ensure_standins
+from devlab.engine import ensure_engine
+from devlab.standins import ensure_standins
 
 #: Every container a test starts is named with this prefix, so others can tell it apart.
 PROBE_PREFIX = "standin-probe-"

@@ -1,6 +1,6 @@
 """Local stand-ins for the lab's images (alpine, ubuntu, nginx, mysql), built from Debian."""
 
-from tests.lab.standins.build import (
+from devlab.standins.build import (
     BASE_IMAGE,
     STANDINS,
     StandinError,

@@ -6,7 +6,7 @@
 4. the instructor's server, on its embedded SQLite default, receives the report
    through ``grade --submit`` and its gradebook shows the score.
 
-    .venv/bin/python -m tests.lab.demo [--serve]
+    .venv/bin/python -m devlab.demo [--serve]
 
 It resets the lab's containers and images on the engine: run it on a test machine.
 """
@@ -24,11 +24,11 @@ from pathlib import Path
 import docker
 import requests
 
-from tests.lab.classroom import COURSE, INSTRUCTOR, Classroom
-from tests.lab.engine import ensure_engine
-from tests.lab.host import reset_lab
-from tests.lab.model_student import ModelStudent
-from tests.lab.standins.build import ensure_standins
+from devlab.engine import ensure_engine
+from devlab.host import reset_lab
+from devlab.model_student import ModelStudent
+from devlab.server.classroom import COURSE, INSTRUCTOR, Classroom
+from devlab.standins.build import ensure_standins
 
 
 def say(text: str) -> None:
