@@ -41,7 +41,7 @@ import docker
 from docker.errors import DockerException
 
 from devlab.model_student import ModelStudent
-from devlab.remote_hosts import ensure_host_firewall
+from devlab.remote import ensure_host_firewall
 from devlab.standins import STANDINS
 
 STATE_DIR = Path(os.environ.get("GRADE_TEST_PODMAN_DIR", "/var/lib/grade-test-podman"))

@@ -24,7 +24,7 @@ import pytest
 from devlab.engine import ensure_engine
 from devlab.host import reset_lab
 from devlab.model_student import ModelStudent
-from devlab.remote_hosts import RemoteHosts, ensure_remote_hosts
+from devlab.remote import RemoteHosts, ensure_remote_hosts
 from devlab.standins.build import ensure_standins
 
 GRADE = [sys.executable, "-m", "grader.cli"]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from devlab.remote_hosts import RemoteHosts, keep_history
+from devlab.remote import RemoteHosts, keep_history
 
 pytestmark = pytest.mark.engine
 

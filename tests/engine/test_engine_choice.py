@@ -22,7 +22,7 @@ from xml.etree import ElementTree
 import docker
 import pytest
 
-from devlab.remote_hosts import RemoteHosts, keep_history
+from devlab.remote import RemoteHosts, keep_history
 from tests.engine.conftest import Graded, run_grade
 
 pytestmark = pytest.mark.engine

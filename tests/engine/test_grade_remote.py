@@ -1,6 +1,6 @@
 """``grade --host`` and ``grade --hosts`` against real lab machines behind SSH.
 
-The hosts (devlab/remote_hosts.py) are engines of their own in network namespaces of
+The hosts (devlab/remote/) are engines of their own in network namespaces of
 their own, each behind its own sshd: one with the lab complete, one with mydb stopped,
 and ways of failing (a refused key, no permission on the socket, no docker, nothing
 listening, a server that accepts and then stalls).
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from devlab.remote_hosts import RemoteHost, RemoteHosts, grade_locally, keep_history
+from devlab.remote import RemoteHost, RemoteHosts, grade_locally, keep_history
 
 pytestmark = pytest.mark.engine
 

@@ -18,7 +18,7 @@ import docker
 import pytest
 
 from devlab.model_student import TWEET_INDEX_HTML
-from devlab.remote_hosts import (
+from devlab.remote import (
     RemoteHost,
     RemoteHosts,
     engine_client,
@@ -198,7 +198,7 @@ def test_a_second_session_reuses_the_hosts(remote_hosts: RemoteHosts) -> None:
     started = time.monotonic()
     environ = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     done = subprocess.run(
-        [sys.executable, "-m", "devlab.remote_hosts"],
+        [sys.executable, "-m", "devlab.remote"],
         cwd=REPO,
         env=environ,
         capture_output=True,
