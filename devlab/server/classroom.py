@@ -16,7 +16,7 @@ from pathlib import Path
 
 import requests
 
-from tests.server.services import Gunicorn
+from devlab.server.services import Gunicorn
 
 BIN = Path(sys.executable).parent
 COURSE = "docker-101"

@@ -17,8 +17,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from devlab.server.sample import seed_class
 from submissions.rubric import Rubric, shipped_rubric
-from tests.gradebook.sample import seed_class
 from webhook.auth import hash_password
 from webhook.storage.db import make_engine, make_session_factory, upgrade
 from webhook.storage.models import (
@@ -179,7 +179,7 @@ def make_app(url: str, instance: Path) -> Flask:
 @pytest.fixture(scope="session")
 def pg_seeded(rubric: Rubric) -> Iterator[Seeded]:
     """The same class in PostgreSQL (Debian's package, a throw-away cluster on loopback)."""
-    from tests.server.services import Postgres, ServiceError
+    from devlab.server.services import Postgres, ServiceError
 
     try:
         server = Postgres().start()
@@ -254,7 +254,7 @@ def flagged_class(url: str, instance: Path) -> FlaggedClass:
     """Migrate ``url``, enrol ann, bob and carol and post their reports through the API."""
     from dataclasses import replace
 
-    from tests.server.reports import hand_typed, make_report, report_xml
+    from devlab.server.reports import hand_typed, make_report, report_xml
     from webhook.storage.tokens import hash_token
 
     upgrade(url)

@@ -10,8 +10,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from devlab.server.reports import report_xml
 from submissions.rubric import Rubric
-from tests.server.reports import report_xml
 from webhook.auth import hash_password
 from webhook.storage.db import make_engine, make_session_factory, upgrade
 from webhook.storage.models import Course, Instructor, Student

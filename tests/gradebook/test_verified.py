@@ -20,7 +20,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from werkzeug.serving import make_server
 
-from tests.server.reports import Lab, report_xml
+from devlab.server.reports import Lab, report_xml
 from webhook.auth import hash_password
 from webhook.gradebook import queries
 from webhook.storage.db import make_engine, make_session_factory, upgrade

@@ -21,6 +21,7 @@ import requests
 from flask import Flask
 from werkzeug.serving import make_server
 
+from devlab.server.lms import DEPLOYMENT_ID, Simulator
 from tests.server.conftest import (  # noqa: F401 (pg_server, pg_url: fixtures)
     Classroom,
     app_config,
@@ -33,8 +34,6 @@ from webhook import create_app
 from webhook.config import current_rubric
 from webhook.database import get_db
 from webhook.lti import passback, services
-
-from .platform import DEPLOYMENT_ID, Simulator
 
 
 @dataclass
@@ -77,7 +76,7 @@ class Lti:
         )
 
     def submit_with(self, token: str) -> requests.Response:
-        from tests.server.reports import report_xml
+        from devlab.server.reports import report_xml
 
         return requests.post(
             f"{self.base}/api/v1/submissions",

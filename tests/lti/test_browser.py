@@ -14,9 +14,9 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
 from devlab.browser import SCREENSHOTS, headless_chromium
+from devlab.server.lms import ROLE_INSTRUCTOR
 
 from .conftest import Lti
-from .platform import ROLE_INSTRUCTOR
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from devlab.server.lms import DEPLOYMENT_ID, ROLE_INSTRUCTOR, ROLE_LEARNER
 from webhook.database import get_db
 from webhook.lti.models import LtiDeployment, LtiRegistration
 from webhook.lti.passback import MAX_BACKOFF, backoff
@@ -13,7 +14,6 @@ from webhook.lti.people import Person
 from webhook.lti.views import REASONS
 
 from .conftest import Lti
-from .platform import DEPLOYMENT_ID, ROLE_INSTRUCTOR, ROLE_LEARNER
 
 
 def count(lti: Lti, model: type) -> int:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 
-from tests.server.reports import report_xml
+from devlab.server.lms import ROLE_INSTRUCTOR, ROLE_LEARNER, User
+from devlab.server.reports import report_xml
 
 from .conftest import Lti
-from .platform import ROLE_INSTRUCTOR, ROLE_LEARNER, User
 
 
 def lms_cell(page: str, student: str) -> str:

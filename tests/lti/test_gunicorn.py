@@ -10,14 +10,14 @@ from dataclasses import dataclass
 import pytest
 import requests
 
+from devlab.server.lms import DEPLOYMENT_ID, Simulator
+from devlab.server.reports import report_xml
+from devlab.server.services import Gunicorn
 from tests.server.conftest import app_config, enrol, migrated_sqlite
-from tests.server.reports import report_xml
-from tests.server.services import Gunicorn
 from webhook import create_app
 from webhook.lti import services
 
 from .conftest import Lti
-from .platform import DEPLOYMENT_ID, Simulator
 
 LAUNCHES = 24
 

@@ -9,13 +9,13 @@ from typing import Any
 import requests
 from sqlalchemy import select
 
+from devlab.server.lms import ROLE_INSTRUCTOR
 from webhook.database import get_db
 from webhook.lti.models import LtiMember
 from webhook.storage.models import Student
 from webhook.storage.tokens import hash_token
 
 from .conftest import Lti
-from .platform import ROLE_INSTRUCTOR
 
 DEPLOYMENT = "https://purl.imsglobal.org/spec/lti/claim/deployment_id"
 

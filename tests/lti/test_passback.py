@@ -10,14 +10,14 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from tests.server.reports import hand_typed, report_xml
+from devlab.server.lms import ROLE_INSTRUCTOR
+from devlab.server.reports import hand_typed, report_xml
 from webhook.database import get_db
 from webhook.lti import services
 from webhook.lti.models import LtiPassback
 from webhook.storage.models import Flag, Student
 
 from .conftest import Lti
-from .platform import ROLE_INSTRUCTOR
 
 CANVAS = "https://canvas.instructure.com/lti/submission"
 ALL = 28

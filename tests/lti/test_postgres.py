@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.server.reports import report_xml
+from devlab.server.reports import report_xml
 
 from .conftest import Lti
 

@@ -7,12 +7,12 @@ from html import unescape
 
 from sqlalchemy import func, select
 
+from devlab.server.lms import ROLE_INSTRUCTOR, ROLE_LEARNER, User
 from webhook.database import get_db
 from webhook.lti.models import LtiMember, LtiPassback
 from webhook.storage.models import Student
 
 from .conftest import Lti
-from .platform import ROLE_INSTRUCTOR, ROLE_LEARNER, User
 
 
 def roster(lti: Lti) -> set[str]:
@@ -68,7 +68,7 @@ def test_deep_linking_creates_the_labs_column_and_passback_uses_it(lti: Lti) -> 
     assert len(lti.sim.line_items) == 1
     lti.sim.add_user("lms-ann", sourcedid="ann")
     lti.launch("lms-ann")
-    from tests.server.reports import report_xml
+    from devlab.server.reports import report_xml
 
     assert lti.submit("ann", report_xml()).status_code == 201
     assert [o.sent for o in lti.send_grades()] == [28]

@@ -2,7 +2,7 @@
 
 ``database_url`` runs a test on both databases; ``app`` → ``client`` / ``runner``;
 ``classroom`` enrols a course with two students (known tokens) and an instructor.
-PostgreSQL is started once per session from Debian's package (see services.py).
+PostgreSQL is started once per session from Debian's package (see devlab/server/services.py).
 """
 
 from __future__ import annotations
@@ -17,13 +17,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
+from devlab.server.services import Postgres, ServiceError
 from webhook import create_app
 from webhook.auth import hash_password
 from webhook.storage.db import make_engine, make_session_factory, upgrade
 from webhook.storage.models import Course, Instructor, Student
 from webhook.storage.tokens import hash_token
-
-from .services import Postgres, ServiceError
 
 SIGNING_SECRET = "whsec_" + base64.b64encode(b"a test secret of thirty-two bytes").decode()
 INSTRUCTOR = ("prof", "correct horse battery")

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from standardwebhooks import Webhook
 
+from devlab.server.reports import make_report, report_xml
 from webhook import create_app
 from webhook.auth import (
     SESSION_KEY,
@@ -23,7 +24,6 @@ from webhook.storage.db import make_engine
 from webhook.storage.models import Instructor, SignedDelivery, Submission, SubmissionCheck
 
 from .conftest import SIGNING_SECRET, Classroom, app_config
-from .reports import make_report, report_xml
 
 XML = {"Content-Type": "application/xml"}
 

@@ -17,12 +17,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
+from devlab.server.reports import report_xml
 from webhook import create_app
 from webhook.storage import db
 from webhook.storage.db import DurableConnection, make_engine
 
 from .conftest import app_config, enrol, migrated_sqlite
-from .reports import report_xml
 
 XML = {"Content-Type": "application/xml"}
 

@@ -8,13 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from devlab.server.reports import ALPINE, FILES, Lab, hand_typed, make_report, report_xml
 from submissions.dialect import CheckResult, Evidence, Report
 from submissions.integrity import KINDS, Flag, check_report, sharing_keys
 from submissions.reader import read_report
 from submissions.rubric import shipped_rubric
 from submissions.scoring import GradePolicy, StoredReport, course_grade, score_report
-
-from .reports import ALPINE, FILES, Lab, hand_typed, make_report, report_xml
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import requests
 
+from devlab.server.reports import report_xml
+from devlab.server.services import Gunicorn
 from submissions.reader import read_report
 
 from .conftest import enrol, migrated_sqlite
-from .reports import report_xml
-from .services import Gunicorn
 from .test_http import server_env
 
 CLIENTS = 50

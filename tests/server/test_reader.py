@@ -6,10 +6,9 @@ import re
 
 import pytest
 
+from devlab.server.reports import make_report, report_xml
 from submissions import dialect
 from submissions.reader import Limits, ReportRejected, read_report
-
-from .reports import make_report, report_xml
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from devlab.server.reports import DIGEST, VERSION, make_report, report_xml
 from submissions.dialect import CheckResult
 from submissions.reader import read_report
 from submissions.rubric import Rubric, RubricError, load_rubric, shipped_rubric
 from submissions.scoring import score_report
-
-from .reports import DIGEST, VERSION, make_report, report_xml
 
 
 @pytest.fixture

@@ -21,12 +21,12 @@ import requests
 from flask import Flask
 from standardwebhooks import Webhook
 
+from devlab.server.reports import report_xml
+from devlab.server.services import Gunicorn
 from webhook import create_app
 from webhook.config import ConfigError
 
 from .conftest import SIGNING_SECRET, Classroom, app_config, enrol, migrated_sqlite
-from .reports import report_xml
-from .services import Gunicorn
 
 XML = {"Content-Type": "application/xml"}
 
