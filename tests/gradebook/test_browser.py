@@ -174,7 +174,7 @@ def flagged_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
 
 def moodle_grades(base: str, **query: str) -> dict[str, str]:
     """Roster id → grade, as a script fetches the export (HTTP basic, like curl -u)."""
-    from .conftest import PASSWORD, USERNAME
+    from devlab.server.seeded import PASSWORD, USERNAME
 
     response = requests.get(
         f"{base}/gradebook/docker-101/export.csv", params={"format": "moodle", **query},
@@ -187,7 +187,7 @@ def moodle_grades(base: str, **query: str) -> dict[str, str]:
 def test_instructor_accepts_a_flag_and_rejects_a_copy(
     flagged_server: tuple[str, Any], browser: WebDriver, screenshots: Path
 ) -> None:
-    from .conftest import PASSWORD, USERNAME
+    from devlab.server.seeded import PASSWORD, USERNAME
 
     base, made = flagged_server
     assert moodle_grades(base) == {"ann": "", "bob": "", "carol": ""}  # all withheld

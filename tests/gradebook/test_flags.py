@@ -11,7 +11,9 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from .conftest import PASSWORD, USERNAME, FlaggedClass, csrf_from
+from devlab.server.seeded import PASSWORD, USERNAME, csrf_from
+
+from .conftest import FlaggedClass
 
 
 def html(response: TestResponse) -> str:

@@ -11,13 +11,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from devlab.server.reports import report_xml
+from devlab.server.seeded import PASSWORD, USERNAME, csrf_from, make_app
 from submissions.rubric import Rubric
 from webhook.auth import hash_password
 from webhook.storage.db import make_engine, make_session_factory, upgrade
 from webhook.storage.models import Course, Instructor, Student
 from webhook.storage.tokens import hash_token
-
-from .conftest import PASSWORD, USERNAME, csrf_from, make_app
 
 TOKEN = "gls_a-token-for-carol"
 

@@ -13,11 +13,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from devlab.server.seeded import PASSWORD, USERNAME, Seeded, csrf_from
 from webhook.auth import hash_password
 from webhook.storage.db import make_engine, make_session_factory, upgrade
 from webhook.storage.models import Course, Instructor, Student
-
-from .conftest import PASSWORD, USERNAME, Seeded, csrf_from
 
 CSRF_VALUE = re.compile(r'name="csrf_token" value="[^"]+"')
 PAGES = (

@@ -10,11 +10,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from devlab.server.seeded import COURSE, T0, Seeded
 from webhook.gradebook import charts, queries
 from webhook.storage.db import make_engine, make_session_factory
 from webhook.storage.models import Course, Student, Submission
-
-from .conftest import COURSE, T0, Seeded
 
 
 @pytest.fixture

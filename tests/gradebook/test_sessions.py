@@ -12,7 +12,8 @@ import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from .conftest import COURSE, PASSWORD, USERNAME
+from devlab.server.seeded import COURSE, PASSWORD, USERNAME
+
 from .test_browser import browser, follow, live_server
 
 __all__ = ["browser", "live_server"]  # the fixtures, shared with the walk-through

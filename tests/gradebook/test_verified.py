@@ -21,13 +21,13 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from werkzeug.serving import make_server
 
 from devlab.server.reports import Lab, report_xml
+from devlab.server.seeded import COURSE, PASSWORD, USERNAME, csrf_from, make_app
 from webhook.auth import hash_password
 from webhook.gradebook import queries
 from webhook.storage.db import make_engine, make_session_factory, upgrade
 from webhook.storage.models import Course, CourseInstructor, Instructor, Student
 from webhook.storage.tokens import hash_token
 
-from .conftest import COURSE, PASSWORD, USERNAME, csrf_from, make_app
 from .test_browser import SCREENSHOTS, browser, follow, snap  # noqa: F401  (a fixture)
 
 TA_TOKEN = "gli_test-token-of-the-ta"

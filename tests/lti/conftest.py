@@ -21,15 +21,9 @@ import requests
 from flask import Flask
 from werkzeug.serving import make_server
 
+from devlab.server.enrolment import Classroom, app_config, enrol, migrated_sqlite
 from devlab.server.lms import DEPLOYMENT_ID, Simulator
-from tests.server.conftest import (  # noqa: F401 (pg_server, pg_url: fixtures)
-    Classroom,
-    app_config,
-    enrol,
-    migrated_sqlite,
-    pg_server,
-    pg_url,
-)
+from tests.server.conftest import pg_server, pg_url  # noqa: F401 (fixtures)
 from webhook import create_app
 from webhook.config import current_rubric
 from webhook.database import get_db

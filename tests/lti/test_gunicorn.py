@@ -10,10 +10,10 @@ from dataclasses import dataclass
 import pytest
 import requests
 
+from devlab.server.enrolment import app_config, enrol, migrated_sqlite
 from devlab.server.lms import DEPLOYMENT_ID, Simulator
 from devlab.server.reports import report_xml
 from devlab.server.services import Gunicorn
-from tests.server.conftest import app_config, enrol, migrated_sqlite
 from webhook import create_app
 from webhook.lti import services
 

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from standardwebhooks import Webhook
 
+from devlab.server.enrolment import SIGNING_SECRET, Classroom, app_config
 from devlab.server.reports import make_report, report_xml
 from webhook import create_app
 from webhook.auth import (
@@ -22,8 +23,6 @@ from webhook.auth import (
 )
 from webhook.storage.db import make_engine
 from webhook.storage.models import Instructor, SignedDelivery, Submission, SubmissionCheck
-
-from .conftest import SIGNING_SECRET, Classroom, app_config
 
 XML = {"Content-Type": "application/xml"}
 
@@ -162,7 +161,7 @@ def test_bad_reports_count_toward_the_rate_limit(database_url: str) -> None:
 
 
 def _enrol(app: Flask) -> Classroom:
-    from .conftest import enrol
+    from devlab.server.enrolment import enrol
 
     return enrol(app.config["DATABASE_URL"])
 

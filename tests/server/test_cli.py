@@ -13,12 +13,12 @@ import pytest
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 
+from devlab.server.enrolment import Classroom
 from devlab.server.reports import Lab, report_xml
 from webhook.storage.db import make_engine, make_session_factory
 from webhook.storage.models import Course, Student
 from webhook.storage.tokens import hash_token
 
-from .conftest import Classroom
 from .test_api import post
 
 ROSTER = "student_id,name,email\ns1,Ada Lovelace,ada@example.edu\ns2,Alan Turing,alan@example.edu\n"

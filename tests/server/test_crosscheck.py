@@ -17,13 +17,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
+from devlab.server.enrolment import Classroom
 from devlab.server.reports import Lab, hand_typed, make_report, report_xml
 from submissions.reader import read_report
 from webhook import crosscheck
 from webhook.storage.db import make_engine, write_transaction
 from webhook.storage.models import Course, EvidenceKey, Flag, Submission
 
-from .conftest import Classroom
 from .test_api import post
 
 

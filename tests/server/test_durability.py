@@ -17,12 +17,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
+from devlab.server.enrolment import app_config, enrol, migrated_sqlite
 from devlab.server.reports import report_xml
 from webhook import create_app
 from webhook.storage import db
 from webhook.storage.db import DurableConnection, make_engine
-
-from .conftest import app_config, enrol, migrated_sqlite
 
 XML = {"Content-Type": "application/xml"}
 

@@ -20,12 +20,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from devlab.server.enrolment import INSTRUCTOR, Classroom, app_config, enrol, migrated_sqlite
 from devlab.server.reports import Lab, make_report, report_xml
 from devlab.server.services import free_port
 from webhook import create_app
 from webhook.cli import EXIT_BAD_INPUT, EXIT_DATABASE
-
-from .conftest import INSTRUCTOR, Classroom, app_config, enrol, migrated_sqlite
 
 XML = {"Content-Type": "application/xml"}
 REPO = Path(__file__).resolve().parents[2]

@@ -18,14 +18,13 @@ import pytest
 import requests
 from flask import Flask
 
+from devlab.server.enrolment import app_config, migrated_sqlite
 from devlab.server.services import Gunicorn
 from webhook import create_app
 from webhook.auth import hash_password
 from webhook.export import FORMULA_STARTS, cell
 from webhook.storage.db import make_engine, make_session_factory
 from webhook.storage.models import Course, Instructor, Student
-
-from .conftest import app_config, migrated_sqlite
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 USER, PASSWORD = "exporter", "an exporter's password"

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from devlab.server.enrolment import SIGNING_SECRET, Classroom, enrol, migrated_sqlite
 from devlab.server.reports import Lab, report_xml
 from devlab.server.services import Gunicorn, Postgres
 from webhook.storage.models import Submission
 
-from .conftest import SIGNING_SECRET, Classroom, enrol, migrated_sqlite
 from .test_api import count, signed_headers
 from .test_crosscheck import instructor
 from .test_reader import BILLION_LAUGHS, EXTERNAL_ENTITY

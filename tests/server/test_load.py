@@ -17,11 +17,11 @@ from pathlib import Path
 
 import requests
 
+from devlab.server.enrolment import enrol, migrated_sqlite
 from devlab.server.reports import report_xml
 from devlab.server.services import Gunicorn
 from submissions.reader import read_report
 
-from .conftest import enrol, migrated_sqlite
 from .test_http import server_env
 
 CLIENTS = 50

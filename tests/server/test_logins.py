@@ -24,13 +24,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
 
+from devlab.server.enrolment import INSTRUCTOR, Classroom, app_config, enrol, migrated_sqlite
 from devlab.server.reports import report_xml
 from devlab.server.services import Gunicorn
 from webhook import create_app
 from webhook.storage.db import make_engine
 from webhook.storage.models import RateLimitWindow
-
-from .conftest import INSTRUCTOR, Classroom, app_config, enrol, migrated_sqlite
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 XML = {"Content-Type": "application/xml"}

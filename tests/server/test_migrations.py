@@ -10,6 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, inspect, select, text
 
+from devlab.server.enrolment import app_config
 from devlab.server.reports import make_report, report_xml
 from submissions.reader import read_report
 from webhook import create_app
@@ -25,8 +26,6 @@ from webhook.storage.models import (
     SubmissionCheck,
 )
 from webhook.storage.queries import course_grades
-
-from .conftest import app_config
 
 # the newest revision: every upgrade test ends there
 HEAD = "0005"

@@ -12,11 +12,10 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 
+from devlab.server.enrolment import Classroom
 from webhook.cli import EXIT_BAD_INPUT
 from webhook.storage.db import make_engine
 from webhook.storage.models import Student
-
-from .conftest import Classroom
 
 
 def enrol_text(runner: FlaskCliRunner, text: str) -> tuple[int, str]:

@@ -21,12 +21,11 @@ import requests
 from flask import Flask
 from standardwebhooks import Webhook
 
+from devlab.server.enrolment import SIGNING_SECRET, Classroom, app_config, enrol, migrated_sqlite
 from devlab.server.reports import report_xml
 from devlab.server.services import Gunicorn
 from webhook import create_app
 from webhook.config import ConfigError
-
-from .conftest import SIGNING_SECRET, Classroom, app_config, enrol, migrated_sqlite
 
 XML = {"Content-Type": "application/xml"}
 

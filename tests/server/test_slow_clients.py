@@ -33,11 +33,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from devlab.server.enrolment import Classroom, enrol, migrated_sqlite
 from devlab.server.reports import report_xml
 from devlab.server.services import REPO, Gunicorn, ServiceError, free_port
 from webhook.config import DEFAULT_MAX_REPORT_BYTES
 
-from .conftest import Classroom, enrol, migrated_sqlite
 from .test_http import server_env
 
 pytestmark = pytest.mark.slow_clients

@@ -14,13 +14,13 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
+from devlab.server.enrolment import Classroom
 from devlab.server.reports import Lab, make_report, report_xml
 from devlab.server.services import Postgres
 from submissions.rubric import shipped_rubric
 from webhook.storage.db import make_engine, upgrade
 from webhook.storage.models import RAW_KEPT_LATEST, Submission
 
-from .conftest import Classroom
 from .test_api import count, post
 
 LONG = {

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from devlab.server.enrolment import Classroom, enrol, migrated_sqlite
 from devlab.server.reports import report_xml
 from devlab.server.services import Gunicorn, free_port
 from grader.submit import default_outbox, submit_report, waiting
 from webhook.storage.models import Submission
 
-from .conftest import Classroom, enrol, migrated_sqlite
 from .test_api import count
 from .test_http import server_env
 

@@ -22,6 +22,7 @@ from click.testing import Result
 from flask import Flask
 from sqlalchemy import select
 
+from devlab.server.enrolment import Classroom, app_config, enrol, migrated_sqlite
 from devlab.server.reports import Lab, report_xml
 from devlab.server.services import Gunicorn, Postgres
 from submissions.scoring import GradePolicy, StoredReport, course_grade
@@ -29,7 +30,6 @@ from webhook import create_app
 from webhook.storage.db import make_engine, upgrade
 from webhook.storage.models import Submission
 
-from .conftest import Classroom, app_config, enrol, migrated_sqlite
 from .test_api import count
 from .test_crosscheck import instructor as basic_auth
 from .test_http import server_env
