@@ -20,7 +20,11 @@ import pytest
 pytestmark = pytest.mark.install
 
 REPO = Path(__file__).resolve().parents[2]
-SOURCES = ("pyproject.toml", "README.md", "grader", "checks", "submissions", "webhook")
+#: A checkout's files, the workshop (devlab) and the tests among them: pyproject.toml's
+#: package list must leave those two out of what is installed.
+SOURCES = (
+    "pyproject.toml", "README.md", "grader", "checks", "submissions", "webhook", "devlab", "tests",
+)  # fmt: skip
 #: The server's packages and what they bring: none of these belong on a student's machine.
 SERVER_ONLY = {
     "flask", "werkzeug", "jinja2", "itsdangerous", "blinker", "markupsafe", "sqlalchemy",
@@ -47,8 +51,12 @@ def student_venv(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     source = root / "source"
     source.mkdir()
     for name in SOURCES:
-        copy = shutil.copytree if (REPO / name).is_dir() else shutil.copy
-        copy(REPO / name, source / name)
+        if (REPO / name).is_dir():
+            shutil.copytree(
+                REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        else:
+            shutil.copy(REPO / name, source / name)
     venv = root / "venv"
     assert run(sys.executable, "-m", "venv", venv).returncode == 0
     pip = (venv / "bin" / "python", "-m", "pip", "--disable-pip-version-check", "-q")
@@ -63,6 +71,16 @@ def test_no_server_package_is_installed(student_venv: tuple[Path, Path]) -> None
     assert "docker-lab-grader" in packages
     assert {"pytest", "docker", "click", "rich", "requests", "defusedxml"} <= packages
     assert packages & SERVER_ONLY == set()
+
+
+def test_the_workshop_and_the_tests_are_not_installed(student_venv: tuple[Path, Path]) -> None:
+    venv, _ = student_venv
+    done = run(venv / "bin" / "python", "-m", "pip", "show", "--files", "docker-lab-grader")
+    assert done.returncode == 0, done.stderr
+    files = [Path(line) for line in done.stdout.split("Files:", 1)[1].split()]
+    packages = {f.parts[0] for f in files if len(f.parts) > 1 and f.parts[0] != ".."}
+    packages = {name for name in packages if not name.endswith(".dist-info")}
+    assert packages == {"grader", "checks", "submissions", "webhook"}
 
 
 def test_grade_help_runs(student_venv: tuple[Path, Path]) -> None:

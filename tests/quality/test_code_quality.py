@@ -13,7 +13,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-PACKAGES = ("grader", "checks", "submissions", "webhook")
+#: The import contracts' root packages: the product, the workshop and the tests.
+PACKAGES = ("grader", "checks", "submissions", "webhook", "devlab", "tests")
 
 
 def run(command: list[str], cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -42,13 +43,23 @@ def test_the_code_is_clean(command: list[str]) -> None:
         ("grader/planted.py", "import checks.docker_beginners\n", "only through their entry"),
         ("checks/planted.py", "from grader.runner import grade_lab\n", "public API"),
         ("checks/planted.py", "from grader import cli\n", "public API"),
+        ("webhook/planted.py", "import devlab\n", "imports the workshop (devlab) or the tests"),
+        ("grader/planted.py", "from devlab.remote import ensure_remote_hosts\n", "the workshop"),
+        (
+            "checks/planted.py",
+            "import tests.labs.tiny\n",
+            "imports the workshop (devlab) or the tests",
+        ),
+        ("devlab/planted.py", "from tests.engine import conftest\n", "does not import the tests"),
     ],
 )
 def test_a_forbidden_import_breaks_a_contract(
     tmp_path: Path, module: str, planted: str, broken: str
 ) -> None:
     for package in PACKAGES:
-        shutil.copytree(ROOT / package, tmp_path / package)
+        shutil.copytree(
+            ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
     (tmp_path / module).write_text(planted)
     done = run(["lint-imports", "--no-cache"], cwd=tmp_path)
