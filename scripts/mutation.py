@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 # What the tests need besides the mutated packages; mutmut copies the rest into mutants/.
-COPIED = ("pyproject.toml", "grader", "checks", "submissions", "tests")
+COPIED = ("pyproject.toml", "grader", "checks", "submissions", "tests", "devlab")
 CAUGHT = frozenset({"killed", "timeout", "caught by type check", "segfault"})
 MISSED = frozenset({"survived", "no tests", "suspicious"})
 DIFF_HELPER = """
