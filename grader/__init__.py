@@ -13,12 +13,12 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0+source"
 
-from grader.commit_detection import CommitVerdict, detect_commit
-from grader.engine_state import EngineState
-from grader.facts import ContainerFacts, Event, ImageFacts
+from grader.engine.commit_detection import CommitVerdict, detect_commit
+from grader.engine.facts import ContainerFacts, Event, ImageFacts
+from grader.engine.proof import prove, prove_file
+from grader.engine.state import EngineState
 from grader.lab import Lab, ProbeTimeout
 from grader.labs import LabSpec
-from grader.proof import prove, prove_file
 from grader.settings import setting
 from grader.verdict import CheckFailed, fail
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from grader.commit_detection import CommitVerdict, detect_commit
-from grader.facts import parse_event
+from grader.engine.commit_detection import CommitVerdict, detect_commit
+from grader.engine.facts import parse_event
 
 RECORDED = Path(__file__).parent / "recorded"
 SHAPES = ["classic", "api145", "containerd"]
