@@ -30,7 +30,7 @@ from rich.table import Table
 
 from grader.batch_worker import Grader, GraderPool, close_ssh_masters
 from grader.errors import SettingsError
-from grader.ssh import SshAddress
+from grader.targets.ssh import SshAddress
 
 EXIT_ALL_PASSED, EXIT_SOME_FAILED, EXIT_SOME_NOT_GRADED, EXIT_INTERRUPTED = 0, 1, 2, 130
 #: ``grade --submit``'s own status when the report was graded but waits to be sent.

@@ -35,14 +35,14 @@ from grader.settings import (
     usable_home,
     working_directory,
 )
-from grader.targets import Target, TargetOptions
+from grader.targets.target import Target, TargetOptions
 from submissions.dialect import CheckResult, Report
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from grader.engine_choice import EngineChoice
     from grader.marks import CheckSpec
+    from grader.targets.engine_choice import EngineChoice
 
 EXIT_ALL_PASSED = 0
 EXIT_SOME_FAILED = 1

@@ -16,7 +16,7 @@ from grader.engine import background
 from grader.engine.state import EngineState
 
 if TYPE_CHECKING:
-    from grader.targets import Target
+    from grader.targets.target import Target
 
 T = TypeVar("T")
 #: The lab's own settings dataclass (``lab.settings.dockerid``).
@@ -45,7 +45,7 @@ def _memory_folder_of(target: Target) -> Path | None:
     """Where this run remembers engine events: the user's data folder, when grading this
     machine (a TA grading a student's over SSH keeps no memory of it)."""
     from grader.engine.remembered import memory_folder
-    from grader.targets import LocalTarget
+    from grader.targets.target import LocalTarget
 
     return memory_folder() if isinstance(target, LocalTarget) else None
 

@@ -25,7 +25,7 @@ from grader.settings import (
     refuse_unknown,
     resolve,
 )
-from grader.targets import LocalTarget
+from grader.targets.target import LocalTarget
 
 LAB_KEY = pytest.StashKey[Lab[Any]]()
 

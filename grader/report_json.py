@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from grader.engine_choice import PROP_ENGINE_CONTEXT, PROP_ENGINE_ENDPOINT
+from grader.targets.engine_choice import PROP_ENGINE_CONTEXT, PROP_ENGINE_ENDPOINT
 from submissions.dialect import Report
 from submissions.writer import evidence_json
 

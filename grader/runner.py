@@ -21,19 +21,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader import __version__, activity
-from grader.engine_choice import PROP_ENGINE_CONTEXT, PROP_ENGINE_ENDPOINT
 from grader.errors import SettingsError
 from grader.lab import Lab
 from grader.labs import LabSpec
 from grader.settings import RunSettings, reported_values
+from grader.targets.engine_choice import PROP_ENGINE_CONTEXT, PROP_ENGINE_ENDPOINT
 from submissions import dialect
 from submissions.dialect import CheckResult, Report
 
 if TYPE_CHECKING:
     from grader.collector import ProgressCallback
-    from grader.engine_choice import EngineChoice
     from grader.marks import CheckSpec
-    from grader.targets import Target
+    from grader.targets.engine_choice import EngineChoice
+    from grader.targets.target import Target
 
 
 def checks_digest(folder: Path) -> str:

@@ -17,7 +17,7 @@ from grader.batch import (
     read_class,
 )
 from grader.errors import EnginePermissionDenied, EngineUnreachable, SettingsError
-from grader.ssh import SshAddress, SshHost, _failure
+from grader.targets.ssh import SshAddress, SshHost, _failure
 
 
 @pytest.mark.parametrize(
