@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from grader import __version__, report_json
+from grader import __version__
 from grader.errors import GradingError, SettingsError
 from grader.labs import LabSpec, load_lab
+from grader.report import report_json
 from grader.runner import grade_lab
 from grader.settings import (
     ConfigFile,
@@ -256,13 +257,13 @@ def _grade(
     if report.grading_error:
         raise GradingError(report.grading_error)
     if not as_json:
-        from grader.render import print_report
+        from grader.report.render import print_report
 
         print_report(_console(), report, task_titles)
     elif not watch:  # --watch --json printed a line per run already
         click.echo(report_json.as_json(report))
     if submit and token:
-        from grader.submit import default_outbox, submit_report, verified_outbox
+        from grader.report.submit import default_outbox, submit_report, verified_outbox
         from submissions.writer import to_junit_xml
 
         outcome = submit_report(

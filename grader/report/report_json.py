@@ -1,6 +1,6 @@
 """The stable ``grade --json`` document other tools read.
 
-Apart from :mod:`grader.render`, so that ``grade --json`` never imports rich.
+Apart from :mod:`grader.report.render`, so that ``grade --json`` never imports rich.
 """
 
 from __future__ import annotations

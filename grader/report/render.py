@@ -1,6 +1,6 @@
 """Shows a report to people: a table per task, what was found, the next step (rich).
 
-Programs get the same report as JSON from :mod:`grader.report_json`, which needs no rich.
+Programs get the same report as JSON from :mod:`grader.report.report_json`, which needs no rich.
 """
 
 from __future__ import annotations
