@@ -17,10 +17,10 @@ from grader.engine.commit_detection import CommitVerdict, detect_commit
 from grader.engine.facts import ContainerFacts, Event, ImageFacts
 from grader.engine.proof import prove, prove_file
 from grader.engine.state import EngineState
-from grader.lab import Lab, ProbeTimeout
-from grader.labs import LabSpec
+from grader.run.lab import Lab, ProbeTimeout
+from grader.run.labs import LabSpec
+from grader.run.verdict import CheckFailed, fail
 from grader.settings import setting
-from grader.verdict import CheckFailed, fail
 
 __all__ = [
     "CheckFailed",

@@ -64,8 +64,8 @@ def warm_up(lab_name: str | None) -> None:
             testinfra.modules.get_module_class(name)
 
         import grader.cli  # noqa: F401  (docker-py, click, rich, the report writer)
-        from grader.labs import load_lab
-        from grader.runner import collect_checks
+        from grader.run.labs import load_lab
+        from grader.run.runner import collect_checks
 
         collect_checks(load_lab(lab_name))  # pytest, its plugins and the checks, compiled
     gc.collect()

@@ -1,6 +1,6 @@
 """``grade``: grade a Docker lab on this machine's Docker engine.
 
-A thin shell over :func:`grader.runner.grade_lab`: it parses options, shows
+A thin shell over :func:`grader.run.runner.grade_lab`: it parses options, shows
 progress and results, writes the JUnit report, and maps every failure to one
 line and a fixed exit code. The lab's own settings become options of their
 own (``--dockerid``): the command is built once the lab is known. What only some
@@ -24,9 +24,9 @@ import click
 
 from grader import __version__
 from grader.errors import GradingError, SettingsError
-from grader.labs import LabSpec, load_lab
 from grader.report import report_json
-from grader.runner import grade_lab
+from grader.run.labs import LabSpec, load_lab
+from grader.run.runner import grade_lab
 from grader.settings import (
     ConfigFile,
     RunSettings,
@@ -42,7 +42,7 @@ from submissions.dialect import CheckResult, Report
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from grader.marks import CheckSpec
+    from grader.run.marks import CheckSpec
     from grader.targets.engine_choice import EngineChoice
 
 EXIT_ALL_PASSED = 0
@@ -338,8 +338,8 @@ def _progress_console(as_json: bool) -> Console | None:
 
 
 def _watch(grading: Grading, as_json: bool, *, remote: bool) -> tuple[Report, dict[str, str]]:
-    """``--watch``: grade again at each change until Ctrl-C (see :mod:`grader.watch`)."""
-    from grader.watch import Watch, watched_folders
+    """``--watch``: grade again at each change until Ctrl-C (see :mod:`grader.run.watch`)."""
+    from grader.run.watch import Watch, watched_folders
 
     if grading.target is None:
         raise GradingError(grading.unreachable)

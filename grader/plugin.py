@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from grader.lab import Lab
-from grader.labs import lab_of_path
-from grader.marks import MARKER_HELP, task_of
+from grader.run.lab import Lab
+from grader.run.labs import lab_of_path
+from grader.run.marks import MARKER_HELP, task_of
 from grader.settings import (
     ConfigFile,
     RunSettings,

@@ -11,9 +11,9 @@ from functools import cached_property
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
-from grader.activity import doing
 from grader.engine import background
 from grader.engine.state import EngineState
+from grader.run.activity import doing
 
 if TYPE_CHECKING:
     from grader.targets.target import Target
