@@ -368,7 +368,7 @@ def _student(student: str | None, submit: str | None) -> str | None:
 
 def _grade_class(lab: LabSpec, options: dict[str, Any], passed_on: dict[str, object | None]) -> int:
     """``--hosts``: every host of the class, a few at a time (see :mod:`grader.batch`)."""
-    from grader.batch import ClassRun, Submission, read_class
+    from grader.batch.class_run import ClassRun, Submission, read_class
 
     if any(options[name] for name in ("host", "context", "junit", "as_json", "student", "watch")):
         raise click.UsageError(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import (
+from grader.batch.class_run import (
     ClassHost,
     HostResult,
     State,

@@ -178,7 +178,7 @@ def serve(requests: BinaryIO, answers: BinaryIO, grade: GradeMain = _grade_main)
 
 
 def main(argv: list[str] | None = None, *, grade: GradeMain | None = None) -> int:
-    """``python -m grader.batch_worker [LAB]``: warm up for LAB, then serve requests.
+    """``python -m grader.batch.worker [LAB]``: warm up for LAB, then serve requests.
 
     ``grade`` stands in for ``grade``'s entry point (and skips the warm-up) in tests.
     """
@@ -234,7 +234,7 @@ class GraderPool:
         self, lab: str | None, *, log: Path | None = None, command: Sequence[str] = ()
     ) -> None:
         """Start the worker for ``lab``; ``command`` replaces its command line (tests)."""
-        command = command or [sys.executable, "-m", "grader.batch_worker", *([lab] if lab else [])]
+        command = command or [sys.executable, "-m", "grader.batch.worker", *([lab] if lab else [])]
         with open(log or os.devnull, "ab") as stderr:
             self._process = subprocess.Popen(
                 list(command),
