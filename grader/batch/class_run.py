@@ -28,7 +28,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from grader.batch.worker import Grader, GraderPool, close_ssh_masters
+from grader.batch.pool import Grader, GraderPool, close_ssh_masters
 from grader.errors import SettingsError
 from grader.targets.ssh import SshAddress
 

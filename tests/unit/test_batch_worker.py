@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from grader import __version__
-from grader.batch.worker import GraderPool, parse_request
+from grader.batch.pool import GraderPool
+from grader.batch.worker import parse_request
 
 #: A worker whose graders run this stand-in for ``grade``: ARGV[0] says what to do.
 STAND_IN = """
