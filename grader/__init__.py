@@ -2,8 +2,11 @@
 
 What a lab's checks may use is exported here (``from grader import Lab, fail``), and
 so are the helper modules :mod:`grader.dockerfile`, :mod:`grader.imageref` and
-:mod:`grader.probes`. The rest of the package is the runner's own, free to change;
-a contract in ``pyproject.toml`` (import-linter) keeps checks off it.
+:mod:`grader.probes`. The rest of the package is the runner's own, free to change,
+filed by kind: :mod:`grader.engine` (the engine's facts), :mod:`grader.targets` (which
+engine, and how it is reached), :mod:`grader.run` (grading a lab), :mod:`grader.report`
+(the report shown and sent) and :mod:`grader.batch` (a class graded over SSH); a
+contract in ``pyproject.toml`` (import-linter) keeps checks off it.
 """
 
 from importlib.metadata import PackageNotFoundError, version
