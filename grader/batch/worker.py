@@ -7,11 +7,11 @@ class graded eight at a time on a two-core laptop, that start-up, not the hosts,
 the run waits for. Here it is paid once: the worker imports the grader, collects the
 lab's checks once (which loads pytest, its plugins and the checks), and then forks one
 grader per host from that warm state. Each fork runs ``grade ARGV`` exactly as the
-command line would (the installed ``grade`` command's own entry point, the same options
-and exit status), in a session of its own with its stdout and stderr in files, so the
-batch can stop it, and the ``ssh`` it started, at the host's time limit. The command is
-found by its name, as the shell finds it, not imported: the CLI imports this package
-(``grade --hosts``), and nothing here imports the CLI back.
+command line would (``grader.cli.main``, the same options and exit status), in a session
+of its own with its stdout and stderr in files, so the batch can stop it, and the ``ssh``
+it started, at the host's time limit. The CLI imports the class run's side
+(:mod:`grader.batch.pool`), never this module, which runs as its own process: the worker
+importing the CLI closes no circle.
 
 The worker itself stays single-threaded (forking a threaded process is unsafe) and talks
 JSON lines over its stdin and stdout with :class:`~grader.batch.pool.GraderPool`, its
@@ -31,7 +31,6 @@ It exits when its stdin closes; graders still running are left to finish on thei
 from __future__ import annotations
 
 import contextlib
-import functools
 import gc
 import json
 import os
@@ -41,7 +40,6 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Callable
-from importlib.metadata import distribution
 from typing import Any, BinaryIO
 
 #: The keys of a request; all are required.
@@ -64,7 +62,7 @@ def warm_up(lab_name: str | None) -> None:
         for name in testinfra.modules.modules:  # host.file, host.run...: loaded on first use
             testinfra.modules.get_module_class(name)
 
-        _grade_command()  # the CLI: docker-py, click, the report writer
+        import grader.cli  # noqa: F401  (docker-py, click, rich, the report writer)
         from grader.run.labs import load_lab
         from grader.run.runner import collect_checks
 
@@ -88,21 +86,10 @@ def parse_request(line: bytes) -> dict[str, Any]:
     return request
 
 
-@functools.cache  # found once in the warm worker, inherited by every fork
-def _grade_command() -> Callable[[], int | str | None]:
-    """The installed ``grade`` command: this distribution's console script, loaded."""
-    from grader.run.labs import GRADER_DISTRIBUTION
-
-    scripts = distribution(GRADER_DISTRIBUTION).entry_points
-    (command,) = scripts.select(group="console_scripts", name="grade")
-    loaded: Callable[[], int | str | None] = command.load()
-    return loaded
-
-
 def _grade_main(argv: list[str]) -> int:
-    """``grade ARGV`` as the shell runs it: the console script's entry point, its exit."""
-    sys.argv = ["grade", *argv]
-    sys.exit(_grade_command()())
+    from grader.cli import main
+
+    return main(argv)
 
 
 def run_grader(request: dict[str, Any], close_fds: tuple[int, ...], grade: GradeMain) -> int:
