@@ -667,9 +667,6 @@ def grades_export(
 def init_app(app: Flask) -> None:
     for group in (db_group, course_group, roster_group, instructor_group, grades_group):
         app.cli.add_command(group)
-    from webhook.lti.cli import lti_group  # LTI 1.3 (issue 12)
-
-    app.cli.add_command(lti_group)
 
 
 def _create_app() -> Flask:

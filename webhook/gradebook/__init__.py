@@ -33,6 +33,7 @@ from urllib.parse import quote
 
 from flask import (
     Blueprint,
+    Flask,
     Response,
     abort,
     flash,
@@ -342,3 +343,7 @@ def _in_rubric_order(rates: list[queries.PassRate]) -> list[queries.PassRate]:
 
 # The login and logout pages, on this blueprint.
 from . import sessions  # noqa: E402, F401
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
