@@ -30,9 +30,10 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(EXIT_NOT_INSTALLED)
-    from webhook.cli import cli
-    from webhook.cli import main as serve
+    from webhook import create_app
+    from webhook.cli.group import server_group
     from webhook.serve import run_command
 
+    cli = server_group(create_app)
     cli.add_command(run_command)  # in place of Flask's development server
-    serve()
+    cli.main(prog_name="grade-server")
