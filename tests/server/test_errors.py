@@ -24,7 +24,7 @@ from devlab.server.enrolment import INSTRUCTOR, Classroom, app_config, enrol, mi
 from devlab.server.reports import Lab, make_report, report_xml
 from devlab.server.services import free_port
 from webhook import create_app
-from webhook.cli import EXIT_BAD_INPUT, EXIT_DATABASE
+from webhook.cli.errors import EXIT_BAD_INPUT, EXIT_DATABASE
 
 XML = {"Content-Type": "application/xml"}
 REPO = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ import pytest
 from devlab.server.enrolment import Classroom, enrol, migrated_sqlite
 from devlab.server.reports import report_xml
 from devlab.server.services import Gunicorn, free_port
-from grader.submit import default_outbox, submit_report, waiting
+from grader.report.submit import default_outbox, submit_report, waiting
 from webhook.storage.models import Submission
 
 from .test_api import count

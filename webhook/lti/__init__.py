@@ -1,7 +1,9 @@
 """LTI 1.3 Advantage: the grading server as a tool in Canvas, Moodle and other LMSs.
 
-Kept free of imports: :mod:`webhook.storage.models` imports :mod:`webhook.lti.models`
-so that the schema always holds the LTI tables. ``docs/lti.md`` is the instructor's manual.
+:func:`init_app` registers the feature: its routes and ``grade-server lti``. The package
+itself is kept free of module-level imports: :mod:`webhook.storage.models` imports
+:mod:`webhook.lti.models` so that the schema always holds the LTI tables, and that import
+runs this file first. ``docs/lti.md`` is the instructor's manual.
 
 * :mod:`webhook.lti.models`: registrations, deployments, contexts, members, line items,
   the shared launch cache and the passback outbox;
@@ -18,3 +20,19 @@ so that the schema always holds the LTI tables. ``docs/lti.md`` is the instructo
 * :mod:`webhook.lti.roster`: NRPS roster sync;
 * :mod:`webhook.lti.cli`: ``grade-server lti``.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """The launch routes (OIDC login, launch, JWKS, deep linking) and ``grade-server lti``."""
+    from webhook.lti.cli import lti_group
+    from webhook.lti.views import bp
+
+    app.register_blueprint(bp)
+    app.cli.add_command(lti_group)
