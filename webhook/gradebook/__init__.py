@@ -47,9 +47,9 @@ from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from submissions.integrity import KINDS
 from submissions.scoring import GradePolicy
-from webhook import crosscheck
 from webhook.auth import current_instructor
 from webhook.config import current_rubric
+from webhook.crosscheck import decisions
 from webhook.database import get_db, get_session
 from webhook.export import FORMATS, export_grades
 from webhook.lti.passback import mark_report_changed as lti_grade_may_change
@@ -256,7 +256,7 @@ def decide(course: str, flag_id: int) -> Any:
     db = get_session()
     found = queries.course_by_slug(db, course) or abort(404)
     action = request.form.get("action", "")
-    if action not in crosscheck.DECISIONS:
+    if action not in decisions.DECISIONS:
         abort(400, description="The decision must be accept or reject.")
     note = request.form.get("note", "").strip()
     if len(note) > MAX_NOTE:
@@ -264,7 +264,7 @@ def decide(course: str, flag_id: int) -> Any:
     instructor = current_instructor()
     assert instructor is not None  # login_required
     with write_transaction(get_db().engine) as connection:
-        decided = crosscheck.decide(
+        decided = decisions.decide(
             connection,
             course_id=found.id,
             flag_id=flag_id,

@@ -53,7 +53,7 @@ that other writers wait for. Nothing else writes submissions.
 
 **Where the cross-check reads**: inside that transaction, not in steps 1-4, because two
 copies arriving at once must catch each other: the one that looks second must find the
-first one's evidence keys. It reads after :func:`webhook.crosscheck.evidence_locks`,
+first one's evidence keys. It reads after :func:`webhook.crosscheck.shared.evidence_locks`,
 which holds back until the commit every other writer naming one of the report's
 identifiers: on SQLite the write lock does that already (writers go one at a time); on
 PostgreSQL a transaction-scoped advisory lock per (course, identifier) does, so only

@@ -19,7 +19,8 @@ from submissions import integrity
 from submissions.integrity import Flag as FoundFlag
 from submissions.reader import parse_created
 from submissions.scoring import Score
-from webhook import crosscheck
+from webhook.crosscheck import copies, shared
+from webhook.crosscheck.flags import summary
 from webhook.ingest.outcomes import (
     Checked,
     NotAuthorized,
@@ -128,14 +129,14 @@ def store(
 ) -> Stored:
     """Store the report for the student, or return the one stored under its id before.
 
-    First the cross-check (:func:`webhook.crosscheck.shared_with`, under the locks of the
+    First the cross-check (:func:`webhook.shared.shared_with`, under the locks of the
     report's identifiers), so that the row is written with all its flags. Raises
     :class:`ReportIdTaken` when another student's submission has that id.
     """
     report = checked.report
-    crosscheck.evidence_locks(connection, sender.course_id, checked.keys)
-    matches = crosscheck.shared_with(connection, sender.course_id, sender.student_pk, checked.keys)
-    pairs = crosscheck.pairs_of_new(matches)
+    shared.evidence_locks(connection, sender.course_id, checked.keys)
+    matches = shared.shared_with(connection, sender.course_id, sender.student_pk, checked.keys)
+    pairs = shared.pairs_of_new(matches)
     sentences = [integrity.describe(flag.kind, flag.reason) for flag in flags] + [
         integrity.describe("shared_evidence", pair.reason, pair.other_roster_id) for pair in pairs
     ]
@@ -153,7 +154,7 @@ def store(
         "engine_id": report.engine_id,
         "raw_xml": checked.raw_xml,
         "flagged": bool(sentences),
-        "flag_reason": crosscheck.summary(sentences),
+        "flag_reason": summary(sentences),
         "via": sender.via,
         "rejected": False,
         "body_sha256": checked.body_sha256,
@@ -167,7 +168,7 @@ def store(
     if new_id is None:
         row = connection.execute(_EXISTING, {"report_id": report.report_id}).one()
         if row.student_pk != sender.student_pk:
-            copy = row.body_sha256 == checked.body_sha256 and crosscheck.copied_body(
+            copy = row.body_sha256 == checked.body_sha256 and copies.copied_body(
                 connection,
                 stored=row,
                 sender_pk=sender.student_pk,
@@ -198,7 +199,7 @@ def store(
                 for check in score.checks
             ],
         )
-    crosscheck.record_new(
+    shared.record_new(
         connection,
         submission_id=new_id,
         course_id=sender.course_id,

@@ -11,7 +11,7 @@ instructor decides on; :class:`EvidenceKey` lists what each report's evidence na
 (engine, containers, images), indexed by course and value so that a new report is
 compared with the whole course in a few index probes. ``Submission.flagged``,
 ``flag_reason`` and ``rejected`` summarise the report's flags for the pages and the
-export, and are kept in step with them by ``webhook.crosscheck.refresh_standing``.
+export, and are kept in step with them by ``webhook.crosscheck.flags.refresh_standing``.
 
 Verified grading (migration 0003): a :class:`Submission`'s ``source`` is ``self`` (the
 student's own token, or a signed delivery) or ``verified`` (an instructor's API token,
