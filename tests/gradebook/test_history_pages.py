@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from submissions.rubric import Rubric
-from webhook.gradebook.queries import HISTORY_PAGE
+from webhook.gradebook.student_queries import HISTORY_PAGE
 from webhook.storage.db import make_engine, make_session_factory
 from webhook.storage.models import Course, Student, SubmissionCheck
 
