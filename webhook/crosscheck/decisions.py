@@ -8,29 +8,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import (
-    Connection,
-    select,
-    update,
-)
+from sqlalchemy import Connection, select, update
 
-from webhook.crosscheck.flags import (
-    refresh_standing,
-)
-from webhook.storage.models import Flag, utcnow
+from webhook.crosscheck.flags import refresh_standing
+from webhook.storage.models import Flag, Submission, utcnow
 
 DECISIONS = ("accept", "reject")
-
-# --- The instructor decides -----------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class Decided:
-    """A decision made: on which flag, and which report it concerns (if it has one)."""
+    """A decision made: on which flag, and which report it concerns (if it has one).
+
+    ``student_pk``: the student whose report it is, whose grade may have changed.
+    """
 
     flag_id: int
     submission_id: int | None
     status: str
+    student_pk: int | None = None
 
 
 def decide(
@@ -52,7 +48,9 @@ def decide(
     if action not in DECISIONS:
         raise ValueError(f"action must be one of {', '.join(DECISIONS)}")
     row = connection.execute(
-        select(Flag.submission_id).where(Flag.id == flag_id, Flag.course_id == course_id)
+        select(Flag.submission_id, Submission.student_pk)
+        .outerjoin(Submission, Submission.id == Flag.submission_id)
+        .where(Flag.id == flag_id, Flag.course_id == course_id)
     ).first()
     if row is None:
         return None
@@ -71,4 +69,4 @@ def decide(
         status = "rejected"
     if submission_id is not None:
         refresh_standing(connection, [submission_id])
-    return Decided(flag_id, submission_id, status)
+    return Decided(flag_id, submission_id, status, row.student_pk)

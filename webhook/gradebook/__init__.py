@@ -52,7 +52,7 @@ from webhook.config import current_rubric
 from webhook.crosscheck import decisions
 from webhook.database import get_db, get_session
 from webhook.export import FORMATS, export_grades
-from webhook.lti.passback import mark_report_changed as lti_grade_may_change
+from webhook.grade_events import notify_grade_changed
 from webhook.storage.db import write_transaction
 
 from . import charts, csrf, flag_queries, queries, student_queries
@@ -272,7 +272,8 @@ def decide(course: str, flag_id: int) -> Any:
             note=note,
             by=instructor.username,
         )
-        lti_grade_may_change(connection, decided)  # the LTI passback outbox (issue 12)
+        if decided is not None and decided.student_pk is not None:
+            notify_grade_changed(connection, decided.student_pk)  # in this transaction
     if decided is None:
         abort(404)
     if decided.status == "accepted":

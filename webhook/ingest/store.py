@@ -21,6 +21,7 @@ from submissions.reader import parse_created
 from submissions.scoring import Score
 from webhook.crosscheck import copies, shared
 from webhook.crosscheck.flags import summary
+from webhook.grade_events import notify_grade_changed
 from webhook.ingest.outcomes import (
     Checked,
     NotAuthorized,
@@ -29,7 +30,6 @@ from webhook.ingest.outcomes import (
     Stored,
     Verdict,
 )
-from webhook.lti.passback import mark_changed as lti_grade_may_change
 from webhook.storage.models import (
     RAW_KEPT_LATEST,
     Flag,
@@ -210,7 +210,7 @@ def store(
         matches=matches,
         now=received_at,
     )
-    lti_grade_may_change(connection, sender.student_pk)  # the LTI passback outbox (issue 12)
+    notify_grade_changed(connection, sender.student_pk)  # in this transaction: LTI's outbox
     drop_old_raw(connection, sender.student_pk, received_at)
     kinds = tuple(flag.kind for flag in flags) + ("shared_evidence",) * bool(pairs)
     return Stored(

@@ -99,9 +99,11 @@ REASONS = (
 
 
 def init_app(app: Flask) -> None:
-    """Start the passback worker in each serving process (``LTI_PASSBACK_WORKER``)."""
+    """Start the passback worker in each serving process (``LTI_PASSBACK_WORKER``), and
+    mark the grades that may have changed for it (:func:`webhook.lti.passback.register`)."""
     app.config.setdefault("LTI_PASSBACK_WORKER", not app.testing)
     app.config.setdefault("LTI_PASSBACK_INTERVAL", 1.0)
+    passback.register(app)
 
 
 @bp.record_once
