@@ -42,6 +42,8 @@ def test_the_code_is_clean(command: list[str]) -> None:
         ("grader/planted.py", "import checks.docker_beginners\n", "only through their entry"),
         ("checks/planted.py", "from grader.runner import grade_lab\n", "public API"),
         ("checks/planted.py", "from grader import cli\n", "public API"),
+        ("webhook/storage/planted.py", "import webhook.lti.models\n", "never import LTI"),
+        ("webhook/ingest/planted.py", "from webhook.lti import passback\n", "never import LTI"),
     ],
 )
 def test_a_forbidden_import_breaks_a_contract(

@@ -1,7 +1,10 @@
 """LTI 1.3 Advantage: the grading server as a tool in Canvas, Moodle and other LMSs.
 
-Kept free of imports: :mod:`webhook.storage.models` imports :mod:`webhook.lti.models`
-so that the schema always holds the LTI tables. ``docs/lti.md`` is the instructor's manual.
+Kept free of imports, so that importing one LTI module costs no other. The LTI tables
+are declared in :mod:`webhook.lti.models` on storage's ``Base`` (storage's models know no
+feature); the migrations' ``env.py`` imports them beside storage's. LTI hears of grades
+that may have changed through :mod:`webhook.grade_events` (:func:`webhook.lti.passback.register`).
+``docs/lti.md`` is the instructor's manual.
 
 * :mod:`webhook.lti.models`: registrations, deployments, contexts, members, line items,
   the shared launch cache and the passback outbox;
