@@ -17,7 +17,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from submissions import integrity
 from submissions.integrity import Flag as FoundFlag
-from submissions.reader import parse_created
 from submissions.scoring import Score
 from webhook.crosscheck import copies, shared
 from webhook.crosscheck.flags import summary
@@ -145,7 +144,7 @@ def store(
         "student_pk": sender.student_pk,
         "course_id": sender.course_id,
         "received_at": received_at,
-        "created": parse_created(report.created),
+        "created": report.created_at,  # parsed by the reader
         "lab": report.lab,
         "score": score.score,
         "max_score": score.max_score,
