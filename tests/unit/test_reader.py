@@ -16,14 +16,7 @@ import pytest
 
 from submissions.dialect import CheckResult, Report
 from submissions.reader import Limits, ReportRejected, parse_created, read_report
-from tests.unit.reader_documents import (
-    FAILED,
-    PASSED,
-    REQUIRED,
-    case,
-    document,
-    refused,
-)
+from tests.unit.reader_documents import FAILED, PASSED, REQUIRED, case, document, refused
 
 # What an accepted report reads back as
 

@@ -15,14 +15,7 @@ import pytest
 from submissions import dialect, reader
 from submissions.dialect import Evidence
 from submissions.reader import read_report
-from tests.unit.reader_documents import (
-    PASSED,
-    REQUIRED,
-    case,
-    document,
-    newline_entity,
-    refused,
-)
+from tests.unit.reader_documents import PASSED, REQUIRED, case, document, newline_entity, refused
 
 # Each refusal, with its reason
 

@@ -31,16 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Connection,
-    bindparam,
-    cast,
-    delete,
-    func,
-    select,
-    update,
-)
+from sqlalchemy import BigInteger, Connection, bindparam, cast, delete, func, select, update
 
 from submissions import integrity
 from submissions.integrity import Flag as FoundFlag
@@ -57,6 +48,7 @@ from webhook.crosscheck.flags import (
 from webhook.crosscheck.shared import INSERT_KEYS
 from webhook.storage.models import Course, EvidenceKey, Flag, Submission, utcnow
 
+#: The first key of PostgreSQL's two-key advisory locks taken here ("grad" in ASCII).
 ADVISORY_CLASS = 0x67726164
 
 
@@ -67,7 +59,6 @@ def course_lock(connection: Connection, course_id: int) -> None:
 
 
 _ADVISORY_LOCK = select(func.pg_advisory_xact_lock(cast(bindparam("key"), BigInteger)))
-# The sorted subquery feeds the locks in order: two transactions never wait on each other
 
 # --- A whole course -------------------------------------------------------------------------
 

@@ -9,16 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-)
+from sqlalchemy import Connection
 
-from webhook.crosscheck.flags import (
-    NewFlag,
-    flag_key,
-    insert_flags,
-    refresh_standing,
-)
+from webhook.crosscheck.flags import NewFlag, flag_key, insert_flags, refresh_standing
 
 
 def copied_body(

@@ -29,12 +29,7 @@ from sqlalchemy import (
 
 from submissions import integrity
 from submissions.integrity import Flag as FoundFlag
-from webhook.crosscheck.flags import (
-    NewFlag,
-    flag_key,
-    insert_flags,
-    refresh_standing,
-)
+from webhook.crosscheck.flags import NewFlag, flag_key, insert_flags, refresh_standing
 from webhook.storage.models import EvidenceKey, Student
 
 
@@ -59,6 +54,7 @@ def _lock_id(course_id: int, key: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+# The sorted subquery feeds the locks in order: two transactions never wait on each other
 # crosswise.
 _IDENTIFIER_LOCKS = text(
     "SELECT count(pg_advisory_xact_lock(k)) FROM"
@@ -66,7 +62,7 @@ _IDENTIFIER_LOCKS = text(
 )
 
 
-# --- At ingest ------------------------------------------------------------------------------
+# --- The lookup -----------------------------------------------------------------------------
 
 #: Values per lookup statement: a report names about ten; more go in several lookups.
 LOOKUP_VALUES = 32

@@ -12,8 +12,6 @@ from sqlalchemy.orm import Session, aliased
 from submissions.integrity import describe
 from webhook.storage.models import Course, Flag, Student, Submission
 
-# --- Flags ----------------------------------------------------------------------------------
-
 FlagFilter = Literal["open", "decided", "all"]
 FLAG_FILTERS: tuple[FlagFilter, ...] = ("open", "decided", "all")
 

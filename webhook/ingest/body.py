@@ -19,16 +19,10 @@ from submissions.integrity import Flag as FoundFlag
 from submissions.reader import Limits, ReportRejected, read_report
 from submissions.scoring import Score, score_report
 from webhook.config import current_rubric
-from webhook.ingest.outcomes import (
-    BadReport,
-    Checked,
-    Sender,
-    TooLarge,
-)
-from webhook.storage.models import (
-    Submission,
-    SubmissionCheck,
-)
+from webhook.ingest.outcomes import BadReport, Checked, Sender, TooLarge
+from webhook.storage.models import Submission, SubmissionCheck
+
+# --- Step 2: the body -----------------------------------------------------------------------
 
 _BODY_READ = "grader.body_read"
 

@@ -11,18 +11,8 @@ from sqlalchemy import Connection, bindparam, select
 from standardwebhooks import Webhook
 
 from webhook import signing
-from webhook.ingest.outcomes import (
-    Forbidden,
-    NotAuthorized,
-    Sender,
-    StudentNotNamed,
-)
-from webhook.storage.models import (
-    Course,
-    CourseInstructor,
-    Instructor,
-    Student,
-)
+from webhook.ingest.outcomes import Forbidden, NotAuthorized, Sender, StudentNotNamed
+from webhook.storage.models import Course, CourseInstructor, Instructor, Student
 from webhook.storage.tokens import hash_token
 
 _SENDER = select(Student.id, Student.course_id, Student.student_id, Course.opens_at).join(

@@ -21,14 +21,7 @@ from submissions.scoring import Score
 from webhook.crosscheck import copies, shared
 from webhook.crosscheck.flags import summary
 from webhook.grade_events import notify_grade_changed
-from webhook.ingest.outcomes import (
-    Checked,
-    NotAuthorized,
-    ReportIdTaken,
-    Sender,
-    Stored,
-    Verdict,
-)
+from webhook.ingest.outcomes import Checked, NotAuthorized, ReportIdTaken, Sender, Stored, Verdict
 from webhook.storage.models import (
     RAW_KEPT_LATEST,
     Flag,
