@@ -1,6 +1,6 @@
 """``grade``: grade a Docker lab on this machine's Docker engine.
 
-A thin shell over :func:`grader.runner.grade_lab`: it parses options, shows
+A thin shell over :func:`grader.run.runner.grade_lab`: it parses options, shows
 progress and results, writes the JUnit report, and maps every failure to one
 line and a fixed exit code. The lab's own settings become options of their
 own (``--dockerid``): the command is built once the lab is known. What only some
@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from grader import __version__, report_json
+from grader import __version__
 from grader.errors import GradingError, SettingsError
-from grader.labs import LabSpec, load_lab
-from grader.runner import grade_lab
+from grader.report import report_json
+from grader.run.labs import LabSpec, load_lab
+from grader.run.runner import grade_lab
 from grader.settings import (
     ConfigFile,
     RunSettings,
@@ -35,14 +36,14 @@ from grader.settings import (
     usable_home,
     working_directory,
 )
-from grader.targets import Target, TargetOptions
+from grader.targets.target import Target, TargetOptions
 from submissions.dialect import CheckResult, Report
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from grader.engine_choice import EngineChoice
-    from grader.marks import CheckSpec
+    from grader.run.marks import CheckSpec
+    from grader.targets.engine_choice import EngineChoice
 
 EXIT_ALL_PASSED = 0
 EXIT_SOME_FAILED = 1
@@ -256,13 +257,13 @@ def _grade(
     if report.grading_error:
         raise GradingError(report.grading_error)
     if not as_json:
-        from grader.render import print_report
+        from grader.report.render import print_report
 
         print_report(_console(), report, task_titles)
     elif not watch:  # --watch --json printed a line per run already
         click.echo(report_json.as_json(report))
     if submit and token:
-        from grader.submit import default_outbox, submit_report, verified_outbox
+        from grader.report.submit import default_outbox, submit_report, verified_outbox
         from submissions.writer import to_junit_xml
 
         outcome = submit_report(
@@ -337,8 +338,8 @@ def _progress_console(as_json: bool) -> Console | None:
 
 
 def _watch(grading: Grading, as_json: bool, *, remote: bool) -> tuple[Report, dict[str, str]]:
-    """``--watch``: grade again at each change until Ctrl-C (see :mod:`grader.watch`)."""
-    from grader.watch import Watch, watched_folders
+    """``--watch``: grade again at each change until Ctrl-C (see :mod:`grader.run.watch`)."""
+    from grader.run.watch import Watch, watched_folders
 
     if grading.target is None:
         raise GradingError(grading.unreachable)
@@ -367,7 +368,7 @@ def _student(student: str | None, submit: str | None) -> str | None:
 
 def _grade_class(lab: LabSpec, options: dict[str, Any], passed_on: dict[str, object | None]) -> int:
     """``--hosts``: every host of the class, a few at a time (see :mod:`grader.batch`)."""
-    from grader.batch import ClassRun, Submission, read_class
+    from grader.batch.class_run import ClassRun, Submission, read_class
 
     if any(options[name] for name in ("host", "context", "junit", "as_json", "student", "watch")):
         raise click.UsageError(

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from grader.lab import Lab
-from grader.labs import lab_of_path
-from grader.marks import MARKER_HELP, task_of
+from grader.run.lab import Lab
+from grader.run.labs import lab_of_path
+from grader.run.marks import MARKER_HELP, task_of
 from grader.settings import (
     ConfigFile,
     RunSettings,
@@ -25,7 +25,7 @@ from grader.settings import (
     refuse_unknown,
     resolve,
 )
-from grader.targets import LocalTarget
+from grader.targets.target import LocalTarget
 
 LAB_KEY = pytest.StashKey[Lab[Any]]()
 

@@ -21,9 +21,9 @@ import docker
 import docker.errors
 import requests
 
-from grader import background
-from grader.activity import doing
-from grader.facts import container_logs
+from grader.engine import background
+from grader.engine.facts import container_logs
+from grader.run.activity import doing
 
 THROWAWAY_LABEL = "org.docker-lab-grader.throwaway"
 #: How grading runs a command in a student's container: ``docker exec NAME /bin/sh -c ...``

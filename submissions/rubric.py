@@ -4,7 +4,7 @@
 and points, and what the server trusts (``known_digests`` / ``known_versions``: check-file
 digests and grader versions; a report with others is kept but flagged). The server never
 scores from what a report claims. It ships as ``rubric.json`` in this package (generated
-from the checks by ``python -m grader.rubric --write``); :func:`load_rubric` reads it or an
+from the checks by ``python -m grader.run.rubric --write``); :func:`load_rubric` reads it or an
 instructor's own file of the same shape, :func:`shipped_rubric` is the shipped one.
 """
 
@@ -112,6 +112,6 @@ def load_rubric(path: Path | None = None) -> Rubric:
 
 @functools.cache
 def shipped_rubric() -> Rubric:
-    """The ``rubric.json`` shipped in this package (``python -m grader.rubric --write``
+    """The ``rubric.json`` shipped in this package (``python -m grader.run.rubric --write``
     regenerates it from the checks), read once per process."""
     return load_rubric()

@@ -10,7 +10,6 @@ so in one line on a student's install. Only :func:`create_app` imports them.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -42,16 +41,13 @@ def create_app(
     )
     load_config(app, test_config=test_config, environ=environ)
 
-    from webhook import api, auth, cli, database, health
+    from webhook import api, auth, cli, database, gradebook, health, lti
 
     database.init_app(app)
     auth.init_app(app)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(importlib.import_module("webhook.lti.views").bp)  # LTI 1.3
+    health.init_app(app)
+    api.init_app(app)
+    lti.init_app(app)  # LTI 1.3: its routes and `grade-server lti`
     cli.init_app(app)
-    if importlib.util.find_spec("webhook.gradebook") is not None:
-        from webhook import gradebook  # type: ignore[attr-defined,unused-ignore]
-
-        app.register_blueprint(gradebook.bp)
+    gradebook.init_app(app)
     return app

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Flask, current_app, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -43,6 +43,10 @@ from webhook.storage.models import Flag, Submission
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 XML_TYPES = ("application/xml", "text/xml")
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
 
 
 def error(status: int, code: str, reason: str, **headers: str) -> Any:

@@ -4,7 +4,9 @@ A student's ``pip install`` brings only what ``grade`` needs; the server's packa
 come with the ``server`` extra. Without them ``grade-server`` answers in one line
 (exit 2) instead of an ImportError's traceback.
 
-``grade-server run`` is :mod:`webhook.serve`'s (waitress), not Flask's development server.
+With them, it builds the command (:class:`webhook.cli.group.ServerGroup`) with the app
+factory, :func:`webhook.create_app`, and adds ``grade-server run``: :mod:`webhook.serve`'s
+(waitress), not Flask's development server.
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(EXIT_NOT_INSTALLED)
-    from webhook.cli import cli
-    from webhook.cli import main as serve
+    from webhook import create_app
+    from webhook.cli.group import ServerGroup
     from webhook.serve import run_command
 
+    cli = ServerGroup(create_app)
     cli.add_command(run_command)  # in place of Flask's development server
-    serve()
+    cli.main(prog_name="grade-server")

@@ -89,7 +89,7 @@ def test_a_hand_edited_memory_passes_nothing_the_check_would_not(
     completed_lab, engine, grade, tmp_path: Path
 ) -> None:
     """Text is no memory; events are judged as the engine's are (what it cannot prove: a
-    well-formed ubuntu run made up by hand, see grader/remembered.py)."""
+    well-formed ubuntu run made up by hand, see grader/engine/remembered.py)."""
     path = memory_file(tmp_path, engine)
     path.parent.mkdir(parents=True)
     engine_id = engine.api.info()["ID"]

@@ -253,3 +253,15 @@ def test_the_console_script_says_a_bad_time_in_one_line(tmp_path: Path) -> None:
     assert bad.stderr.strip().splitlines() == [
         "Error: --closes-at 'friday' is not an ISO 8601 time"
     ]
+
+
+def test_the_help_shows_the_tools_own_options_and_commands(tmp_path: Path) -> None:
+    env = {"GRADER_DATABASE_URL": f"sqlite:///{tmp_path}/g.sqlite", "GRADER_SECRET_KEY": "x"}
+    shown = grade_server("--help", env=env)
+    assert shown.returncode == 0 and shown.stderr == ""
+    for flasks in ("--env-file", "--app", "--debug", "python-dotenv", "FLASK"):
+        assert flasks not in shown.stdout
+    options, commands = shown.stdout.split("Options:")[1].split("Commands:")
+    assert options.split() == ["--help", "Show", "this", "message", "and", "exit."]
+    listed = {line.split()[0] for line in commands.splitlines() if line.strip()}
+    assert listed == {"course", "db", "grades", "instructor", "lti", "roster", "run"}

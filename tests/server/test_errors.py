@@ -21,7 +21,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from webhook import create_app
-from webhook.cli import EXIT_BAD_INPUT, EXIT_DATABASE
+from webhook.cli.errors import EXIT_BAD_INPUT, EXIT_DATABASE
 
 from .conftest import INSTRUCTOR, Classroom, app_config, enrol, migrated_sqlite
 from .reports import Lab, make_report, report_xml

@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 
-from webhook.cli import EXIT_BAD_INPUT
+from webhook.cli.errors import EXIT_BAD_INPUT
 from webhook.storage.db import make_engine
 from webhook.storage.models import Student
 

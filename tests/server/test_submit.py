@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.submit import default_outbox, submit_report, waiting
+from grader.report.submit import default_outbox, submit_report, waiting
 from webhook.storage.models import Submission
 
 from .conftest import Classroom, enrol, migrated_sqlite

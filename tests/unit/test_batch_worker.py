@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 
 from grader import __version__
-from grader.batch_worker import GraderPool, parse_request
+from grader.batch.pool import GraderPool
+from grader.batch.worker import parse_request
 
 #: A worker whose graders run this stand-in for ``grade``: ARGV[0] says what to do.
 STAND_IN = """
 import os, subprocess, sys, time
-from grader import batch_worker
+from grader.batch import worker
 
 def grade(argv):
     what, _, arg = argv[0].partition(" ")
@@ -43,7 +44,7 @@ def grade(argv):
         raise RuntimeError("a bug in grade")
     return 99
 
-sys.exit(batch_worker.main([], grade=grade))
+sys.exit(worker.main([], grade=grade))
 """
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from grader.collector import ResultCollector
+from grader.run.collector import ResultCollector
 
 pytest_plugins = ["pytester"]
 
 CHECKS = """
 import time
 import pytest
-from grader.activity import doing
-from grader.verdict import fail
+from grader.run.activity import doing
+from grader.run.verdict import fail
 
 pytestmark = pytest.mark.task("task1", "Things")
 

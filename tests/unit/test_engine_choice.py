@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.engine_choice import (
+from grader.errors import SettingsError
+from grader.targets.engine_choice import (
     DEFAULT_HOST,
     EngineChoice,
     choose_engine,
@@ -21,7 +22,6 @@ from grader.engine_choice import (
     docker_config_dir,
     parse_host,
 )
-from grader.errors import SettingsError
 
 
 def make_context(config_dir: Path, name: str, host: str, *, skip_tls_verify: bool = False) -> Path:

@@ -15,8 +15,15 @@ from typing import Any
 
 import pytest
 
-from grader.commit_detection import CommitVerdict, detect_commit
-from grader.facts import DOCKER, PODMAN, ContainerFacts, Event, parse_event, ran_with_terminal
+from grader.engine.commit_detection import CommitVerdict, detect_commit
+from grader.engine.facts import (
+    DOCKER,
+    PODMAN,
+    ContainerFacts,
+    Event,
+    parse_event,
+    ran_with_terminal,
+)
 from grader.imageref import filter_spellings, is_repository
 
 RECORDED = Path(__file__).parent / "recorded"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import runner
-from grader.collector import ResultCollector
+from grader.run import runner
+from grader.run.collector import ResultCollector
 
 pytest_plugins = ["pytester"]
 
@@ -24,8 +24,8 @@ import subprocess
 import sys
 import time
 import pytest
-from grader.activity import doing
-from grader.verdict import fail
+from grader.run.activity import doing
+from grader.run.verdict import fail
 
 pytestmark = pytest.mark.task("task1", "Things")
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from grader import proof
-from grader.facts import ContainerFacts, Event, ImageFacts
+from grader.engine import proof
+from grader.engine.facts import ContainerFacts, Event, ImageFacts
 from submissions.dialect import Evidence
 
 CONTAINER_ID = "a" * 64

@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from grader.engine_state import EngineState, EventHistory
-from grader.remembered import (
+from grader.engine.remembered import (
     MAX_ENGINES,
     MAX_EVENTS,
     EventMemory,
@@ -20,6 +19,7 @@ from grader.remembered import (
     memory_folder,
     well_formed,
 )
+from grader.engine.state import EngineState, EventHistory
 
 ENGINE = "IYYM:HQX7:RNKZ:7ONG:LSUT:6T4M:2M3H:A2S7:W3V2:QQF4:JVER:BL46"
 CONTAINER = "61dd7b4073bfcebe0657828558f6aa8534122c739f5ff5a4cfddeae66c8956f9"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.collector import ResultCollector
+from grader.run.collector import ResultCollector
 
 pytest_plugins = ["pytester"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import (
+from grader.batch.class_run import (
     ClassHost,
     HostResult,
     State,
@@ -17,7 +17,7 @@ from grader.batch import (
     read_class,
 )
 from grader.errors import EnginePermissionDenied, EngineUnreachable, SettingsError
-from grader.ssh import SshAddress, SshHost, _failure
+from grader.targets.ssh import SshAddress, SshHost, _failure
 
 
 @pytest.mark.parametrize(

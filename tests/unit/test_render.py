@@ -7,8 +7,8 @@ import json
 
 from rich.console import Console
 
-from grader.render import print_report
-from grader.report_json import as_json
+from grader.report.render import print_report
+from grader.report.report_json import as_json
 from submissions.dialect import CheckResult, Report
 
 HINT = "docker container run --detach --name mydb -e MYSQL_ROOT_PASSWORD=my-secret-pw mysql:latest"

@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 
 from grader import __version__
-from grader.labs import load_lab
-from grader.rubric import RUBRIC_FILE, rubric_document
+from grader.run.labs import load_lab
+from grader.run.rubric import RUBRIC_FILE, rubric_document
 from submissions.rubric import load_rubric
 
 
 def test_the_shipped_rubric_matches_the_checks() -> None:
     shipped = json.loads(RUBRIC_FILE.read_text())
     generated = rubric_document(load_lab(), previous=shipped)
-    assert shipped == generated, "the checks changed: run python -m grader.rubric --write"
+    assert shipped == generated, "the checks changed: run python -m grader.run.rubric --write"
 
 
 def test_the_server_reads_it_and_trusts_this_grader() -> None:

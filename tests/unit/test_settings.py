@@ -12,7 +12,7 @@ import pytest
 from checks.docker_beginners.settings import BeginnersSettings
 from grader import setting
 from grader.errors import SettingsError
-from grader.runner import load_point_overrides
+from grader.run.runner import load_point_overrides
 from grader.settings import (
     ConfigFile,
     RunSettings,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.ssh import SshAddress, SshHost, _engine_answers, _unix_socket_path
+from grader.targets.ssh import SshAddress, SshHost, _engine_answers, _unix_socket_path
 
 
 @pytest.mark.parametrize(

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from grader.engine_choice import PROP_ENGINE_CONTEXT, PROP_ENGINE_ENDPOINT
 from grader.errors import GradingError, SettingsError
-from grader.render import engine_line
-from grader.report_json import as_json
+from grader.report.render import engine_line
+from grader.report.report_json import as_json
+from grader.report.submit import OutboxUnwritable, submit_report
 from grader.settings import ConfigFile, usable_home, user_home, working_directory
-from grader.submit import OutboxUnwritable, submit_report
+from grader.targets.engine_choice import PROP_ENGINE_CONTEXT, PROP_ENGINE_ENDPOINT
 from submissions.dialect import Report
 
 

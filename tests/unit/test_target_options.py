@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from grader.errors import SettingsError
-from grader.targets import TargetOptions
+from grader.targets.target import TargetOptions
 
 
 def test_dash_h_ssh_grades_that_machine_whole() -> None:

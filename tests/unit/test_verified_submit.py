@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.submit import STUDENT_HEADER, submit_report, verified_outbox, waiting
+from grader.report.submit import STUDENT_HEADER, submit_report, verified_outbox, waiting
 
 REPORT = b"<testsuites/>"  # the server would refuse it; the client only carries it
 

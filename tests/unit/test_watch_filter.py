@@ -14,7 +14,7 @@ import pytest
 
 from grader import probes
 from grader.probes import EXEC_SHELL, OwnExecs
-from grader.watch import is_students_change
+from grader.run.watch import is_students_change
 
 
 def container_event(action: str, name: str = "mydb", **attributes: str) -> dict[str, Any]:
@@ -30,7 +30,7 @@ def own_execs(monkeypatch: pytest.MonkeyPatch) -> Iterator[OwnExecs]:
     """A fresh count of grading's own execs for each test."""
     fresh = OwnExecs()
     monkeypatch.setattr(probes, "OWN_EXECS", fresh)
-    monkeypatch.setattr("grader.watch.OWN_EXECS", fresh, raising=False)
+    monkeypatch.setattr("grader.run.watch.OWN_EXECS", fresh, raising=False)
     yield fresh
 
 

@@ -33,6 +33,7 @@ from urllib.parse import quote
 
 from flask import (
     Blueprint,
+    Flask,
     Response,
     abort,
     flash,
@@ -55,7 +56,7 @@ from webhook.export import FORMATS, export_grades
 from webhook.grade_events import notify_grade_changed
 from webhook.storage.db import write_transaction
 
-from . import charts, csrf, flag_queries, queries, student_queries
+from . import charts, csrf, flag_queries, queries, sessions, student_queries
 
 bp = Blueprint(
     "gradebook",
@@ -342,4 +343,9 @@ def _in_rubric_order(rates: list[queries.PassRate]) -> list[queries.PassRate]:
 
 
 # The login and logout pages, on this blueprint.
-from . import sessions  # noqa: E402, F401
+bp.add_url_rule("/login", view_func=sessions.login, methods=("GET", "POST"))
+bp.add_url_rule("/logout", view_func=sessions.logout, methods=("POST",))
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -4,6 +4,9 @@ The password check, the guess throttle and the session itself are :mod:`webhook.
 this module only speaks HTML. ``next`` is followed only when it is a path on this site:
 anything a browser could read as another host (``//host``, ``/\\host``, a tab or a line
 break that browsers drop) falls back to the gradebook.
+
+The two views are the gradebook blueprint's ``gradebook.login`` and ``gradebook.logout``,
+routed by :mod:`webhook.gradebook` (this module does not import it back).
 """
 
 from __future__ import annotations
@@ -16,8 +19,6 @@ from flask import flash, redirect, render_template, request, url_for
 from werkzeug.urls import iri_to_uri
 
 from webhook.auth import current_instructor, login_instructor, login_session, logout_session
-
-from . import bp
 
 #: One path on this site: a single leading slash, then no backslash.
 _SAME_SITE_PATH = re.compile(r"^/(?![/\\])[^\\]*$")
@@ -37,7 +38,6 @@ def _visible(target: str) -> bool:
     return not any(unicodedata.category(c)[0] in "CZ" and c != " " for c in target)
 
 
-@bp.route("/login", methods=("GET", "POST"))
 def login() -> Any:
     next_url = safe_next(request.values.get("next"))
     if request.method == "POST":
@@ -54,7 +54,6 @@ def login() -> Any:
     return render_template("gradebook/login.html", next=next_url, username="")
 
 
-@bp.route("/logout", methods=("POST",))
 def logout() -> Any:
     """End the session on the server too: the old cookie no longer logs anyone in."""
     logout_session()

@@ -1,10 +1,11 @@
 """LTI 1.3 Advantage: the grading server as a tool in Canvas, Moodle and other LMSs.
 
-Kept free of imports, so that importing one LTI module costs no other. The LTI tables
-are declared in :mod:`webhook.lti.models` on storage's ``Base`` (storage's models know no
-feature); the migrations' ``env.py`` imports them beside storage's. LTI hears of grades
-that may have changed through :mod:`webhook.grade_events` (:func:`webhook.lti.passback.register`).
-``docs/lti.md`` is the instructor's manual.
+:func:`init_app` registers the feature: its routes, ``grade-server lti``, and its passback
+as a listener of :mod:`webhook.grade_events` (:func:`webhook.lti.passback.register`). The
+package itself is kept free of module-level imports, so that importing one LTI module
+costs no other. The LTI tables are declared in :mod:`webhook.lti.models` on storage's
+``Base`` (storage's models know no feature); the migrations' ``env.py`` imports them
+beside storage's. ``docs/lti.md`` is the instructor's manual.
 
 * :mod:`webhook.lti.models`: registrations, deployments, contexts, members, line items,
   the shared launch cache and the passback outbox;
@@ -21,3 +22,19 @@ that may have changed through :mod:`webhook.grade_events` (:func:`webhook.lti.pa
 * :mod:`webhook.lti.roster`: NRPS roster sync;
 * :mod:`webhook.lti.cli`: ``grade-server lti``.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """The launch routes (OIDC login, launch, JWKS, deep linking) and ``grade-server lti``."""
+    from webhook.lti.cli import lti_group
+    from webhook.lti.views import bp
+
+    app.register_blueprint(bp)
+    app.cli.add_command(lti_group)

@@ -1,6 +1,6 @@
 """``grade-server lti``: the tool's keys, platforms, deployments, passback and roster.
 
-Errors are ``grade-server``'s (:mod:`webhook.cli`): one line, an exit code of their own
+Errors are ``grade-server``'s (:mod:`webhook.cli.errors`): one line, an exit code of their own
 (3 not found, 5 database not ready, 6 already exists, 8 bad value).
 """
 
@@ -14,7 +14,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
-from webhook.cli import AlreadyExists, BadValue, NotFound, database_errors, session_scope
+from webhook.cli.errors import AlreadyExists, BadValue, NotFound, database_errors
+from webhook.database import get_db
 from webhook.lti import keys, passback, roster
 from webhook.lti.models import LtiDeployment, LtiPassback, LtiRegistration
 from webhook.storage.models import Course
@@ -34,7 +35,7 @@ def key_group() -> None:
 @with_appcontext
 @database_errors
 def key_generate() -> None:
-    with session_scope() as session:
+    with get_db().session() as session:
         row = keys.generate(session)
         session.commit()
         click.echo(f"tool key {row.kid} generated; its public half is served at /lti/jwks.json")
@@ -77,7 +78,7 @@ def platform_add(
     key_set_url: str,
     audience: str,
 ) -> None:
-    with session_scope() as session:
+    with get_db().session() as session:
         taken = session.scalar(
             select(LtiRegistration).where(
                 (LtiRegistration.name == name)
@@ -107,7 +108,7 @@ def platform_add(
 @with_appcontext
 @database_errors
 def platform_list() -> None:
-    with session_scope() as session:
+    with get_db().session() as session:
         for row in session.scalars(select(LtiRegistration).order_by(LtiRegistration.name)):
             click.echo(f"{row.name}\t{row.issuer}\tclient id {row.client_id}")
             for deployment in row.deployments:
@@ -128,7 +129,7 @@ def deployment_group() -> None:
 @with_appcontext
 @database_errors
 def deployment_add(platform: str, deployment_id: str, course_slug: str) -> None:
-    with session_scope() as session:
+    with get_db().session() as session:
         registration = session.scalar(
             select(LtiRegistration).where(LtiRegistration.name == platform)
         )
@@ -169,7 +170,7 @@ def passback_command(loop: bool, interval: float) -> None:
             elif outcome.error:
                 click.echo(f"student {outcome.student_pk}: {outcome.error}", err=True)
         if not loop:
-            with session_scope() as session:
+            with get_db().session() as session:
                 waiting = session.scalar(
                     select(func.count())
                     .select_from(LtiPassback)
@@ -187,7 +188,7 @@ def passback_command(loop: bool, interval: float) -> None:
 @with_appcontext
 @database_errors
 def roster_sync(course_slug: str) -> None:
-    with session_scope() as session:
+    with get_db().session() as session:
         course = session.scalar(select(Course).where(Course.slug == course_slug))
         if course is None:
             raise NotFound(f"no course {course_slug!r}")

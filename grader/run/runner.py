@@ -20,20 +20,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from grader import __version__, activity
-from grader.engine_choice import PROP_ENGINE_CONTEXT, PROP_ENGINE_ENDPOINT
+from grader import __version__
 from grader.errors import SettingsError
-from grader.lab import Lab
-from grader.labs import LabSpec
+from grader.run import activity
+from grader.run.lab import Lab
+from grader.run.labs import LabSpec
 from grader.settings import RunSettings, reported_values
+from grader.targets.engine_choice import PROP_ENGINE_CONTEXT, PROP_ENGINE_ENDPOINT
 from submissions import dialect
 from submissions.dialect import CheckResult, Report
 
 if TYPE_CHECKING:
-    from grader.collector import ProgressCallback
-    from grader.engine_choice import EngineChoice
-    from grader.marks import CheckSpec
-    from grader.targets import Target
+    from grader.run.collector import ProgressCallback
+    from grader.run.marks import CheckSpec
+    from grader.targets.engine_choice import EngineChoice
+    from grader.targets.target import Target
 
 
 def checks_digest(folder: Path) -> str:
@@ -203,7 +204,7 @@ def _run_pytest(args: list[str], plugins: list[object]) -> int:
 
 def collect_checks(lab: LabSpec) -> list[CheckSpec]:
     """Every check of a lab with its points, title and hint, without running any."""
-    from grader.collector import ResultCollector
+    from grader.run.collector import ResultCollector
 
     collector = ResultCollector()
     _run_pytest(_pytest_args(lab.checks, collect_only=True, check_timeout=0), [collector])
@@ -250,7 +251,7 @@ def grade_lab(
         if lab.start_probes is not None:
             lab.start_probes(the_lab)
 
-    from grader.collector import ResultCollector
+    from grader.run.collector import ResultCollector
 
     collector = ResultCollector(
         tasks=tasks,

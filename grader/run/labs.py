@@ -23,7 +23,7 @@ from grader.errors import SettingsError
 from grader.settings import fields_of
 
 if TYPE_CHECKING:
-    from grader.lab import Lab
+    from grader.run.lab import Lab
 
 ENTRY_POINT_GROUP = "docker_lab_grader.labs"
 GRADER_DISTRIBUTION = "docker-lab-grader"

@@ -5,8 +5,8 @@
 check digests and grader versions the server trusts. The checks are the one
 source of truth for it; this module writes it::
 
-    python -m grader.rubric --write            # the default lab
-    python -m grader.rubric --lab NAME         # print another lab's
+    python -m grader.run.rubric --write            # the default lab
+    python -m grader.run.rubric --lab NAME         # print another lab's
 
 Digests and grader versions already in the file are kept: reports from an
 earlier release of the checks stay trusted.
@@ -23,8 +23,8 @@ from typing import Any
 import submissions
 from grader import __version__
 from grader.errors import GradingError
-from grader.labs import LabSpec, load_lab
-from grader.runner import checks_digest, collect_checks
+from grader.run.labs import LabSpec, load_lab
+from grader.run.runner import checks_digest, collect_checks
 
 RUBRIC_FILE = Path(submissions.__file__).parent / "rubric.json"
 
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         lab = load_lab(args.lab)
     except GradingError as exc:
-        parser.exit(2, f"grader.rubric: {exc}\n")
+        parser.exit(2, f"grader.run.rubric: {exc}\n")
     previous = json.loads(RUBRIC_FILE.read_text()) if RUBRIC_FILE.is_file() else {}
     if previous.get("lab") != lab.name:
         previous = {}

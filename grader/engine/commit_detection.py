@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from grader.facts import Event
+from grader.engine.facts import Event
 from grader.imageref import is_repository
 
 BUILDKIT_COMMENT = "buildkit.dockerfile"

@@ -1,7 +1,7 @@
 """What the engine holds, read once per grading run and shared by all checks.
 
 The queries live here (which containers, images and events to ask the engine for);
-:mod:`grader.facts` reads the shapes those answers come in. A host that has lived
+:mod:`grader.engine.facts` reads the shapes those answers come in. A host that has lived
 (hundreds of containers, tags) costs about what a fresh one does: one listing of each
 kind is shared, and a container is inspected only when its listing leaves it a
 candidate.
@@ -22,15 +22,15 @@ from typing import Any
 import docker
 import docker.errors
 
-from grader import background
-from grader.facts import ContainerFacts, Event, ImageFacts, parse_event
+from grader.engine import background
+from grader.engine.facts import ContainerFacts, Event, ImageFacts, parse_event
+from grader.engine.remembered import EventMemory, Recalled, event_key
 from grader.imageref import is_repository
-from grader.remembered import EventMemory, Recalled, event_key
 
 
 class EventHistory:
     """The engine's recent events (it keeps only the latest few hundred, in memory), with
-    those seen before and remembered (:mod:`grader.remembered`)."""
+    those seen before and remembered (:mod:`grader.engine.remembered`)."""
 
     def __init__(
         self,
@@ -193,7 +193,7 @@ class EngineState:
 
     def keep_events_of(self, container_id: str) -> None:
         """Remember this container's events as the engine reported them, for when it has
-        forgotten them (:mod:`grader.remembered`); never fails the run."""
+        forgotten them (:mod:`grader.engine.remembered`); never fails the run."""
         if self.memory is not None:
             self.memory.keep(self.events.reported_of(container_id))
 

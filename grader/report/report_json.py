@@ -1,13 +1,13 @@
 """The stable ``grade --json`` document other tools read.
 
-Apart from :mod:`grader.render`, so that ``grade --json`` never imports rich.
+Apart from :mod:`grader.report.render`, so that ``grade --json`` never imports rich.
 """
 
 from __future__ import annotations
 
 import json
 
-from grader.engine_choice import PROP_ENGINE_CONTEXT, PROP_ENGINE_ENDPOINT
+from grader.targets.engine_choice import PROP_ENGINE_CONTEXT, PROP_ENGINE_ENDPOINT
 from submissions.dialect import Report
 from submissions.writer import evidence_json
 

@@ -16,11 +16,11 @@ from typing import Any, Protocol
 
 import docker
 
-from grader.connection import API_TIMEOUT, connect, engine_hostname, without_environment
-from grader.engine_choice import DEFAULT_CONTEXT, EngineChoice, choose_engine, parse_host
 from grader.errors import GradingError, SettingsError
 from grader.settings import user_home
-from grader.ssh import SshAddress, SshHost
+from grader.targets.connection import API_TIMEOUT, connect, engine_hostname, without_environment
+from grader.targets.engine_choice import DEFAULT_CONTEXT, EngineChoice, choose_engine, parse_host
+from grader.targets.ssh import SshAddress, SshHost
 
 
 class Target(Protocol):
@@ -72,7 +72,7 @@ class TargetOptions:
         return bool(self.host) and parse_host(self.host or "", "-H/--host").startswith("ssh://")
 
     def engine(self, environ: Mapping[str, str]) -> EngineChoice:
-        """The engine to grade (see :mod:`grader.engine_choice`); bad options raise."""
+        """The engine to grade (see :mod:`grader.targets.engine_choice`); bad options raise."""
         if self.over_ssh and self.context:
             raise SettingsError("-H/--host and --context name an engine each: give one of them")
         if self.over_ssh:
@@ -201,7 +201,7 @@ def _engine_over(
 
 
 class SshTarget:
-    """A lab machine over SSH (see :mod:`grader.ssh`); checked on creation."""
+    """A lab machine over SSH (see :mod:`grader.targets.ssh`); checked on creation."""
 
     def __init__(
         self,

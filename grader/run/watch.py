@@ -29,7 +29,7 @@ from rich.live import Live
 from rich.text import Text
 
 from grader.probes import EXEC_SHELL, OWN_EXECS, THROWAWAY_LABEL
-from grader.render import report_view
+from grader.report.render import report_view
 from grader.settings import fields_of
 from submissions.dialect import Report
 

@@ -1,6 +1,6 @@
 """Shows a report to people: a table per task, what was found, the next step (rich).
 
-Programs get the same report as JSON from :mod:`grader.report_json`, which needs no rich.
+Programs get the same report as JSON from :mod:`grader.report.report_json`, which needs no rich.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from grader.engine_choice import PROP_ENGINE_CONTEXT, PROP_ENGINE_ENDPOINT
+from grader.targets.engine_choice import PROP_ENGINE_CONTEXT, PROP_ENGINE_ENDPOINT
 from submissions.dialect import CheckResult, Report
 
 STATUS_LABEL = {

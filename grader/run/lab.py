@@ -11,12 +11,12 @@ from functools import cached_property
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
-from grader import background
-from grader.activity import doing
-from grader.engine_state import EngineState
+from grader.engine import background
+from grader.engine.state import EngineState
+from grader.run.activity import doing
 
 if TYPE_CHECKING:
-    from grader.targets import Target
+    from grader.targets.target import Target
 
 T = TypeVar("T")
 #: The lab's own settings dataclass (``lab.settings.dockerid``).
@@ -44,8 +44,8 @@ def notes_taken() -> str:
 def _memory_folder_of(target: Target) -> Path | None:
     """Where this run remembers engine events: the user's data folder, when grading this
     machine (a TA grading a student's over SSH keeps no memory of it)."""
-    from grader.remembered import memory_folder
-    from grader.targets import LocalTarget
+    from grader.engine.remembered import memory_folder
+    from grader.targets.target import LocalTarget
 
     return memory_folder() if isinstance(target, LocalTarget) else None
 

@@ -8,7 +8,7 @@ Podman's Docker-compatible API (``podman system service``) answers in Docker's s
 for a few quirks, each met here and nowhere else: a one-word command repeated in ``Args``,
 its own event actions (``remove``, ``init``, ``cleanup``...) and no ``resize`` events. Image
 names (``docker.io/library/ubuntu:latest``, ``localhost/ourfiglet``) are
-:mod:`grader.imageref`'s, commits :mod:`grader.commit_detection`'s.
+:mod:`grader.imageref`'s, commits :mod:`grader.engine.commit_detection`'s.
 """
 
 from __future__ import annotations

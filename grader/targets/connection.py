@@ -1,6 +1,6 @@
 """Connecting to the Docker engine the ``docker`` CLI would use.
 
-Which engine that is, :mod:`grader.engine_choice` decides (docker-py's own
+Which engine that is, :mod:`grader.targets.engine_choice` decides (docker-py's own
 ``from_env`` ignores ``$DOCKER_CONTEXT``); failures become typed errors with the
 fix in one line.
 """
@@ -14,14 +14,14 @@ import docker.errors
 import docker.tls
 import requests.exceptions
 
-from grader.engine_choice import EngineChoice
 from grader.errors import EnginePermissionDenied, EngineUnreachable
+from grader.targets.engine_choice import EngineChoice
 
 API_TIMEOUT = 30
 
 
 def connect(choice: EngineChoice) -> docker.DockerClient:
-    """A client for the engine ``choice`` names (:mod:`grader.engine_choice`), known to answer."""
+    """A client for the engine ``choice`` names (:mod:`.engine_choice`), known to answer."""
     tls: docker.tls.TLSConfig | bool = False
     if choice.tls is not None:
         files = choice.tls

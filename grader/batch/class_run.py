@@ -3,7 +3,7 @@
 Each host is graded by a ``grade --host`` process of its own: pytest, which runs the
 checks, runs once per process; a host that hangs is killed at its time limit without
 holding up the others; and Ctrl-C stops the running ones and keeps what finished.
-Those processes are forks of one warm worker (:mod:`grader.batch_worker`), which has
+Those processes are forks of one warm worker (:mod:`grader.batch.worker`), which has
 loaded the grader, pytest and the checks once for the whole class: a fresh ``grade``
 would spend two seconds of CPU per host on that alone.
 A live table shows every host (waiting, grading, its score or its error); each host's
@@ -28,9 +28,9 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from grader.batch_worker import Grader, GraderPool, close_ssh_masters
+from grader.batch.pool import Grader, GraderPool, close_ssh_masters
 from grader.errors import SettingsError
-from grader.ssh import SshAddress
+from grader.targets.ssh import SshAddress
 
 EXIT_ALL_PASSED, EXIT_SOME_FAILED, EXIT_SOME_NOT_GRADED, EXIT_INTERRUPTED = 0, 1, 2, 130
 #: ``grade --submit``'s own status when the report was graded but waits to be sent.

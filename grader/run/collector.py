@@ -3,9 +3,9 @@
 Registered by ``grade`` for one run: it selects the checks of the chosen tasks,
 applies the instructor's point overrides, enforces the run's overall time
 limit, and sorts each outcome into passed (with what proved it, see
-:mod:`grader.proof`), failed (the student's step is missing or wrong) or error
+:mod:`grader.engine.proof`), failed (the student's step is missing or wrong) or error
 (grading itself could not decide). A passed check's message is what it noted
-(:meth:`grader.lab.Lab.note`), usually nothing.
+(:meth:`grader.run.lab.Lab.note`), usually nothing.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ import docker.errors
 import pytest
 from _pytest.outcomes import Failed, Skipped
 
-from grader import activity, proof
-from grader.lab import ProbeTimeout, begin_notes, notes_taken
-from grader.marks import CheckSpec, check_of
-from grader.verdict import CheckFailed
+from grader.engine import proof
+from grader.run import activity
+from grader.run.lab import ProbeTimeout, begin_notes, notes_taken
+from grader.run.marks import CheckSpec, check_of
+from grader.run.verdict import CheckFailed
 from submissions.dialect import CheckResult, Status
 
 ProgressCallback = Callable[[CheckSpec, CheckResult], None]

@@ -14,7 +14,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from grader.facts import ContainerFacts, Event, ImageFacts
+from grader.engine.facts import ContainerFacts, Event, ImageFacts
 from submissions.dialect import Evidence
 
 _taken: list[Evidence] = []

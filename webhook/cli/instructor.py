@@ -1,0 +1,79 @@
+"""``grade-server instructor``: instructor logins and their API tokens."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from webhook.auth import hash_password
+from webhook.cli.errors import AlreadyExists, BadInput, database_errors
+from webhook.cli.lookup import find_instructor
+from webhook.database import get_db
+from webhook.storage.models import Course, CourseInstructor, Instructor, utcnow
+from webhook.storage.tokens import hash_token, new_instructor_token
+
+
+@click.group("instructor", help="Instructor logins for the gradebook and the API.")
+def instructor_group() -> None:
+    pass
+
+
+@instructor_group.command("create", help="Create the instructor login USERNAME.")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+@database_errors
+def instructor_create(username: str, password_stdin: bool) -> None:
+    if not username.strip() or len(username) > 100:
+        raise BadInput("the username must be 1-100 characters")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        raise BadInput("the password must have at least 8 characters")
+    with get_db().session() as session:
+        session.add(Instructor(username=username.strip(), password_hash=hash_password(password)))
+        try:
+            session.commit()
+        except IntegrityError:
+            raise AlreadyExists(f"instructor {username!r} already exists") from None
+    click.echo(f"created instructor {username}", err=True)
+
+
+@instructor_group.command(
+    "token", help="Print a new API token for USER (verified reports); it replaces the old one."
+)
+@click.argument("username", metavar="USER")
+@with_appcontext
+@database_errors
+def instructor_token(username: str) -> None:
+    token = new_instructor_token()
+    with get_db().session() as session:
+        instructor = find_instructor(session, username)
+        replaced = instructor.token_hash is not None
+        instructor.token_hash = hash_token(token)
+        instructor.token_issued_at = utcnow()
+        courses = session.scalars(
+            select(Course.slug)
+            .join(CourseInstructor, CourseInstructor.course_id == Course.id)
+            .where(CourseInstructor.instructor_id == instructor.id)
+            .order_by(Course.slug)
+        ).all()
+        session.commit()
+    click.echo(token)
+    said = f"API token of {username} (not shown again; send it as GRADER_TOKEN)"
+    if replaced:
+        said += "; the old one no longer works"
+    if courses:
+        said += f"; verified reports are taken for {', '.join(courses)}"
+    else:
+        said += (
+            f"; {username} teaches no course yet: `grade-server course add-instructor "
+            f"COURSE {username}`"
+        )
+    click.echo(said, err=True)
