@@ -19,6 +19,7 @@ carries no evidence.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 SUITE_NAME = "docker-lab"
@@ -113,12 +114,22 @@ class Report:
     created: str  # ISO 8601, UTC
     engine_id: str
     results: tuple[CheckResult, ...]
+    #: The Docker ID the student graded with (``--dockerid``): informational. The server
+    #: reads it (the dialect allows it) but neither stores nor judges it: a Docker ID is the
+    #: student's claim, typed on their machine, not who they are; the server knows its
+    #: students by their token (or a signed delivery's roster id) and the engine by the
+    #: evidence. Only the lab's checks use it, to find the images tagged ``<id>/...``.
     dockerid: str = ""
     grading_error: str = ""
     extra_properties: dict[str, str] = field(default_factory=dict)
     dialect_version: str = DIALECT_VERSION
     engine_name: str = ""
     engine_version: str = ""
+    #: ``created`` as aware UTC, parsed once, by the reader (which refuses a report without
+    #: a valid one); what the server stores and judges the report's times by. ``None`` on a
+    #: report built in memory: the writer needs only the text. Not compared: a report read
+    #: back equals the one written.
+    created_at: datetime | None = field(default=None, compare=False)
 
     @property
     def score(self) -> int:

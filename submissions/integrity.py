@@ -83,7 +83,8 @@ def check_report(
     ``opens_at`` is when the course opened, if it says. Never raises: a report the
     reader accepted is kept, and whatever looks wrong is flagged with its reason.
     """
-    created = _time(report.created) or received_at
+    # As the reader parsed it; a report built in memory (not read) carries only the text.
+    created = report.created_at or _time(report.created) or received_at
     flags: list[Flag] = []
     bare = [r.id for r in report.results if r.passed and not r.evidence]
     if bare:

@@ -131,7 +131,7 @@ def _read_tree(root: ET.Element, limits: Limits) -> Report:
             f"report_id {report_id[:40]!r} is not 1-100 letters, digits and . _ : -"
         )
     created = properties[dialect.PROP_CREATED]
-    parse_created(created)
+    created_at = parse_created(created)  # parsed once: the server uses it from here on
 
     cases = [child for child in suite if child.tag == "testcase"]
     if len(cases) > limits.max_testcases:
@@ -185,6 +185,7 @@ def _read_tree(root: ET.Element, limits: Limits) -> Report:
         dialect_version=version,
         engine_name=properties.get(dialect.PROP_ENGINE_NAME, ""),
         engine_version=properties.get(dialect.PROP_ENGINE_VERSION, ""),
+        created_at=created_at,
     )
 
 

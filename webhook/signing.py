@@ -14,7 +14,7 @@ Every malformed header is a :class:`SignatureRejected` (→ 401), never a crash.
 timestamp is checked here against ``GRADER_SIGNATURE_TOLERANCE`` (the library's own
 ``verify`` fixes 5 minutes, so the signature is compared here, with the library's
 ``sign``). This module touches no database: refusing a delivery whose id and timestamp
-were already accepted (a replay) is a write, done by :func:`webhook.ingest.remember_delivery`.
+were already accepted (a replay) is a write, done by :func:`webhook.ingest.store.remember_delivery`.
 """
 
 from __future__ import annotations

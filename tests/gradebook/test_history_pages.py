@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 from devlab.server.seeded import COURSE, T0, _report, make_app, seed_database
 from submissions.rubric import Rubric
-from webhook.gradebook.queries import HISTORY_PAGE
+from webhook.gradebook.student_queries import HISTORY_PAGE
 from webhook.storage.db import make_engine, make_session_factory
 from webhook.storage.models import Course, Student, SubmissionCheck
 

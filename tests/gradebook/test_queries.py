@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from devlab.server.seeded import COURSE, T0, Seeded
-from webhook.gradebook import charts, queries
+from webhook.gradebook import charts, queries, student_queries
 from webhook.storage.db import make_engine, make_session_factory
 from webhook.storage.models import Course, Student, Submission
 
@@ -155,7 +155,7 @@ def test_pass_rate_chart_geometry() -> None:
 
 
 def test_score_chart_geometry() -> None:
-    first = queries.SubmissionRow(
+    first = student_queries.SubmissionRow(
         id=1,
         report_id="r1",
         received_at=T0,

@@ -52,6 +52,8 @@ def test_the_code_is_clean(command: list[str]) -> None:
             "imports the workshop (devlab) or the tests",
         ),
         ("devlab/planted.py", "from tests.engine import conftest\n", "does not import the tests"),
+        ("webhook/storage/planted.py", "import webhook.lti.models\n", "never import LTI"),
+        ("webhook/ingest/planted.py", "from webhook.lti import passback\n", "never import LTI"),
     ],
 )
 def test_a_forbidden_import_breaks_a_contract(

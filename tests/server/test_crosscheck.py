@@ -20,7 +20,7 @@ from sqlalchemy import func, select, update
 from devlab.server.enrolment import Classroom
 from devlab.server.reports import Lab, hand_typed, make_report, report_xml
 from submissions.reader import read_report
-from webhook import crosscheck
+from webhook.crosscheck import decisions
 from webhook.storage.db import make_engine, write_transaction
 from webhook.storage.models import Course, EvidenceKey, Flag, Submission
 
@@ -64,8 +64,8 @@ def decide(url: str, course: str, flag_id: int, action: str, note: str = "") -> 
             course_id = connection.scalar(select(Course.id).where(Course.slug == course))
         with write_transaction(engine) as connection:
             assert course_id is not None
-            crosscheck.decide(connection, course_id=course_id, flag_id=flag_id, action=action,
-                              note=note, by="prof")  # fmt: skip
+            decisions.decide(connection, course_id=course_id, flag_id=flag_id, action=action,
+                             note=note, by="prof")  # fmt: skip
     finally:
         engine.dispose()
 

@@ -48,15 +48,15 @@ from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from submissions.integrity import KINDS
 from submissions.scoring import GradePolicy
-from webhook import crosscheck
 from webhook.auth import current_instructor
 from webhook.config import current_rubric
+from webhook.crosscheck import decisions
 from webhook.database import get_db, get_session
 from webhook.export import FORMATS, export_grades
-from webhook.lti.passback import mark_report_changed as lti_grade_may_change
+from webhook.grade_events import notify_grade_changed
 from webhook.storage.db import write_transaction
 
-from . import charts, csrf, queries, sessions
+from . import charts, csrf, flag_queries, queries, sessions, student_queries
 
 bp = Blueprint(
     "gradebook",
@@ -187,7 +187,7 @@ def overview(course: str) -> Any:
             "self_higher": sum(1 for r in rows if r.self_higher),
         },
         formats=EXPORT_FORMATS,
-        flag_counts=queries.flag_counts(db, found),
+        flag_counts=flag_queries.flag_counts(db, found),
     )
 
 
@@ -196,11 +196,11 @@ def overview(course: str) -> Any:
 def student(course: str, student_id: str) -> Any:
     db = get_session()
     found = queries.course_by_slug(db, course) or abort(404)
-    who = queries.student(db, found, student_id) or abort(404)
+    who = student_queries.student(db, found, student_id) or abort(404)
     page = request.args.get("page", "1")
     if not page.isdigit() or len(page) > 9:
         abort(400, description=f"page must be a whole number, not {page[:20]!r}")
-    history = queries.history_page(db, who, int(page))
+    history = student_queries.history_page(db, who, int(page))
     return render_template(
         "gradebook/student.html",
         course=found,
@@ -215,19 +215,19 @@ def student(course: str, student_id: str) -> Any:
 def submission(course: str, submission_id: int) -> Any:
     db = get_session()
     found = queries.course_by_slug(db, course) or abort(404)
-    sub = queries.submission(db, found, submission_id) or abort(404)
-    checks = queries.checks(db, sub)
-    tasks: dict[str, list[queries.CheckRow]] = {}
+    sub = student_queries.submission(db, found, submission_id) or abort(404)
+    checks = student_queries.checks(db, sub)
+    tasks: dict[str, list[student_queries.CheckRow]] = {}
     for check in checks:
         tasks.setdefault(check.task, []).append(check)
     return render_template(
         "gradebook/submission.html",
         course=found,
         student=sub.student,
-        sub=queries.submission_row(sub),
+        sub=student_queries.submission_row(sub),
         tasks=tasks,
         titles=_check_titles(),
-        flags=queries.flags(db, found, "all", submission_id=sub.id),
+        flags=flag_queries.flags(db, found, "all", submission_id=sub.id),
     )
 
 
@@ -237,14 +237,14 @@ def flags(course: str) -> Any:
     db = get_session()
     found = queries.course_by_slug(db, course) or abort(404)
     show = request.args.get("show", "open")
-    if show not in queries.FLAG_FILTERS:
-        abort(400, description=f"show must be one of {', '.join(queries.FLAG_FILTERS)}")
+    if show not in flag_queries.FLAG_FILTERS:
+        abort(400, description=f"show must be one of {', '.join(flag_queries.FLAG_FILTERS)}")
     return render_template(
         "gradebook/flags.html",
         course=found,
         show=show,
-        flags=queries.flags(db, found, cast(queries.FlagFilter, show)),
-        counts=queries.flag_counts(db, found),
+        flags=flag_queries.flags(db, found, cast(flag_queries.FlagFilter, show)),
+        counts=flag_queries.flag_counts(db, found),
         kinds=KINDS,
         max_note=MAX_NOTE,
     )
@@ -257,7 +257,7 @@ def decide(course: str, flag_id: int) -> Any:
     db = get_session()
     found = queries.course_by_slug(db, course) or abort(404)
     action = request.form.get("action", "")
-    if action not in crosscheck.DECISIONS:
+    if action not in decisions.DECISIONS:
         abort(400, description="The decision must be accept or reject.")
     note = request.form.get("note", "").strip()
     if len(note) > MAX_NOTE:
@@ -265,7 +265,7 @@ def decide(course: str, flag_id: int) -> Any:
     instructor = current_instructor()
     assert instructor is not None  # login_required
     with write_transaction(get_db().engine) as connection:
-        decided = crosscheck.decide(
+        decided = decisions.decide(
             connection,
             course_id=found.id,
             flag_id=flag_id,
@@ -273,7 +273,8 @@ def decide(course: str, flag_id: int) -> Any:
             note=note,
             by=instructor.username,
         )
-        lti_grade_may_change(connection, decided)  # the LTI passback outbox (issue 12)
+        if decided is not None and decided.student_pk is not None:
+            notify_grade_changed(connection, decided.student_pk)  # in this transaction
     if decided is None:
         abort(404)
     if decided.status == "accepted":

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from .queries import PassRate, SubmissionRow
+from .queries import PassRate
+from .student_queries import SubmissionRow
 
 #: Below this pass rate a check is where the class gets stuck.
 STUCK_BELOW = 0.5

@@ -1,11 +1,13 @@
-"""What the gradebook pages show, read in a few set-based queries.
+"""What the course's pages show (the courses, the roster's overview, the pass-rate chart),
+read in a few set-based queries.
 
-Each page costs a fixed number of queries whatever the class size: the overview
-reads every student's aggregates in one pass of window functions over the
-course's submissions, the pass-rate chart one join of the latest submissions
-with their check results. Results are small frozen records, so templates and
-tests never touch ORM objects or lazy loads. "Rubric order" is the order of the
-checks in the server's rubric (the JSON document it scores from).
+Each page costs a fixed number of queries whatever the class size: the overview reads
+every student's aggregates in one pass of window functions over the course's
+submissions, the pass-rate chart one join of the latest submissions with their check
+results. Results are small frozen records, so templates and tests never touch ORM
+objects or lazy loads. "Rubric order" is the order of the checks in the server's rubric
+(the JSON document it scores from). A student's pages read
+:mod:`webhook.gradebook.student_queries`, the flags page :mod:`webhook.gradebook.flag_queries`.
 """
 
 from __future__ import annotations
@@ -16,11 +18,9 @@ from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import ScalarSelect, and_, case, func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session, aliased, defer
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
-from submissions.integrity import describe
-from submissions.scoring import is_late
-from webhook.storage.models import Course, Flag, Student, Submission, SubmissionCheck
+from webhook.storage.models import Course, Student, Submission, SubmissionCheck
 
 SortKey = Literal["id", "name", "latest", "best", "verified", "submissions", "last", "status"]
 SORT_KEYS: tuple[SortKey, ...] = (
@@ -81,39 +81,6 @@ class PassRate:
     @property
     def rate(self) -> float:
         return self.passed / self.total if self.total else 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class SubmissionRow:
-    id: int
-    report_id: str
-    received_at: datetime
-    created: datetime
-    score: int
-    max_score: int
-    grader_version: str
-    checks_digest: str
-    engine_id: str
-    flagged: bool
-    flag_reason: str
-    via: str
-    rejected: bool = False
-    source: str = "self"
-    verified_by: str = ""
-    late: bool = False  # received after the course's deadline
-    engine_name: str = ""
-    engine_version: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class CheckRow:
-    check_id: str
-    task: str
-    status: str
-    points: int
-    max_points: int
-    message: str
-    hint: str
 
 
 def courses(session: Session) -> list[CourseSummary]:
@@ -304,237 +271,3 @@ def pass_rates(
         PassRate(check, task, int(passed), int(total))
         for check, task, passed, total in session.execute(query)
     ]
-
-
-def student(session: Session, course: Course, student_id: str) -> Student | None:
-    return session.scalars(
-        select(Student).where(Student.course_id == course.id, Student.student_id == student_id)
-    ).one_or_none()
-
-
-def history(session: Session, student: Student) -> list[SubmissionRow]:
-    """A student's reports, oldest first (all of them: pages use :func:`history_page`)."""
-    query = (
-        select(Submission)
-        .options(defer(Submission.raw_xml))
-        .where(Submission.student_pk == student.id)
-        .order_by(Submission.received_at, Submission.id)
-    )
-    closes_at = student.course.closes_at
-    return [_submission_row(s, closes_at) for s in session.scalars(query)]
-
-
-#: Reports on one page of a student's history.
-HISTORY_PAGE = 50
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryPage:
-    """One page of a student's reports, and what the page says about all of them."""
-
-    rows: tuple[SubmissionRow, ...]  # this page's reports, oldest first
-    page: int  # 1: the newest reports
-    pages: int
-    total: int  # every report of the student
-    best: int | None
-    flagged: int
-    latest: SubmissionRow | None  # the student's newest report, on whichever page
-
-    @property
-    def first(self) -> int:
-        """The 1-based position, newest first, of this page's newest report."""
-        return (self.page - 1) * HISTORY_PAGE + 1 if self.rows else 0
-
-    @property
-    def last(self) -> int:
-        return self.first + len(self.rows) - 1 if self.rows else 0
-
-
-def history_page(session: Session, student: Student, page: int = 1) -> HistoryPage:
-    """Page ``page`` (1 = newest; past the end: the last) of the student's reports.
-
-    Two index range reads whatever the history's length (a hostile student may send
-    thousands): the counts and best score, then one page, raw XML never loaded.
-    """
-    total, best, flagged = session.execute(
-        select(
-            func.count(),
-            func.max(Submission.score),
-            func.coalesce(func.sum(case((Submission.flagged, 1), else_=0)), 0),
-        ).where(Submission.student_pk == student.id)
-    ).one()
-    pages = max(1, -(-int(total) // HISTORY_PAGE))
-    page = min(max(1, page), pages)
-    query = (
-        select(Submission)
-        .options(defer(Submission.raw_xml))
-        .where(Submission.student_pk == student.id)
-        .order_by(Submission.received_at.desc(), Submission.id.desc())
-        .offset((page - 1) * HISTORY_PAGE)
-        .limit(HISTORY_PAGE)
-    )
-    closes_at = student.course.closes_at
-    newest_first = [_submission_row(s, closes_at) for s in session.scalars(query)]
-    latest = newest_first[0] if page == 1 and newest_first else None
-    if latest is None and total:
-        newest = session.scalars(query.offset(0).limit(1)).one()
-        latest = _submission_row(newest, closes_at)
-    return HistoryPage(
-        rows=tuple(reversed(newest_first)),
-        page=page,
-        pages=pages,
-        total=int(total),
-        best=None if best is None else int(best),
-        flagged=int(flagged),
-        latest=latest,
-    )
-
-
-def submission(session: Session, course: Course, submission_id: int) -> Submission | None:
-    return session.scalars(
-        select(Submission).where(Submission.id == submission_id, Submission.course_id == course.id)
-    ).one_or_none()
-
-
-def submission_row(sub: Submission) -> SubmissionRow:
-    return _submission_row(sub, sub.student.course.closes_at)
-
-
-def checks(session: Session, sub: Submission) -> list[CheckRow]:
-    """One report's checks in the order the report lists them."""
-    query = (
-        select(
-            SubmissionCheck.check_id,
-            SubmissionCheck.task,
-            SubmissionCheck.status,
-            SubmissionCheck.points,
-            SubmissionCheck.max_points,
-            SubmissionCheck.message,
-            SubmissionCheck.hint,
-        )
-        .where(SubmissionCheck.submission_id == sub.id)
-        .order_by(SubmissionCheck.id)
-    )
-    return [CheckRow(*row) for row in session.execute(query)]
-
-
-def _submission_row(s: Submission, closes_at: datetime | None = None) -> SubmissionRow:
-    return SubmissionRow(
-        id=s.id,
-        report_id=s.report_id,
-        received_at=s.received_at,
-        created=s.created,
-        score=s.score,
-        max_score=s.max_score,
-        grader_version=s.grader_version,
-        checks_digest=s.checks_digest,
-        engine_id=s.engine_id,
-        flagged=s.flagged,
-        flag_reason=s.flag_reason,
-        via=s.via,
-        rejected=s.rejected,
-        late=is_late(s.received_at, closes_at),
-        engine_name=s.engine_name,
-        engine_version=s.engine_version,
-        source=s.source,
-        verified_by=s.verified_by,
-    )
-
-
-# --- Flags ----------------------------------------------------------------------------------
-
-FlagFilter = Literal["open", "decided", "all"]
-FLAG_FILTERS: tuple[FlagFilter, ...] = ("open", "decided", "all")
-
-
-@dataclass(frozen=True, slots=True)
-class FlagRow:
-    """One flag as the flags page lists it, with its report and the students involved."""
-
-    id: int
-    kind: str
-    sentence: str  # the flag said in one line, naming the other student
-    status: str  # open | accepted | rejected
-    student_id: str
-    student_name: str
-    other_student_id: str | None
-    submission_id: int | None  # None: a refused copy, with no report of its own
-    score: int | None
-    max_score: int | None
-    received_at: datetime | None
-    decided_by: str
-    decided_at: datetime | None
-    note: str
-    created_at: datetime
-
-
-def flags(
-    session: Session,
-    course: Course,
-    which: FlagFilter = "open",
-    *,
-    submission_id: int | None = None,
-) -> list[FlagRow]:
-    """The course's flags (or one report's), open ones first, newest first: one query."""
-    owner, other = aliased(Student), aliased(Student)
-    query = (
-        select(
-            Flag.id,
-            Flag.kind,
-            Flag.reason,
-            Flag.status,
-            owner.student_id,
-            owner.name,
-            other.student_id,
-            Flag.submission_id,
-            Submission.score,
-            Submission.max_score,
-            Submission.received_at,
-            Flag.decided_by,
-            Flag.decided_at,
-            Flag.note,
-            Flag.created_at,
-        )
-        .join(owner, owner.id == Flag.student_pk)
-        .outerjoin(other, other.id == Flag.other_student_pk)
-        .outerjoin(Submission, Submission.id == Flag.submission_id)
-        .where(Flag.course_id == course.id)
-        .order_by(case((Flag.status == "open", 0), else_=1), Flag.created_at.desc(), Flag.id.desc())
-    )
-    if submission_id is not None:
-        query = query.where(Flag.submission_id == submission_id)
-    if which == "open":
-        query = query.where(Flag.status == "open")
-    elif which == "decided":
-        query = query.where(Flag.status != "open")
-    return [
-        FlagRow(
-            id=row[0],
-            kind=row[1],
-            sentence=describe(row[1], row[2], row[6]),
-            status=row[3],
-            student_id=row[4],
-            student_name=row[5],
-            other_student_id=row[6],
-            submission_id=row[7],
-            score=row[8],
-            max_score=row[9],
-            received_at=row[10],
-            decided_by=row[11],
-            decided_at=row[12],
-            note=row[13],
-            created_at=row[14],
-        )
-        for row in session.execute(query)
-    ]
-
-
-def flag_counts(session: Session, course: Course) -> dict[str, int]:
-    """How many of the course's flags are open and how many decided."""
-    query = (
-        select(Flag.status, func.count()).where(Flag.course_id == course.id).group_by(Flag.status)
-    )
-    by_status = {status: int(n) for status, n in session.execute(query)}
-    counts = {"open": by_status.pop("open", 0), "decided": sum(by_status.values())}
-    counts["all"] = counts["open"] + counts["decided"]
-    return counts

@@ -1,9 +1,11 @@
 """LTI 1.3 Advantage: the grading server as a tool in Canvas, Moodle and other LMSs.
 
-:func:`init_app` registers the feature: its routes and ``grade-server lti``. The package
-itself is kept free of module-level imports: :mod:`webhook.storage.models` imports
-:mod:`webhook.lti.models` so that the schema always holds the LTI tables, and that import
-runs this file first. ``docs/lti.md`` is the instructor's manual.
+:func:`init_app` registers the feature: its routes, ``grade-server lti``, and its passback
+as a listener of :mod:`webhook.grade_events` (:func:`webhook.lti.passback.register`). The
+package itself is kept free of module-level imports, so that importing one LTI module
+costs no other. The LTI tables are declared in :mod:`webhook.lti.models` on storage's
+``Base`` (storage's models know no feature); the migrations' ``env.py`` imports them
+beside storage's. ``docs/lti.md`` is the instructor's manual.
 
 * :mod:`webhook.lti.models`: registrations, deployments, contexts, members, line items,
   the shared launch cache and the passback outbox;
@@ -30,9 +32,12 @@ if TYPE_CHECKING:
 
 
 def init_app(app: Flask) -> None:
-    """The launch routes (OIDC login, launch, JWKS, deep linking) and ``grade-server lti``."""
+    """The launch routes (OIDC login, launch, JWKS, deep linking), ``grade-server lti``, and
+    the passback told of every grade that may have changed."""
+    from webhook.lti import passback
     from webhook.lti.cli import lti_group
     from webhook.lti.views import bp
 
     app.register_blueprint(bp)
     app.cli.add_command(lti_group)
+    passback.register(app)

@@ -1,8 +1,10 @@
 """Grade passback through AGS: a durable outbox, one row per LMS-bound student.
 
-**Marking.** Whatever may change a student's course grade marks their row ``dirty`` in
-its own transaction (:func:`mark_changed`: one indexed ``UPDATE``, nothing for a student
-the LMS does not know), so a change is never lost, and ingest pays one statement.
+**Marking.** Whatever may change a student's course grade (a stored report, a decided
+flag) says so through :func:`webhook.grade_events.notify_grade_changed`, inside its own
+transaction; :func:`mark_changed`, the listener LTI registers (:func:`register`), marks
+their row ``dirty`` there (one indexed ``UPDATE``, nothing for a student the LMS does not
+know), so a change is never lost, and ingest pays one statement.
 
 **Sending** (:func:`run_once`, by the worker thread of each server process or by
 ``grade-server lti passback``): a due row is *claimed* first (one conditional ``UPDATE``
@@ -41,12 +43,13 @@ from sqlalchemy import Connection, Engine, bindparam, delete, insert, or_, selec
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from webhook import grade_events
 from webhook.lti.grades import student_grade
 from webhook.lti.models import LtiContext, LtiLineItem, LtiMember, LtiPassback
 from webhook.lti.services import CachedTokenConnector
 from webhook.lti.toolconf import DatabaseToolConf
 from webhook.storage.db import make_session_factory, write_transaction
-from webhook.storage.models import Course, Student, Submission, utcnow
+from webhook.storage.models import Course, Student, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -68,24 +71,9 @@ def mark_changed(connection: Connection, student_pk: int) -> None:
     connection.execute(_MARK, {"pk": student_pk, "now": utcnow()})
 
 
-_MARK_REPORT = (
-    update(LtiPassback)
-    .where(
-        LtiPassback.student_pk
-        == select(Submission.student_pk)
-        .where(Submission.id == bindparam("submission_id"))
-        .scalar_subquery()
-    )
-    .values(dirty=True, next_try_at=bindparam("now"))
-)
-
-
-def mark_report_changed(connection: Connection, decided: Any) -> None:
-    """An instructor decided on a flag (accepted: the report may count; rejected: it no
-    longer does): the grade of the report's student may have changed."""
-    submission_id = getattr(decided, "submission_id", None)
-    if submission_id is not None:
-        connection.execute(_MARK_REPORT, {"submission_id": submission_id, "now": utcnow()})
+def register(app: Flask) -> None:
+    """Send the grades that may have changed: listen to :mod:`webhook.grade_events`."""
+    grade_events.add_listener(app, mark_changed)
 
 
 def backoff(attempts: int) -> float:

@@ -11,12 +11,18 @@ instructor decides on; :class:`EvidenceKey` lists what each report's evidence na
 (engine, containers, images), indexed by course and value so that a new report is
 compared with the whole course in a few index probes. ``Submission.flagged``,
 ``flag_reason`` and ``rejected`` summarise the report's flags for the pages and the
-export, and are kept in step with them by ``webhook.crosscheck.refresh_standing``.
+export, and are kept in step with them by ``webhook.crosscheck.flags.refresh_standing``.
 
 Verified grading (migration 0003): a :class:`Submission`'s ``source`` is ``self`` (the
 student's own token, or a signed delivery) or ``verified`` (an instructor's API token,
 ``verified_by`` naming them); :class:`CourseInstructor` says which instructors may verify
 whose reports; ``Course.grade_policy`` (:data:`GRADE_POLICIES`) which reports its grade counts.
+
+Storage knows no feature. A feature's tables are declared on this :class:`Base` in the
+feature's own package and point at these tables by foreign key (LTI's in
+:mod:`webhook.lti.models`); nothing here refers back to them. So ``Base.metadata`` holds
+a feature's tables only once its models are imported: the migrations' ``env.py`` imports
+every model module, and so does the check that the migrations match the models.
 """
 
 from __future__ import annotations
@@ -317,8 +323,3 @@ class SignedDelivery(Base):
     webhook_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     timestamp: Mapped[int] = mapped_column(Integer, primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-# --- LTI 1.3 (issue 12): its tables are defined in webhook.lti.models, on this Base; --------
-# imported here so that Base.metadata (Alembic, the migration check) always holds them.
-from webhook.lti import models as _lti_models  # noqa: E402, F401

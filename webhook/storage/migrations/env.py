@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from alembic import context
 
+import webhook.lti.models  # noqa: F401  (LTI's tables, on storage's Base)
 from webhook.storage.db import make_engine
 from webhook.storage.models import Base
 
 config = context.config
+#: The whole schema: storage's tables and every feature's, whose model modules are imported
+#: above (storage's models import no feature's).
 target_metadata = Base.metadata
 
 

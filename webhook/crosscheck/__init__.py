@@ -1,0 +1,265 @@
+"""Cross-checks between reports, and the instructor's decisions on the flags they raise.
+
+What one report says about itself is :mod:`submissions.integrity`; what needs the
+whole course is this package, one module per job. Flags are rows
+(:class:`~webhook.storage.models.Flag`), and every function that writes them runs inside
+its caller's one write transaction (see :mod:`webhook.ingest` for that rule):
+
+- :mod:`~webhook.crosscheck.shared`: at ingest, a new report's evidence identifiers
+  (:func:`submissions.integrity.sharing_keys`) are looked up in the ``evidence_key``
+  index of its course. Every other student's report that names one of them is a pair:
+  both reports are flagged ``shared_evidence``, the earlier one too.
+- :mod:`~webhook.crosscheck.copies`: the very same bytes as a stored report, sent by
+  another student of the course (refused with 409, since its report id is taken): both
+  are flagged ``same_body``, the sender's flag without a report of its own.
+- here, :func:`recheck_course`: the whole course again, after its dates change or to
+  read reports stored before these checks existed: every sharing pair, ``before_opening``.
+- :mod:`~webhook.crosscheck.decisions`: an instructor accepts a flag (the report counts
+  again) or rejects the report (it never counts); who, when and their note are kept.
+
+:mod:`~webhook.crosscheck.flags` writes the flag rows, and its
+:func:`~webhook.crosscheck.flags.refresh_standing` keeps each submission's summary
+(``flagged``: has open flags, ``flag_reason``, ``rejected``) in step with its flags;
+pages and exports read those.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Connection, bindparam, cast, delete, func, select, update
+
+from submissions import integrity
+from submissions.integrity import Flag as FoundFlag
+from submissions.reader import ReportRejected, read_report
+from webhook.crosscheck.flags import (
+    CHUNK,
+    FLAGS_OF,
+    NewFlag,
+    flag_key,
+    insert_flags,
+    refresh_standing,
+    standings,
+)
+from webhook.crosscheck.shared import INSERT_KEYS
+from webhook.storage.models import Course, EvidenceKey, Flag, Submission, utcnow
+
+#: The first key of PostgreSQL's two-key advisory locks taken here ("grad" in ASCII).
+ADVISORY_CLASS = 0x67726164
+
+
+def course_lock(connection: Connection, course_id: int) -> None:
+    """One course-wide operation (a re-check) at a time per course, on PostgreSQL."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(_ADVISORY_LOCK, {"key": (ADVISORY_CLASS << 32) | course_id})
+
+
+_ADVISORY_LOCK = select(func.pg_advisory_xact_lock(cast(bindparam("key"), BigInteger)))
+
+# --- A whole course -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Recheck:
+    """What :func:`recheck_course` did, for the command's one line."""
+
+    reports: int
+    reread: int
+    open_flags: int
+    seconds: float
+
+
+def recheck_course(
+    connection: Connection, course_id: int, *, now: datetime | None = None
+) -> Recheck:
+    """Run every cross-check of the course again; flags found before keep their decisions.
+
+    Reports stored before these checks existed are read again first and checked like
+    new ones. ``before_opening`` follows the course's current ``opens_at``: open ones
+    that no longer hold are removed. Within the caller's write transaction.
+    """
+    started = time.perf_counter()
+    now = now or utcnow()
+    course_lock(connection, course_id)
+    opens_at = connection.execute(
+        select(Course.opens_at).where(Course.id == course_id)
+    ).scalar_one()
+    reread = _reread_unchecked(connection, course_id, opens_at, now)
+    flags = _sharing_pairs(connection, course_id)
+    reports = connection.execute(
+        select(func.count()).select_from(Submission).where(Submission.course_id == course_id)
+    ).scalar_one()
+    early = set()
+    if opens_at is not None:  # only the early ones are read (and their times converted)
+        for pk, student_pk, created in connection.execute(
+            select(Submission.id, Submission.student_pk, Submission.created).where(
+                Submission.course_id == course_id, Submission.created < opens_at
+            )
+        ):
+            found = integrity.before_opening(created, opens_at)
+            if found is not None:
+                early.add(pk)
+                flags.append(
+                    NewFlag(flag_key(pk, found.kind), course_id, student_pk, pk,
+                            found.kind, found.reason)
+                )  # fmt: skip
+    stale = [
+        pk
+        for pk in connection.scalars(
+            select(Flag.submission_id).where(
+                Flag.course_id == course_id, Flag.kind == "before_opening", Flag.status == "open"
+            )
+        )
+        if pk not in early
+    ]
+    for start in range(0, len(stale), CHUNK):
+        connection.execute(
+            delete(Flag).where(
+                Flag.kind == "before_opening",
+                Flag.status == "open",
+                Flag.submission_id.in_(stale[start : start + CHUNK]),
+            )
+        )
+    insert_flags(connection, flags, now)
+    open_flags = _refresh_course(connection, course_id)
+    return Recheck(int(reports), reread, open_flags, time.perf_counter() - started)
+
+
+def _sharing_pairs(connection: Connection, course_id: int) -> list[NewFlag]:
+    """Every (report, other student) pair of the course that names a common identifier."""
+    shared = list(
+        connection.scalars(
+            select(EvidenceKey.value)
+            .where(EvidenceKey.course_id == course_id)
+            .group_by(EvidenceKey.value)
+            .having(func.count(func.distinct(EvidenceKey.student_pk)) > 1)
+        )
+    )
+    holders: dict[str, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for start in range(0, len(shared), CHUNK):
+        rows = connection.execute(
+            select(EvidenceKey.value, EvidenceKey.student_pk, EvidenceKey.submission_id).where(
+                EvidenceKey.course_id == course_id,
+                EvidenceKey.value.in_(shared[start : start + CHUNK]),
+            )
+        )
+        for value, student_pk, submission_id in rows:
+            holders[value][student_pk].append(submission_id)
+    pairs: dict[tuple[int, int, int], set[str]] = defaultdict(set)  # (sub, student, other)
+    for value, students in holders.items():
+        for student_pk, submissions in students.items():
+            for other in students:
+                if other != student_pk:
+                    for submission_id in submissions:
+                        pairs[(submission_id, student_pk, other)].add(value)
+    return [
+        NewFlag(
+            flag_key(sub, "shared_evidence", other),
+            course_id,
+            student_pk,
+            sub,
+            "shared_evidence",
+            integrity.describe_keys(values),
+            other,
+        )
+        for (sub, student_pk, other), values in sorted(pairs.items())
+    ]
+
+
+def _reread_unchecked(
+    connection: Connection, course_id: int, opens_at: datetime | None, now: datetime
+) -> int:
+    """Read again the reports stored before the integrity checks, and check them now."""
+    rows = connection.execute(
+        select(Submission.id, Submission.student_pk, Submission.received_at, Submission.raw_xml)
+        .where(Submission.course_id == course_id, Submission.dialect_version == "")
+        .order_by(Submission.id)
+    ).all()
+    flags: list[NewFlag] = []
+    keys: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for pk, student_pk, received_at, raw_xml in rows:
+        try:
+            report = read_report(raw_xml.encode("utf-8"))
+        except ReportRejected as exc:
+            found: tuple[FoundFlag, ...] = (
+                FoundFlag("bad_evidence", f"the stored report cannot be read again: {exc.reason}"),
+            )
+            updates.append({"pk": pk, "version": "?", "name": "", "engine": ""})
+        else:
+            found = integrity.check_report(report, received_at=received_at, opens_at=opens_at)
+            keys += [
+                {
+                    "course_id": course_id,
+                    "value": value,
+                    "student_pk": student_pk,
+                    "submission_id": pk,
+                }
+                for value in sorted(integrity.sharing_keys(report))
+            ]
+            updates.append(
+                {
+                    "pk": pk,
+                    "version": report.dialect_version,
+                    "name": report.engine_name[:200],
+                    "engine": report.engine_version[:100],
+                }
+            )
+        flags += [
+            NewFlag(flag_key(pk, f.kind), course_id, student_pk, pk, f.kind, f.reason)
+            for f in found
+        ]
+    for start in range(0, len(keys), 5000):
+        connection.execute(INSERT_KEYS, keys[start : start + 5000])
+    if updates:
+        connection.execute(
+            update(Submission)
+            .where(Submission.id == bindparam("pk"))
+            .values(
+                dialect_version=bindparam("version"),
+                engine_name=bindparam("name"),
+                engine_version=bindparam("engine"),
+            ),
+            updates,
+        )
+    insert_flags(connection, flags, now)
+    return len(rows)
+
+
+def _refresh_course(connection: Connection, course_id: int) -> int:
+    """Every submission's summary of the course, written where it changed; open flags.
+
+    Only the reports that have flags, or say they have, are read: in a big class most
+    have neither.
+    """
+    standing = standings(connection.execute(FLAGS_OF.where(Flag.course_id == course_id)))
+    columns = (Submission.id, Submission.flagged, Submission.flag_reason, Submission.rejected)
+    current = {
+        row.id: row
+        for row in connection.execute(
+            select(*columns).where(
+                Submission.course_id == course_id, Submission.flagged | Submission.rejected
+            )
+        )
+    }
+    unread = sorted(set(standing) - set(current))
+    for start in range(0, len(unread), CHUNK):
+        query = select(*columns).where(Submission.id.in_(unread[start : start + CHUNK]))
+        current.update((row.id, row) for row in connection.execute(query))
+    changed = [
+        pk
+        for pk, flagged, reason, rejected in current.values()
+        if standing.get(pk, (False, "", False)) != (bool(flagged), reason, bool(rejected))
+    ]
+    refresh_standing(connection, changed)  # locked and read again: ingest runs alongside
+    return int(
+        connection.execute(
+            select(func.count())
+            .select_from(Flag)
+            .where(Flag.course_id == course_id, Flag.status == "open")
+        ).scalar_one()
+    )

@@ -1,0 +1,122 @@
+"""Steps 2 to 4 of :mod:`webhook.ingest`: the body, the report in it, its score and own flags.
+
+The body is read within the size limit (counted on the bytes read), the report checked
+against the dialect and the columns it goes into, scored from the server's rubric and
+flagged by its own evidence. No lock is held and nothing is written here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from flask import Request
+
+from submissions import integrity
+from submissions.dialect import Report
+from submissions.integrity import Flag as FoundFlag
+from submissions.reader import Limits, ReportRejected, read_report
+from submissions.scoring import Score, score_report
+from webhook.config import current_rubric
+from webhook.ingest.outcomes import BadReport, Checked, Sender, TooLarge
+from webhook.storage.models import Submission, SubmissionCheck
+
+# --- Step 2: the body -----------------------------------------------------------------------
+
+_BODY_READ = "grader.body_read"
+
+
+def body_was_read(request: Request) -> bool:
+    """Whether :func:`read_body` read this request's body to its end (else some is unread)."""
+    return bool(request.environ.get(_BODY_READ))
+
+
+def read_body(request: Request, limit: int) -> bytes:
+    """The request body, reading at most ``limit + 1`` bytes: more means too large.
+
+    Werkzeug would cut a chunked body at ``MAX_CONTENT_LENGTH`` and carry on
+    with a truncated report; counting what was really read cannot be fooled.
+    """
+    too_large = TooLarge(f"the report is over the size limit of {limit} bytes")
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        raise too_large
+    stream = request.stream
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit:
+        chunk = stream.read(min(65536, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise too_large
+    request.environ[_BODY_READ] = True
+    return b"".join(chunks)
+
+
+# --- Steps 3 and 4: check, score and flag (no lock, no write) -------------------------------
+
+
+def check_report(body: bytes, limit: int) -> Checked:
+    """The report in ``body``, checked against the dialect by :mod:`submissions.reader`,
+    and against the columns it is stored in (:func:`check_lengths`)."""
+    try:
+        report = read_report(body, limits=Limits(max_bytes=limit))
+        raw_xml = body.decode("utf-8")
+    except ReportRejected as exc:
+        raise BadReport(exc.reason) from None
+    except UnicodeDecodeError:
+        raise BadReport("the report is not UTF-8") from None
+    check_lengths(report)
+    digest = hashlib.sha256(body).hexdigest()
+    return Checked(report, raw_xml, digest, integrity.sharing_keys(report))
+
+
+def _column_length(column: Any) -> int:
+    length: int = column.type.length
+    return length
+
+
+#: The report's values and the ``VARCHAR`` columns that hold them (their lengths read from
+#: the models, so that they follow the schema). PostgreSQL refuses a longer value with an
+#: error (a 500 if it got that far); SQLite would store it. Both answer 400 instead.
+_REPORT_COLUMNS = {
+    name: _column_length(Submission.__table__.c[name])
+    for name in (
+        "report_id", "lab", "grader_version", "checks_digest", "engine_id", "dialect_version",
+    )
+}  # fmt: skip
+_CHECK_COLUMNS = {
+    "id": _column_length(SubmissionCheck.__table__.c.check_id),
+    "task": _column_length(SubmissionCheck.__table__.c.task),
+}
+
+
+def check_lengths(report: Report) -> None:
+    """Refuse (400) a value longer than its column, naming it; what is stored is never cut.
+
+    (``engine_name`` and ``engine_version`` are shown only, and cut to fit instead.)
+    """
+    for name, most in _REPORT_COLUMNS.items():
+        value: str = getattr(report, name)
+        if len(value) > most:
+            raise BadReport(f"the report's {name} is longer than {most} characters")
+    for result in report.results:
+        for name, most in _CHECK_COLUMNS.items():
+            value = getattr(result, name)
+            if len(value) > most:
+                what = "check id" if name == "id" else f"task of check {result.id[:100]!r}"
+                raise BadReport(f"the report's {what} is longer than {most} characters")
+
+
+def score_from_rubric(report: Report) -> Score:
+    """The report's score from the server's rubric; what the report claims does not count."""
+    return score_report(report, current_rubric())
+
+
+def check_integrity(report: Report, sender: Sender, received_at: datetime) -> tuple[FoundFlag, ...]:
+    """What the report's own evidence says about it, received now in the sender's course."""
+    return integrity.check_report(report, received_at=received_at, opens_at=sender.opens_at)

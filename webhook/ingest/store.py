@@ -1,0 +1,243 @@
+"""Step 5's writes of :mod:`webhook.ingest`: the delivery record, the rate count, the rows.
+
+Every function here runs inside the one write transaction that
+:func:`webhook.ingest.record` opens (the rule of locks and transactions is stated there,
+once). Every statement is built once, at import, and executed with parameters.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from submissions import integrity
+from submissions.integrity import Flag as FoundFlag
+from submissions.scoring import Score
+from webhook.crosscheck import copies, shared
+from webhook.crosscheck.flags import summary
+from webhook.grade_events import notify_grade_changed
+from webhook.ingest.outcomes import Checked, NotAuthorized, ReportIdTaken, Sender, Stored, Verdict
+from webhook.storage.models import (
+    RAW_KEPT_LATEST,
+    Flag,
+    RateLimitWindow,
+    SignedDelivery,
+    Submission,
+    SubmissionCheck,
+    utcnow,
+)
+
+_DIALECTS = (("postgresql", postgresql), ("sqlite", sqlite))
+
+
+def _for(statements: dict[str, Any], connection: Connection) -> Any:
+    return statements["postgresql" if connection.dialect.name == "postgresql" else "sqlite"]
+
+
+_REMEMBER = {
+    name: module.insert(SignedDelivery).on_conflict_do_nothing().returning(SignedDelivery.timestamp)
+    for name, module in _DIALECTS
+}
+_FORGET_DELIVERIES = delete(SignedDelivery).where(SignedDelivery.timestamp < bindparam("before"))
+
+
+def remember_delivery(connection: Connection, delivery: tuple[str, int]) -> None:
+    """Record a signed delivery, refusing one already seen; forget those past the tolerance."""
+    webhook_id, timestamp = delivery
+    tolerance: int = current_app.config["SIGNATURE_TOLERANCE"]
+    connection.execute(_FORGET_DELIVERIES, {"before": int(time.time()) - 2 * tolerance})
+    values = {"webhook_id": webhook_id, "timestamp": timestamp, "received_at": utcnow()}
+    if connection.execute(_for(_REMEMBER, connection), values).first() is None:
+        raise NotAuthorized(f"delivery {webhook_id!r} was already received (replay)")
+
+
+# Fixed windows: one row per (key, window), counted up atomically in the database, so
+# that every gunicorn worker shares the count (an in-memory limiter would let N workers'
+# worth through).
+_COUNT = {
+    name: module.insert(RateLimitWindow)
+    .on_conflict_do_update(
+        index_elements=["key", "window"], set_={"count": RateLimitWindow.count + 1}
+    )
+    .returning(RateLimitWindow.count)
+    for name, module in _DIALECTS
+}
+_FORGET_WINDOWS = delete(RateLimitWindow).where(
+    RateLimitWindow.key == bindparam("key"), RateLimitWindow.window < bindparam("window")
+)
+
+
+def count_rate(
+    connection: Connection, student_pk: int, *, now: float | None = None, scope: str = "student"
+) -> Verdict:
+    """Count one request for the student (``scope`` ``verified``: an instructor's for
+    them, counted apart); within ``GRADER_RATE_LIMIT``?"""
+    limit, period = current_app.config["RATE_LIMIT_PARSED"]
+    if limit <= 0:
+        return Verdict(True, 0)
+    now = time.time() if now is None else now
+    window = int(now // period)
+    retry_after = max(1, int((window + 1) * period - now))
+    params = {"key": f"{scope}:{student_pk}", "window": window, "count": 1}
+    hits = connection.execute(_for(_COUNT, connection), params).scalar_one()
+    if hits == 1:  # first hit of a new window: forget this key's older ones
+        connection.execute(_FORGET_WINDOWS, params)
+    return Verdict(hits <= limit, retry_after)
+
+
+# One INSERT ... ON CONFLICT (report_id) DO NOTHING RETURNING id decides whether the report
+# is new; its checks follow in one multi-row insert. Two workers storing the same report id
+# race on the unique constraint; the loser sees no row returned and reads the winner's.
+_INSERT_NEW = {
+    name: module.insert(Submission)
+    .on_conflict_do_nothing(index_elements=["report_id"])
+    .returning(Submission.id)
+    for name, module in _DIALECTS
+}
+_EXISTING = select(
+    Submission.id, Submission.student_pk, Submission.course_id, Submission.score,
+    Submission.max_score, Submission.flagged, Submission.body_sha256, Submission.source,
+).where(Submission.report_id == bindparam("report_id"))  # fmt: skip
+_INSERT_CHECKS = insert(SubmissionCheck)
+_OPEN_KINDS = (
+    select(Flag.kind)
+    .where(Flag.submission_id == bindparam("submission_id"), Flag.status == "open")
+    .order_by(Flag.id)
+)
+
+
+def store(
+    connection: Connection,
+    sender: Sender,
+    checked: Checked,
+    score: Score,
+    flags: tuple[FoundFlag, ...],
+    received_at: datetime,
+) -> Stored:
+    """Store the report for the student, or return the one stored under its id before.
+
+    First the cross-check (:func:`webhook.shared.shared_with`, under the locks of the
+    report's identifiers), so that the row is written with all its flags. Raises
+    :class:`ReportIdTaken` when another student's submission has that id.
+    """
+    report = checked.report
+    shared.evidence_locks(connection, sender.course_id, checked.keys)
+    matches = shared.shared_with(connection, sender.course_id, sender.student_pk, checked.keys)
+    pairs = shared.pairs_of_new(matches)
+    sentences = [integrity.describe(flag.kind, flag.reason) for flag in flags] + [
+        integrity.describe("shared_evidence", pair.reason, pair.other_roster_id) for pair in pairs
+    ]
+    values = {
+        "report_id": report.report_id,
+        "student_pk": sender.student_pk,
+        "course_id": sender.course_id,
+        "received_at": received_at,
+        "created": report.created_at,  # parsed by the reader
+        "lab": report.lab,
+        "score": score.score,
+        "max_score": score.max_score,
+        "checks_digest": report.checks_digest,
+        "grader_version": report.grader_version,
+        "engine_id": report.engine_id,
+        "raw_xml": checked.raw_xml,
+        "flagged": bool(sentences),
+        "flag_reason": summary(sentences),
+        "via": sender.via,
+        "rejected": False,
+        "body_sha256": checked.body_sha256,
+        "dialect_version": report.dialect_version,
+        "engine_name": report.engine_name[:200],
+        "engine_version": report.engine_version[:100],
+        "source": sender.source,
+        "verified_by": sender.verified_by,
+    }
+    new_id = connection.execute(_for(_INSERT_NEW, connection), values).scalar()
+    if new_id is None:
+        row = connection.execute(_EXISTING, {"report_id": report.report_id}).one()
+        if row.student_pk != sender.student_pk:
+            copy = row.body_sha256 == checked.body_sha256 and copies.copied_body(
+                connection,
+                stored=row,
+                sender_pk=sender.student_pk,
+                course_id=sender.course_id,
+                report_id=report.report_id,
+                now=received_at,
+            )
+            raise ReportIdTaken(report.report_id, copy=copy)
+        kinds = tuple(connection.scalars(_OPEN_KINDS, {"submission_id": row.id}))
+        return Stored(
+            row.id, report.report_id, row.score, row.max_score, row.flagged, False, kinds,
+            row.source,
+        )  # fmt: skip
+    if score.checks:
+        connection.execute(
+            _INSERT_CHECKS,
+            [
+                {
+                    "submission_id": new_id,
+                    "check_id": check.check_id,
+                    "task": check.task,
+                    "status": check.status,
+                    "points": check.points,
+                    "max_points": check.max_points,
+                    "message": check.message,
+                    "hint": check.hint,
+                }
+                for check in score.checks
+            ],
+        )
+    shared.record_new(
+        connection,
+        submission_id=new_id,
+        course_id=sender.course_id,
+        student_pk=sender.student_pk,
+        keys=checked.keys,
+        own=flags,
+        pairs=pairs,
+        matches=matches,
+        now=received_at,
+    )
+    notify_grade_changed(connection, sender.student_pk)  # in this transaction: LTI's outbox
+    drop_old_raw(connection, sender.student_pk, received_at)
+    kinds = tuple(flag.kind for flag in flags) + ("shared_evidence",) * bool(pairs)
+    return Stored(
+        new_id, report.report_id, score.score, score.max_score, bool(sentences), True, kinds,
+        sender.source,
+    )  # fmt: skip
+
+
+# The student's reports that still keep their raw XML, newest first: one short range of the
+# partial index ix_submission_raw_kept (about RAW_KEPT_LATEST + 1 rows, however many reports).
+_RAW_KEPT = (
+    select(Submission.id, Submission.score, Submission.dialect_version)
+    .where(Submission.student_pk == bindparam("student_pk"), Submission.raw_dropped_at.is_(None))
+    .order_by(Submission.id.desc())
+)
+_DROP_RAW = (
+    update(Submission)
+    .where(Submission.id.in_(bindparam("ids", expanding=True)))
+    .values(raw_xml="", raw_dropped_at=bindparam("now"))
+)
+
+
+def drop_old_raw(connection: Connection, student_pk: int, now: datetime) -> int:
+    """Keep the raw XML of the student's latest :data:`RAW_KEPT_LATEST` reports and of their
+    best (the highest score, the first to reach it); empty the others' (scores kept).
+
+    The best report always keeps its XML, so the best among those that keep it is the
+    student's best: no scan of their whole history. Reports stored before the integrity
+    checks (dialect ``""``) keep theirs until a recheck has read them.
+    """
+    rows = connection.execute(_RAW_KEPT, {"student_pk": student_pk}).all()
+    if len(rows) <= RAW_KEPT_LATEST:
+        return 0
+    best = max(rows, key=lambda row: (row.score, -row.id)).id
+    ids = [row.id for row in rows[RAW_KEPT_LATEST:] if row.id != best and row.dialect_version]
+    if ids:
+        connection.execute(_DROP_RAW, {"ids": ids, "now": now})
+    return len(ids)
