@@ -257,7 +257,7 @@ class _Sent:
     delivered: list[Delivery] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)
     mine: Decision | None = None  # what the server said of this submit's own report
-    score: Delivery | None = None  # and, delivered, its score
+    delivery: Delivery | None = None  # and, delivered, its score
     stop: Decision | None = None  # why sending stopped early
 
 
@@ -278,7 +278,7 @@ def _send_waiting(channel: _Channel, outbox: Path, mine: _Mine) -> _Sent:
         if decision.action == "delivered":
             delivery = _delivered(path, report_id, reply)
             sent.delivered.append(delivery)
-            sent.score = delivery if ours else sent.score
+            sent.delivery = delivery if ours else sent.delivery
         else:
             _reject(path, decision.reason)
             sent.rejected.append((report_id, decision.reason))
@@ -316,8 +316,8 @@ def _outcome(sent: _Sent, mine: _Mine, outbox: Path, token: str) -> SubmitOutcom
         delivered=tuple(sent.delivered),
         rejected=tuple(sent.rejected),
         waiting=left,
-        score=sent.score.score if sent.score else None,
-        max_score=sent.score.max_score if sent.score else None,
+        score=sent.delivery.score if sent.delivery else None,
+        max_score=sent.delivery.max_score if sent.delivery else None,
     )
 
 
