@@ -252,8 +252,9 @@ def _grade(
     finally:
         if target is not None:
             target.close()
+    xml = _junit_xml(report) if junit or submit else ""  # rendered once for both
     if junit:
-        _write_report(Path(junit), report)
+        _write_report(Path(junit), xml)
     if report.grading_error:
         raise GradingError(report.grading_error)
     if not as_json:
@@ -262,20 +263,8 @@ def _grade(
         print_report(_console(), report, task_titles)
     elif not watch:  # --watch --json printed a line per run already
         click.echo(report_json.as_json(report))
-    if submit and token:
-        from grader.report.submit import default_outbox, submit_report, verified_outbox
-        from submissions.writer import to_junit_xml
-
-        outcome = submit_report(
-            to_junit_xml(report).encode("utf-8"),
-            url=submit,
-            token=token,
-            student=student,
-            outbox=verified_outbox(student) if student else default_outbox(),
-        )
-        click.echo(f"grade: {outcome.message}", err=as_json or not outcome.ok)
-        if not outcome.ok:
-            return EXIT_NOT_SUBMITTED
+    if submit and token and not _submitted(report, xml, submit, token, student, as_json):
+        return EXIT_NOT_SUBMITTED
     return EXIT_ALL_PASSED if all(r.passed for r in report.results) else EXIT_SOME_FAILED
 
 
@@ -399,11 +388,34 @@ def _grade_class(lab: LabSpec, options: dict[str, Any], passed_on: dict[str, obj
     return run.run(_console())
 
 
-def _write_report(path: Path, report: Report) -> None:
+def _submitted(
+    report: Report, xml: str, url: str, token: str, student: str | None, as_json: bool
+) -> bool:
+    """Send the report as written (its bytes and the id it was written with: nothing is
+    read back), say what became of it; whether the server has it."""
+    from grader.report.submit import default_outbox, submit_report, verified_outbox
+
+    outcome = submit_report(
+        xml.encode("utf-8"),
+        report.report_id,
+        url=url,
+        token=token,
+        student=student,
+        outbox=verified_outbox(student) if student else default_outbox(),
+    )
+    click.echo(f"grade: {outcome.message}", err=as_json or not outcome.ok)
+    return outcome.ok
+
+
+def _junit_xml(report: Report) -> str:
     from submissions.writer import to_junit_xml
 
+    return to_junit_xml(report)
+
+
+def _write_report(path: Path, xml: str) -> None:
     try:
-        path.write_text(to_junit_xml(report), encoding="utf-8")
+        path.write_text(xml, encoding="utf-8")
     except OSError as exc:
         raise GradingError(f"cannot write the report to {path}: {exc.strerror}") from None
 

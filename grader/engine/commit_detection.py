@@ -99,7 +99,6 @@ def detect_commit(
         container = container or _source_container(containers, image, image_cmd, base, base_name)
         if container is None and event is not None:
             container = next((c for c in containers if _id(c) == event.actor_id), None)
-        shape = True
         ran = (container.get("Config") or {}).get("Cmd") if container else None
         command = _clip(" ".join(ran or []) or image_cmd)
         if base is None and event is None and container is None:

@@ -4,24 +4,29 @@
 default ``$XDG_DATA_HOME/grade/outbox``, i.e. ``~/.local/share/grade/outbox``),
 then sends everything waiting there, oldest first, this report last. A report
 leaves the outbox only once the server has it (2xx) or has refused it for
-good (400, 409, 413, 415: it then moves to ``outbox/rejected/`` with the
+good (400, 409, 413, 415, 422: it then moves to ``outbox/rejected/`` with the
 reason beside it). When the server cannot be reached or answers 5xx, reports
 stay and go out with the next submit; so they do when it refuses the token
 (401/403) or asks to slow down (429), which is answered as ``rejected`` with
 the reason. The server stores each report id once, so sending again is safe.
 The token is sent only in the ``Authorization`` header and never shown.
+
+The report goes one way: the caller passes the id it wrote into the report,
+the outbox file is named ``<time>-<report id>.xml`` (as every release has
+named it) so a waiting report's id is read from its name, this report is sent
+from memory, and each waiting one is read once, to send it; nothing here
+parses XML. What a reply means is :func:`decide`'s, a pure function.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 import tempfile
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -29,11 +34,13 @@ import requests
 
 from grader.data_folder import data_folder
 from grader.errors import GradingError
-from submissions.reader import ReportRejected, read_report
 
 #: submitted: the server has it; queued: the server could not be reached (or failed),
 #: the report waits; rejected: the server said no (4xx), ``message`` says why.
 State = Literal["submitted", "queued", "rejected"]
+#: What becomes of one report after the server's reply: it leaves the outbox (delivered),
+#: moves aside (reject), or waits for the next submit, and sending stops (retry).
+Action = Literal["delivered", "retry", "reject"]
 
 #: Refusals of the report itself: sending it again cannot help.
 FINAL = frozenset({400, 409, 413, 415, 422})
@@ -73,6 +80,51 @@ class SubmitOutcome:
         return self.state == "submitted"
 
 
+@dataclass(frozen=True)
+class Reply:
+    """The server's answer to one report (``status``, its JSON object, ``Retry-After``), or
+    ``error``, the name of what kept it from answering (``ConnectionError``, ``ReadTimeout``)."""
+
+    status: int = 0
+    body: Mapping[str, object] = field(default_factory=dict)
+    retry_after: str | None = None
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do with one report (``action``), what the student is told became of it
+    (``state``: a refused token or pace waits, yet is told as ``rejected``), and why."""
+
+    action: Action
+    state: State
+    message: str
+    reason: str = ""  # reject: the server's reason, kept beside the report
+
+
+def decide(reply: Reply, endpoint: str) -> Decision:
+    """What ``reply`` to a report sent to ``endpoint`` means for that report."""
+    if reply.error:
+        unreachable = f"the server at {endpoint} cannot be reached ({reply.error})"
+        return Decision("retry", "queued", unreachable)
+    status = reply.status
+    if 200 <= status < 300:
+        score = f"{reply.body.get('score')}/{reply.body.get('max_score')}"
+        return Decision("delivered", "submitted", f"submitted: score {score}")
+    reason = str(reply.body.get("reason") or reply.body.get("error") or "") or f"HTTP {status}"
+    if status in FINAL:
+        refused = f"the server refused this report ({status}): {reason}"
+        return Decision("reject", "rejected", refused, reason)
+    if status in (401, 403):
+        token = f"the server refused the token ({status}: {reason}); check --token or GRADER_TOKEN"
+        return Decision("retry", "rejected", token)
+    if status == 429:
+        after = "?" if reply.retry_after is None else reply.retry_after
+        pace = f"the server asks to wait (429: {reason}; retry after {after} s)"
+        return Decision("retry", "rejected", pace)
+    return Decision("retry", "queued", f"the server answered {status} ({reason})")
+
+
 def default_outbox(environ: Mapping[str, str] | None = None) -> Path:
     return data_folder(environ) / "outbox"
 
@@ -96,20 +148,14 @@ def submissions_url(url: str) -> str:
     return url if url.endswith("/api/v1/submissions") else url + "/api/v1/submissions"
 
 
-def report_id_of(xml: bytes) -> str:
-    try:
-        return read_report(xml).report_id
-    except ReportRejected:
-        return "sha256-" + hashlib.sha256(xml).hexdigest()[:32]
-
-
-def enqueue(xml: bytes, outbox: Path) -> Path:
-    """Keep the report in the outbox (written aside, then renamed: never half a file)."""
+def enqueue(xml: bytes, report_id: str, outbox: Path) -> Path:
+    """Keep the report in the outbox as ``<time>-<report id>.xml`` (written aside, then
+    renamed: never half a file); a report already waiting there stays as it is."""
     outbox.mkdir(parents=True, exist_ok=True)
-    report_id = _SAFE.sub("_", report_id_of(xml))
-    for existing in outbox.glob(f"*-{report_id}.xml"):
+    name = _SAFE.sub("_", report_id)
+    for existing in outbox.glob(f"*-{name}.xml"):
         return existing
-    path = outbox / f"{time.time_ns():020d}-{report_id}.xml"
+    path = outbox / f"{time.time_ns():020d}-{name}.xml"
     fd, temporary = tempfile.mkstemp(dir=outbox, prefix=".incoming-")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -128,17 +174,14 @@ def waiting(outbox: Path) -> list[Path]:
     return sorted(outbox.glob("*.xml")) if outbox.is_dir() else []
 
 
-def _reason(response: requests.Response) -> str:
-    try:
-        data = response.json()
-        reason = str(data.get("reason") or data.get("error") or "")
-    except (ValueError, AttributeError):
-        reason = ""
-    return reason or f"HTTP {response.status_code}"
+def waiting_id(path: Path) -> str:
+    """The report id in a waiting report's name, ``<time>-<report id>.xml``."""
+    return path.stem.partition("-")[2]
 
 
 def submit_report(
     xml: bytes,
+    report_id: str,
     *,
     url: str,
     token: str,
@@ -147,105 +190,150 @@ def submit_report(
     timeout: float = 10,
     session: requests.Session | None = None,
 ) -> SubmitOutcome:
-    """Send ``xml`` (and what waits in ``outbox`` before it) to the server at ``url``.
+    """Send ``xml``, the report ``report_id`` (and what waits in ``outbox`` before it), to
+    the server at ``url``.
 
     With ``student`` (``course/id``) and an instructor's token, the server stores the
     report as verified by that instructor for that student (``outbox`` is then that
     student's :func:`verified_outbox`).
     """
+    mine = _Mine(_keep(xml, report_id, outbox), xml, report_id)
+    headers = {"Content-Type": "application/xml", "Authorization": f"Bearer {token}"}
+    if student is not None:
+        headers[STUDENT_HEADER] = student
+    http = session or requests.Session()
+    channel = _Channel(http, submissions_url(url), headers, timeout)
     try:
-        mine = enqueue(xml, outbox)
+        sent = _send_waiting(channel, outbox, mine)
+    finally:
+        if session is None:
+            http.close()
+    return _outcome(sent, mine, outbox, token)
+
+
+def _keep(xml: bytes, report_id: str, outbox: Path) -> Path:
+    try:
+        return enqueue(xml, report_id, outbox)
     except OSError as exc:
         raise OutboxUnwritable(
             f"cannot keep the report in {outbox} to send it ({exc.strerror}): free some space "
             "there (or set XDG_DATA_HOME to a folder you can write), then run grade --submit "
             "again; nothing was sent"
         ) from None
-    report_id = report_id_of(xml)
-    endpoint = submissions_url(url)
-    headers = {"Content-Type": "application/xml", "Authorization": f"Bearer {token}"}
-    if student is not None:
-        headers[STUDENT_HEADER] = student
-    http = session or requests.Session()
-    delivered: list[Delivery] = []
-    rejected: list[tuple[str, str]] = []
-    stop: str | None = None
-    refused = False  # a 4xx about the request, not the report: it waits, but we say why
-    state: State = "queued"
-    message = ""
-    try:
-        for path in waiting(outbox):
-            try:
-                body = path.read_bytes()
-            except OSError:  # another submit running at once sent it, or it is not ours to read
-                continue
-            rid = report_id_of(body)
-            try:
-                response = http.post(endpoint, data=body, headers=headers, timeout=timeout)
-            except requests.RequestException as exc:
-                stop = f"the server at {endpoint} cannot be reached ({type(exc).__name__})"
-                break
-            status = response.status_code
-            if 200 <= status < 300:
-                data = _json(response)
-                delivered.append(
-                    Delivery(
-                        rid,
-                        status,
-                        _int(data.get("id")),
-                        _int(data.get("score")),
-                        _int(data.get("max_score")),
-                    )
-                )
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
-                if path == mine:
-                    state = "submitted"
-                    message = f"submitted: score {data.get('score')}/{data.get('max_score')}"
-                continue
-            if status in FINAL:
-                reason = _reason(response)
-                _reject(path, reason)
-                rejected.append((rid, reason))
-                if path == mine:
-                    state = "rejected"
-                    message = f"the server refused this report ({status}): {reason}"
-                continue
-            if status in (401, 403):
-                refused = True
-                stop = f"the server refused the token ({status}: {_reason(response)})"
-                stop += "; check --token or GRADER_TOKEN"
-            elif status == 429:
-                refused = True
-                retry = response.headers.get("Retry-After", "?")
-                stop = f"the server asks to wait (429: {_reason(response)}; retry after {retry} s)"
-            else:
-                stop = f"the server answered {status} ({_reason(response)})"
+
+
+@dataclass(frozen=True)
+class _Mine:
+    """This submit's own report: where it waits, its bytes (sent from memory) and id."""
+
+    path: Path
+    xml: bytes
+    report_id: str
+
+
+@dataclass(frozen=True)
+class _Channel:
+    """How reports reach the server: one POST each, the answer as a :class:`Reply`."""
+
+    http: requests.Session
+    endpoint: str
+    headers: dict[str, str]
+    timeout: float
+
+    def post(self, body: bytes) -> Reply:
+        try:
+            response = self.http.post(
+                self.endpoint, data=body, headers=self.headers, timeout=self.timeout
+            )
+        except requests.RequestException as exc:
+            return Reply(error=type(exc).__name__)
+        return Reply(response.status_code, _json(response), response.headers.get("Retry-After"))
+
+
+@dataclass
+class _Sent:
+    """What one pass over the outbox did."""
+
+    delivered: list[Delivery] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+    mine: Decision | None = None  # what the server said of this submit's own report
+    delivery: Delivery | None = None  # and, delivered, its score
+    stop: Decision | None = None  # why sending stopped early
+
+
+def _send_waiting(channel: _Channel, outbox: Path, mine: _Mine) -> _Sent:
+    """Send each waiting report, oldest first, until the server cannot take more."""
+    sent = _Sent()
+    for path in waiting(outbox):
+        ours = path == mine.path
+        body = mine.xml if ours else _read(path)
+        if body is None:  # another submit running at once sent it, or it is not ours to read
+            continue
+        reply = channel.post(body)
+        decision = decide(reply, channel.endpoint)
+        if decision.action == "retry":
+            sent.stop = decision
             break
-    finally:
-        if session is None:
-            http.close()
+        report_id = mine.report_id if ours else waiting_id(path)
+        if decision.action == "delivered":
+            delivery = _delivered(path, report_id, reply)
+            sent.delivered.append(delivery)
+            sent.delivery = delivery if ours else sent.delivery
+        else:
+            _reject(path, decision.reason)
+            sent.rejected.append((report_id, decision.reason))
+        sent.mine = decision if ours else sent.mine
+    return sent
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _delivered(path: Path, report_id: str, reply: Reply) -> Delivery:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    body = reply.body
+    return Delivery(
+        report_id,
+        reply.status,
+        _int(body.get("id")),
+        _int(body.get("score")),
+        _int(body.get("max_score")),
+    )
+
+
+def _outcome(sent: _Sent, mine: _Mine, outbox: Path, token: str) -> SubmitOutcome:
     left = len(waiting(outbox))
-    if state == "queued" and stop is None and not mine.exists():
-        state, message = "submitted", "submitted (by another grade run at the same moment)"
-    if state == "queued":
-        if refused:
-            state = "rejected"
-        message = f"not submitted: {stop or 'unknown reason'}; the report waits in {outbox}"
-        message += " and goes out with the next submit"
-    elif left:
-        message += f" ({left} earlier report(s) still wait in {outbox})"
-    delivery = next((d for d in delivered if d.report_id == report_id), None)
+    state, message = _told(sent, mine.path, outbox, left)
     return SubmitOutcome(
         state=state,
         message=message.replace(token, "***") if token else message,
-        report_id=report_id,
-        delivered=tuple(delivered),
-        rejected=tuple(rejected),
+        report_id=mine.report_id,
+        delivered=tuple(sent.delivered),
+        rejected=tuple(sent.rejected),
         waiting=left,
-        score=delivery.score if delivery else None,
-        max_score=delivery.max_score if delivery else None,
+        score=sent.delivery.score if sent.delivery else None,
+        max_score=sent.delivery.max_score if sent.delivery else None,
     )
+
+
+def _told(sent: _Sent, mine: Path, outbox: Path, left: int) -> tuple[State, str]:
+    """What became of this submit's report, in a line."""
+    if sent.mine is not None:
+        state, message = sent.mine.state, sent.mine.message
+    elif sent.stop is None and not mine.exists():
+        state, message = "submitted", "submitted (by another grade run at the same moment)"
+    else:
+        stop = sent.stop or Decision("retry", "queued", "unknown reason")
+        waits = f"the report waits in {outbox} and goes out with the next submit"
+        return stop.state, f"not submitted: {stop.message}; {waits}"
+    if left:
+        message += f" ({left} earlier report(s) still wait in {outbox})"
+    return state, message
 
 
 def _json(response: requests.Response) -> dict[str, object]:

@@ -6,13 +6,14 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from devlab.server.enrolment import Classroom, enrol, migrated_sqlite
-from devlab.server.reports import report_xml
+from devlab.server.reports import make_report, report_xml
 from devlab.server.services import Gunicorn, free_port
-from grader.report.submit import default_outbox, submit_report, waiting
+from grader.report.submit import SubmitOutcome, default_outbox, submit_report, waiting
 from webhook.storage.models import Submission
 
 from .test_api import count
@@ -51,6 +52,12 @@ def failing() -> Iterator[str]:
     thread.join()
 
 
+def send(failing: tuple[str, ...] = (), **where: Any) -> SubmitOutcome:
+    """A new report, submitted as grade submits it: its bytes and the id written into them."""
+    report = make_report(failing=failing)
+    return submit_report(report_xml(report), report.report_id, **where)
+
+
 def test_the_default_outbox_follows_xdg() -> None:
     assert default_outbox({"HOME": "/home/s"}) == Path("/home/s/.local/share/grade/outbox")
     assert default_outbox({"XDG_DATA_HOME": "/x", "HOME": "/h"}) == Path("/x/grade/outbox")
@@ -63,13 +70,13 @@ def test_unreachable_then_everything_goes_out(
     outbox = tmp_path / "outbox"
     token = classroom.tokens["bob"]
     dead = f"http://127.0.0.1:{free_port()}"
-    first = submit_report(report_xml(), url=dead, token=token, outbox=outbox, timeout=2)
+    first = send(url=dead, token=token, outbox=outbox, timeout=2)
     assert first.state == "queued" and "cannot be reached" in first.message
-    second = submit_report(report_xml(), url=failing, token=token, outbox=outbox, timeout=2)
+    second = send(url=failing, token=token, outbox=outbox, timeout=2)
     assert second.state == "queued" and "503" in second.message
     assert len(waiting(outbox)) == 2
     before = count(classroom.url, Submission)
-    third = submit_report(report_xml(failing=("hello.runs",)), url=url, token=token, outbox=outbox)
+    third = send(("hello.runs",), url=url, token=token, outbox=outbox)
     assert third.state == "submitted", third.message
     assert (third.score, third.max_score) == (26, 28)
     assert [d.report_id for d in third.delivered] == [
@@ -87,11 +94,16 @@ def test_sending_the_same_report_again_is_harmless(
     live: tuple[str, Classroom], tmp_path: Path
 ) -> None:
     url, classroom = live
-    body = report_xml()
+    report = make_report()
+    body, report_id = report_xml(report), report.report_id
     outbox = tmp_path / "outbox"
-    one = submit_report(body, url=url, token=classroom.tokens["ann"], outbox=outbox)
+    one = submit_report(body, report_id, url=url, token=classroom.tokens["ann"], outbox=outbox)
     two = submit_report(
-        body, url=url + "/api/v1/submissions/", token=classroom.tokens["ann"], outbox=outbox
+        body,
+        report_id,
+        url=url + "/api/v1/submissions/",
+        token=classroom.tokens["ann"],
+        outbox=outbox,
     )
     assert one.state == two.state == "submitted"
     assert one.delivered[0].submission_id == two.delivered[0].submission_id
@@ -103,7 +115,9 @@ def test_a_refused_report_says_why_and_is_kept_aside(
 ) -> None:
     url, classroom = live
     outbox = tmp_path / "outbox"
-    outcome = submit_report(b"<testsuites", url=url, token=classroom.tokens["ann"], outbox=outbox)
+    outcome = submit_report(
+        b"<testsuites", "broken-1", url=url, token=classroom.tokens["ann"], outbox=outbox
+    )
     assert outcome.state == "rejected"
     assert "400" in outcome.message and "not well-formed" in outcome.message
     assert waiting(outbox) == []
@@ -117,11 +131,11 @@ def test_a_wrong_token_keeps_the_report_waiting(
     url, classroom = live
     outbox = tmp_path / "outbox"
     secret = "wrong-token-do-not-print"
-    outcome = submit_report(report_xml(), url=url, token=secret, outbox=outbox)
+    outcome = send(url=url, token=secret, outbox=outbox)
     assert outcome.state == "rejected" and "refused the token (401" in outcome.message
     assert secret not in outcome.message
     assert len(waiting(outbox)) == 1
-    later = submit_report(report_xml(), url=url, token=classroom.tokens["ann"], outbox=outbox)
+    later = send(url=url, token=classroom.tokens["ann"], outbox=outbox)
     assert later.state == "submitted" and len(later.delivered) == 2
 
 
@@ -132,7 +146,7 @@ def test_too_many_reports_wait_for_later(tmp_path: Path) -> None:
     outbox = tmp_path / "outbox"
     with Gunicorn(env, workers=1, log=tmp_path / "g.log") as server:
         token = classroom.tokens["ann"]
-        assert submit_report(report_xml(), url=server.url, token=token, outbox=outbox).ok
-        limited = submit_report(report_xml(), url=server.url, token=token, outbox=outbox)
+        assert send(url=server.url, token=token, outbox=outbox).ok
+        limited = send(url=server.url, token=token, outbox=outbox)
     assert limited.state == "rejected" and "429" in limited.message
     assert len(waiting(outbox)) == 1

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from grader.imageref import _parsed
 
 settings.register_profile(
     "unit",
@@ -21,3 +24,11 @@ settings.register_profile(
 )
 settings.register_profile("explore", max_examples=20_000, deadline=None, database=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "unit"))
+
+
+@pytest.fixture(autouse=True)
+def _image_references_parsed_afresh() -> None:
+    """Each test parses its image references itself. The parse cache lives a whole process,
+    and the mutation run (scripts/mutation) forks every mutant from a process whose clean run
+    filled it: a cached parse would hide each change to the parser from every test."""
+    _parsed.cache_clear()

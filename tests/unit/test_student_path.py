@@ -81,6 +81,7 @@ def test_an_outbox_that_cannot_be_written_is_one_line_and_nothing_sent(tmp_path:
     with pytest.raises(OutboxUnwritable) as raised:
         submit_report(
             b"<testsuites/>",
+            "r-1",
             url="http://127.0.0.1:9",
             token="tok-secret",
             outbox=blocked / "grade" / "outbox",

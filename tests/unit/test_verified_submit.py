@@ -57,10 +57,10 @@ def test_the_report_names_its_student_and_only_then(
 ) -> None:
     url, seen = server
     verified = submit_report(
-        REPORT, url=url, token="gli_x", student="docker-101/ada", outbox=tmp_path / "ada"
+        REPORT, "r-1", url=url, token="gli_x", student="docker-101/ada", outbox=tmp_path / "ada"
     )
     assert verified.ok
-    own = submit_report(REPORT + b" ", url=url, token="gls_y", outbox=tmp_path / "own")
+    own = submit_report(REPORT, "r-2", url=url, token="gls_y", outbox=tmp_path / "own")
     assert own.ok
     assert seen[0][STUDENT_HEADER] == "docker-101/ada"
     assert STUDENT_HEADER not in seen[1]
