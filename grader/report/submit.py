@@ -28,7 +28,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import requests
 
@@ -222,8 +222,7 @@ def _keep(xml: bytes, report_id: str, outbox: Path) -> Path:
         ) from None
 
 
-@dataclass(frozen=True)
-class _Mine:
+class _Mine(NamedTuple):
     """This submit's own report: where it waits, its bytes (sent from memory) and id."""
 
     path: Path

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import click
-from flask.cli import with_appcontext
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from webhook import crosscheck
-from webhook.cli.errors import AlreadyExists, BadInput, BadValue, NotFound, database_errors
+from webhook.cli.errors import AlreadyExists, BadInput, BadValue, NotFound, database_command
 from webhook.cli.lookup import find_course, find_instructor
 from webhook.database import get_db
 from webhook.storage import db as storage
@@ -68,11 +69,16 @@ def parse_policy(value: str) -> str:
     return policy
 
 
+def _window(opens: datetime | None, closes: datetime | None) -> str:
+    """The course's dates as both commands say them."""
+    return f"opens {_when(opens)}, closes {_when(closes)}"
+
+
 def _when(moment: datetime | None) -> str:
     return "not set" if moment is None else f"{moment:%F %T} UTC"
 
 
-@course_group.command("create", help="Create the course SLUG (e.g. docker-2026) named NAME.")
+@database_command(course_group, "create")
 @click.argument("slug")
 @click.argument("name")
 @click.option("--opens-at", help=f"Reports dated earlier are flagged. {TIME_HELP}.")
@@ -87,8 +93,6 @@ def _when(moment: datetime | None) -> str:
     metavar="USER",
     help="An instructor who teaches it (may send verified reports); repeatable.",
 )
-@with_appcontext
-@database_errors
 def course_create(
     slug: str,
     name: str,
@@ -97,6 +101,7 @@ def course_create(
     grade_policy: str,
     instructors: tuple[str, ...],
 ) -> None:
+    """Create the course SLUG (e.g. docker-2026) named NAME."""
     if not slug.strip() or "/" in slug:
         raise BadInput(f"course slug {slug!r} must be non-empty and without '/'")
     opens, closes = parse_moment(opens_at, "--opens-at"), parse_moment(closes_at, "--closes-at")
@@ -120,23 +125,16 @@ def course_create(
         session.commit()
     taught = f"; taught by {', '.join(t.username for t in teachers)}" if teachers else ""
     click.echo(
-        f"created course {slug} (opens {_when(opens)}, closes {_when(closes)}, "
-        f"grade policy {policy}{taught})",
-        err=True,
+        f"created course {slug} ({_window(opens, closes)}, grade policy {policy}{taught})", err=True
     )
 
 
-@course_group.command(
-    "set",
-    help="Change COURSE's name, dates (none clears a date) or grade policy, then re-check it.",
-)
+@database_command(course_group, "set")
 @click.argument("course_slug", metavar="COURSE")
 @click.option("--name", help="The course's name.")
 @click.option("--opens-at", help=f"Reports dated earlier are flagged. {TIME_HELP}, or none.")
 @click.option("--closes-at", help=f"The deadline: later reports are late. {TIME_HELP}, or none.")
 @click.option("--grade-policy", help=POLICY_HELP + ".")
-@with_appcontext
-@database_errors
 def course_set(
     course_slug: str,
     name: str | None,
@@ -144,6 +142,7 @@ def course_set(
     closes_at: str | None,
     grade_policy: str | None,
 ) -> None:
+    """Change COURSE's name, dates (none clears a date) or grade policy, then re-check it."""
     if name is None and opens_at is None and closes_at is None and grade_policy is None:
         raise BadValue("say what to change: --name, --opens-at, --closes-at or --grade-policy")
     if name is not None and not name.strip():
@@ -175,23 +174,28 @@ def course_set(
     opens, closes = values.get("opens_at", row.opens_at), values.get("closes_at", row.closes_at)
     said = f"; grade policy {policy}" if policy is not None else ""
     click.echo(
-        f"course {course_slug}: opens {_when(opens)}, closes {_when(closes)}{said}; "
-        f"{_rechecked(done)}",
-        err=True,
+        f"course {course_slug}: {_window(opens, closes)}{said}; {_rechecked(done)}", err=True
     )
 
 
-@course_group.command(
-    "add-instructor", help="USER teaches COURSE: they may send verified reports for its students."
-)
-@click.argument("course_slug", metavar="COURSE")
-@click.argument("username", metavar="USER")
-@with_appcontext
-@database_errors
+def _course_and_instructor(command: Callable[..., Any]) -> Callable[..., Any]:
+    """COURSE and USER: the arguments of the commands that say who teaches a course."""
+    command = click.argument("username", metavar="USER")(command)
+    return click.argument("course_slug", metavar="COURSE")(command)
+
+
+def _teaching(session: Session, course_slug: str, username: str) -> dict[str, int]:
+    """The key of the row that says USER teaches COURSE; each must exist (else NotFound)."""
+    course, instructor = find_course(session, course_slug), find_instructor(session, username)
+    return {"course_id": course.id, "instructor_id": instructor.id}
+
+
+@database_command(course_group, "add-instructor")
+@_course_and_instructor
 def course_add_instructor(course_slug: str, username: str) -> None:
+    """USER teaches COURSE: they may send verified reports for its students."""
     with get_db().session() as session:
-        course, instructor = find_course(session, course_slug), find_instructor(session, username)
-        key = {"course_id": course.id, "instructor_id": instructor.id}
+        key = _teaching(session, course_slug, username)
         if session.get(CourseInstructor, key) is not None:
             click.echo(f"{username} already teaches {course_slug}", err=True)
             return
@@ -203,22 +207,13 @@ def course_add_instructor(course_slug: str, username: str) -> None:
     click.echo(f"{username} teaches {course_slug}: their verified reports are taken", err=True)
 
 
-@course_group.command(
-    "remove-instructor", help="USER no longer teaches COURSE (their reports so far are kept)."
-)
-@click.argument("course_slug", metavar="COURSE")
-@click.argument("username", metavar="USER")
-@with_appcontext
-@database_errors
+@database_command(course_group, "remove-instructor")
+@_course_and_instructor
 def course_remove_instructor(course_slug: str, username: str) -> None:
+    """USER no longer teaches COURSE (their reports so far are kept)."""
     with get_db().session() as session:
-        course, instructor = find_course(session, course_slug), find_instructor(session, username)
-        gone = session.execute(
-            delete(CourseInstructor).where(
-                CourseInstructor.course_id == course.id,
-                CourseInstructor.instructor_id == instructor.id,
-            )
-        )
+        key = _teaching(session, course_slug, username)
+        gone = session.execute(delete(CourseInstructor).filter_by(**key))
         session.commit()
     if not getattr(gone, "rowcount", 0):
         click.echo(f"{username} did not teach {course_slug}", err=True)
@@ -226,13 +221,10 @@ def course_remove_instructor(course_slug: str, username: str) -> None:
     click.echo(f"{username} no longer teaches {course_slug}", err=True)
 
 
-@course_group.command(
-    "recheck", help="Run every cross-check of COURSE again (also reads reports stored before them)."
-)
+@database_command(course_group, "recheck")
 @click.argument("course_slug", metavar="COURSE")
-@with_appcontext
-@database_errors
 def course_recheck(course_slug: str) -> None:
+    """Run every cross-check of COURSE again (also reads reports stored before them)."""
     with get_db().session() as session:
         course_id = find_course(session, course_slug).id
     with storage.write_transaction(get_db().engine) as connection:

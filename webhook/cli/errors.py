@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import click
+from flask.cli import with_appcontext
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from webhook.database import get_db
@@ -87,6 +88,19 @@ def database_errors(command: F) -> F:
             raise DatabaseNotReady(f"database not ready: {detail}") from None
 
     return cast(F, wrapped)
+
+
+def database_command(
+    group: click.Group, name: str
+) -> Callable[[Callable[..., Any]], click.Command]:
+    """``@group.command(name)`` for a command that uses the app and its database: run in the
+    app's context, with :func:`database_errors`. Options and arguments go below it, as below
+    ``@group.command``; its docstring is its help, as Click takes it."""
+
+    def register(function: Callable[..., Any]) -> click.Command:
+        return group.command(name)(with_appcontext(database_errors(function)))
+
+    return register
 
 
 def first_line(exc: DBAPIError) -> str:

@@ -6,10 +6,9 @@ import sys
 from pathlib import Path
 
 import click
-from flask.cli import with_appcontext
 
 from submissions.scoring import GradePolicy
-from webhook.cli.errors import BadInput, database_errors
+from webhook.cli.errors import BadInput, database_command
 from webhook.cli.lookup import find_course
 from webhook.database import get_db
 from webhook.export import FORMATS, export_grades
@@ -20,9 +19,7 @@ def grades_group() -> None:
     pass
 
 
-@grades_group.command(
-    "export", help="Write COURSE's grades as a CSV that Canvas or Moodle imports."
-)
+@database_command(grades_group, "export")
 @click.argument("course_slug", metavar="COURSE")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="canvas", show_default=True)
 @click.option(
@@ -44,8 +41,6 @@ def grades_group() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="File to write (default: stdout).",
 )
-@with_appcontext
-@database_errors
 def grades_export(
     course_slug: str,
     fmt: str,
@@ -54,6 +49,7 @@ def grades_export(
     include_late: bool,
     output: Path | None,
 ) -> None:
+    """Write COURSE's grades as a CSV that Canvas or Moodle imports."""
     policy = GradePolicy(
         grade="latest" if grade == "latest" else "best",
         include_flagged=include_flagged,

@@ -5,12 +5,11 @@ from __future__ import annotations
 import sys
 
 import click
-from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from webhook.auth import hash_password
-from webhook.cli.errors import AlreadyExists, BadInput, database_errors
+from webhook.cli.errors import AlreadyExists, BadInput, database_command
 from webhook.cli.lookup import find_instructor
 from webhook.database import get_db
 from webhook.storage.models import Course, CourseInstructor, Instructor, utcnow
@@ -22,12 +21,11 @@ def instructor_group() -> None:
     pass
 
 
-@instructor_group.command("create", help="Create the instructor login USERNAME.")
+@database_command(instructor_group, "create")
 @click.argument("username")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-@with_appcontext
-@database_errors
 def instructor_create(username: str, password_stdin: bool) -> None:
+    """Create the instructor login USERNAME."""
     if not username.strip() or len(username) > 100:
         raise BadInput("the username must be 1-100 characters")
     if password_stdin:
@@ -45,13 +43,10 @@ def instructor_create(username: str, password_stdin: bool) -> None:
     click.echo(f"created instructor {username}", err=True)
 
 
-@instructor_group.command(
-    "token", help="Print a new API token for USER (verified reports); it replaces the old one."
-)
+@database_command(instructor_group, "token")
 @click.argument("username", metavar="USER")
-@with_appcontext
-@database_errors
 def instructor_token(username: str) -> None:
+    """Print a new API token for USER (verified reports); it replaces the old one."""
     token = new_instructor_token()
     with get_db().session() as session:
         instructor = find_instructor(session, username)

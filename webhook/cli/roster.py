@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import TextIO
 
 import click
-from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from webhook.cli.errors import BadInput, database_errors
+from webhook.cli.errors import BadInput, database_command
 from webhook.cli.lookup import find_course
 from webhook.database import get_db
 from webhook.storage.models import Student
@@ -109,17 +108,14 @@ def _csv_problem(exc: csv.Error) -> str:
     return f"not a CSV file ({said})"
 
 
-@roster_group.command(
-    "enrol", help="Enrol the students of a roster CSV; print student_id,token for each new one."
-)
+@database_command(roster_group, "enrol")
 @click.argument("course_slug", metavar="COURSE")
 @click.argument("roster", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True))
 @click.option(
     "--reset-tokens", is_flag=True, help="Issue new tokens to students already enrolled too."
 )
-@with_appcontext
-@database_errors
 def roster_enrol(course_slug: str, roster: Path, reset_tokens: bool) -> None:
+    """Enrol the students of a roster CSV; print student_id,token for each new one."""
     try:
         text = sys.stdin.read() if str(roster) == "-" else roster.read_text("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:

@@ -37,10 +37,10 @@ from submissions import integrity
 from submissions.integrity import Flag as FoundFlag
 from submissions.reader import ReportRejected, read_report
 from webhook.crosscheck.flags import (
-    CHUNK,
     FLAGS_OF,
     NewFlag,
     flag_key,
+    in_chunks,
     insert_flags,
     refresh_standing,
     standings,
@@ -116,12 +116,12 @@ def recheck_course(
         )
         if pk not in early
     ]
-    for start in range(0, len(stale), CHUNK):
+    for chunk in in_chunks(stale):
         connection.execute(
             delete(Flag).where(
                 Flag.kind == "before_opening",
                 Flag.status == "open",
-                Flag.submission_id.in_(stale[start : start + CHUNK]),
+                Flag.submission_id.in_(chunk),
             )
         )
     insert_flags(connection, flags, now)
@@ -140,11 +140,11 @@ def _sharing_pairs(connection: Connection, course_id: int) -> list[NewFlag]:
         )
     )
     holders: dict[str, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for start in range(0, len(shared), CHUNK):
+    for chunk in in_chunks(shared):
         rows = connection.execute(
             select(EvidenceKey.value, EvidenceKey.student_pk, EvidenceKey.submission_id).where(
                 EvidenceKey.course_id == course_id,
-                EvidenceKey.value.in_(shared[start : start + CHUNK]),
+                EvidenceKey.value.in_(chunk),
             )
         )
         for value, student_pk, submission_id in rows:
@@ -247,8 +247,8 @@ def _refresh_course(connection: Connection, course_id: int) -> int:
         )
     }
     unread = sorted(set(standing) - set(current))
-    for start in range(0, len(unread), CHUNK):
-        query = select(*columns).where(Submission.id.in_(unread[start : start + CHUNK]))
+    for chunk in in_chunks(unread):
+        query = select(*columns).where(Submission.id.in_(chunk))
         current.update((row.id, row) for row in connection.execute(query))
     changed = [
         pk

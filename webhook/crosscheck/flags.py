@@ -9,10 +9,10 @@ Every function writes inside its caller's one write transaction.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,10 +21,19 @@ from sqlalchemy.orm import aliased
 from submissions import integrity
 from webhook.storage.models import Flag, Student, Submission
 
+T = TypeVar("T")
+
 #: Longest ``flag_reason`` kept on a submission (the column's size).
 MAX_REASON = 1000
 #: Values per ``IN (...)`` list, well under SQLite's limit of bound parameters.
 CHUNK = 500
+
+
+def in_chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
+    """``values`` a :data:`CHUNK` at a time, for one ``IN (...)`` each."""
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
 
 # --- Flag rows ------------------------------------------------------------------------------
 
@@ -131,8 +140,7 @@ def refresh_standing(connection: Connection, submission_ids: Iterable[int]) -> N
     flag one report take turns, and the second reads the first's flag.
     """
     ids = sorted(pk for pk in set(submission_ids) if pk is not None)
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
+    for chunk in in_chunks(ids):
         if connection.dialect.name == "postgresql":
             connection.execute(_LOCK_SUBMISSIONS, {"ids": chunk}).all()
         query = FLAGS_OF.where(Flag.submission_id.in_(chunk))

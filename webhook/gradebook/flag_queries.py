@@ -52,9 +52,9 @@ def flags(
             Flag.kind,
             Flag.reason,
             Flag.status,
-            owner.student_id,
-            owner.name,
-            other.student_id,
+            owner.student_id.label("student_id"),
+            owner.name.label("student_name"),
+            other.student_id.label("other_student_id"),
             Flag.submission_id,
             Submission.score,
             Submission.max_score,
@@ -76,26 +76,12 @@ def flags(
         query = query.where(Flag.status == "open")
     elif which == "decided":
         query = query.where(Flag.status != "open")
-    return [
-        FlagRow(
-            id=row[0],
-            kind=row[1],
-            sentence=describe(row[1], row[2], row[6]),
-            status=row[3],
-            student_id=row[4],
-            student_name=row[5],
-            other_student_id=row[6],
-            submission_id=row[7],
-            score=row[8],
-            max_score=row[9],
-            received_at=row[10],
-            decided_by=row[11],
-            decided_at=row[12],
-            note=row[13],
-            created_at=row[14],
-        )
-        for row in session.execute(query)
-    ]
+    found = []
+    for row in session.execute(query).mappings():
+        fields = dict(row)  # the columns are named as FlagRow's fields, but reason
+        sentence = describe(fields["kind"], fields.pop("reason"), fields["other_student_id"])
+        found.append(FlagRow(sentence=sentence, **fields))
+    return found
 
 
 def flag_counts(session: Session, course: Course) -> dict[str, int]:

@@ -70,13 +70,10 @@ import itertools
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 
 from flask import Request, Response, current_app
 from sqlalchemy import Connection, Engine
 
-from submissions.integrity import Flag as FoundFlag
-from submissions.scoring import Score
 from webhook import signing
 from webhook.auth import bearer_token
 from webhook.database import get_db
@@ -89,10 +86,10 @@ from webhook.ingest.body import (
 )
 from webhook.ingest.outcomes import (
     BadReport,
-    Checked,
     Forbidden,
     NotAuthorized,
     RateLimited,
+    Ready,
     Refused,
     ReportIdTaken,
     Sender,
@@ -156,7 +153,7 @@ def receive(request: Request) -> Stored:
             raise
         score = score_from_rubric(checked.report)
         flags = score.flags + check_integrity(checked.report, sender, received_at)
-        return record(engine, connection, sender, checked, score, flags, received_at)
+        return record(engine, connection, sender, Ready(checked, score, flags, received_at))
 
 
 # --- Step 5: the writes, in one locked transaction ------------------------------------------
@@ -174,22 +171,14 @@ def _one_transaction(engine: Engine, connection: Connection) -> Iterator[None]:
             raise
 
 
-def record(
-    engine: Engine,
-    connection: Connection,
-    sender: Sender,
-    checked: Checked,
-    score: Score,
-    flags: tuple[FoundFlag, ...],
-    received_at: datetime,
-) -> Stored:
+def record(engine: Engine, connection: Connection, sender: Sender, ready: Ready) -> Stored:
     """Remember the delivery, count the request, store the report: one commit."""
     copied: ReportIdTaken | None = None
     with _one_transaction(engine, connection):
         verdict = _admit(connection, sender)
         if verdict.allowed:
             try:
-                stored = store(connection, sender, checked, score, flags, received_at)
+                stored = store(connection, sender, ready)
             except ReportIdTaken as exc:
                 if not exc.copy:
                     raise  # rolled back: nothing of it is kept

@@ -1,8 +1,8 @@
 """What a report's way in ends with: a :class:`Stored`, or a :class:`Refused` of some kind.
 
 :mod:`webhook.api` gives each kind of refusal its HTTP status; the values between the
-steps (:class:`Sender`, :class:`Checked`, :class:`Verdict`) are here too, so that every
-step's module and :func:`webhook.ingest.receive` share them.
+steps (:class:`Sender`, :class:`Checked`, :class:`Ready`, :class:`Verdict`) are here too,
+so that every step's module and :func:`webhook.ingest.receive` share them.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from submissions.dialect import Report
+from submissions.integrity import Flag as FoundFlag
+from submissions.scoring import Score
 
 
 class Refused(Exception):
@@ -94,6 +96,17 @@ class Checked:
     raw_xml: str
     body_sha256: str
     keys: frozenset[str]  # what no two students' reports should share (sharing_keys)
+
+
+@dataclass(frozen=True, slots=True)
+class Ready:
+    """A checked report with all that is known of it before the write: its score from the
+    server's rubric, its own flags, and when it arrived (steps 3 and 4, done outside the lock)."""
+
+    checked: Checked
+    score: Score
+    flags: tuple[FoundFlag, ...]
+    received_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

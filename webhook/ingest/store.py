@@ -16,12 +16,10 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from submissions import integrity
-from submissions.integrity import Flag as FoundFlag
-from submissions.scoring import Score
 from webhook.crosscheck import copies, shared
 from webhook.crosscheck.flags import summary
 from webhook.grade_events import notify_grade_changed
-from webhook.ingest.outcomes import Checked, NotAuthorized, ReportIdTaken, Sender, Stored, Verdict
+from webhook.ingest.outcomes import NotAuthorized, Ready, ReportIdTaken, Sender, Stored, Verdict
 from webhook.storage.models import (
     RAW_KEPT_LATEST,
     Flag,
@@ -111,20 +109,14 @@ _OPEN_KINDS = (
 )
 
 
-def store(
-    connection: Connection,
-    sender: Sender,
-    checked: Checked,
-    score: Score,
-    flags: tuple[FoundFlag, ...],
-    received_at: datetime,
-) -> Stored:
+def store(connection: Connection, sender: Sender, ready: Ready) -> Stored:
     """Store the report for the student, or return the one stored under its id before.
 
     First the cross-check (:func:`webhook.shared.shared_with`, under the locks of the
     report's identifiers), so that the row is written with all its flags. Raises
     :class:`ReportIdTaken` when another student's submission has that id.
     """
+    checked, score, flags, received_at = ready.checked, ready.score, ready.flags, ready.received_at
     report = checked.report
     shared.evidence_locks(connection, sender.course_id, checked.keys)
     matches = shared.shared_with(connection, sender.course_id, sender.student_pk, checked.keys)

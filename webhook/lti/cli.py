@@ -11,10 +11,9 @@ from urllib.parse import urlparse
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
-from webhook.cli.errors import AlreadyExists, BadValue, NotFound, database_errors
+from webhook.cli.errors import AlreadyExists, BadValue, NotFound, database_command
 from webhook.database import get_db
 from webhook.lti import keys, passback, roster
 from webhook.lti.models import LtiDeployment, LtiPassback, LtiRegistration
@@ -31,10 +30,9 @@ def key_group() -> None:
     pass
 
 
-@key_group.command("generate", help="Make a new RSA key pair; it signs from now on.")
-@with_appcontext
-@database_errors
+@database_command(key_group, "generate")
 def key_generate() -> None:
+    """Make a new RSA key pair; it signs from now on."""
     with get_db().session() as session:
         row = keys.generate(session)
         session.commit()
@@ -53,9 +51,7 @@ def _url(value: str, option: str) -> str:
     return value
 
 
-@platform_group.command(
-    "add", help="Register a platform: its issuer, our client id there, its URLs."
-)
+@database_command(platform_group, "add")
 @click.argument("name")
 @click.option(
     "--issuer",
@@ -67,8 +63,6 @@ def _url(value: str, option: str) -> str:
 @click.option("--auth-token-url", required=True, help="The platform's OAuth2 token URL")
 @click.option("--key-set-url", required=True, help="The platform's public JWKS URL")
 @click.option("--audience", default="", help="The token URL's audience, if not the token URL")
-@with_appcontext
-@database_errors
 def platform_add(
     name: str,
     issuer: str,
@@ -78,6 +72,7 @@ def platform_add(
     key_set_url: str,
     audience: str,
 ) -> None:
+    """Register a platform: its issuer, our client id there, its URLs."""
     with get_db().session() as session:
         taken = session.scalar(
             select(LtiRegistration).where(
@@ -104,10 +99,9 @@ def platform_add(
     click.echo(f"platform {name} registered ({issuer}, client id {client_id})")
 
 
-@platform_group.command("list", help="The registered platforms and their deployments.")
-@with_appcontext
-@database_errors
+@database_command(platform_group, "list")
 def platform_list() -> None:
+    """The registered platforms and their deployments."""
     with get_db().session() as session:
         for row in session.scalars(select(LtiRegistration).order_by(LtiRegistration.name)):
             click.echo(f"{row.name}\t{row.issuer}\tclient id {row.client_id}")
@@ -122,13 +116,12 @@ def deployment_group() -> None:
     pass
 
 
-@deployment_group.command("add", help="Accept launches of a deployment, for a course.")
+@database_command(deployment_group, "add")
 @click.argument("platform")
 @click.argument("deployment_id")
 @click.option("--course", "course_slug", required=True, help="The course its launches belong to")
-@with_appcontext
-@database_errors
 def deployment_add(platform: str, deployment_id: str, course_slug: str) -> None:
+    """Accept launches of a deployment, for a course."""
     with get_db().session() as session:
         registration = session.scalar(
             select(LtiRegistration).where(LtiRegistration.name == platform)
@@ -155,12 +148,11 @@ def deployment_add(platform: str, deployment_id: str, course_slug: str) -> None:
     click.echo(f"deployment {deployment_id} of {platform} -> course {course_slug}")
 
 
-@lti_group.command("passback", help="Send the grades that changed to the LMSs (once, or --loop).")
+@database_command(lti_group, "passback")
 @click.option("--loop", is_flag=True, help="Keep going, every --interval seconds")
 @click.option("--interval", default=1.0, show_default=True, type=float)
-@with_appcontext
-@database_errors
 def passback_command(loop: bool, interval: float) -> None:
+    """Send the grades that changed to the LMSs (once, or --loop)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     while True:
         outcomes = passback.run_for_app(app)
@@ -183,11 +175,10 @@ def passback_command(loop: bool, interval: float) -> None:
         time.sleep(interval)
 
 
-@lti_group.command("roster-sync", help="Enrol a course's learners from the LMS (NRPS).")
+@database_command(lti_group, "roster-sync")
 @click.argument("course_slug")
-@with_appcontext
-@database_errors
 def roster_sync(course_slug: str) -> None:
+    """Enrol a course's learners from the LMS (NRPS)."""
     with get_db().session() as session:
         course = session.scalar(select(Course).where(Course.slug == course_slug))
         if course is None:
