@@ -23,13 +23,12 @@ from sqlalchemy.orm import Session
 
 from webhook.auth import hash_password
 from webhook.lti.models import LtiContext, LtiMember, LtiPassback
+from webhook.lti.roles import CourseRole, course_role
 from webhook.storage.models import CourseInstructor, Instructor, Student
 from webhook.storage.tokens import TOKEN_PREFIX, hash_token
 
 LIS = "https://purl.imsglobal.org/spec/lti/claim/lis"
 ROLES = "https://purl.imsglobal.org/spec/lti/claim/roles"
-#: Role URIs (and their short forms) that see the gradebook instead of a student page.
-STAFF_ROLES = ("Instructor", "Administrator", "TeachingAssistant", "ContentDeveloper")
 
 
 @dataclass(frozen=True)
@@ -43,8 +42,9 @@ class Person:
     roles: tuple[str, ...] = ()
 
     @property
-    def is_staff(self) -> bool:
-        return any(role.rsplit("#", 1)[-1].rsplit("/", 1)[-1] in STAFF_ROLES for role in self.roles)
+    def course_role(self) -> CourseRole:
+        """What they are in the course, by their context roles only (:mod:`.roles`)."""
+        return course_role(self.roles)
 
     @classmethod
     def from_launch(cls, claims: Mapping[str, Any]) -> Person:

@@ -44,6 +44,7 @@ from webhook.lti.grades import student_grade
 from webhook.lti.launch_cache import DatabaseLaunchStorage, DatabaseSessionService
 from webhook.lti.models import LtiContext, LtiDeployment, LtiRegistration
 from webhook.lti.people import Person, bind_instructor, bind_student, launch_token
+from webhook.lti.roles import CourseRole
 from webhook.lti.toolconf import DatabaseToolConf
 from webhook.storage.models import Course
 from webhook.storage.tokens import hash_token
@@ -211,8 +212,9 @@ def launch() -> Any:
     if context is None:
         return refusal("unable to find deployment")
     person = Person.from_launch(claims)
+    role = person.course_role
     if message.is_deep_link_launch():
-        if not person.is_staff:
+        if role is not CourseRole.INSTRUCTOR:
             return refusal("", reason="Only an instructor can add the lab to a course.")
         return _deep_link_page(message, context)
     if not message.is_resource_launch():
@@ -220,7 +222,14 @@ def launch() -> Any:
     course = session.get(Course, context.course_id)
     assert course is not None
     registration = context.deployment.registration
-    if person.is_staff:
+    if role is CourseRole.NONE:
+        return refusal(
+            "",
+            kind="no_course_role",
+            reason="Your roles in this LMS course are neither a learner's nor an instructor's "
+            "(institution and system roles grant nothing here): ask the course's instructor.",
+        )
+    if role is CourseRole.INSTRUCTOR:
         instructor = _bound(
             session, lambda: bind_instructor(session, context, person, registration.name)
         )
@@ -352,9 +361,8 @@ def passback_line_item(lab: str, max_score: int) -> Any:
     )
 
 
-def refusal(said: str, *, reason: str | None = None) -> Any:
+def refusal(said: str, *, reason: str | None = None, kind: str = "refused") -> Any:
     """A refused launch: a page saying why (403), and the reason in a header for tools."""
-    kind = "refused"
     if reason is None:
         lowered = said.lower()
         for needle, found_kind, sentence in REASONS:
