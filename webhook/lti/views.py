@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from webhook.auth import current_instructor, login_session
 from webhook.config import current_rubric
 from webhook.database import get_db, get_session
-from webhook.lti import keys, passback, status
+from webhook.lti import framing, keys, passback, status
 from webhook.lti.grades import student_grade
 from webhook.lti.launch_cache import DatabaseLaunchStorage, DatabaseSessionService
 from webhook.lti.models import LtiContext, LtiDeployment, LtiRegistration
@@ -58,9 +58,10 @@ CONTEXT = "https://purl.imsglobal.org/spec/lti/claim/context"
 AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 DEPLOYMENT = "https://purl.imsglobal.org/spec/lti/claim/deployment_id"
+#: ``{frame_ancestors}``: the registered platforms' origins (:mod:`webhook.lti.framing`).
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
-    "form-action *; frame-ancestors *; base-uri 'none'"
+    "form-action *; frame-ancestors {frame_ancestors}; base-uri 'none'"
 )
 
 #: What pylti1p3's refusals mean, said for the instructor who can act on them.
@@ -154,7 +155,10 @@ def _template_globals() -> dict[str, Any]:
 
 @bp.after_request
 def _security_headers(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        CONTENT_SECURITY_POLICY.format(frame_ancestors=framing.frame_ancestors(get_session())),
+    )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault("Cache-Control", "no-store")
