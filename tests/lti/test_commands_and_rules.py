@@ -1,16 +1,15 @@
 """``grade-server lti`` errors (one line, their exit code, nothing stored), and the pure rules:
-back-off, who counts as staff, what each pylti1p3 refusal is said as."""
+back-off, what each pylti1p3 refusal is said as."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
 
-from devlab.server.lms import DEPLOYMENT_ID, ROLE_INSTRUCTOR, ROLE_LEARNER
+from devlab.server.lms import DEPLOYMENT_ID
 from webhook.database import get_db
 from webhook.lti.models import LtiDeployment, LtiRegistration
 from webhook.lti.passback import MAX_BACKOFF, backoff
-from webhook.lti.people import Person
 from webhook.lti.views import REASONS
 
 from .conftest import Lti
@@ -71,22 +70,6 @@ def test_platform_list_names_each_deployment(lti: Lti) -> None:
 def test_backoff_doubles_up_to_ten_minutes() -> None:
     assert [backoff(n) for n in (1, 2, 3, 4)] == [2.0, 4.0, 8.0, 16.0]
     assert backoff(0) == 2.0 and backoff(50) == MAX_BACKOFF == 600.0
-
-
-@pytest.mark.parametrize(
-    ("roles", "staff"),
-    [
-        ((ROLE_LEARNER,), False),
-        ((ROLE_INSTRUCTOR,), True),
-        (("http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator",), True),
-        (("http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant",), True),
-        (("Learner",), False),
-        (("Instructor",), True),
-        ((), False),
-    ],
-)
-def test_who_lands_on_the_gradebook(roles: tuple[str, ...], staff: bool) -> None:
-    assert Person(sub="u", roles=roles).is_staff is staff
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,11 @@ from webhook.lti import keys, passback, roster
 from webhook.lti.models import LtiDeployment, LtiPassback, LtiRegistration
 from webhook.storage.models import Course
 
+TRUST_EMAIL_HELP = (
+    "The platform vouches for its users' emails: a learner's first launch may bind them to "
+    "the roster student with that email (off: only the SIS id binds)"
+)
+
 
 @click.group("lti", help="LTI 1.3: the tool's keys, the platforms (LMSs), grade passback.")
 def lti_group() -> None:
@@ -63,6 +68,7 @@ def _url(value: str, option: str) -> str:
 @click.option("--auth-token-url", required=True, help="The platform's OAuth2 token URL")
 @click.option("--key-set-url", required=True, help="The platform's public JWKS URL")
 @click.option("--audience", default="", help="The token URL's audience, if not the token URL")
+@click.option("--trust-email", is_flag=True, help=TRUST_EMAIL_HELP)
 def platform_add(
     name: str,
     issuer: str,
@@ -71,6 +77,7 @@ def platform_add(
     auth_token_url: str,
     key_set_url: str,
     audience: str,
+    trust_email: bool,
 ) -> None:
     """Register a platform: its issuer, our client id there, its URLs."""
     with get_db().session() as session:
@@ -93,10 +100,30 @@ def platform_add(
                 auth_token_url=_url(auth_token_url, "--auth-token-url"),
                 key_set_url=_url(key_set_url, "--key-set-url"),
                 auth_audience=audience,
+                trust_email=trust_email,
             )
         )
         session.commit()
     click.echo(f"platform {name} registered ({issuer}, client id {client_id})")
+
+
+@database_command(platform_group, "set")
+@click.argument("name")
+@click.option("--trust-email/--no-trust-email", default=None, help=TRUST_EMAIL_HELP)
+def platform_set(name: str, trust_email: bool | None) -> None:
+    """Change a registered platform's settings."""
+    with get_db().session() as session:
+        row = session.scalar(select(LtiRegistration).where(LtiRegistration.name == name))
+        if row is None:
+            raise NotFound(f"no platform named {name!r} (see `grade-server lti platform list`)")
+        if trust_email is not None:
+            row.trust_email = trust_email
+        session.commit()
+        click.echo(f"platform {name}: {_trust(row)}")
+
+
+def _trust(row: LtiRegistration) -> str:
+    return "trusts emails" if row.trust_email else "matches by SIS id only"
 
 
 @database_command(platform_group, "list")
@@ -104,7 +131,7 @@ def platform_list() -> None:
     """The registered platforms and their deployments."""
     with get_db().session() as session:
         for row in session.scalars(select(LtiRegistration).order_by(LtiRegistration.name)):
-            click.echo(f"{row.name}\t{row.issuer}\tclient id {row.client_id}")
+            click.echo(f"{row.name}\t{row.issuer}\tclient id {row.client_id}\t{_trust(row)}")
             for deployment in row.deployments:
                 click.echo(
                     f"  deployment {deployment.deployment_id} -> course {deployment.course.slug}"

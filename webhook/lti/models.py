@@ -1,9 +1,10 @@
 """The LTI 1.3 tables, on the storage layer's :class:`~webhook.storage.models.Base`.
 
-Migration ``0005`` creates them. What each keeps, and why it is in the database rather
-than in a process: every gunicorn worker must see the same registrations, the same
-launch nonces and state (a per-process cache refuses a launch that lands on another
-worker), and the same outbox (a grade is sent by exactly one of them).
+Migration ``0005`` creates them (``0006`` adds ``trust_email``). What each keeps, and
+why it is in the database rather than in a process: every gunicorn worker must see the
+same registrations, the same launch nonces and state (a per-process cache refuses a launch
+that lands on another worker), and the same outbox (a grade is sent by exactly one of
+them).
 
 * :class:`LtiToolKey`: the tool's RSA key pairs (``grade-server lti key generate``). The
   private key never leaves the server; the JWKS endpoint serves the public half.
@@ -21,7 +22,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webhook.storage.models import Base, Course, UTCDateTime, utcnow
@@ -54,6 +64,9 @@ class LtiRegistration(Base):
     auth_token_url: Mapped[str] = mapped_column(String(500))
     key_set_url: Mapped[str] = mapped_column(String(500))
     auth_audience: Mapped[str] = mapped_column(String(500), default="")
+    #: Whether the platform vouches for its users' emails: only then does a learner's email
+    #: bind them to a roster student (``--trust-email``; migration 0006).
+    trust_email: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     deployments: Mapped[list[LtiDeployment]] = relationship(back_populates="registration")

@@ -1,7 +1,9 @@
 """Who a launch is: the LMS user bound to a roster student or to an instructor.
 
 A student is matched on first launch by the roster id the LMS gives
-(``lis.person_sourcedid``, Canvas's SIS id), else by email, else enrolled; the binding
+(``lis.person_sourcedid``, Canvas's SIS id), else by email where the platform is registered
+as trusted for emails (``--trust-email``), else enrolled; a roster student already bound to
+another LMS user is never matched again. The binding
 (:class:`~webhook.lti.models.LtiMember`) is kept, so later launches and the grade
 passback find them by the LMS's own user id (``sub``). A student the LMS enrolled gets
 a token derived from the server's secret key (:func:`launch_token`): only its hash is
@@ -23,13 +25,12 @@ from sqlalchemy.orm import Session
 
 from webhook.auth import hash_password
 from webhook.lti.models import LtiContext, LtiMember, LtiPassback
+from webhook.lti.roles import CourseRole, course_role
 from webhook.storage.models import CourseInstructor, Instructor, Student
 from webhook.storage.tokens import TOKEN_PREFIX, hash_token
 
 LIS = "https://purl.imsglobal.org/spec/lti/claim/lis"
 ROLES = "https://purl.imsglobal.org/spec/lti/claim/roles"
-#: Role URIs (and their short forms) that see the gradebook instead of a student page.
-STAFF_ROLES = ("Instructor", "Administrator", "TeachingAssistant", "ContentDeveloper")
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,9 @@ class Person:
     roles: tuple[str, ...] = ()
 
     @property
-    def is_staff(self) -> bool:
-        return any(role.rsplit("#", 1)[-1].rsplit("/", 1)[-1] in STAFF_ROLES for role in self.roles)
+    def course_role(self) -> CourseRole:
+        """What they are in the course, by their context roles only (:mod:`.roles`)."""
+        return course_role(self.roles)
 
     @classmethod
     def from_launch(cls, claims: Mapping[str, Any]) -> Person:
@@ -96,7 +98,7 @@ def bind_student(session: Session, context: LtiContext, person: Person, secret: 
     if member is not None and member.student_pk is not None:
         student = session.get(Student, member.student_pk)
     if student is None:
-        student = _match(session, context.course_id, person)
+        student = _match(session, context, person)
     if student is None:
         student = Student(
             course_id=context.course_id,
@@ -147,15 +149,33 @@ def bind_instructor(
     return instructor
 
 
-def _match(session: Session, course_id: int, person: Person) -> Student | None:
-    for column, value in ((Student.student_id, person.sourcedid), (Student.email, person.email)):
-        if value:
-            found = session.scalar(
-                select(Student).where(Student.course_id == course_id, column == value)
-            )
-            if found is not None:
-                return found
+def _match(session: Session, context: LtiContext, person: Person) -> Student | None:
+    """The roster student a first launch names: by SIS id; by email only on a platform
+    trusted for emails (anyone may set an email in many LMSs); never a student already
+    bound to another LMS user."""
+    keys = [(Student.student_id, person.sourcedid)]
+    if context.deployment.registration.trust_email:
+        keys.append((Student.email, person.email))
+    for column, value in keys:
+        if not value:
+            continue
+        found = session.scalar(
+            select(Student).where(Student.course_id == context.course_id, column == value)
+        )
+        if found is not None and not _bound_to_another(session, found, person):
+            return found
     return None
+
+
+def _bound_to_another(session: Session, student: Student, person: Person) -> bool:
+    return (
+        session.scalar(
+            select(LtiMember.id).where(
+                LtiMember.student_pk == student.id, LtiMember.sub != person.sub
+            )
+        )
+        is not None
+    )
 
 
 def _free_id(session: Session, course_id: int, person: Person) -> str:

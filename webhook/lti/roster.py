@@ -1,8 +1,10 @@
 """The roster from the LMS: Names and Role Provisioning Services (NRPS).
 
 Every page of the context's memberships is read (pylti1p3 follows ``Link: rel="next"``)
-and every active learner is bound or enrolled as a launch would (:func:`bind_student`),
-so enrolment needs no CSV. Instructors are left to their own launches.
+and every active learner (a member whose context roles make them one, by the launch's
+rule in :mod:`webhook.lti.roles`) is bound or enrolled as a launch would
+(:func:`bind_student`), so enrolment needs no CSV. Instructors are left to their own
+launches; mentors and members with no context role are not enrolled.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from webhook.lti.models import LtiContext
 from webhook.lti.people import Person, bind_student
+from webhook.lti.roles import CourseRole
 from webhook.lti.services import CachedTokenConnector
 from webhook.lti.toolconf import DatabaseToolConf
 from webhook.storage.models import Course, Student
@@ -44,7 +47,11 @@ def sync_course(session: Session, course: Course, secret: str) -> Synced:
         )
         for member in nrps.get_members():
             person = Person.from_member(member)
-            if not person.sub or person.is_staff or member.get("status", "Active") != "Active":
+            if (
+                not person.sub
+                or person.course_role is not CourseRole.LEARNER
+                or member.get("status", "Active") != "Active"
+            ):
                 continue
             members += 1
             before = _roster_size(session, course)

@@ -39,11 +39,12 @@ from sqlalchemy.orm import Session
 from webhook.auth import current_instructor, login_session
 from webhook.config import current_rubric
 from webhook.database import get_db, get_session
-from webhook.lti import keys, passback, status
+from webhook.lti import framing, keys, passback, status
 from webhook.lti.grades import student_grade
 from webhook.lti.launch_cache import DatabaseLaunchStorage, DatabaseSessionService
 from webhook.lti.models import LtiContext, LtiDeployment, LtiRegistration
 from webhook.lti.people import Person, bind_instructor, bind_student, launch_token
+from webhook.lti.roles import CourseRole
 from webhook.lti.toolconf import DatabaseToolConf
 from webhook.storage.models import Course
 from webhook.storage.tokens import hash_token
@@ -57,9 +58,10 @@ CONTEXT = "https://purl.imsglobal.org/spec/lti/claim/context"
 AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 DEPLOYMENT = "https://purl.imsglobal.org/spec/lti/claim/deployment_id"
+#: ``{frame_ancestors}``: the registered platforms' origins (:mod:`webhook.lti.framing`).
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
-    "form-action *; frame-ancestors *; base-uri 'none'"
+    "form-action *; frame-ancestors {frame_ancestors}; base-uri 'none'"
 )
 
 #: What pylti1p3's refusals mean, said for the instructor who can act on them.
@@ -153,7 +155,10 @@ def _template_globals() -> dict[str, Any]:
 
 @bp.after_request
 def _security_headers(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        CONTENT_SECURITY_POLICY.format(frame_ancestors=framing.frame_ancestors(get_session())),
+    )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault("Cache-Control", "no-store")
@@ -211,8 +216,9 @@ def launch() -> Any:
     if context is None:
         return refusal("unable to find deployment")
     person = Person.from_launch(claims)
+    role = person.course_role
     if message.is_deep_link_launch():
-        if not person.is_staff:
+        if role is not CourseRole.INSTRUCTOR:
             return refusal("", reason="Only an instructor can add the lab to a course.")
         return _deep_link_page(message, context)
     if not message.is_resource_launch():
@@ -220,7 +226,14 @@ def launch() -> Any:
     course = session.get(Course, context.course_id)
     assert course is not None
     registration = context.deployment.registration
-    if person.is_staff:
+    if role is CourseRole.NONE:
+        return refusal(
+            "",
+            kind="no_course_role",
+            reason="Your roles in this LMS course are neither a learner's nor an instructor's "
+            "(institution and system roles grant nothing here): ask the course's instructor.",
+        )
+    if role is CourseRole.INSTRUCTOR:
         instructor = _bound(
             session, lambda: bind_instructor(session, context, person, registration.name)
         )
@@ -352,9 +365,8 @@ def passback_line_item(lab: str, max_score: int) -> Any:
     )
 
 
-def refusal(said: str, *, reason: str | None = None) -> Any:
+def refusal(said: str, *, reason: str | None = None, kind: str = "refused") -> Any:
     """A refused launch: a page saying why (403), and the reason in a header for tools."""
-    kind = "refused"
     if reason is None:
         lowered = said.lower()
         for needle, found_kind, sentence in REASONS:

@@ -1,0 +1,33 @@
+"""LTI: whether a platform is trusted to vouch for its users' emails (issue 20, item 10)
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-07
+
+``lti_registration.trust_email``: a learner's first launch is matched to a roster student
+by email only on a platform registered with ``--trust-email``. Existing platforms start
+untrusted (the safe side): their learners already bound stay bound; new ones are matched
+by their SIS id, or enrolled.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("lti_registration") as batch:
+        batch.add_column(
+            sa.Column("trust_email", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("lti_registration") as batch:
+        batch.drop_column("trust_email")
