@@ -115,6 +115,14 @@ def test_404_for_an_unknown_submission(served: Served) -> None:
     assert_refused(response, 404, "not_found")
 
 
+def test_404_for_an_id_beyond_the_column(served: Served) -> None:
+    huge = "9" * 20
+    response = served.request(
+        "GET", f"/api/v1/submissions/{huge}", headers=served.classroom.bearer("ann")
+    )
+    assert_refused(response, 404, "not_found")
+
+
 def test_413_for_a_declared_length_over_the_limit(served: Served) -> None:
     headers = {**XML, **served.classroom.bearer("ann")}
     response = served.request("POST", "/api/v1/submissions", data=b"<" * OVER, headers=headers)
