@@ -16,7 +16,12 @@ the bytes actually read, chunked bodies included); 415 another content type;
 429 over the per-student rate limit; 503 the database is unavailable.
 
 A request refused before its body is needed (401, 403, 413 by its ``Content-Length``,
-415) is answered at once, without reading the body, and its connection is closed.
+415) is answered at once, without reading the body. The unread rest never holds a worker,
+on each server the docs name: gunicorn's sync workers close the connection after every
+answer (``Connection: close``, sent by gunicorn) without reading on, and waitress
+(``grade-server run``) and nginx (``deploy/nginx``) have read the whole body, bounded,
+before the app runs. The app itself sends no ``Connection`` header: it is hop-by-hop,
+which PEP 3333 forbids a WSGI app, and waitress answers 500 for it (issue 20).
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from webhook.auth import (
     unauthorized,
 )
 from webhook.database import get_session
-from webhook.storage.models import Flag, Submission
+from webhook.storage.models import MAX_ROW_ID, Flag, Submission
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -107,7 +112,7 @@ def show(submission_id: int) -> Any:
                 403, "forbidden", "an instructor's API token only sends reports: log in to read"
             )
         return unauthorized("send a student's Bearer token or an instructor's login")
-    submission = session.get(Submission, submission_id)
+    submission = session.get(Submission, submission_id) if submission_id <= MAX_ROW_ID else None
     # Another student's submission is answered like a missing one: nothing leaks.
     if submission is None or (student is not None and submission.student_pk != student.id):
         return error(404, "not_found", f"no submission {submission_id} for you")
@@ -201,19 +206,3 @@ def database_unavailable(exc: Exception) -> Any:
     current_app.logger.error("database unavailable: %s", exc)
     return error(503, "unavailable", "the database is unavailable; try again later",
                  **{"Retry-After": "5"})  # fmt: skip
-
-
-@bp.after_request
-def close_if_refused(response: Any) -> Any:
-    """A refused request's body is left unread, and its connection closed after the answer.
-
-    Refusals (401, 403, 413, 415, and a 400 naming no student) are decided from the
-    headers alone: reading what is left of the body would let a stranger hold a worker
-    for as long as they take to send it (at a byte a second, until gunicorn's timeout).
-    ``Connection: close`` tells the server not to read a next request from a socket with
-    body bytes still in it; a client sending its whole body at once (``grade --submit``)
-    still reads the answer. A report read in full keeps the connection.
-    """
-    if response.status_code >= 400 and not ingest.body_was_read(request):
-        response.headers["Connection"] = "close"
-    return response

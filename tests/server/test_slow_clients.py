@@ -225,12 +225,13 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Classroom]:
 
 
 @contextlib.contextmanager
-def recipe(root: Path, classroom: Classroom) -> Iterator[Target]:
+def recipe(root: Path, classroom: Classroom, **extra: str) -> Iterator[Target]:
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(nginx).exists():
         pytest.fail("nginx is not installed: run scripts/setup (apt-packages.txt)", pytrace=False)
     config = ("--config", str(DEPLOY / "gunicorn.conf.py"))
-    env = server_env(classroom.url, GRADER_MAX_REPORT_BYTES=str(DEFAULT_MAX_REPORT_BYTES))
+    limit = str(DEFAULT_MAX_REPORT_BYTES)
+    env = server_env(classroom.url, **{"GRADER_MAX_REPORT_BYTES": limit, **extra})
     with Gunicorn(env, workers=2, log=root / "recipe-gunicorn.log", extra=config) as upstream:
         cert, key = self_signed(root)
         tls_port = free_port()
@@ -255,9 +256,9 @@ def recipe(root: Path, classroom: Classroom) -> Iterator[Target]:
 
 
 @contextlib.contextmanager
-def grade_server_run(root: Path, classroom: Classroom) -> Iterator[Target]:
+def grade_server_run(root: Path, classroom: Classroom, **extra: str) -> Iterator[Target]:
     port = free_port()
-    env = {**os.environ, **server_env(classroom.url), "PYTHONPATH": str(REPO)}
+    env = {**os.environ, **server_env(classroom.url, **extra), "PYTHONPATH": str(REPO)}
     command = Path(sys.executable).with_name("grade-server")
     log = root / "run.log"
     with log.open("wb") as out:

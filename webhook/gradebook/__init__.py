@@ -55,6 +55,7 @@ from webhook.database import get_db, get_session
 from webhook.export import FORMATS, export_grades
 from webhook.grade_events import notify_grade_changed
 from webhook.storage.db import write_transaction
+from webhook.storage.models import MAX_ROW_ID
 
 from . import charts, csrf, flag_queries, queries, sessions, student_queries
 
@@ -210,7 +211,11 @@ def student(course: str, student_id: str) -> Any:
     )
 
 
-@bp.route("/gradebook/<course>/submissions/<int:submission_id>")
+#: A row's id in a URL: one beyond every database's column is not found (404), not a 500.
+ROW_ID = f"int(max={MAX_ROW_ID})"
+
+
+@bp.route(f"/gradebook/<course>/submissions/<{ROW_ID}:submission_id>")
 @login_required
 def submission(course: str, submission_id: int) -> Any:
     db = get_session()
@@ -250,7 +255,7 @@ def flags(course: str) -> Any:
     )
 
 
-@bp.route("/gradebook/<course>/flags/<int:flag_id>", methods=("POST",))
+@bp.route(f"/gradebook/<course>/flags/<{ROW_ID}:flag_id>", methods=("POST",))
 @login_required
 def decide(course: str, flag_id: int) -> Any:
     """Accept a flag (the report counts again) or reject its report; who and when are kept."""

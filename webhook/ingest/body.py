@@ -46,7 +46,12 @@ def read_body(request: Request, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while size <= limit:
-        chunk = stream.read(min(65536, limit + 1 - size))
+        try:
+            chunk = stream.read(min(65536, limit + 1 - size))
+        except Exception as exc:
+            # Only the client's bytes can fail here: gunicorn's NoMoreData (cut mid-chunk),
+            # InvalidChunkSize...: a 400 and one access line, not a 500 with a traceback.
+            raise BadReport(f"the body could not be read ({type(exc).__name__})") from None
         if not chunk:
             break
         chunks.append(chunk)

@@ -87,6 +87,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+#: The largest id an ``Integer`` primary key holds on every database (PostgreSQL's
+#: ``integer``): a larger one in a URL is simply not found, never handed to the driver.
+MAX_ROW_ID = 2**31 - 1
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
