@@ -78,7 +78,6 @@ from webhook import signing
 from webhook.auth import bearer_token
 from webhook.database import get_db
 from webhook.ingest.body import (
-    body_was_read,
     check_integrity,
     check_report,
     read_body,
@@ -115,7 +114,6 @@ __all__ = [
     "Stored",
     "StudentNotNamed",
     "TooLarge",
-    "body_was_read",
     "checkpoint_after",
     "receive",
 ]

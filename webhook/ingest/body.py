@@ -24,13 +24,6 @@ from webhook.storage.models import Submission, SubmissionCheck
 
 # --- Step 2: the body -----------------------------------------------------------------------
 
-_BODY_READ = "grader.body_read"
-
-
-def body_was_read(request: Request) -> bool:
-    """Whether :func:`read_body` read this request's body to its end (else some is unread)."""
-    return bool(request.environ.get(_BODY_READ))
-
 
 def read_body(request: Request, limit: int) -> bytes:
     """The request body, reading at most ``limit + 1`` bytes: more means too large.
@@ -58,7 +51,6 @@ def read_body(request: Request, limit: int) -> bytes:
         size += len(chunk)
     if size > limit:
         raise too_large
-    request.environ[_BODY_READ] = True
     return b"".join(chunks)
 
 
