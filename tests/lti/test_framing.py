@@ -46,3 +46,30 @@ def test_with_no_platform_registered_no_one_may_frame(lti: Lti) -> None:
         session.close()
     page = requests.get(f"{lti.base}/lti/config.json", timeout=10)
     assert frame_ancestors(page) == ["'none'"]
+
+
+def test_an_lms_whose_pages_are_on_another_host_is_registered_with_its_frame_origin(
+    lti: Lti,
+) -> None:
+    """Hosted Canvas: issuer canvas.instructure.com, course pages on SCHOOL.instructure.com."""
+    args = lti.sim.platform_add_args("canvas")
+    args[args.index("--issuer") + 1] = "https://canvas.instructure.com"
+    args[args.index("--client-id") + 1] = "10000000000001"
+    args += ["--frame-origin", "https://school.instructure.com"]
+    assert lti.cli(*args).exit_code == 0
+    page = requests.get(f"{lti.base}/lti/config.json", timeout=10)
+    assert "https://school.instructure.com" in frame_ancestors(page)
+    changed = lti.cli("lti", "platform", "set", "canvas", "--frame-origin", "none")
+    assert changed.exit_code == 0
+    page = requests.get(f"{lti.base}/lti/config.json", timeout=10)
+    assert "https://school.instructure.com" not in frame_ancestors(page)
+    assert "https://canvas.instructure.com" in frame_ancestors(page)
+
+
+def test_a_frame_origin_that_is_no_origin_is_refused_and_nothing_changes(lti: Lti) -> None:
+    before = lti.cli("lti", "platform", "list").output
+    for bad in ("*", "https://school.instructure.com/courses", "javascript:x", "https://a b"):
+        done = lti.cli("lti", "platform", "set", "sim", "--frame-origin", bad)
+        assert done.exit_code == 8, (bad, done.output)
+        assert "--frame-origin" in done.output
+    assert lti.cli("lti", "platform", "list").output == before

@@ -16,9 +16,15 @@ from sqlalchemy import func, select
 from webhook.cli.errors import AlreadyExists, BadValue, NotFound, database_command
 from webhook.database import get_db
 from webhook.lti import keys, passback, roster
+from webhook.lti.framing import origin
 from webhook.lti.models import LtiDeployment, LtiPassback, LtiRegistration
 from webhook.storage.models import Course
 
+FRAME_ORIGIN_HELP = (
+    "An origin (https://host[:port]) that may frame the tool's pages besides the issuer's and "
+    "the login URL's: where the LMS serves its course pages (hosted Canvas: "
+    "https://SCHOOL.instructure.com). Repeatable"
+)
 TRUST_EMAIL_HELP = (
     "The platform vouches for its users' emails: a learner's first launch may bind them to "
     "the roster student with that email (off: only the SIS id binds)"
@@ -69,6 +75,7 @@ def _url(value: str, option: str) -> str:
 @click.option("--key-set-url", required=True, help="The platform's public JWKS URL")
 @click.option("--audience", default="", help="The token URL's audience, if not the token URL")
 @click.option("--trust-email", is_flag=True, help=TRUST_EMAIL_HELP)
+@click.option("--frame-origin", "frame_origins", multiple=True, help=FRAME_ORIGIN_HELP)
 def platform_add(
     name: str,
     issuer: str,
@@ -78,6 +85,7 @@ def platform_add(
     key_set_url: str,
     audience: str,
     trust_email: bool,
+    frame_origins: tuple[str, ...],
 ) -> None:
     """Register a platform: its issuer, our client id there, its URLs."""
     with get_db().session() as session:
@@ -101,6 +109,7 @@ def platform_add(
                 key_set_url=_url(key_set_url, "--key-set-url"),
                 auth_audience=audience,
                 trust_email=trust_email,
+                frame_origins=_origins(frame_origins),
             )
         )
         session.commit()
@@ -110,7 +119,13 @@ def platform_add(
 @database_command(platform_group, "set")
 @click.argument("name")
 @click.option("--trust-email/--no-trust-email", default=None, help=TRUST_EMAIL_HELP)
-def platform_set(name: str, trust_email: bool | None) -> None:
+@click.option(
+    "--frame-origin",
+    "frame_origins",
+    multiple=True,
+    help=FRAME_ORIGIN_HELP + "; replaces the ones set before ('none' clears them)",
+)
+def platform_set(name: str, trust_email: bool | None, frame_origins: tuple[str, ...]) -> None:
     """Change a registered platform's settings."""
     with get_db().session() as session:
         row = session.scalar(select(LtiRegistration).where(LtiRegistration.name == name))
@@ -118,12 +133,27 @@ def platform_set(name: str, trust_email: bool | None) -> None:
             raise NotFound(f"no platform named {name!r} (see `grade-server lti platform list`)")
         if trust_email is not None:
             row.trust_email = trust_email
+        if frame_origins:
+            row.frame_origins = "" if frame_origins == ("none",) else _origins(frame_origins)
         session.commit()
         click.echo(f"platform {name}: {_trust(row)}")
 
 
+def _origins(values: tuple[str, ...]) -> str:
+    """``--frame-origin`` values as stored: each an origin, nothing CSP could misread."""
+    found = []
+    for value in values:
+        said = origin(value)
+        if said is None or said != value.rstrip("/"):
+            raise BadValue(f"--frame-origin: {value!r} is not an origin like https://host[:port]")
+        found.append(said)
+    return " ".join(dict.fromkeys(found))
+
+
 def _trust(row: LtiRegistration) -> str:
-    return "trusts emails" if row.trust_email else "matches by SIS id only"
+    """The platform's settings in a few words: emails, and who else may frame the tool."""
+    said = "trusts emails" if row.trust_email else "matches by SIS id only"
+    return said + (f"; also framed from {row.frame_origins}" if row.frame_origins else "")
 
 
 @database_command(platform_group, "list")

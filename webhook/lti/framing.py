@@ -3,7 +3,9 @@
 The launch page shows a student's token; a page any site could frame is open to
 clickjacking and to being shown inside a look-alike. So ``frame-ancestors`` lists the
 origins (scheme, host, port) of each registered platform's issuer and OIDC login URL, and
-is ``'none'`` when no platform is registered (or the database cannot say).
+those it was registered with (``--frame-origin``, for an LMS whose course pages are on
+another host: hosted Canvas), and is ``'none'`` when no platform is registered (or the
+database cannot say).
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ def origin(url: str) -> str | None:
 def frame_ancestors(session: Session) -> str:
     """The ``frame-ancestors`` sources: every registered platform's origins, or ``'none'``."""
     try:
-        rows = session.execute(select(LtiRegistration.issuer, LtiRegistration.auth_login_url))
-        found = {origin(url) for row in rows for url in row}
+        columns = (LtiRegistration.issuer, LtiRegistration.auth_login_url)
+        rows = session.execute(select(*columns, LtiRegistration.frame_origins))
+        found = {origin(url) for *urls, more in rows for url in (*urls, *more.split())}
     except SQLAlchemyError:
         session.rollback()
         return "'none'"

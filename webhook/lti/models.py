@@ -67,6 +67,9 @@ class LtiRegistration(Base):
     #: Whether the platform vouches for its users' emails: only then does a learner's email
     #: bind them to a roster student (``--trust-email``; migration 0006).
     trust_email: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: More origins that may frame the tool's pages, space-separated (``--frame-origin``): an
+    #: LMS whose course pages are on another host than its issuer (hosted Canvas).
+    frame_origins: Mapped[str] = mapped_column(String(1000), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     deployments: Mapped[list[LtiDeployment]] = relationship(back_populates="registration")
