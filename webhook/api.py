@@ -35,6 +35,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from submissions.integrity import describe
 from submissions.scoring import is_late
 from webhook import ingest
+from webhook.access import may_see
 from webhook.auth import (
     bearer_token,
     current_instructor,
@@ -113,8 +114,13 @@ def show(submission_id: int) -> Any:
             )
         return unauthorized("send a student's Bearer token or an instructor's login")
     submission = session.get(Submission, submission_id) if submission_id <= MAX_ROW_ID else None
-    # Another student's submission is answered like a missing one: nothing leaks.
-    if submission is None or (student is not None and submission.student_pk != student.id):
+    # Another student's submission, or one of a course the instructor does not teach, is
+    # answered like a missing one: nothing leaks.
+    if (
+        submission is None
+        or (student is not None and submission.student_pk != student.id)
+        or (instructor is not None and not may_see(session, instructor, submission.course_id))
+    ):
         return error(404, "not_found", f"no submission {submission_id} for you")
     return jsonify(submission_json(submission, for_instructor=instructor is not None))
 

@@ -11,7 +11,8 @@ generation up in the database, so every cookie issued before, copied or not, sto
 working at once (a signed cookie cannot be taken back any other way).
 
 Password guesses are throttled (:mod:`webhook.throttle`) before any hash is computed,
-on the login form and on HTTP basic alike, and at most a few hashes run at once on the
+on the login form and on HTTP basic alike (a browser with a device cookie,
+:mod:`webhook.devices`, is counted on its own), and at most a few hashes run at once on the
 whole server (:func:`webhook.throttle.hashing_slot`): guessing cannot starve ingest.
 """
 
@@ -142,13 +143,17 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
-def login_instructor(username: str, password: str) -> Instructor | None:
+def login_instructor(
+    username: str, password: str, *, device: str | None = None
+) -> Instructor | None:
     """The instructor with that username and password, else ``None``.
 
     Raises :class:`webhook.throttle.Throttled` when this username or this client has
     failed too often lately: checked before the (deliberately slow) hash is computed.
+    ``device``: the id of the browser's valid device cookie for ``username``
+    (:func:`webhook.devices.trusted_device`); then only that cookie's failures count.
     """
-    keys = throttle.login_keys(username, client_address())
+    keys = throttle.login_keys(username, client_address(), device)
     limit, period = current_app.config["LOGIN_LIMIT_PARSED"]
     engine = get_db().engine
     throttle.check(engine, keys, limit=limit, period=period)

@@ -1,5 +1,6 @@
-"""Password guessing, bounded: failed logins counted per username and per client address,
-and a server-wide cap on how many password hashes run at once.
+"""Password guessing, bounded: failed logins counted per username and per client address
+(or, for a browser the instructor logged in from before, per device cookie:
+:mod:`webhook.devices`), and a server-wide cap on how many password hashes run at once.
 
 Why our own and not Flask-Limiter: its storage shared by every gunicorn worker is Redis,
 Memcached or MongoDB (the ``limits`` package has no SQL storage), and the default install
@@ -57,8 +58,11 @@ class Window:
     retry_after: int
 
 
-def login_keys(username: str, address: str) -> tuple[str, str]:
-    """The two counters a failed login adds to: its username's and its client's."""
+def login_keys(username: str, address: str, device: str | None = None) -> tuple[str, ...]:
+    """The counters a failed login adds to: its username's and its client's, or only its
+    device cookie's when the browser carries a valid one (:mod:`webhook.devices`)."""
+    if device is not None:
+        return (f"login-device:{device[:60]}",)
     user = hashlib.sha256(username.strip().casefold().encode("utf-8", "replace")).hexdigest()
     return f"login-user:{user[:40]}", f"login-addr:{address[:60]}"
 

@@ -18,6 +18,7 @@ from webhook.auth import hash_password
 from webhook.storage.db import make_engine, make_session_factory, upgrade
 from webhook.storage.models import (
     Course,
+    CourseInstructor,
     Flag,
     Instructor,
     Student,
@@ -89,7 +90,8 @@ def seed_database(url: str, rubric: Rubric) -> Seeded:
     engine = make_engine(url)
     try:
         with make_session_factory(engine)() as session:
-            session.add(Instructor(username=USERNAME, password_hash=hash_password(PASSWORD)))
+            teacher = Instructor(username=USERNAME, password_hash=hash_password(PASSWORD))
+            session.add(teacher)
             sample = seed_class(
                 session,
                 rubric,
@@ -101,6 +103,7 @@ def seed_database(url: str, rubric: Rubric) -> Seeded:
             )
             course = session.get(Course, sample.course_id)
             assert course is not None
+            session.add(CourseInstructor(course_id=course.id, instructor_id=teacher.id))
             ann = Student(
                 course_id=course.id,
                 student_id="zz-ann",

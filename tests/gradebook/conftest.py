@@ -27,7 +27,7 @@ from devlab.server.seeded import (
 from submissions.rubric import Rubric, shipped_rubric
 from webhook.auth import hash_password
 from webhook.storage.db import make_engine, make_session_factory, upgrade
-from webhook.storage.models import Course, Instructor, Student
+from webhook.storage.models import Course, CourseInstructor, Instructor, Student
 
 
 @pytest.fixture(scope="session")
@@ -119,10 +119,10 @@ def flagged_class(url: str, instance: Path) -> FlaggedClass:
     try:
         with make_session_factory(engine)() as session:
             course = Course(slug=COURSE, name="Docker 101")
-            session.add_all(
-                [course, Instructor(username=USERNAME, password_hash=hash_password(PASSWORD))]
-            )
+            teacher = Instructor(username=USERNAME, password_hash=hash_password(PASSWORD))
+            session.add_all([course, teacher])
             session.flush()
+            session.add(CourseInstructor(course_id=course.id, instructor_id=teacher.id))
             for who in ("ann", "bob", "carol"):
                 session.add(
                     Student(course_id=course.id, student_id=who, name=f"{who.title()} Example",

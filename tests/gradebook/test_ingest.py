@@ -15,7 +15,7 @@ from devlab.server.seeded import PASSWORD, USERNAME, csrf_from, make_app
 from submissions.rubric import Rubric
 from webhook.auth import hash_password
 from webhook.storage.db import make_engine, make_session_factory, upgrade
-from webhook.storage.models import Course, Instructor, Student
+from webhook.storage.models import Course, CourseInstructor, Instructor, Student
 from webhook.storage.tokens import hash_token
 
 TOKEN = "gls_a-token-for-carol"
@@ -28,10 +28,10 @@ def server(tmp_path: Path) -> Iterator[Flask]:
     engine = make_engine(url)
     with make_session_factory(engine)() as session:
         course = Course(slug="docker-101", name="Docker 101")
-        session.add_all(
-            [course, Instructor(username=USERNAME, password_hash=hash_password(PASSWORD))]
-        )
+        teacher = Instructor(username=USERNAME, password_hash=hash_password(PASSWORD))
+        session.add_all([course, teacher])
         session.flush()
+        session.add(CourseInstructor(course_id=course.id, instructor_id=teacher.id))
         session.add(
             Student(
                 course_id=course.id,

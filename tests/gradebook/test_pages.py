@@ -307,7 +307,10 @@ def two_courses(tmp_path: Path, app_factory: Callable[[str, Path], Flask]) -> It
     upgrade(url)
     engine = make_engine(url)
     with make_session_factory(engine)() as session:
-        session.add(Instructor(username=USERNAME, password_hash=hash_password(PASSWORD)))
+        # a server administrator: sees every course, taught or not (webhook.access)
+        session.add(
+            Instructor(username=USERNAME, password_hash=hash_password(PASSWORD), is_admin=True)
+        )
         empty = Course(slug="empty", name="A course with nobody")
         quiet = Course(slug="quiet", name="B course with no reports")
         session.add_all([empty, quiet])

@@ -29,7 +29,7 @@ from webhook.storage.models import (
 from webhook.storage.queries import course_grades
 
 # the newest revision: every upgrade test ends there
-HEAD = "0006"
+HEAD = "0007"
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -235,5 +235,50 @@ def test_an_existing_0002_database_upgrades_to_verified_grading(database_url: st
             assert course is not None
             grades = {row.student.student_id: row.grade for row in course_grades(session, course)}
             assert grades == {"ann": 28, "bob": None}  # as under 0002: bob's report is flagged
+    finally:
+        engine.dispose()
+
+
+def test_an_existing_0005_database_keeps_its_gradebook_for_instructors_who_teach_nothing(
+    database_url: str,
+) -> None:
+    """0007 (course scoping): an instructor who taught no course saw every course and still
+    does (an administrator); one who teaches a course sees only theirs from now on."""
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            for table in (*LTI_TABLES, "course_instructor", "evidence_key", "flag",
+                          "alembic_version",
+                          "rate_limit_window", "signed_delivery", "check_result", "submission",
+                          "student", "instructor", "course"):  # fmt: skip
+                connection.execute(text(f"DROP TABLE {table}"))
+    finally:
+        engine.dispose()
+    upgrade(database_url, "0005")
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO course (id, slug, name, created_at) VALUES (1, 'c', 'C', :t)"
+            ), {"t": T0})  # fmt: skip
+            for pk, who in ((1, "teacher"), (2, "ta")):
+                connection.execute(text(
+                    "INSERT INTO instructor (id, username, password_hash, created_at)"
+                    " VALUES (:pk, :who, 'x', :t)"
+                ), {"pk": pk, "who": who, "t": T0})  # fmt: skip
+            connection.execute(
+                text("INSERT INTO course_instructor (course_id, instructor_id) VALUES (1, 2)")
+            )
+    finally:
+        engine.dispose()
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT version_num FROM alembic_version")) == HEAD
+            rows = connection.execute(
+                select(Instructor.username, Instructor.is_admin).order_by(Instructor.id)
+            ).all()
+            assert [tuple(row) for row in rows] == [("teacher", True), ("ta", False)]
     finally:
         engine.dispose()

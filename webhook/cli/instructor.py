@@ -24,8 +24,10 @@ def instructor_group() -> None:
 @database_command(instructor_group, "create")
 @click.argument("username")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def instructor_create(username: str, password_stdin: bool) -> None:
-    """Create the instructor login USERNAME."""
+@click.option("--admin", is_flag=True, help="A server administrator: sees every course.")
+def instructor_create(username: str, password_stdin: bool, admin: bool) -> None:
+    """Create the instructor login USERNAME (it sees the courses it teaches, or every course
+    with --admin)."""
     if not username.strip() or len(username) > 100:
         raise BadInput("the username must be 1-100 characters")
     if password_stdin:
@@ -35,12 +37,42 @@ def instructor_create(username: str, password_stdin: bool) -> None:
     if len(password) < 8:
         raise BadInput("the password must have at least 8 characters")
     with get_db().session() as session:
-        session.add(Instructor(username=username.strip(), password_hash=hash_password(password)))
+        session.add(
+            Instructor(
+                username=username.strip(), password_hash=hash_password(password), is_admin=admin
+            )
+        )
         try:
             session.commit()
         except IntegrityError:
             raise AlreadyExists(f"instructor {username!r} already exists") from None
-    click.echo(f"created instructor {username}", err=True)
+    said = "a server administrator: sees every course" if admin else _teaching_hint(username)
+    click.echo(f"created instructor {username} ({said})", err=True)
+
+
+@database_command(instructor_group, "set")
+@click.argument("username", metavar="USER")
+@click.option(
+    "--admin/--no-admin",
+    default=None,
+    help="A server administrator (sees every course), or an instructor of their courses only.",
+)
+def instructor_set(username: str, admin: bool | None) -> None:
+    """Change the instructor USER: whether they are a server administrator."""
+    if admin is None:
+        raise click.UsageError("nothing to change: say --admin or --no-admin")
+    with get_db().session() as session:
+        instructor = find_instructor(session, username)
+        instructor.is_admin = admin
+        session.commit()
+    said = "a server administrator: sees every course" if admin else _teaching_hint(username)
+    click.echo(f"instructor {username}: {said}", err=True)
+
+
+def _teaching_hint(username: str) -> str:
+    return (
+        f"sees only the courses they teach: `grade-server course add-instructor COURSE {username}`"
+    )
 
 
 @database_command(instructor_group, "token")

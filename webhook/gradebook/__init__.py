@@ -1,7 +1,9 @@
 """The instructor's gradebook: who is done, where the class gets stuck, and exports.
 
 Pages (all behind the instructor login, server-rendered, no JavaScript and no
-external assets):
+external assets). Each course's pages, forms and exports are the instructor's only if
+they teach it or are a server administrator (:mod:`webhook.access`); any other course
+answers 404, like one that does not exist.
 
 - ``/login``, ``/logout``
 - ``/gradebook/``: the courses (straight to the course when there is one)
@@ -48,6 +50,7 @@ from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from submissions.integrity import KINDS
 from submissions.scoring import GradePolicy
+from webhook.access import courses_visible_to, require_course
 from webhook.auth import current_instructor
 from webhook.config import current_rubric
 from webhook.crosscheck import decisions
@@ -154,7 +157,9 @@ def _format_time(value: datetime | None) -> str:
 @bp.route("/gradebook/")
 @login_required
 def index() -> Any:
-    courses = queries.courses(get_session())
+    instructor = current_instructor()
+    assert instructor is not None  # login_required
+    courses = queries.courses(get_session(), where=courses_visible_to(instructor))
     if len(courses) == 1:
         return redirect(url_for("gradebook.overview", course=courses[0].slug))
     return render_template("gradebook/courses.html", courses=courses)
@@ -164,7 +169,7 @@ def index() -> Any:
 @login_required
 def overview(course: str) -> Any:
     db = get_session()
-    found = queries.course_by_slug(db, course) or abort(404)
+    found = require_course(course)
     sort = request.args.get("sort", "id")
     if sort not in queries.SORT_KEYS:
         sort = "id"
@@ -196,7 +201,7 @@ def overview(course: str) -> Any:
 @login_required
 def student(course: str, student_id: str) -> Any:
     db = get_session()
-    found = queries.course_by_slug(db, course) or abort(404)
+    found = require_course(course)
     who = student_queries.student(db, found, student_id) or abort(404)
     page = request.args.get("page", "1")
     if not page.isdigit() or len(page) > 9:
@@ -219,7 +224,7 @@ ROW_ID = f"int(max={MAX_ROW_ID})"
 @login_required
 def submission(course: str, submission_id: int) -> Any:
     db = get_session()
-    found = queries.course_by_slug(db, course) or abort(404)
+    found = require_course(course)
     sub = student_queries.submission(db, found, submission_id) or abort(404)
     checks = student_queries.checks(db, sub)
     tasks: dict[str, list[student_queries.CheckRow]] = {}
@@ -240,7 +245,7 @@ def submission(course: str, submission_id: int) -> Any:
 @login_required
 def flags(course: str) -> Any:
     db = get_session()
-    found = queries.course_by_slug(db, course) or abort(404)
+    found = require_course(course)
     show = request.args.get("show", "open")
     if show not in flag_queries.FLAG_FILTERS:
         abort(400, description=f"show must be one of {', '.join(flag_queries.FLAG_FILTERS)}")
@@ -259,8 +264,7 @@ def flags(course: str) -> Any:
 @login_required
 def decide(course: str, flag_id: int) -> Any:
     """Accept a flag (the report counts again) or reject its report; who and when are kept."""
-    db = get_session()
-    found = queries.course_by_slug(db, course) or abort(404)
+    found = require_course(course)
     action = request.form.get("action", "")
     if action not in decisions.DECISIONS:
         abort(400, description="The decision must be accept or reject.")
@@ -304,7 +308,7 @@ def _safe_back(target: str | None, slug: str) -> str:
 @login_required
 def export(course: str) -> Any:
     db = get_session()
-    found = queries.course_by_slug(db, course) or abort(404)
+    found = require_course(course)
     fmt = request.args.get("format", "canvas")
     if fmt not in EXPORT_FORMATS:
         abort(400, description=f"format must be one of {', '.join(EXPORT_FORMATS)}")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import ScalarSelect, and_, case, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, and_, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from webhook.storage.models import Course, Student, Submission, SubmissionCheck
@@ -83,8 +83,9 @@ class PassRate:
         return self.passed / self.total if self.total else 0.0
 
 
-def courses(session: Session) -> list[CourseSummary]:
-    """Every course with its roster size and number of reports."""
+def courses(session: Session, *, where: ColumnElement[bool]) -> list[CourseSummary]:
+    """The courses ``where`` selects (:func:`webhook.access.courses_visible_to`), each with
+    its roster size and number of reports."""
     students = (
         select(Student.course_id, func.count().label("n")).group_by(Student.course_id).subquery()
     )
@@ -102,6 +103,7 @@ def courses(session: Session) -> list[CourseSummary]:
         )
         .outerjoin(students, students.c.course_id == Course.id)
         .outerjoin(reports, reports.c.course_id == Course.id)
+        .where(where)
         .order_by(Course.name, Course.slug)
     )
     return [CourseSummary(*row) for row in session.execute(query)]

@@ -18,6 +18,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from werkzeug.urls import iri_to_uri
 
+from webhook import devices
 from webhook.auth import current_instructor, login_instructor, login_session, logout_session
 
 #: One path on this site: a single leading slash, then no backslash.
@@ -43,10 +44,15 @@ def login() -> Any:
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
-        instructor = login_instructor(username, password) if username and password else None
+        device = devices.trusted_device(username) if username else None
+        instructor = (
+            login_instructor(username, password, device=device) if username and password else None
+        )
         if instructor is not None:
             login_session(instructor)  # a fresh session: no fixation
-            return redirect(next_url)
+            response = redirect(next_url)
+            devices.issue(response, instructor.username)  # a new one at each login
+            return response
         flash("Wrong username or password.", "error")
         return render_template("gradebook/login.html", next=next_url, username=username), 401
     if current_instructor() is not None:

@@ -36,6 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from webhook.access import require_course
 from webhook.auth import current_instructor, login_session
 from webhook.config import current_rubric
 from webhook.database import get_db, get_session
@@ -433,6 +434,6 @@ def roster_sync(course: str) -> Any:
         return redirect(url_for("gradebook.login"))
     csrf.protect()
     session = get_session()
-    found = session.scalar(select(Course).where(Course.slug == course)) or abort(404)
+    found = require_course(course)  # a course this instructor teaches, else 404
     roster.sync_course(session, found, str(current_app.config["SECRET_KEY"]))
     return redirect(url_for("gradebook.overview", course=found.slug))

@@ -149,6 +149,9 @@ class Instructor(Base):
     # Issue 11 (logins): counted up by each logout; a session cookie names the generation
     # it was issued in, so that logging out ends every earlier cookie (webhook.auth).
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Issue 20 (migration 0007): a server administrator sees every course in the gradebook;
+    # any other instructor only those they teach (webhook.access).
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class CourseInstructor(Base):
