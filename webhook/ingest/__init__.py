@@ -35,8 +35,9 @@ here (:func:`record`), by the rule below.
    once the response has been sent.
 
 A verified report takes every step a student's does: the same size limit, reader,
-rubric, per-report integrity checks and cross-check with the course (an instructor's run
-on a machine whose engine another student's report names is worth a flag all the same),
+rubric, per-report integrity checks and cross-check with the course (a verified report
+goes before every self-reported one: another student's self-reported report naming the
+same machine is the later one, flagged; a student's copy never holds a verified grade back),
 the same lock and transaction; only its rate is counted apart (:attr:`Sender.rate_scope`).
 
 **The rule of locks and transactions**, stated here and nowhere else: steps 1-4 hold no

@@ -112,15 +112,18 @@ _OPEN_KINDS = (
 def store(connection: Connection, sender: Sender, ready: Ready) -> Stored:
     """Store the report for the student, or return the one stored under its id before.
 
-    First the cross-check (:func:`webhook.shared.shared_with`, under the locks of the
+    First the cross-check (:func:`webhook.crosscheck.shared.first_shown`, under the locks of the
     report's identifiers), so that the row is written with all its flags. Raises
     :class:`ReportIdTaken` when another student's submission has that id.
     """
     checked, score, flags, received_at = ready.checked, ready.score, ready.flags, ready.received_at
     report = checked.report
     shared.evidence_locks(connection, sender.course_id, checked.keys)
-    matches = shared.shared_with(connection, sender.course_id, sender.student_pk, checked.keys)
-    pairs = shared.pairs_of_new(matches)
+    first = shared.first_shown(connection, sender.course_id, checked.keys)
+    verified = sender.source == "verified"
+    pairs = shared.pairs_of_new(first, sender.student_pk, verified=verified)
+    taken = shared.taken_over(first, sender.student_pk, verified=verified)
+    matches = shared.shared_with(connection, sender.course_id, sender.student_pk, taken)
     sentences = [integrity.describe(flag.kind, flag.reason) for flag in flags] + [
         integrity.describe("shared_evidence", pair.reason, pair.other_roster_id) for pair in pairs
     ]
