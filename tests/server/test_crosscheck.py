@@ -177,33 +177,6 @@ def test_two_honest_students_on_two_engines_are_not_flagged(
     assert exported(app, classroom) == {"ann": ("28", ""), "bob": ("28", "")}
 
 
-def test_the_same_bytes_from_another_student_flag_both(
-    client: FlaskClient, classroom: Classroom
-) -> None:
-    body = report_xml()
-    first = post(client, body, classroom.bearer("ann"))
-    assert first.status_code == 201
-    for _ in range(2):  # the report id is ann's: refused, but both are flagged once
-        refused = post(client, body, classroom.bearer("bob"))
-        assert refused.status_code == 409 and "already taken" in refused.json["reason"]
-    ann = shown(client, classroom, first.json["id"])
-    assert flags_of(ann) == [("same_body", "bob", "open")]
-    assert "the same report, byte for byte, as bob's" in ann["flag_reason"]
-    engine = make_engine(classroom.url)
-    try:
-        with engine.connect() as connection:
-            bobs = connection.execute(
-                select(Flag.kind, Flag.submission_id, Flag.status).where(
-                    Flag.student_pk != connection.scalar(select(Submission.student_pk))
-                )
-            ).all()
-            stored = connection.scalar(select(func.count()).select_from(Submission))
-    finally:
-        engine.dispose()
-    assert [tuple(row) for row in bobs] == [("same_body", None, "open")]  # no report of his
-    assert stored == 1
-
-
 def test_dates_flag_future_and_early_reports_and_mark_late_ones(
     app: Flask, client: FlaskClient, classroom: Classroom
 ) -> None:

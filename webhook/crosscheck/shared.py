@@ -243,6 +243,7 @@ def record_new(
     own: Sequence[FoundFlag],
     pairs: Sequence[PairFlag],
     matches: Sequence[Match],
+    same_body: Sequence[PairFlag] = (),
     now: datetime,
 ) -> None:
     """A new report's evidence keys and flags, and the flags it gives earlier reports."""
@@ -282,6 +283,18 @@ def record_new(
                 p.other_student_pk,
             )
             for p in pairs
+        ]
+        + [
+            NewFlag(
+                flag_key(submission_id, "same_body", p.other_student_pk),
+                course_id,
+                student_pk,
+                submission_id,
+                "same_body",
+                p.reason,
+                p.other_student_pk,
+            )
+            for p in same_body
         ]
         + [
             NewFlag(

@@ -46,11 +46,10 @@ record, the submission, its checks, evidence keys and flags, and the flags it gi
 other students' reports) happens in one transaction on the request's one connection,
 inside the write lock (:func:`webhook.storage.db.write_lock`, which queues SQLite's
 writers in the kernel instead of busy-sleeping; a no-op on PostgreSQL), and is committed
-once (:func:`_one_transaction`). A replay, another student's report id or any error
-rolls the whole transaction back; the one exception is another student's report id with
-the very same bytes (a copy), whose ``same_body`` flags are committed with the rate count
-before the 409. The WAL checkpoint runs after the response is sent, never inside a commit
-that other writers wait for. Nothing else writes submissions.
+once (:func:`_one_transaction`). A replay or any error rolls the whole transaction back.
+Report ids are unique per student: another student's report id is no refusal (the very
+same bytes are a copy, flagged ``same_body``). The WAL checkpoint runs after the response
+is sent, never inside a commit that other writers wait for. Nothing else writes submissions.
 
 **Where the cross-check reads**: inside that transaction, not in steps 1-4, because two
 copies arriving at once must catch each other: the one that looks second must find the
@@ -92,7 +91,6 @@ from webhook.ingest.outcomes import (
     RateLimited,
     Ready,
     Refused,
-    ReportIdTaken,
     Sender,
     Stored,
     StudentNotNamed,
@@ -112,7 +110,6 @@ __all__ = [
     "NotAuthorized",
     "RateLimited",
     "Refused",
-    "ReportIdTaken",
     "Stored",
     "StudentNotNamed",
     "TooLarge",
@@ -174,20 +171,12 @@ def _one_transaction(engine: Engine, connection: Connection) -> Iterator[None]:
 
 def record(engine: Engine, connection: Connection, sender: Sender, ready: Ready) -> Stored:
     """Remember the delivery, count the request, store the report: one commit."""
-    copied: ReportIdTaken | None = None
     with _one_transaction(engine, connection):
         verdict = _admit(connection, sender)
         if verdict.allowed:
-            try:
-                stored = store(connection, sender, ready)
-            except ReportIdTaken as exc:
-                if not exc.copy:
-                    raise  # rolled back: nothing of it is kept
-                copied = exc  # its same_body flags are kept, with the count
+            stored = store(connection, sender, ready)
     if not verdict.allowed:  # the count (and a delivery's record) are kept
         raise RateLimited(verdict.retry_after)
-    if copied is not None:
-        raise copied
     return stored
 
 
