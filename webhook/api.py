@@ -10,8 +10,7 @@ signed per Standard Webhooks (see :mod:`webhook.signing`). Answers: 201 stored; 
 the same report id again (the same submission, never a duplicate); 400 bad XML or
 a report outside the dialect, or an instructor's token naming no student; 401 no or
 a wrong token or signature; 403 a student's token naming a student, or an
-instructor's for a student outside their courses; 409 a
-report id another student already used; 413 over the size limit (counted on
+instructor's for a student outside their courses; 413 over the size limit (counted on
 the bytes actually read, chunked bodies included); 415 another content type;
 429 over the per-student rate limit; 503 the database is unavailable.
 
@@ -83,8 +82,6 @@ def submit() -> Any:
         return error(400, "bad_report", exc.reason)
     except ingest.RateLimited as exc:
         return error(429, "rate_limited", exc.reason, **{"Retry-After": str(exc.retry_after)})
-    except ingest.ReportIdTaken as exc:
-        return error(409, "conflict", exc.reason)
     response = jsonify(
         id=stored.id,
         report_id=stored.report_id,

@@ -7,13 +7,13 @@ its caller's one write transaction (see :mod:`webhook.ingest` for that rule):
 
 - :mod:`~webhook.crosscheck.shared`: at ingest, a new report's evidence identifiers
   (:func:`submissions.integrity.sharing_keys`) are looked up in the ``evidence_key``
-  index of its course. Every other student's report that names one of them is a pair:
-  both reports are flagged ``shared_evidence``, the earlier one too.
+  index of its course. A report naming one that another student showed first is flagged
+  ``shared_evidence``, naming that student; the first student's reports keep counting.
 - :mod:`~webhook.crosscheck.copies`: the very same bytes as a stored report, sent by
   another student of the course (refused with 409, since its report id is taken): both
   are flagged ``same_body``, the sender's flag without a report of its own.
 - here, :func:`recheck_course`: the whole course again, after its dates change or to
-  read reports stored before these checks existed: every sharing pair, ``before_opening``.
+  read reports stored before these checks existed: every later sharer, ``before_opening``.
 - :mod:`~webhook.crosscheck.decisions`: an instructor accepts a flag (the report counts
   again) or rejects the report (it never counts); who, when and their note are kept.
 
@@ -79,8 +79,10 @@ def recheck_course(
     """Run every cross-check of the course again; flags found before keep their decisions.
 
     Reports stored before these checks existed are read again first and checked like
-    new ones. ``before_opening`` follows the course's current ``opens_at``: open ones
-    that no longer hold are removed. Within the caller's write transaction.
+    new ones. ``before_opening`` follows the course's current ``opens_at``, and
+    ``shared_evidence`` who showed each identifier first: open ones that no longer hold
+    are removed (such as the first student's, flagged before that rule). Within the
+    caller's write transaction.
     """
     started = time.perf_counter()
     now = now or utcnow()
@@ -93,7 +95,6 @@ def recheck_course(
     reports = connection.execute(
         select(func.count()).select_from(Submission).where(Submission.course_id == course_id)
     ).scalar_one()
-    early = set()
     if opens_at is not None:  # only the early ones are read (and their times converted)
         for pk, student_pk, created in connection.execute(
             select(Submission.id, Submission.student_pk, Submission.created).where(
@@ -102,35 +103,24 @@ def recheck_course(
         ):
             found = integrity.before_opening(created, opens_at)
             if found is not None:
-                early.add(pk)
                 flags.append(
                     NewFlag(flag_key(pk, found.kind), course_id, student_pk, pk,
                             found.kind, found.reason)
                 )  # fmt: skip
-    stale = [
-        pk
-        for pk in connection.scalars(
-            select(Flag.submission_id).where(
-                Flag.course_id == course_id, Flag.kind == "before_opening", Flag.status == "open"
-            )
-        )
-        if pk not in early
-    ]
-    for chunk in in_chunks(stale):
-        connection.execute(
-            delete(Flag).where(
-                Flag.kind == "before_opening",
-                Flag.status == "open",
-                Flag.submission_id.in_(chunk),
-            )
-        )
+    for kind in ("before_opening", "shared_evidence"):
+        _drop_stale(connection, course_id, kind, {f.key for f in flags if f.kind == kind})
     insert_flags(connection, flags, now)
     open_flags = _refresh_course(connection, course_id)
     return Recheck(int(reports), reread, open_flags, time.perf_counter() - started)
 
 
 def _sharing_pairs(connection: Connection, course_id: int) -> list[NewFlag]:
-    """Every (report, other student) pair of the course that names a common identifier."""
+    """Every later report of the course naming an identifier another student showed first.
+
+    First as at ingest (:class:`webhook.crosscheck.shared.Holder`): a verified report before
+    any self-reported one, then the earliest received. The report is flagged naming the
+    student who showed it first; that student's reports are not flagged for it.
+    """
     shared = list(
         connection.scalars(
             select(EvidenceKey.value)
@@ -139,35 +129,54 @@ def _sharing_pairs(connection: Connection, course_id: int) -> list[NewFlag]:
             .having(func.count(func.distinct(EvidenceKey.student_pk)) > 1)
         )
     )
-    holders: dict[str, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
+    holders: dict[str, list[tuple[bool, int, int]]] = defaultdict(list)
     for chunk in in_chunks(shared):
         rows = connection.execute(
-            select(EvidenceKey.value, EvidenceKey.student_pk, EvidenceKey.submission_id).where(
-                EvidenceKey.course_id == course_id,
-                EvidenceKey.value.in_(chunk),
+            select(
+                EvidenceKey.value,
+                Submission.source,
+                EvidenceKey.submission_id,
+                EvidenceKey.student_pk,
             )
+            .join(Submission, Submission.id == EvidenceKey.submission_id)
+            .where(EvidenceKey.course_id == course_id, EvidenceKey.value.in_(chunk))
         )
-        for value, student_pk, submission_id in rows:
-            holders[value][student_pk].append(submission_id)
-    pairs: dict[tuple[int, int, int], set[str]] = defaultdict(set)  # (sub, student, other)
-    for value, students in holders.items():
-        for student_pk, submissions in students.items():
-            for other in students:
-                if other != student_pk:
-                    for submission_id in submissions:
-                        pairs[(submission_id, student_pk, other)].add(value)
+        for value, source, submission_id, student_pk in rows:
+            holders[value].append((source != "verified", submission_id, student_pk))
+    pairs: dict[tuple[int, int, int], set[str]] = defaultdict(set)  # (sub, student, first)
+    for value, reports in holders.items():
+        first = min(reports)[2]
+        for _, submission_id, student_pk in reports:
+            if student_pk != first:
+                pairs[(submission_id, student_pk, first)].add(value)
     return [
         NewFlag(
-            flag_key(sub, "shared_evidence", other),
+            flag_key(sub, "shared_evidence", first),
             course_id,
             student_pk,
             sub,
             "shared_evidence",
             integrity.describe_keys(values),
-            other,
+            first,
         )
-        for (sub, student_pk, other), values in sorted(pairs.items())
+        for (sub, student_pk, first), values in sorted(pairs.items())
     ]
+
+
+def _drop_stale(connection: Connection, course_id: int, kind: str, found: set[str]) -> None:
+    """Remove the course's open flags of ``kind`` that this re-check no longer finds (by key);
+    decided ones stay, with their decision."""
+    stale = [
+        pk
+        for pk, key in connection.execute(
+            select(Flag.id, Flag.key).where(
+                Flag.course_id == course_id, Flag.kind == kind, Flag.status == "open"
+            )
+        )
+        if key not in found
+    ]
+    for chunk in in_chunks(stale):
+        connection.execute(delete(Flag).where(Flag.id.in_(chunk)))
 
 
 def _reread_unchecked(

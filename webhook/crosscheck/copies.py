@@ -1,59 +1,59 @@
-"""At ingest: the very same bytes as a stored report, sent by another student.
+"""At ingest: the very same bytes as another student's stored report.
 
-The copy is refused (409, its report id is taken) and so has no row; both students
-are flagged ``same_body``, the sender's flag without a report of its own.
+Report ids are unique per student (issue 20): a student who sends a classmate's report,
+byte for byte, gets it stored as their own, and it is flagged ``same_body`` naming the
+student who sent it first (:func:`first_copy`), whose report keeps counting. Sending
+another's report id first therefore never makes the owner's report a refusal; an id
+alone (other bytes) is no copy, and the evidence cross-check
+(:mod:`~webhook.crosscheck.shared`) judges what the reports name.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from sqlalchemy import Connection, bindparam, case, select
 
-from sqlalchemy import Connection
+from webhook.crosscheck.shared import Holder
+from webhook.storage.models import Student, Submission
 
-from webhook.crosscheck.flags import NewFlag, flag_key, insert_flags, refresh_standing
+#: Other students' reports of the course with this id and these bytes, the first first:
+#: verified before self-reported, then the earliest received (as for shared evidence).
+_COPIES = (
+    select(Submission.id, Submission.student_pk, Student.student_id, Submission.source)
+    .join(Student, Student.id == Submission.student_pk)
+    .where(
+        Submission.course_id == bindparam("course_id"),
+        Submission.report_id == bindparam("report_id"),
+        Submission.body_sha256 == bindparam("body_sha256"),
+        Submission.student_pk != bindparam("student_pk"),
+    )
+    .order_by(case((Submission.source == "verified", 0), else_=1), Submission.id)
+    .limit(1)
+)
 
 
-def copied_body(
+def first_copy(
     connection: Connection,
     *,
-    stored: Any,  # the stored row: id, student_pk, course_id
-    sender_pk: int,
     course_id: int,
+    student_pk: int,
     report_id: str,
-    now: datetime,
-) -> bool:
-    """Flag both students when one sends another's stored report byte for byte.
+    body_sha256: str,
+    verified: bool,
+) -> Holder | None:
+    """The first report of another student of the course with the very same bytes, if any.
 
-    The copy is refused (its report id is taken) and so has no row: the sender's flag
-    is about them, without a report. Only within one course; returns whether it flagged.
+    A verified report is a copy only of an earlier verified one: a student's self-reported
+    report never holds a verified one back.
     """
-    if stored.course_id != course_id:
-        return False
-    insert_flags(
-        connection,
-        [
-            NewFlag(
-                flag_key(stored.id, "same_body", sender_pk),
-                course_id,
-                stored.student_pk,
-                stored.id,
-                "same_body",
-                "sent again by the other student, refused (its report id is this one's)",
-                sender_pk,
-            ),
-            NewFlag(
-                f"student{sender_pk}:same_body:{stored.id}",
-                course_id,
-                sender_pk,
-                None,
-                "same_body",
-                f"a copy of the other student's report {report_id[:60]}, refused"
-                " (its report id is theirs)",
-                stored.student_pk,
-            ),
-        ],
-        now,
-    )
-    refresh_standing(connection, {stored.id})
-    return True
+    row = connection.execute(
+        _COPIES,
+        {
+            "course_id": course_id,
+            "report_id": report_id,
+            "body_sha256": body_sha256,
+            "student_pk": student_pk,
+        },
+    ).first()
+    if row is None or (verified and row.source != "verified"):
+        return None
+    return Holder(row.id, row.student_pk, row.student_id, row.source == "verified")

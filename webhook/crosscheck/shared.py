@@ -1,9 +1,14 @@
 """At ingest: a new report's evidence against the rest of its course.
 
 Its evidence identifiers (:func:`submissions.integrity.sharing_keys`) are looked up in
-the ``evidence_key`` index of its course (:func:`shared_with`, after
-:func:`evidence_locks`); every other student's report that names one of them is a pair,
-and :func:`record_new` flags both reports ``shared_evidence``, the earlier one too.
+the ``evidence_key`` index of its course (:func:`first_shown`, after
+:func:`evidence_locks`): the student who showed an identifier first keeps counting, and
+a later report of another student naming it is flagged ``shared_evidence``, naming the
+first (:func:`pairs_of_new`); the first student's report is not flagged, so that reusing
+a classmate's engine id cannot empty the classmate's grade. A verified report goes
+before every self-reported one: when it names what another student's self-reported
+reports showed first, those reports are the later ones and are flagged
+(:func:`taken_over`, :func:`shared_with`). :func:`record_new` writes it all.
 Called by :mod:`webhook.ingest.store`, inside ingest's one write transaction.
 """
 
@@ -21,6 +26,8 @@ from sqlalchemy import (
     Connection,
     String,
     bindparam,
+    case,
+    func,
     insert,
     select,
     text,
@@ -30,7 +37,7 @@ from sqlalchemy import (
 from submissions import integrity
 from submissions.integrity import Flag as FoundFlag
 from webhook.crosscheck.flags import NewFlag, flag_key, insert_flags, refresh_standing
-from webhook.storage.models import EvidenceKey, Student
+from webhook.storage.models import EvidenceKey, Student, Submission
 
 
 def evidence_locks(connection: Connection, course_id: int, keys: Iterable[str]) -> None:
@@ -69,16 +76,121 @@ LOOKUP_VALUES = 32
 
 
 @functools.cache
-def _shared_with(values: int) -> CompoundSelect[int, int, str]:
-    """The lookup of ``values`` identifiers, built once per count: plain parameters are
-    compiled once and cached, where an expanding IN list is rewritten on every call (three
-    times the cost of the query itself on SQLite).
+def _first_shown(values: int) -> CompoundSelect[str, int, int]:
+    """For each of ``values`` identifiers, the course's first report naming it, and its first
+    verified one: built once per count (plain parameters are compiled once and cached,
+    where an expanding IN list is rewritten on every call).
 
     One branch per identifier, each an equality on the two leading columns of the primary
     key: PostgreSQL, planning an ``IN`` list against a table it has not analysed yet,
-    keeps the list as a filter over the whole course's index range (5 ms a report at a
-    few thousand reports, growing) instead of one probe per identifier.
+    keeps the list as a filter over the whole course's index range instead of one probe
+    per identifier.
     """
+    verified = case((Submission.source == "verified", EvidenceKey.submission_id))
+    return union_all(
+        *(
+            select(
+                EvidenceKey.value,
+                func.min(EvidenceKey.submission_id),
+                func.min(verified),
+            )
+            .join(Submission, Submission.id == EvidenceKey.submission_id)
+            .where(
+                EvidenceKey.course_id == bindparam("course_id"),
+                EvidenceKey.value == bindparam(f"v{n}", type_=String()),
+            )
+            .group_by(EvidenceKey.value)
+            for n in range(values)
+        )
+    )
+
+
+_HOLDERS = (
+    select(Submission.id, Submission.student_pk, Student.student_id, Submission.source)
+    .join(Student, Student.id == Submission.student_pk)
+    .where(Submission.id.in_(bindparam("ids", expanding=True)))
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """The report that showed an identifier first: verified reports go before self-reported
+    ones (an instructor saw that machine), then the earliest received (the lowest id)."""
+
+    submission_id: int
+    student_pk: int
+    roster_id: str
+    verified: bool
+
+
+def first_shown(connection: Connection, course_id: int, keys: frozenset[str]) -> dict[str, Holder]:
+    """Identifier → the report of the course that showed it first, for those already named.
+
+    Call it after :func:`evidence_locks`, in the transaction that then stores the report.
+    """
+    if not keys:
+        return {}
+    first: dict[str, int] = {}
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), LOOKUP_VALUES):
+        chunk = ordered[start : start + LOOKUP_VALUES]
+        params: dict[str, Any] = {f"v{n}": value for n, value in enumerate(chunk)}
+        params["course_id"] = course_id
+        for value, earliest, earliest_verified in connection.execute(
+            _first_shown(len(chunk)), params
+        ):
+            first[value] = earliest_verified if earliest_verified is not None else earliest
+    if not first:  # the usual case: nobody's yet
+        return {}
+    holders = {
+        pk: Holder(pk, student_pk, roster_id, source == "verified")
+        for pk, student_pk, roster_id, source in connection.execute(
+            _HOLDERS, {"ids": sorted(set(first.values()))}
+        )
+    }
+    return {value: holders[pk] for value, pk in first.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class PairFlag:
+    """A flag of the new report that names another student (for its summary)."""
+
+    other_student_pk: int
+    other_roster_id: str
+    reason: str
+
+
+def pairs_of_new(first: dict[str, Holder], student_pk: int, *, verified: bool) -> list[PairFlag]:
+    """The new report's ``shared_evidence`` flags: one per other student who showed some of
+    its identifiers first, with what they showed. None for identifiers the student showed
+    first, nor, for a verified report, for those only self-reported so far."""
+    by_student: dict[int, tuple[str, set[str]]] = {}
+    for value, holder in first.items():
+        if holder.student_pk == student_pk or (verified and not holder.verified):
+            continue
+        by_student.setdefault(holder.student_pk, (holder.roster_id, set()))[1].add(value)
+    return [
+        PairFlag(pk, roster_id, integrity.describe_keys(values))
+        for pk, (roster_id, values) in sorted(by_student.items(), key=lambda item: item[1][0])
+    ]
+
+
+def taken_over(first: dict[str, Holder], student_pk: int, *, verified: bool) -> frozenset[str]:
+    """The identifiers a new verified report shows first in place of another student's
+    self-reported report: those reports become the later ones, and are flagged."""
+    if not verified:
+        return frozenset()
+    return frozenset(
+        value
+        for value, holder in first.items()
+        if holder.student_pk != student_pk and not holder.verified
+    )
+
+
+@functools.cache
+def _shared_with(values: int) -> CompoundSelect[int, int, str]:
+    """The other students' reports naming any of ``values`` identifiers (see
+    :func:`_first_shown` for why one branch per identifier)."""
     return union_all(
         *(
             select(EvidenceKey.submission_id, EvidenceKey.student_pk, EvidenceKey.value).where(
@@ -91,30 +203,19 @@ def _shared_with(values: int) -> CompoundSelect[int, int, str]:
     )
 
 
-_ROSTER_IDS = select(Student.id, Student.student_id).where(
-    Student.id.in_(bindparam("pks", expanding=True))
-)
-
-
 @dataclass(frozen=True, slots=True)
 class Match:
     """Another student's report that names some of the same identifiers."""
 
     submission_id: int
     student_pk: int
-    roster_id: str
     values: frozenset[str]
 
 
 def shared_with(
     connection: Connection, course_id: int, student_pk: int, keys: frozenset[str]
 ) -> list[Match]:
-    """Other students' reports in the course naming any of ``keys``: one index range each.
-
-    Call it after :func:`evidence_locks`, in the transaction that then stores the report.
-    """
-    if not keys:
-        return []
+    """Other students' reports in the course naming any of ``keys``: one index range each."""
     found: dict[int, tuple[int, set[str]]] = {}
     ordered = sorted(keys)
     for start in range(0, len(ordered), LOOKUP_VALUES):
@@ -123,35 +224,9 @@ def shared_with(
         params |= {"course_id": course_id, "student_pk": student_pk}
         for submission_id, other_pk, value in connection.execute(_shared_with(len(chunk)), params):
             found.setdefault(submission_id, (other_pk, set()))[1].add(value)
-    if not found:  # the usual case: nobody else's
-        return []
-    others = sorted({other_pk for other_pk, _ in found.values()})
-    roster: dict[int, str] = {
-        pk: sid for pk, sid in connection.execute(_ROSTER_IDS, {"pks": others})
-    }
     return [
-        Match(submission_id, other_pk, roster[other_pk], frozenset(values))
+        Match(submission_id, other_pk, frozenset(values))
         for submission_id, (other_pk, values) in sorted(found.items())
-    ]
-
-
-@dataclass(frozen=True, slots=True)
-class PairFlag:
-    """A flag of the new report that names another student (for its summary)."""
-
-    other_student_pk: int
-    other_roster_id: str
-    reason: str
-
-
-def pairs_of_new(matches: Sequence[Match]) -> list[PairFlag]:
-    """The new report's ``shared_evidence`` flags: one per other student, with what they share."""
-    by_student: dict[int, tuple[str, set[str]]] = {}
-    for match in matches:
-        by_student.setdefault(match.student_pk, (match.roster_id, set()))[1].update(match.values)
-    return [
-        PairFlag(pk, roster_id, integrity.describe_keys(values))
-        for pk, (roster_id, values) in sorted(by_student.items(), key=lambda item: item[1][0])
     ]
 
 
@@ -168,6 +243,7 @@ def record_new(
     own: Sequence[FoundFlag],
     pairs: Sequence[PairFlag],
     matches: Sequence[Match],
+    same_body: Sequence[PairFlag] = (),
     now: datetime,
 ) -> None:
     """A new report's evidence keys and flags, and the flags it gives earlier reports."""
@@ -207,6 +283,18 @@ def record_new(
                 p.other_student_pk,
             )
             for p in pairs
+        ]
+        + [
+            NewFlag(
+                flag_key(submission_id, "same_body", p.other_student_pk),
+                course_id,
+                student_pk,
+                submission_id,
+                "same_body",
+                p.reason,
+                p.other_student_pk,
+            )
+            for p in same_body
         ]
         + [
             NewFlag(

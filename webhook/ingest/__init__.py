@@ -35,8 +35,9 @@ here (:func:`record`), by the rule below.
    once the response has been sent.
 
 A verified report takes every step a student's does: the same size limit, reader,
-rubric, per-report integrity checks and cross-check with the course (an instructor's run
-on a machine whose engine another student's report names is worth a flag all the same),
+rubric, per-report integrity checks and cross-check with the course (a verified report
+goes before every self-reported one: another student's self-reported report naming the
+same machine is the later one, flagged; a student's copy never holds a verified grade back),
 the same lock and transaction; only its rate is counted apart (:attr:`Sender.rate_scope`).
 
 **The rule of locks and transactions**, stated here and nowhere else: steps 1-4 hold no
@@ -45,11 +46,10 @@ record, the submission, its checks, evidence keys and flags, and the flags it gi
 other students' reports) happens in one transaction on the request's one connection,
 inside the write lock (:func:`webhook.storage.db.write_lock`, which queues SQLite's
 writers in the kernel instead of busy-sleeping; a no-op on PostgreSQL), and is committed
-once (:func:`_one_transaction`). A replay, another student's report id or any error
-rolls the whole transaction back; the one exception is another student's report id with
-the very same bytes (a copy), whose ``same_body`` flags are committed with the rate count
-before the 409. The WAL checkpoint runs after the response is sent, never inside a commit
-that other writers wait for. Nothing else writes submissions.
+once (:func:`_one_transaction`). A replay or any error rolls the whole transaction back.
+Report ids are unique per student: another student's report id is no refusal (the very
+same bytes are a copy, flagged ``same_body``). The WAL checkpoint runs after the response
+is sent, never inside a commit that other writers wait for. Nothing else writes submissions.
 
 **Where the cross-check reads**: inside that transaction, not in steps 1-4, because two
 copies arriving at once must catch each other: the one that looks second must find the
@@ -90,7 +90,6 @@ from webhook.ingest.outcomes import (
     RateLimited,
     Ready,
     Refused,
-    ReportIdTaken,
     Sender,
     Stored,
     StudentNotNamed,
@@ -110,7 +109,6 @@ __all__ = [
     "NotAuthorized",
     "RateLimited",
     "Refused",
-    "ReportIdTaken",
     "Stored",
     "StudentNotNamed",
     "TooLarge",
@@ -171,20 +169,12 @@ def _one_transaction(engine: Engine, connection: Connection) -> Iterator[None]:
 
 def record(engine: Engine, connection: Connection, sender: Sender, ready: Ready) -> Stored:
     """Remember the delivery, count the request, store the report: one commit."""
-    copied: ReportIdTaken | None = None
     with _one_transaction(engine, connection):
         verdict = _admit(connection, sender)
         if verdict.allowed:
-            try:
-                stored = store(connection, sender, ready)
-            except ReportIdTaken as exc:
-                if not exc.copy:
-                    raise  # rolled back: nothing of it is kept
-                copied = exc  # its same_body flags are kept, with the count
+            stored = store(connection, sender, ready)
     if not verdict.allowed:  # the count (and a delivery's record) are kept
         raise RateLimited(verdict.retry_after)
-    if copied is not None:
-        raise copied
     return stored
 
 

@@ -56,18 +56,6 @@ class RateLimited(Refused):
         self.retry_after = retry_after
 
 
-class ReportIdTaken(Refused):
-    """The report id is already stored for another student (409).
-
-    ``copy``: with the very same bytes, so both students were flagged ``same_body`` and
-    those flags are kept (committed) although the report is refused.
-    """
-
-    def __init__(self, report_id: str, *, copy: bool = False) -> None:
-        super().__init__(f"report id {report_id!r} is already taken")
-        self.copy = copy
-
-
 @dataclass(frozen=True, slots=True)
 class Sender:
     """The student a report is for, and how the request proved it."""

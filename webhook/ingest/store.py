@@ -19,7 +19,7 @@ from submissions import integrity
 from webhook.crosscheck import copies, shared
 from webhook.crosscheck.flags import summary
 from webhook.grade_events import notify_grade_changed
-from webhook.ingest.outcomes import NotAuthorized, Ready, ReportIdTaken, Sender, Stored, Verdict
+from webhook.ingest.outcomes import NotAuthorized, Ready, Sender, Stored, Verdict
 from webhook.storage.models import (
     RAW_KEPT_LATEST,
     Flag,
@@ -88,20 +88,26 @@ def count_rate(
     return Verdict(hits <= limit, retry_after)
 
 
-# One INSERT ... ON CONFLICT (report_id) DO NOTHING RETURNING id decides whether the report
-# is new; its checks follow in one multi-row insert. Two workers storing the same report id
-# race on the unique constraint; the loser sees no row returned and reads the winner's.
+# One INSERT ... ON CONFLICT (student_pk, report_id) DO NOTHING RETURNING id decides whether
+# the report is new: report ids are unique per student, so another student's use of an id
+# never refuses its owner. Its checks follow in one multi-row insert. Two workers storing the
+# student's same report id race on the unique constraint; the loser reads the winner's row.
 _INSERT_NEW = {
     name: module.insert(Submission)
-    .on_conflict_do_nothing(index_elements=["report_id"])
+    .on_conflict_do_nothing(index_elements=["student_pk", "report_id"])
     .returning(Submission.id)
     for name, module in _DIALECTS
 }
 _EXISTING = select(
     Submission.id, Submission.student_pk, Submission.course_id, Submission.score,
     Submission.max_score, Submission.flagged, Submission.body_sha256, Submission.source,
-).where(Submission.report_id == bindparam("report_id"))  # fmt: skip
+).where(
+    Submission.student_pk == bindparam("student_pk"),
+    Submission.report_id == bindparam("report_id"),
+)  # fmt: skip
 _INSERT_CHECKS = insert(SubmissionCheck)
+COPY_REASON = "the very same bytes, sent by the other student first"
+
 _OPEN_KINDS = (
     select(Flag.kind)
     .where(Flag.submission_id == bindparam("submission_id"), Flag.status == "open")
@@ -112,18 +118,38 @@ _OPEN_KINDS = (
 def store(connection: Connection, sender: Sender, ready: Ready) -> Stored:
     """Store the report for the student, or return the one stored under its id before.
 
-    First the cross-check (:func:`webhook.shared.shared_with`, under the locks of the
-    report's identifiers), so that the row is written with all its flags. Raises
-    :class:`ReportIdTaken` when another student's submission has that id.
+    First the cross-check (:func:`webhook.crosscheck.shared.first_shown`, under the locks of the
+    report's identifiers), so that the row is written with all its flags; the very same
+    bytes as another student's report are a copy (:func:`webhook.crosscheck.copies.first_copy`).
     """
     checked, score, flags, received_at = ready.checked, ready.score, ready.flags, ready.received_at
     report = checked.report
-    shared.evidence_locks(connection, sender.course_id, checked.keys)
-    matches = shared.shared_with(connection, sender.course_id, sender.student_pk, checked.keys)
-    pairs = shared.pairs_of_new(matches)
-    sentences = [integrity.describe(flag.kind, flag.reason) for flag in flags] + [
-        integrity.describe("shared_evidence", pair.reason, pair.other_roster_id) for pair in pairs
-    ]
+    # The report id is locked too: two copies of one report arriving at once meet.
+    locked = checked.keys | {f"report:{report.report_id}"}
+    shared.evidence_locks(connection, sender.course_id, locked)
+    first = shared.first_shown(connection, sender.course_id, checked.keys)
+    verified = sender.source == "verified"
+    pairs = shared.pairs_of_new(first, sender.student_pk, verified=verified)
+    taken = shared.taken_over(first, sender.student_pk, verified=verified)
+    matches = shared.shared_with(connection, sender.course_id, sender.student_pk, taken)
+    copied = copies.first_copy(
+        connection,
+        course_id=sender.course_id,
+        student_pk=sender.student_pk,
+        report_id=report.report_id,
+        body_sha256=checked.body_sha256,
+        verified=verified,
+    )
+    if copied is not None:
+        copy = shared.PairFlag(copied.student_pk, copied.roster_id, COPY_REASON)
+        same_body = [copy]
+    else:
+        same_body = []
+    sentences = (
+        [integrity.describe(flag.kind, flag.reason) for flag in flags]
+        + [integrity.describe("same_body", p.reason, p.other_roster_id) for p in same_body]
+        + [integrity.describe("shared_evidence", p.reason, p.other_roster_id) for p in pairs]
+    )
     values = {
         "report_id": report.report_id,
         "student_pk": sender.student_pk,
@@ -149,18 +175,9 @@ def store(connection: Connection, sender: Sender, ready: Ready) -> Stored:
         "verified_by": sender.verified_by,
     }
     new_id = connection.execute(_for(_INSERT_NEW, connection), values).scalar()
-    if new_id is None:
-        row = connection.execute(_EXISTING, {"report_id": report.report_id}).one()
-        if row.student_pk != sender.student_pk:
-            copy = row.body_sha256 == checked.body_sha256 and copies.copied_body(
-                connection,
-                stored=row,
-                sender_pk=sender.student_pk,
-                course_id=sender.course_id,
-                report_id=report.report_id,
-                now=received_at,
-            )
-            raise ReportIdTaken(report.report_id, copy=copy)
+    if new_id is None:  # the student's own report id: the report stored under it before
+        key = {"report_id": report.report_id, "student_pk": sender.student_pk}
+        row = connection.execute(_EXISTING, key).one()
         kinds = tuple(connection.scalars(_OPEN_KINDS, {"submission_id": row.id}))
         return Stored(
             row.id, report.report_id, row.score, row.max_score, row.flagged, False, kinds,
@@ -191,12 +208,17 @@ def store(connection: Connection, sender: Sender, ready: Ready) -> Stored:
         keys=checked.keys,
         own=flags,
         pairs=pairs,
+        same_body=same_body,
         matches=matches,
         now=received_at,
     )
     notify_grade_changed(connection, sender.student_pk)  # in this transaction: LTI's outbox
     drop_old_raw(connection, sender.student_pk, received_at)
-    kinds = tuple(flag.kind for flag in flags) + ("shared_evidence",) * bool(pairs)
+    kinds = (
+        tuple(flag.kind for flag in flags)
+        + ("same_body",) * bool(same_body)
+        + ("shared_evidence",) * bool(pairs)
+    )
     return Stored(
         new_id, report.report_id, score.score, score.max_score, bool(sentences), True, kinds,
         sender.source,

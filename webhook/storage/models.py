@@ -182,6 +182,10 @@ class Submission(Base):
     __table_args__ = (
         Index("ix_submission_student_received", "student_pk", "received_at"),
         Index("ix_submission_course_received", "course_id", "received_at"),
+        # Report ids are unique per student (issue 20): another student's copy of an id is a
+        # report of their own, cross-checked as a copy, never a refusal of the owner.
+        UniqueConstraint("student_pk", "report_id"),
+        Index("ix_submission_course_report", "course_id", "report_id"),
         # A student's reports that still keep their raw XML: about 51 per student, however
         # many they sent, so that ingest finds the ones to drop in one short range.
         Index(
@@ -194,7 +198,7 @@ class Submission(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    report_id: Mapped[str] = mapped_column(String(100), unique=True)
+    report_id: Mapped[str] = mapped_column(String(100))
     student_pk: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"))
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
