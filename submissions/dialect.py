@@ -4,7 +4,10 @@ A report is one ``<testsuite>`` named :data:`SUITE_NAME` inside ``<testsuites>``
 Each check is a ``<testcase>`` whose ``name`` is the check id (``alpine.hostname``)
 and whose ``classname`` is its task (``task1``). A failed check carries
 ``<failure message="what was found">hint: the command to try</failure>``; a check
-that could not run carries ``<error>`` the same way. JUnit has no testcase
+that could not run carries ``<error>`` the same way. The reader cuts a message or hint at
+8,000 characters; the server stores a message cut to 1,000 (with an ellipsis,
+``webhook.storage.models.MAX_MESSAGE_CHARS``) and no hint at all (docs/server.md,
+*Storage*). JUnit has no testcase
 properties, so the points a check earned travel as suite properties
 ``points.<check id>`` = ``"<earned>/<max>"``; the server ignores them and scores
 from its own rubric.

@@ -54,6 +54,11 @@ def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+#: The most evidence identifiers a report stores for the cross-check (a real one names about
+#: ten). A report naming more keeps these many (its engine first) and is flagged.
+MAX_SHARING_KEYS = 32
+
+
 # --- Steps 3 and 4: check, score and flag (no lock, no write) -------------------------------
 
 
@@ -69,7 +74,16 @@ def check_report(body: bytes, limit: int) -> Checked:
         raise BadReport("the report is not UTF-8") from None
     check_lengths(report)
     digest = hashlib.sha256(body).hexdigest()
-    return Checked(report, raw_xml, digest, integrity.sharing_keys(report))
+    return Checked(report, raw_xml, digest, kept_keys(integrity.sharing_keys(report)))
+
+
+def kept_keys(keys: frozenset[str]) -> frozenset[str]:
+    """At most :data:`MAX_SHARING_KEYS` of a report's identifiers, its engine's first: each is
+    an index row kept for good, so a report padded with evidence must not store hundreds."""
+    if len(keys) <= MAX_SHARING_KEYS:
+        return keys
+    ordered = sorted(keys, key=lambda key: (not key.startswith("engine:"), key))
+    return frozenset(ordered[:MAX_SHARING_KEYS])
 
 
 def _column_length(column: Any) -> int:
@@ -116,4 +130,14 @@ def score_from_rubric(report: Report) -> Score:
 
 def check_integrity(report: Report, sender: Sender, received_at: datetime) -> tuple[FoundFlag, ...]:
     """What the report's own evidence says about it, received now in the sender's course."""
-    return integrity.check_report(report, received_at=received_at, opens_at=sender.opens_at)
+    found = integrity.check_report(report, received_at=received_at, opens_at=sender.opens_at)
+    named = len(integrity.sharing_keys(report))
+    if named > MAX_SHARING_KEYS:  # one flag per kind and report: said in the one there is
+        said = (
+            f"the report names {named} evidence identifiers, over {MAX_SHARING_KEYS}:"
+            f" only {MAX_SHARING_KEYS} are kept and cross-checked"
+        )
+        other = [flag for flag in found if flag.kind != "bad_evidence"]
+        reasons = [flag.reason for flag in found if flag.kind == "bad_evidence"] + [said]
+        found = (*other, FoundFlag("bad_evidence", "; ".join(reasons)))
+    return found

@@ -21,6 +21,7 @@ from webhook.crosscheck.flags import summary
 from webhook.grade_events import notify_grade_changed
 from webhook.ingest.outcomes import NotAuthorized, Ready, Sender, Stored, Verdict
 from webhook.storage.models import (
+    MAX_MESSAGE_CHARS,
     RAW_KEPT_LATEST,
     Flag,
     RateLimitWindow,
@@ -194,8 +195,8 @@ def store(connection: Connection, sender: Sender, ready: Ready) -> Stored:
                     "status": check.status,
                     "points": check.points,
                     "max_points": check.max_points,
-                    "message": check.message,
-                    "hint": check.hint,
+                    "message": stored_message(check.message),
+                    "hint": "",  # the report's hint is the student's word; not kept
                 }
                 for check in score.checks
             ],
@@ -225,6 +226,17 @@ def store(connection: Connection, sender: Sender, ready: Ready) -> Stored:
     )  # fmt: skip
 
 
+def stored_message(message: str) -> str:
+    """A check's message as stored: at most :data:`MAX_MESSAGE_CHARS`, cut with an ellipsis.
+
+    The report's hint is not stored at all: what to try next is the lab's to say, and a
+    report's own is only the student's word (17 of them made most of a 124 KiB report).
+    """
+    if len(message) <= MAX_MESSAGE_CHARS:
+        return message
+    return message[: MAX_MESSAGE_CHARS - 1] + "…"
+
+
 # The student's reports that still keep their raw XML, newest first: one short range of the
 # partial index ix_submission_raw_kept (about RAW_KEPT_LATEST + 1 rows, however many reports).
 _RAW_KEPT = (
@@ -237,11 +249,15 @@ _DROP_RAW = (
     .where(Submission.id.in_(bindparam("ids", expanding=True)))
     .values(raw_xml="", raw_dropped_at=bindparam("now"))
 )
+_DROP_CHECKS = delete(SubmissionCheck).where(
+    SubmissionCheck.submission_id.in_(bindparam("ids", expanding=True))
+)
 
 
 def drop_old_raw(connection: Connection, student_pk: int, now: datetime) -> int:
-    """Keep the raw XML of the student's latest :data:`RAW_KEPT_LATEST` reports and of their
-    best (the highest score, the first to reach it); empty the others' (scores kept).
+    """Keep the raw XML and check rows of the student's latest :data:`RAW_KEPT_LATEST`
+    reports and of their best (the highest score, the first to reach it); drop the others'
+    (their rows, scores, flags and evidence keys kept): a flood grows by rows only.
 
     The best report always keeps its XML, so the best among those that keep it is the
     student's best: no scan of their whole history. Reports stored before the integrity
@@ -254,4 +270,5 @@ def drop_old_raw(connection: Connection, student_pk: int, now: datetime) -> int:
     ids = [row.id for row in rows[RAW_KEPT_LATEST:] if row.id != best and row.dialect_version]
     if ids:
         connection.execute(_DROP_RAW, {"ids": ids, "now": now})
+        connection.execute(_DROP_CHECKS, {"ids": ids})
     return len(ids)

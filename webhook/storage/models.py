@@ -167,15 +167,19 @@ class CourseInstructor(Base):
     )
 
 
-#: Each student's newest reports whose raw XML is kept (with their best one, whatever its age).
+#: Each student's newest reports whose raw XML and check rows are kept (with their best one,
+#: whatever its age).
 RAW_KEPT_LATEST = 50
+#: The longest check message stored: longer ones are cut to this, ending in an ellipsis.
+MAX_MESSAGE_CHARS = 1000
 
 
 class Submission(Base):
     """One report as received: scored by the server, raw XML kept verbatim.
 
     The raw XML of a student's latest :data:`RAW_KEPT_LATEST` reports and of their best
-    is kept; older bodies are emptied at ingest (``raw_dropped_at``), their scores kept.
+    is kept; older bodies are emptied at ingest (``raw_dropped_at``) and their check rows
+    deleted, their scores and flags kept.
     """
 
     __tablename__ = "submission"
@@ -224,7 +228,8 @@ class Submission(Base):
     source: Mapped[str] = mapped_column(String(10), default="self", server_default="self")
     verified_by: Mapped[str] = mapped_column(String(100), default="", server_default="")
     # Issue 11: when ``raw_xml`` was emptied (the report fell out of the student's latest
-    # RAW_KEPT_LATEST and was not their best); its score, checks and flags are kept.
+    # RAW_KEPT_LATEST and was not their best), and its check rows deleted (issue 20); its
+    # score and flags are kept.
     raw_dropped_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     student: Mapped[Student] = relationship(back_populates="submissions")
