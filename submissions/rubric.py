@@ -25,6 +25,13 @@ class RubricEntry:
     task: str
     title: str
     points: int
+    #: The check's own next step, from the lab: what the gradebook and the API show for a
+    #: check that did not pass (a report's hints are not stored: they are the student's text).
+    hint: str = ""
+
+
+#: Longest hint a rubric may give a check (a lab's are one command line).
+MAX_HINT = 1000
 
 
 class RubricError(ValueError):
@@ -73,6 +80,7 @@ class Rubric(Mapping[str, RubricEntry]):
                     task=str(item["task"]),
                     title=str(item.get("title", item["id"])),
                     points=_points(item["points"]),
+                    hint=str(item.get("hint", ""))[:MAX_HINT],
                 )
                 for item in data["checks"]
             )

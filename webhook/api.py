@@ -42,6 +42,7 @@ from webhook.auth import (
     is_instructor_token,
     unauthorized,
 )
+from webhook.config import check_hint
 from webhook.database import get_session
 from webhook.storage.models import MAX_ROW_ID, Flag, Submission
 
@@ -157,7 +158,7 @@ def submission_json(submission: Submission, *, for_instructor: bool = True) -> d
                 "points": check.points,
                 "max_points": check.max_points,
                 "message": check.message,
-                "hint": check.hint,
+                "hint": check_hint(check.check_id, check.hint),
             }
             for check in submission.checks
         ],

@@ -1,7 +1,7 @@
 """Writes the server's rubric from a lab's checks, so the two never drift apart.
 
 "Rubric" here means the JSON document the server scores from
-(``submissions/rubric.json``): every check's id, task, title and points, and the
+(``submissions/rubric.json``): every check's id, task, title, points and hint, and the
 check digests and grader versions the server trusts. The checks are the one
 source of truth for it; this module writes it::
 
@@ -37,7 +37,13 @@ def rubric_document(lab: LabSpec, *, previous: dict[str, Any] | None = None) -> 
         "known_versions": sorted({*previous.get("known_versions", ()), __version__}),
         "known_digests": sorted({*previous.get("known_digests", ()), checks_digest(lab.checks)}),
         "checks": [
-            {"id": spec.id, "task": spec.task, "title": spec.title, "points": spec.points}
+            {
+                "id": spec.id,
+                "task": spec.task,
+                "title": spec.title,
+                "points": spec.points,
+                "hint": spec.hint,
+            }
             for spec in collect_checks(lab)
         ],
     }

@@ -13,6 +13,7 @@ from standardwebhooks import Webhook
 
 from devlab.server.enrolment import SIGNING_SECRET, Classroom, app_config
 from devlab.server.reports import make_report, report_xml
+from submissions.rubric import load_rubric
 from webhook import create_app
 from webhook.auth import (
     SESSION_KEY,
@@ -80,8 +81,9 @@ def test_a_report_is_stored_scored_and_idempotent(
         "points": 0,
         "max_points": 2,
         "message": "not found",
-        "hint": "",
-    }  # fmt: skip  (the report's hint is not stored: issue 20, item 7)
+        "hint": load_rubric()["mydb.running"].hint,
+    }  # fmt: skip  (the report's hint is not stored, the rubric's is shown: issue 20, item 7)
+    assert running["hint"].startswith("docker container run --detach --name mydb")
 
 
 def test_raw_xml_is_kept_verbatim(client: FlaskClient, classroom: Classroom) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from devlab.server.enrolment import Classroom
 from devlab.server.reports import MYSQL, Lab, make_report, report_xml
 from submissions.dialect import Evidence
-from submissions.rubric import shipped_rubric
+from submissions.rubric import load_rubric, shipped_rubric
 from webhook.ingest.body import MAX_SHARING_KEYS
 from webhook.storage.db import make_engine
 from webhook.storage.models import (
@@ -69,7 +69,7 @@ def stored_text(url: str) -> dict[int, tuple[int, int]]:
         engine.dispose()
 
 
-def test_a_report_stores_its_messages_cut_and_no_hint(
+def test_a_report_stores_its_messages_cut_and_no_hint_of_its_own(
     client: FlaskClient, classroom: Classroom
 ) -> None:
     body = hostile_report()
@@ -88,7 +88,8 @@ def test_a_report_stores_its_messages_cut_and_no_hint(
     for check in shown.json["checks"]:
         assert len(check["message"]) == MAX_MESSAGE_CHARS
         assert check["message"].endswith("…") and check["message"].startswith("m" * 900)
-        assert check["hint"] == ""
+        assert "h" * 100 not in check["hint"]  # the report's 7 KB hint is nowhere
+        assert check["hint"] == load_rubric()[check["id"]].hint  # the rubric's is shown
 
 
 def test_a_short_message_is_stored_whole(client: FlaskClient, classroom: Classroom) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, defer
 
 from submissions.scoring import is_late
+from webhook.config import check_hint
 from webhook.storage.models import Course, Student, Submission, SubmissionCheck
 
 
@@ -159,7 +160,10 @@ def checks(session: Session, sub: Submission) -> list[CheckRow]:
         .where(SubmissionCheck.submission_id == sub.id)
         .order_by(SubmissionCheck.id)
     )
-    return [CheckRow(*row) for row in session.execute(query)]
+    return [
+        CheckRow(*row[:-1], hint=check_hint(row.check_id, row.hint))
+        for row in session.execute(query)
+    ]
 
 
 def _submission_row(s: Submission, closes_at: datetime | None = None) -> SubmissionRow:
