@@ -268,3 +268,16 @@ def test_a_read_report_carries_its_created_time_parsed() -> None:
     assert report.created == "2026-12-01T13:00:00+02:00"  # the text, as written
     assert report.created_at == datetime(2026, 12, 1, 11, tzinfo=UTC)
     assert report.created_at.tzinfo is UTC
+
+
+def test_the_years_a_report_may_be_dated_in_include_both_edges() -> None:
+    assert parse_created("1970-01-01T00:00:00Z").year == 1970
+    assert parse_created("9998-12-31T23:59:59Z").year == 9998
+    for value in ("1969-12-31T23:59:59Z", "9999-01-01T00:00:00Z"):
+        with pytest.raises(ReportRejected) as caught:
+            parse_created(value)
+        assert caught.value.reason == f"created {value!r} is outside years 1970-9998"
+    long = "1969-12-31T23:59:59.000000+00:00" + " " * 20
+    with pytest.raises(ReportRejected) as caught:
+        parse_created(long)
+    assert caught.value.reason == f"created {long[:40]!r} is outside years 1970-9998"
