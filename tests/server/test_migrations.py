@@ -39,6 +39,22 @@ LTI_TABLES = ("lti_passback", "lti_line_item", "lti_member", "lti_context", "lti
               "lti_tool_key", "lti_registration", "lti_cache")  # fmt: skip
 
 
+def back_to(database_url: str, revision: str) -> None:
+    """The database as a server at ``revision`` left it: every table dropped, then the
+    migrations run up to that revision."""
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            for table in (*LTI_TABLES, "course_instructor", "evidence_key", "flag",
+                          "alembic_version",
+                          "rate_limit_window", "signed_delivery", "check_result", "submission",
+                          "student", "instructor", "course"):  # fmt: skip
+                connection.execute(text(f"DROP TABLE {table}"))
+    finally:
+        engine.dispose()
+    upgrade(database_url, revision)
+
+
 def test_the_migrations_match_the_models(database_url: str) -> None:
     """Alembic's autogenerate finds nothing to do against the whole schema: storage's
     tables and LTI's, whose models (like the migrations' env) are imported beside."""
@@ -90,17 +106,7 @@ def test_an_existing_0001_database_upgrades_with_its_data(database_url: str) -> 
     """A database of schema 0001 with reports in it (one flagged) comes through 0002 whole:
     every row kept, each report's body hashed, its old flag a flag row; and a re-check then
     reads those reports again and checks them like new ones."""
-    engine = make_engine(database_url)
-    try:
-        with engine.begin() as connection:  # back to 0001, as a server of last month left it
-            for table in (*LTI_TABLES, "course_instructor", "evidence_key", "flag",
-                          "alembic_version",
-                          "rate_limit_window", "signed_delivery", "check_result", "submission",
-                          "student", "instructor", "course"):  # fmt: skip
-                connection.execute(text(f"DROP TABLE {table}"))
-    finally:
-        engine.dispose()
-    upgrade(database_url, "0001")
+    back_to(database_url, "0001")  # as a server of that revision left it
     honest = report_xml()
     copied = report_xml(make_report(engine_id=read_report(honest).engine_id))
     engine = make_engine(database_url)
@@ -175,17 +181,7 @@ def test_an_existing_0002_database_upgrades_to_verified_grading(database_url: st
     """A 0002 database with a course, an instructor and a flagged and an honest report comes
     through 0003 whole: every report ``self``, no instructor token, nobody teaching (so
     nothing is verified until an instructor is added), and grades as they were."""
-    engine = make_engine(database_url)
-    try:
-        with engine.begin() as connection:
-            for table in (*LTI_TABLES, "course_instructor", "evidence_key", "flag",
-                          "alembic_version",
-                          "rate_limit_window", "signed_delivery", "check_result", "submission",
-                          "student", "instructor", "course"):  # fmt: skip
-                connection.execute(text(f"DROP TABLE {table}"))
-    finally:
-        engine.dispose()
-    upgrade(database_url, "0002")
+    back_to(database_url, "0002")  # as a server of that revision left it
     engine = make_engine(database_url)
     try:
         with engine.begin() as connection:
@@ -245,17 +241,7 @@ def test_an_existing_0005_database_keeps_its_gradebook_for_instructors_who_teach
 ) -> None:
     """0007 (course scoping): an instructor who taught no course saw every course and still
     does (an administrator); one who teaches a course sees only theirs from now on."""
-    engine = make_engine(database_url)
-    try:
-        with engine.begin() as connection:
-            for table in (*LTI_TABLES, "course_instructor", "evidence_key", "flag",
-                          "alembic_version",
-                          "rate_limit_window", "signed_delivery", "check_result", "submission",
-                          "student", "instructor", "course"):  # fmt: skip
-                connection.execute(text(f"DROP TABLE {table}"))
-    finally:
-        engine.dispose()
-    upgrade(database_url, "0005")
+    back_to(database_url, "0005")  # as a server of that revision left it
     engine = make_engine(database_url)
     try:
         with engine.begin() as connection:
