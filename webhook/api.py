@@ -158,7 +158,7 @@ def submission_json(submission: Submission, *, for_instructor: bool = True) -> d
                 "points": check.points,
                 "max_points": check.max_points,
                 "message": check.message,
-                "hint": check_hint(check.check_id, check.hint),
+                "hint": check_hint(check.check_id, check.status, check.hint),
             }
             for check in submission.checks
         ],

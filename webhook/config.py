@@ -197,10 +197,11 @@ def current_rubric() -> Rubric:
     return rubric
 
 
-def check_hint(check_id: str, stored: str = "") -> str:
-    """A check's next step as the gradebook and the API show it: the hint stored with the
-    report (reports stored before hints stopped being kept), else the server's rubric's."""
-    if stored:
+def check_hint(check_id: str, status: str, stored: str = "") -> str:
+    """A check's next step as the gradebook and the API show it: none for a passed check;
+    the hint stored with the report (reports stored before hints stopped being kept), else
+    the server's rubric's."""
+    if stored or status == "passed":
         return stored
     entry = current_rubric().get(check_id)
     return entry.hint if entry is not None else ""

@@ -61,6 +61,8 @@ class Classroom:
         self.grade_server(
             "instructor", "create", INSTRUCTOR[0], "--password-stdin", stdin=INSTRUCTOR[1] + "\n"
         )
+        # An instructor sees the courses they teach (issue 20): this one teaches the class.
+        self.grade_server("course", "add-instructor", COURSE, INSTRUCTOR[0])
         return self
 
     def serve(self) -> str:

@@ -84,6 +84,8 @@ def test_a_report_is_stored_scored_and_idempotent(
         "hint": load_rubric()["mydb.running"].hint,
     }  # fmt: skip  (the report's hint is not stored, the rubric's is shown: issue 20, item 7)
     assert running["hint"].startswith("docker container run --detach --name mydb")
+    passed = [c for c in data["checks"] if c["status"] == "passed"]
+    assert passed and all(c["hint"] == "" for c in passed)  # a next step only where one is due
 
 
 def test_raw_xml_is_kept_verbatim(client: FlaskClient, classroom: Classroom) -> None:

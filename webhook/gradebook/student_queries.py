@@ -161,7 +161,7 @@ def checks(session: Session, sub: Submission) -> list[CheckRow]:
         .order_by(SubmissionCheck.id)
     )
     return [
-        CheckRow(*row[:-1], hint=check_hint(row.check_id, row.hint))
+        CheckRow(*row[:-1], hint=check_hint(row.check_id, row.status, row.hint))
         for row in session.execute(query)
     ]
 
