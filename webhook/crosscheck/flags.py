@@ -50,6 +50,20 @@ class NewFlag:
     reason: str
     other_student_pk: int | None = None
 
+    @classmethod
+    def of(
+        cls,
+        course_id: int,
+        student_pk: int,
+        submission_id: int,
+        kind: str,
+        reason: str,
+        other_student_pk: int | None = None,
+    ) -> NewFlag:
+        """A report's flag of ``kind`` (about ``other_student_pk``), keyed by :func:`flag_key`."""
+        key = flag_key(submission_id, kind, other_student_pk)
+        return cls(key, course_id, student_pk, submission_id, kind, reason, other_student_pk)
+
     def row(self, now: datetime) -> dict[str, Any]:
         return {
             "key": self.key,

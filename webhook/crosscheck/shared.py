@@ -36,7 +36,7 @@ from sqlalchemy import (
 
 from submissions import integrity
 from submissions.integrity import Flag as FoundFlag
-from webhook.crosscheck.flags import NewFlag, flag_key, insert_flags, refresh_standing
+from webhook.crosscheck.flags import NewFlag, insert_flags, refresh_standing
 from webhook.storage.models import EvidenceKey, Student, Submission
 
 
@@ -260,45 +260,16 @@ def record_new(
                 for value in sorted(keys)
             ],
         )
+
+    def ours(kind: str, reason: str, other: int | None = None) -> NewFlag:
+        return NewFlag.of(course_id, student_pk, submission_id, kind, reason, other)
+
     flags = (
-        [
-            NewFlag(
-                flag_key(submission_id, f.kind),
-                course_id,
-                student_pk,
-                submission_id,
-                f.kind,
-                f.reason,
-            )
-            for f in own
-        ]
+        [ours(f.kind, f.reason) for f in own]
+        + [ours("shared_evidence", p.reason, p.other_student_pk) for p in pairs]
+        + [ours("same_body", p.reason, p.other_student_pk) for p in same_body]
         + [
-            NewFlag(
-                flag_key(submission_id, "shared_evidence", p.other_student_pk),
-                course_id,
-                student_pk,
-                submission_id,
-                "shared_evidence",
-                p.reason,
-                p.other_student_pk,
-            )
-            for p in pairs
-        ]
-        + [
-            NewFlag(
-                flag_key(submission_id, "same_body", p.other_student_pk),
-                course_id,
-                student_pk,
-                submission_id,
-                "same_body",
-                p.reason,
-                p.other_student_pk,
-            )
-            for p in same_body
-        ]
-        + [
-            NewFlag(
-                flag_key(m.submission_id, "shared_evidence", student_pk),
+            NewFlag.of(
                 course_id,
                 m.student_pk,
                 m.submission_id,
