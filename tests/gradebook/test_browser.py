@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import requests
 from flask import Flask
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
@@ -63,7 +64,22 @@ def follow(driver: WebDriver, element: WebElement) -> None:
     """Click a link or button and wait until the next page has replaced this one."""
     page = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, 15).until(lambda _: replaced(page))
+
+
+def replaced(page: WebElement) -> bool:
+    """Whether ``page`` (the old document's root) is gone.
+
+    Chromedriver sometimes answers the staleness probe of a node whose document is being
+    replaced with "Node with given id does not belong to the document" instead of a
+    stale-element error (SeleniumHQ/selenium#15401): that node is stale too.
+    """
+    try:
+        return bool(expected_conditions.staleness_of(page)(None))
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error):
+            return True
+        raise
 
 
 def snap(driver: WebDriver, folder: Path, name: str) -> None:
