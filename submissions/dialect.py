@@ -21,6 +21,7 @@ carries no evidence.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -73,7 +74,8 @@ class Evidence:
     - ``image``: ``id`` (``sha256:`` and 64 hex digits), ``created``, ``name`` (a tag);
     - ``event``: ``id`` (the container's id), ``created`` (when it happened), ``name``
       (the action, ``create``);
-    - ``file``: ``id`` (the sha256 of its bytes), ``name`` (which file, ``tweet_app/Dockerfile``).
+    - ``file``: ``id`` (:func:`file_digest` of its bytes: sha256, line endings as LF),
+      ``name`` (which file, ``tweet_app/Dockerfile``).
     """
 
     kind: EvidenceKind
@@ -81,6 +83,12 @@ class Evidence:
     created: str = ""
     image: str = ""
     name: str = ""
+
+
+def file_digest(content: bytes) -> str:
+    """A ``file`` evidence id: the sha256 of ``content`` with CRLF line endings made LF, so a
+    Windows checkout of a file hashes as the file does (and the server can know it)."""
+    return hashlib.sha256(content.replace(b"\r\n", b"\n")).hexdigest()
 
 
 @dataclass(frozen=True)

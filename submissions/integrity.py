@@ -6,6 +6,8 @@ refuse it: each problem becomes a :class:`Flag` (a kind and a reason in plain wo
 that the instructor decides on. Comparing reports with each other (two students
 sharing a container, the same body twice) needs every report of a course and is the
 server's (``webhook.crosscheck``); :func:`sharing_keys` gives it what to compare.
+The hashes of the files a lab gives unchanged come from the server's rubric
+(``known_files``), passed in.
 
 Standard library only: ``grade`` and the server share this package.
 """
@@ -13,7 +15,7 @@ Standard library only: ``grade`` and the server share this package.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -26,6 +28,10 @@ KINDS: dict[str, str] = {
     "same_body": "the very same report, byte for byte, as another student's",
     "no_evidence": "passed checks that do not say what proved them (typed by hand, old grade)",
     "bad_evidence": "evidence that is not what Docker writes (ids, times)",
+    "unknown_file": "a hash of a file the lab gives that matches none of the lab's versions",
+    "odd_engine_id": "an engine id in no format Docker or Podman uses",
+    "unknown_engine": "evidence from an engine whose id the report does not give",
+    "evidence_before_opening": "evidence dated before the course opened (an old lab sent again)",
     "evidence_after_report": "evidence newer than the report that carries it",
     "container_before_image": "a container created before the image it runs",
     "future_report": "a report dated more than 5 minutes after it arrived",
@@ -42,6 +48,14 @@ CREATED_SLACK = timedelta(seconds=1)
 FUTURE_SLACK = timedelta(minutes=5)
 #: Engine ids that say nothing: no engine answered, or an engine without one.
 NO_ENGINE_ID = frozenset({"", "unknown"})
+
+#: The engine ids Docker and Podman give (``docker info``'s ``ID``): Docker before 23.0 (and
+#: engines upgraded since) its libtrust key id, 12 groups of 4 base32 characters; Docker 23.0
+#: and later, and Podman's compat API (a new one per call), a UUID as Go writes it.
+ENGINE_ID_SHAPES = (
+    re.compile(r"[A-Z2-7]{4}(?::[A-Z2-7]{4}){11}"),
+    re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
+)
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
 IMAGE_ID = re.compile(r"sha256:[0-9a-f]{64}")
@@ -76,12 +90,17 @@ def describe(kind: str, reason: str, other: str | None = None) -> str:
 
 
 def check_report(
-    report: Report, *, received_at: datetime, opens_at: datetime | None = None
+    report: Report,
+    *,
+    received_at: datetime,
+    opens_at: datetime | None = None,
+    known_files: Mapping[str, frozenset[str]] | None = None,
 ) -> tuple[Flag, ...]:
     """The flags one report earns on its own, received at ``received_at`` (aware UTC).
 
-    ``opens_at`` is when the course opened, if it says. Never raises: a report the
-    reader accepted is kept, and whatever looks wrong is flagged with its reason.
+    ``opens_at`` is when the course opened, if it says; ``known_files`` the rubric's hashes
+    of the files the lab gives unchanged. Never raises: a report the reader accepted is
+    kept, and whatever looks wrong is flagged with its reason.
     """
     # As the reader parsed it; a report built in memory (not read) carries only the text.
     created = report.created_at or _time(report.created) or received_at
@@ -102,22 +121,49 @@ def check_report(
     for result in report.results:
         for evidence in result.evidence if result.passed else ():
             checks_of.setdefault(evidence, []).append(result.id)
+    flag = _engine_flag(report.engine_id, has_evidence=bool(checks_of))
+    if flag is not None:
+        flags.append(flag)
     malformed: list[str] = []
     later: list[str] = []
+    older: list[str] = []  # than the course
+    unknown: list[str] = []
     times: dict[Evidence, datetime] = {}
     latest = created + CREATED_SLACK
+    # A report itself dated before the opening is flagged for that (before_opening) alone.
+    opened = opens_at if opens_at is not None and created >= opens_at else None
+    known = known_files or {}
     for evidence, checks in checks_of.items():
         problem = _malformed(evidence)
         if problem:
             malformed += [f"{check}: {problem}" for check in checks]
             continue
+        if evidence.kind == "file" and evidence.name in known:
+            if evidence.id not in known[evidence.name]:
+                unknown += [
+                    f"{check}: {evidence.name[:80]} {_short(evidence.id)}" for check in checks
+                ]
+            continue
         moment = _time(evidence.created) if evidence.kind in TIMED else None
         if moment is None:
             continue
         times[evidence] = moment
+        said = f"{evidence.kind} {_short(evidence.id)} {moment:%F %T}"
         if moment > latest:
-            said = f"{evidence.kind} {_short(evidence.id)} {moment:%F %T}"
             later += [f"{check}: {said}" for check in checks]
+        if opened is not None and moment < opened:
+            older += [f"{check}: {said}" for check in checks]
+    if unknown:
+        flags.append(
+            Flag("unknown_file", f"a file the lab gives, with another hash: {_first(unknown)}")
+        )
+    if older:
+        flags.append(
+            Flag(
+                "evidence_before_opening",
+                f"evidence from before the course opened ({opened:%F %T} UTC): {_first(older)}",
+            )
+        )
     if malformed:
         flags.append(Flag("bad_evidence", f"evidence not as Docker writes it: {_first(malformed)}"))
     if later:
@@ -147,6 +193,30 @@ def check_report(
     if flag is not None:
         flags.append(flag)
     return tuple(flags)
+
+
+def _engine_flag(engine_id: str, *, has_evidence: bool) -> Flag | None:
+    """An engine id no engine gives, or none on a report whose evidence came from one.
+
+    ``grade`` writes ``unknown`` when no engine answered; then no check passed, so nothing
+    is wrong with a report that carries no evidence.
+    """
+    value = engine_id.strip()
+    if value.lower() in NO_ENGINE_ID:
+        if not has_evidence:
+            return None
+        return Flag(
+            "unknown_engine",
+            f"no engine id ({value or 'empty'!r}) on a report whose passed checks name an"
+            " engine's containers, images or files",
+        )
+    if any(shape.fullmatch(value) for shape in ENGINE_ID_SHAPES):
+        return None
+    return Flag(
+        "odd_engine_id",
+        f"engine id {value[:60]!r} is in no format Docker or Podman uses (12 groups of 4"
+        " base32 characters, or a UUID)",
+    )
 
 
 def before_opening(created: datetime, opens_at: datetime | None) -> Flag | None:

@@ -2,7 +2,9 @@
 
 "Rubric" here means that document and nothing else: which checks exist, their task, title
 and points, and what the server trusts (``known_digests`` / ``known_versions``: check-file
-digests and grader versions; a report with others is kept but flagged). The server never
+digests and grader versions; a report with others is kept but flagged; ``known_files``:
+the hashes of the files the lab gives unchanged, by name: a report with another hash for
+one of them is flagged ``unknown_file``). The server never
 scores from what a report claims. It ships as ``rubric.json`` in this package (generated
 from the checks by ``python -m grader.run.rubric --write``); :func:`load_rubric` reads it or an
 instructor's own file of the same shape, :func:`shipped_rubric` is the shipped one.
@@ -46,6 +48,9 @@ class Rubric(Mapping[str, RubricEntry]):
     entries: tuple[RubricEntry, ...]
     known_digests: frozenset[str] = frozenset()
     known_versions: frozenset[str] = frozenset()
+    #: A file evidence name (``tweet_app/index.html``) → the hashes of every version the lab
+    #: gives (:func:`submissions.dialect.file_digest`). Files not named here are not checked.
+    known_files: Mapping[str, frozenset[str]] = field(default_factory=dict, compare=False)
     _by_id: dict[str, RubricEntry] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -89,6 +94,10 @@ class Rubric(Mapping[str, RubricEntry]):
                 entries=entries,
                 known_digests=frozenset(map(str, data.get("known_digests", ()))),
                 known_versions=frozenset(map(str, data.get("known_versions", ()))),
+                known_files={
+                    str(name): frozenset(str(digest).lower() for digest in digests)
+                    for name, digests in dict(data.get("known_files", {})).items()
+                },
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise RubricError(f"{source}: not a rubric ({type(exc).__name__}: {exc})") from exc

@@ -2,13 +2,15 @@
 
 ``LAB`` is what the grader knows of this lab, found through the entry point
 ``docker_lab_grader.labs:docker_beginners``: the checks beside this file, the
-lab's settings, and ``start_probes``, which starts the slow probes as soon as the
+lab's settings, the files it gives unchanged (by hash, :mod:`.known_files`), and
+``start_probes``, which starts the slow probes as soon as the
 engine answers, before pytest has even loaded the checks.
 """
 
 from pathlib import Path
 
 from checks.docker_beginners.evidence import start_probes
+from checks.docker_beginners.known_files import KNOWN_FILES
 from checks.docker_beginners.settings import BeginnersSettings
 from grader import LabSpec
 
@@ -18,6 +20,7 @@ LAB = LabSpec(
     checks=Path(__file__).parent,
     settings=BeginnersSettings,
     start_probes=start_probes,
+    known_files=KNOWN_FILES,
 )
 
 __all__ = ["LAB"]

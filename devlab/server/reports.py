@@ -6,18 +6,26 @@ containers, images, engine event and file hashes of one student's Docker host, a
 :class:`Lab`. A new ``Lab`` is a new host with ids of its own, so honest reports of
 two students pass every cross-check; one student's reports from one ``Lab`` share
 its ids, as they do on a real host. The tweet app's and hello app's files hash alike
-for everyone (everyone clones the same app), and pulled images have one id for all.
+for everyone (everyone clones the same app: the model student's files, hashed as ``grade``
+hashes them), and pulled images have one id for all. Engine ids are Docker's own format.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from submissions.dialect import CheckResult, Evidence, Report
+from devlab.model_student import (
+    HELLO_DOCKERFILE,
+    HELLO_INDEX_JS,
+    TWEET_DOCKERFILE,
+    TWEET_INDEX_HTML,
+)
+from submissions.dialect import CheckResult, Evidence, Report, file_digest
 from submissions.rubric import shipped_rubric
 from submissions.writer import to_junit_xml
 
@@ -29,20 +37,26 @@ DIGEST = sorted(shipped_rubric().known_digests)[0]
 ALPINE = "sha256:" + hashlib.sha256(b"alpine:latest").hexdigest()
 MYSQL = "sha256:" + hashlib.sha256(b"mysql:latest").hexdigest()
 UBUNTU = "sha256:" + hashlib.sha256(b"ubuntu:latest").hexdigest()
-# The lab's files: the same bytes in everyone's clone.
+# The lab's files: the same bytes in everyone's clone (the model student's).
 FILES = {
-    name: hashlib.sha256(name.encode()).hexdigest()
-    for name in (
-        "tweet_app/Dockerfile",
-        "tweet_app/index.html",
-        "hello/Dockerfile",
-        "hello/index.js",
+    name: file_digest(content.encode())
+    for name, content in (
+        ("tweet_app/Dockerfile", TWEET_DOCKERFILE),
+        ("tweet_app/index.html", TWEET_INDEX_HTML),
+        ("hello/Dockerfile", HELLO_DOCKERFILE),
+        ("hello/index.js", HELLO_INDEX_JS),
     )
 }
 
 
 def _hex() -> str:
     return secrets.token_hex(32)
+
+
+def docker_engine_id() -> str:
+    """A new engine id as Docker writes it: its key id, 12 groups of 4 base32 characters."""
+    letters = base64.b32encode(secrets.token_bytes(30)).decode()
+    return ":".join(letters[i : i + 4] for i in range(0, 48, 4))
 
 
 def _when(moment: datetime) -> str:
@@ -53,9 +67,7 @@ def _when(moment: datetime) -> str:
 class Lab:
     """One student's Docker host after the lab: its engine and objects, by id."""
 
-    engine_id: str = field(
-        default_factory=lambda: ":".join(secrets.token_hex(2).upper() for _ in range(12))
-    )
+    engine_id: str = field(default_factory=docker_engine_id)
     started: datetime = field(
         default_factory=lambda: datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
     )
@@ -157,9 +169,10 @@ def report_xml(report: Report | None = None, **overrides: Any) -> bytes:
     return to_junit_xml(report or make_report(**overrides)).encode("utf-8")
 
 
-def hand_typed(report_id: str = "typed-1") -> bytes:
+def hand_typed(report_id: str = "typed-1", engine_id: str = "") -> bytes:
     """The report from issue 7: 17 empty testcases and the six required properties, with
-    the digest and version copied from the public ``submissions/rubric.json``."""
+    the digest and version copied from the public ``submissions/rubric.json``, and an engine
+    id copied off ``docker info`` (issue 7's typed ``x`` is also flagged, ``odd_engine_id``)."""
     rubric = shipped_rubric()
     cases = "".join(
         f'<testcase name="{entry.id}" classname="{entry.task}"/>' for entry in rubric.entries
@@ -170,7 +183,7 @@ def hand_typed(report_id: str = "typed-1") -> bytes:
         "checks_digest": sorted(rubric.known_digests)[0],
         "report_id": report_id,
         "created": _when(datetime.now(UTC).replace(microsecond=0)),
-        "engine_id": "x",
+        "engine_id": engine_id or docker_engine_id(),
     }
     props = "".join(f'<property name="{n}" value="{v}"/>' for n, v in properties.items())
     return (

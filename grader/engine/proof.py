@@ -10,12 +10,11 @@ environment (the MySQL password) or anything outside the lab's objects.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
 from grader.engine.facts import ContainerFacts, Event, ImageFacts
-from submissions.dialect import Evidence
+from submissions.dialect import Evidence, file_digest
 
 _taken: list[Evidence] = []
 
@@ -44,8 +43,13 @@ def prove(*things: ContainerFacts | ImageFacts | Event) -> None:
 
 
 def prove_file(name: str, content: bytes) -> None:
-    """Record the sha256 of a file the check read; ``name`` says which (``hello/index.js``)."""
-    evidence = Evidence("file", hashlib.sha256(content).hexdigest(), name=name)
+    """Record the sha256 of a file the check read; ``name`` says which (``hello/index.js``).
+
+    Line endings are hashed as LF (:func:`submissions.dialect.file_digest`): a Windows
+    checkout (``core.autocrlf``) of a file the lab gives is the lab's file, and the server
+    knows the lab's files by their hashes.
+    """
+    evidence = Evidence("file", file_digest(content), name=name)
     if evidence not in _taken:
         _taken.append(evidence)
 

@@ -13,7 +13,7 @@ that ships with the grader itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
@@ -42,7 +42,10 @@ class LabSpec:
     ``settings`` a frozen dataclass of :func:`grader.setting` fields (each becomes a
     ``grade`` option, a ``grade.toml`` key and, where declared, an environment
     variable); ``start_probes`` starts the lab's slow probes as soon as the engine
-    answers, before pytest has even loaded the checks.
+    answers, before pytest has even loaded the checks. ``known_files`` names the files the
+    lab gives unchanged (a ``prove_file`` name → the hashes of every version the lab gives,
+    :func:`submissions.dialect.file_digest`): the server's rubric carries them, and a report
+    with another hash for one of them is flagged.
     """
 
     name: str
@@ -50,6 +53,7 @@ class LabSpec:
     checks: Path
     settings: type = NoSettings
     start_probes: Callable[[Lab[Any]], None] | None = field(default=None, compare=False)
+    known_files: Mapping[str, frozenset[str]] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         fields_of(self.settings)  # a malformed declaration fails at import, not mid-run

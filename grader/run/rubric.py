@@ -2,14 +2,15 @@
 
 "Rubric" here means the JSON document the server scores from
 (``submissions/rubric.json``): every check's id, task, title, points and hint, and the
-check digests and grader versions the server trusts. The checks are the one
+check digests and grader versions the server trusts, and the hashes of the files the lab
+gives unchanged (its ``LabSpec.known_files``). The checks are the one
 source of truth for it; this module writes it::
 
     python -m grader.run.rubric --write            # the default lab
     python -m grader.run.rubric --lab NAME         # print another lab's
 
-Digests and grader versions already in the file are kept: reports from an
-earlier release of the checks stay trusted.
+Digests, grader versions and file hashes already in the file are kept: reports from an
+earlier release of the checks (or of the lab's files) stay trusted.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def rubric_document(lab: LabSpec, *, previous: dict[str, Any] | None = None) -> 
         "lab": lab.name,
         "known_versions": sorted({*previous.get("known_versions", ()), __version__}),
         "known_digests": sorted({*previous.get("known_digests", ()), checks_digest(lab.checks)}),
+        "known_files": _known_files(lab, previous.get("known_files", {})),
         "checks": [
             {
                 "id": spec.id,
@@ -46,6 +48,13 @@ def rubric_document(lab: LabSpec, *, previous: dict[str, Any] | None = None) -> 
             }
             for spec in collect_checks(lab)
         ],
+    }
+
+
+def _known_files(lab: LabSpec, previous: dict[str, list[str]]) -> dict[str, list[str]]:
+    names = sorted({*previous, *lab.known_files})
+    return {
+        name: sorted({*previous.get(name, ()), *lab.known_files.get(name, ())}) for name in names
     }
 
 

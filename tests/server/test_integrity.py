@@ -51,6 +51,8 @@ def test_the_hand_typed_report_of_the_issue_has_no_evidence() -> None:
     flags = check_report(report, received_at=NOW)
     assert [f.kind for f in flags] == ["no_evidence"]
     assert "first dialect" in flags[0].reason and "17 passed check(s)" in flags[0].reason
+    typed_x = read_report(hand_typed(engine_id="x"))  # as issue 7 typed it
+    assert kinds(typed_x) == ["no_evidence", "odd_engine_id"]
 
 
 def test_a_passed_check_without_evidence_is_named() -> None:
@@ -131,7 +133,9 @@ def test_a_report_from_the_future() -> None:
 def test_a_report_dated_before_the_course_opened() -> None:
     report = make_report(created=NOW.isoformat())
     assert kinds(report, opens_at=NOW + timedelta(hours=1)) == ["before_opening"]
-    assert kinds(report, opens_at=NOW) == []
+    # dated as the course opens: the report is not early (its evidence is, a flag of its own)
+    assert kinds(report, opens_at=NOW) == ["evidence_before_opening"]
+    assert kinds(report, opens_at=NOW - timedelta(days=1)) == []
     assert kinds(report, opens_at=None) == []
 
 
@@ -158,7 +162,8 @@ def test_every_kind_is_explained() -> None:
     assert set(KINDS) == {
         "shared_evidence", "same_body", "no_evidence", "bad_evidence", "evidence_after_report",
         "container_before_image", "future_report", "before_opening", "not_our_checks",
-        "grading_error",
+        "grading_error", "unknown_file", "odd_engine_id", "unknown_engine",
+        "evidence_before_opening",
     }  # fmt: skip
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from types import SimpleNamespace
 from typing import Any
 
@@ -71,3 +72,11 @@ def test_begin_forgets_the_previous_checks_proof() -> None:
     proof.prove_file("x", b"1")
     proof.begin()
     assert proof.taken() == ()
+
+
+def test_a_files_hash_ignores_its_line_endings() -> None:
+    """A Windows checkout (CRLF) hashes as the lab's file does: the server knows that one."""
+    proof.prove_file("a", b"<html>\r\n<body>\r\n</body>\r\n")
+    proof.prove_file("b", b"<html>\n<body>\n</body>\n")
+    crlf, lf = proof.taken()
+    assert crlf.id == lf.id == hashlib.sha256(b"<html>\n<body>\n</body>\n").hexdigest()

@@ -22,8 +22,10 @@ here (:func:`record`), by the rule below.
    :func:`webhook.config.current_rubric`), never from what the report claims; and
    :func:`check_integrity`: what the report's own evidence says about it
    (:func:`submissions.integrity.check_report`: no evidence, ids or times that are not
-   Docker's, evidence newer than the report, dated in the future or before the course
-   opened). Both only flag: a report the dialect accepts is always stored.
+   Docker's, evidence newer than the report or older than the course, dated in the future
+   or before the course opened, a hash of a file the lab gives that the rubric does not
+   know, an engine id no engine gives). Both only flag: a report the dialect accepts is
+   always stored.
 5. :func:`record` (or :func:`record_refused` for a report that failed step 3, which
    counts too), here, runs the writes of :mod:`~webhook.ingest.store`:
    :func:`remember_delivery` for a signed delivery (a replay is refused),

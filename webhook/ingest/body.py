@@ -130,7 +130,12 @@ def score_from_rubric(report: Report) -> Score:
 
 def check_integrity(report: Report, sender: Sender, received_at: datetime) -> tuple[FoundFlag, ...]:
     """What the report's own evidence says about it, received now in the sender's course."""
-    found = integrity.check_report(report, received_at=received_at, opens_at=sender.opens_at)
+    found = integrity.check_report(
+        report,
+        received_at=received_at,
+        opens_at=sender.opens_at,
+        known_files=current_rubric().known_files,
+    )
     named = len(integrity.sharing_keys(report))
     if named > MAX_SHARING_KEYS:  # one flag per kind and report: said in the one there is
         said = (
