@@ -41,4 +41,4 @@ def on_starting(server: object) -> None:
     try:
         create_app()
     except ConfigError as exc:
-        raise SystemExit(f"grade-server: configuration: {exc}") from None
+        raise SystemExit(f"grade-server: configuration: {exc.args[0]}") from None

@@ -30,7 +30,7 @@ def create_app(
     """
     from flask import Flask
 
-    from webhook.config import load_config
+    from webhook.config import ConfigError, for_gunicorn, load_config
 
     environ = os.environ if environ is None else environ
     instance = environ.get("GRADER_INSTANCE_PATH") or None
@@ -39,7 +39,10 @@ def create_app(
         instance_path=os.path.abspath(instance) if instance else None,
         instance_relative_config=True,
     )
-    load_config(app, test_config=test_config, environ=environ)
+    try:
+        load_config(app, test_config=test_config, environ=environ)
+    except ConfigError as exc:  # one line under a bare gunicorn too, not a worker traceback
+        raise for_gunicorn(exc) from None
 
     from webhook import api, auth, cli, database, gradebook, health, lti
 

@@ -11,9 +11,11 @@ that scores, exports or shows checks asks :func:`current_rubric` for it.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import secrets
+import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -52,6 +54,32 @@ _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+\s*s|second|minute|hour|day)\s*$")
 
 class ConfigError(ValueError):
     """A configuration value that cannot be used."""
+
+
+def for_gunicorn(exc: ConfigError) -> ConfigError:
+    """``exc`` as gunicorn's worker reports it in one line, when this process runs gunicorn.
+
+    A worker whose app factory raises prints a traceback ("Exception in worker process"),
+    exits "failed to boot", and the master stops. An ``AppImportError`` it prints as one
+    line instead (its traceback goes to the debug log only), exits 4 and the master stops
+    ("App failed to load."). So under gunicorn the error is both: still a
+    :class:`ConfigError` for callers that catch it, saying ``grade-server: configuration:``
+    as ``deploy/gunicorn.conf.py`` and ``grade-server`` do. Elsewhere it is left as it is.
+    """
+    if "gunicorn.workers.base" not in sys.modules:
+        return exc
+    return _gunicorn_error()(exc.args[0] if exc.args else str(exc))
+
+
+@functools.cache
+def _gunicorn_error() -> type[ConfigError]:
+    from gunicorn.errors import AppImportError
+
+    class GunicornConfigError(ConfigError, AppImportError):
+        def __str__(self) -> str:
+            return f"grade-server: configuration: {self.args[0]}"
+
+    return GunicornConfigError
 
 
 def parse_rate_limit(value: str, *, source: str = "RATE_LIMIT") -> tuple[int, int]:
@@ -150,7 +178,7 @@ def _readable(path: Path) -> bool:
         raise ConfigError(_unreadable(path, exc)) from None
 
 
-def _unreadable(path: Path, exc: OSError) -> str:
+def _unreadable(path: Path, exc: OSError, what: str = "read") -> str:
     import pwd
 
     uid = os.geteuid()
@@ -158,21 +186,25 @@ def _unreadable(path: Path, exc: OSError) -> str:
         user = pwd.getpwuid(uid).pw_name
     except KeyError:
         user = str(uid)
-    return f"cannot read {path} as user {user} (uid {uid}): {exc.strerror or exc}"
+    return f"cannot {what} {path} as user {user} (uid {uid}): {exc.strerror or exc}"
 
 
 def _instance_secret_key(instance: Path) -> str:
     """A random key kept in the instance folder, so that every worker signs sessions alike.
 
     Made by whoever runs first; as root (a CLI command), it is given to the instance
-    folder's owner, so that the server's own user can read it.
+    folder's owner, so that the server's own user can read it. A folder it cannot be
+    written in (read-only, another user's) is a ConfigError naming the folder and the user.
     """
     path = instance / "secret_key"
     if _readable(path):
         return path.read_text("utf-8").strip()
-    instance.mkdir(parents=True, exist_ok=True)
-    # Written aside, then linked into place: a worker never reads a half-written key.
-    fd, temporary = tempfile.mkstemp(dir=instance, prefix=".secret_key.")
+    try:
+        instance.mkdir(parents=True, exist_ok=True)
+        # Written aside, then linked into place: a worker never reads a half-written key.
+        fd, temporary = tempfile.mkstemp(dir=instance, prefix=".secret_key.")
+    except OSError as exc:
+        raise ConfigError(_unreadable(instance, exc, "write the session key in")) from None
     try:
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
@@ -182,6 +214,8 @@ def _instance_secret_key(instance: Path) -> str:
         os.link(temporary, path)
     except FileExistsError:  # another worker won the race
         pass
+    except OSError as exc:  # a full disk, a folder gone read-only meanwhile
+        raise ConfigError(_unreadable(instance, exc, "write the session key in")) from None
     finally:
         os.unlink(temporary)
     _readable(path)

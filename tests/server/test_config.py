@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+import types
+
 import pytest
 
 from webhook import create_app
@@ -92,3 +95,22 @@ def test_importing_the_package_needs_none_of_the_servers_packages() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_under_gunicorn_a_bad_value_is_still_a_config_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In a gunicorn process the error is also gunicorn's AppImportError (one line from the
+    worker): callers that catch ConfigError still do, and its first argument is unchanged."""
+    from gunicorn.errors import AppImportError
+
+    monkeypatch.setitem(sys.modules, "gunicorn.workers.base", types.ModuleType("stand-in"))
+    with pytest.raises(ConfigError) as raised:
+        create_app(environ={"GRADER_SECRET_KEY": "k", "GRADER_RATE_LIMIT": "fast"})
+    assert isinstance(raised.value, AppImportError)
+    assert raised.value.args[0].startswith("GRADER_RATE_LIMIT='fast'")
+    assert str(raised.value) == f"grade-server: configuration: {raised.value.args[0]}"
+    monkeypatch.delitem(sys.modules, "gunicorn.workers.base")
+    with pytest.raises(ConfigError) as plain:  # elsewhere: the plain error, as before
+        create_app(environ={"GRADER_SECRET_KEY": "k", "GRADER_RATE_LIMIT": "fast"})
+    assert not isinstance(plain.value, AppImportError)

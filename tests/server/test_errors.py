@@ -24,7 +24,7 @@ from devlab.server.enrolment import INSTRUCTOR, Classroom, app_config, enrol, mi
 from devlab.server.reports import Lab, make_report, report_xml
 from devlab.server.services import free_port
 from webhook import create_app
-from webhook.cli.errors import EXIT_BAD_INPUT, EXIT_DATABASE
+from webhook.cli.errors import EXIT_BAD_INPUT, EXIT_CONFIG, EXIT_DATABASE
 
 XML = {"Content-Type": "application/xml"}
 REPO = Path(__file__).resolve().parents[2]
@@ -233,6 +233,39 @@ def create_app_as(user: str, env: dict[str, str]) -> str:
     return said
 
 
+def grade_server_as(user: str, env: dict[str, str], *args: str) -> tuple[int, str]:
+    """``grade-server *args`` in a child process that became ``user``: (exit code, stderr).
+
+    Forked, as :func:`create_app_as` is: that user may not read the repository's venv."""
+    from webhook.console import main
+
+    account = pwd.getpwnam(user)
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        code = 0
+        try:
+            os.dup2(writer, 2)
+            sys.stderr = os.fdopen(writer, "w")  # not pytest's capture
+            os.setgroups([])
+            os.setgid(account.pw_gid)
+            os.setuid(account.pw_uid)
+            os.environ.update(env)
+            sys.argv = ["grade-server", *args]
+            main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        except BaseException:
+            code = 99
+        sys.stderr.flush()
+        os._exit(code)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as pipe:
+        stderr = pipe.read().decode()
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), stderr
+
+
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="switches users: CI runs as root")
 
 
@@ -292,3 +325,62 @@ def test_gunicorn_with_the_recipes_config_says_a_bad_setting_in_one_line(
         "grade-server: configuration: GRADER_RATE_LIMIT='lots': expected "
         "N/second|minute|hour|day or N/<seconds>s"
     )
+
+
+def test_a_bare_gunicorn_says_an_unreadable_secret_key_in_one_line(tmp_path: Path) -> None:
+    """Without the recipe's config (its on_starting hook), the worker building the app says
+    it: one line, no worker traceback, and gunicorn stops (exit 4, "App failed to load")."""
+    instance = tmp_path / "instance"
+    (instance / "secret_key").mkdir(parents=True)  # unreadable as a file, even by root
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "GRADER_DATABASE_URL": f"sqlite:///{tmp_path / 'g.sqlite'}",
+        "GRADER_INSTANCE_PATH": str(instance),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{free_port()}",
+         "webhook:create_app()"],
+        env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    said = result.stderr + result.stdout
+    assert result.returncode != 0, said
+    assert "Traceback" not in said
+    lines = [line for line in said.splitlines() if "grade-server: configuration:" in line]
+    assert len(lines) == 1, said
+    assert lines[0].startswith(
+        f"grade-server: configuration: cannot read {instance / 'secret_key'} as user "
+    ), said
+
+
+def test_a_read_only_instance_folder_is_one_line_naming_it(shared_tmp: Path) -> None:
+    """No secret key yet and a folder the server's user cannot write in: the app factory
+    raises a ConfigError naming the folder, and ``grade-server`` says it in one line, exit 7.
+    (Root writes anywhere: as root, both run as nobody.)"""
+    instance = shared_tmp / "instance"
+    instance.mkdir()
+    instance.chmod(0o555)
+    env = {
+        "GRADER_DATABASE_URL": f"sqlite:///{shared_tmp / 'g.sqlite'}",
+        "GRADER_INSTANCE_PATH": str(instance),
+    }
+    as_root = os.geteuid() == 0
+    if as_root:
+        said = create_app_as("nobody", env)
+    else:
+        try:
+            create_app(environ=env)
+            said = "ok"
+        except Exception as exc:
+            said = f"{type(exc).__name__}: {exc}"
+    assert said.startswith(f"ConfigError: cannot write the session key in {instance} as user ")
+    assert "\n" not in said
+    code, stderr = (
+        grade_server_as("nobody", env, "course", "list")
+        if as_root
+        else cli("course", "list", env=env)
+    )
+    assert code == EXIT_CONFIG, stderr
+    line = one_line(stderr)
+    assert f"cannot write the session key in {instance} as user " in line, line
+    assert not (instance / "secret_key").exists()

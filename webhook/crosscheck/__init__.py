@@ -9,6 +9,8 @@ its caller's one write transaction (see :mod:`webhook.ingest` for that rule):
   (:func:`submissions.integrity.sharing_keys`) are looked up in the ``evidence_key``
   index of its course. A report naming one that another student showed first is flagged
   ``shared_evidence``, naming that student; the first student's reports keep counting.
+- :mod:`~webhook.crosscheck.budget`: which of a new report's identifiers are stored: a
+  student's new ones only within their budget (a flood of new ones must not grow the index).
 - :mod:`~webhook.crosscheck.copies`: the very same bytes as a stored report, sent by
   another student of the course (refused with 409, since its report id is taken): both
   are flagged ``same_body``, the sender's flag without a report of its own.

@@ -142,7 +142,13 @@ def check_integrity(report: Report, sender: Sender, received_at: datetime) -> tu
             f"the report names {named} evidence identifiers, over {MAX_SHARING_KEYS}:"
             f" only {MAX_SHARING_KEYS} are kept and cross-checked"
         )
-        other = [flag for flag in found if flag.kind != "bad_evidence"]
-        reasons = [flag.reason for flag in found if flag.kind == "bad_evidence"] + [said]
-        found = (*other, FoundFlag("bad_evidence", "; ".join(reasons)))
+        found = with_bad_evidence(found, said)
     return found
+
+
+def with_bad_evidence(found: tuple[FoundFlag, ...], said: str) -> tuple[FoundFlag, ...]:
+    """``found`` with ``said`` added to its ``bad_evidence`` flag (one flag per kind and
+    report: a second reason joins the first)."""
+    other = [flag for flag in found if flag.kind != "bad_evidence"]
+    reasons = [flag.reason for flag in found if flag.kind == "bad_evidence"] + [said]
+    return (*other, FoundFlag("bad_evidence", "; ".join(reasons)))

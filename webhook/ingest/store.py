@@ -16,9 +16,10 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from submissions import integrity
-from webhook.crosscheck import copies, shared
+from webhook.crosscheck import budget, copies, shared
 from webhook.crosscheck.flags import summary
 from webhook.grade_events import notify_grade_changed
+from webhook.ingest.body import with_bad_evidence
 from webhook.ingest.outcomes import NotAuthorized, Ready, Sender, Stored, Verdict
 from webhook.storage.models import (
     MAX_MESSAGE_CHARS,
@@ -130,6 +131,17 @@ def store(connection: Connection, sender: Sender, ready: Ready) -> Stored:
     shared.evidence_locks(connection, sender.course_id, locked)
     first = shared.first_shown(connection, sender.course_id, checked.keys)
     verified = sender.source == "verified"
+    kept = budget.budgeted(
+        connection,
+        course_id=sender.course_id,
+        student_pk=sender.student_pk,
+        keys=checked.keys,
+        first=first,
+        verified=verified,
+    )
+    if kept.left_out and "bad_evidence" not in {flag.kind for flag in flags}:
+        # past the student's budget of identifiers: said, for the instructor (once a report)
+        flags = with_bad_evidence(flags, budget.over_budget(kept.left_out))
     pairs = shared.pairs_of_new(first, sender.student_pk, verified=verified)
     taken = shared.taken_over(first, sender.student_pk, verified=verified)
     matches = shared.shared_with(connection, sender.course_id, sender.student_pk, taken)
@@ -206,7 +218,7 @@ def store(connection: Connection, sender: Sender, ready: Ready) -> Stored:
         submission_id=new_id,
         course_id=sender.course_id,
         student_pk=sender.student_pk,
-        keys=checked.keys,
+        keys=kept.keys,
         own=flags,
         pairs=pairs,
         same_body=same_body,

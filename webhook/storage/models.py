@@ -128,6 +128,9 @@ class Student(Base):
     email: Mapped[str] = mapped_column(String(254), default="")
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The distinct evidence identifiers their reports stored, within a budget (issue 20:
+    # webhook.crosscheck.budget): a flood of new ones each report must not grow the index.
+    identifiers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     course: Mapped[Course] = relationship(back_populates="students")
     submissions: Mapped[list[Submission]] = relationship(back_populates="student")
