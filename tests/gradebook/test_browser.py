@@ -218,13 +218,15 @@ def test_instructor_accepts_a_flag_and_rejects_a_copy(
     # From the course page to the flags: who shares evidence with whom, and why.
     follow(browser, browser.find_element(By.CSS_SELECTOR, "a.flags-link"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "Flagged reports"
+    # Issue 20: ann's and bob's shared evidence is one entry listing both, ann (who showed
+    # it first) marked; carol's flag is its own entry.
+    group = browser.find_element(By.CSS_SELECTOR, "#flags tr.group")
+    assert "ann (first, counts)" in group.text and "bob" in group.text
     rows = {
         row.get_attribute("data-student"): row
-        for row in browser.find_elements(By.CSS_SELECTOR, "#flags tbody tr")
+        for row in browser.find_elements(By.CSS_SELECTOR, "#flags tbody tr[data-student]")
     }
-    assert set(rows) == {"bob", "carol"}
-    assert "shares evidence with ann" in rows["bob"].text
-    assert "other student: ann" in rows["bob"].text
+    assert set(rows) == {"carol"}
     snap(browser, screenshots, "06-flags")
 
     # Accept carol's flag, with a note: her report counts again.
@@ -233,19 +235,25 @@ def test_instructor_accepts_a_flag_and_rejects_a_copy(
     assert "accepted" in browser.find_element(By.CSS_SELECTOR, ".flash").text
     assert moodle_grades(base) == {"ann": "26", "bob": "", "carol": "28"}
 
-    # Reject bob's copy: it never counts, even when flagged reports are counted.
+    # Reject bob's copy, on the group's page (its flags one by one): it never counts, even
+    # when flagged reports are counted.
+    group = browser.find_element(By.CSS_SELECTOR, "#flags tr.group")
+    follow(browser, group.find_element(By.PARTIAL_LINK_TEXT, "report"))
     bob = browser.find_element(By.CSS_SELECTOR, "#flags tr[data-student='bob']")
+    assert "shares evidence with ann" in bob.text and "other student: ann" in bob.text
     follow(browser, bob.find_element(By.CSS_SELECTOR, "button.reject"))
     assert "rejected" in browser.find_element(By.CSS_SELECTOR, ".flash").text
     left = browser.find_elements(By.CSS_SELECTOR, "#flags tbody tr")
     assert [row.get_attribute("data-student") for row in left] == []
     assert moodle_grades(base) == {"ann": "26", "bob": "", "carol": "28"}
 
-    # The decisions, with who and when.
+    # The decisions, with who and when: the group's, then every entry's.
     follow(browser, browser.find_element(By.PARTIAL_LINK_TEXT, "Decided"))
     decided = browser.find_element(By.ID, "flags").text
+    assert f"by {USERNAME}" in decided and "report rejected" in decided
+    follow(browser, browser.find_element(By.LINK_TEXT, "All flags"))
+    decided = browser.find_element(By.ID, "flags").text
     assert f"by {USERNAME}" in decided and "her own laptop" in decided
-    assert "report rejected" in decided
     snap(browser, screenshots, "07-flags-decided")
 
     # The course page's export form: "reports with open flags" ticked; none is left open.

@@ -44,6 +44,18 @@ def flag_ids(page: str) -> dict[str, int]:
                                                    r'data-student="([^"]+)"', page)}  # fmt: skip
 
 
+def every_flag_id(client: FlaskClient, show: str = "open") -> dict[str, int]:
+    """Roster id → their flag's id, on the flags page and its groups' pages (issue 20: a
+    shared piece of evidence is one entry of the page; its flags are on its own page)."""
+    page = html(client.get(f"/gradebook/docker-101/flags?show={show}"))
+    found = flag_ids(page)
+    for group in re.findall(r'data-group="(\d+)"', page):
+        found |= flag_ids(
+            html(client.get(f"/gradebook/docker-101/flags?show={show}&group={group}"))
+        )
+    return found
+
+
 def decide(client: FlaskClient, flag_id: int, action: str, **extra: str) -> TestResponse:
     page = html(client.get("/gradebook/docker-101/flags"))
     data = {"action": action, "csrf_token": csrf_from(page), **extra}
@@ -55,12 +67,21 @@ def test_the_flags_page_lists_each_flag_with_the_other_student(teacher: FlaskCli
     assert 'href="/gradebook/docker-101/flags">⚑ 2 open flags</a>' in overview
     page = html(teacher.get("/gradebook/docker-101/flags"))
     rows = page[page.index('id="flags"') :]
-    # ann showed the evidence first: only bob's copy is flagged, and its row names ann
-    assert set(flag_ids(page)) == {"bob", "carol"}
-    assert "shares evidence with ann: engine" in rows
-    assert 'class="other" href="/gradebook/docker-101/students/ann"' in rows
+    # ann showed the evidence first: only bob's copy is flagged, and its row names ann.
+    # Issue 20: the shared evidence is one entry listing both (ann marked first); its own
+    # page lists bob's flag.
+    assert set(flag_ids(page)) == {"carol"}
+    assert set(every_flag_id(teacher)) == {"bob", "carol"}
+    [group] = re.findall(r'data-group="(\d+)"', page)
+    assert '<li class="first"><a href="/gradebook/docker-101/students/ann">' in rows
+    assert 'href="/gradebook/docker-101/students/bob"' in rows and "2 students" in rows
+    listed = html(teacher.get(f"/gradebook/docker-101/flags?group={group}"))
+    listed = listed[listed.index('id="flags"') :]
+    assert "shares evidence with ann: engine" in listed
+    assert 'class="other" href="/gradebook/docker-101/students/ann"' in listed
     assert "no evidence: a report of the first dialect" in rows
-    assert rows.count('name="action" value="accept"') == 2
+    assert rows.count('name="action" value="accept"') == 2  # carol's flag, the group
+    assert listed.count('name="action" value="accept"') == 1  # bob's
     assert "<script" not in page
     assert "Open (2)" in page and 'href="/gradebook/docker-101/flags?show=decided"' in page
 
@@ -73,7 +94,7 @@ def test_accepting_a_flag_and_rejecting_a_report_change_the_export(
         "bob": ("", "shared evidence with ann"),
         "carol": ("", "no evidence"),
     }
-    ids = flag_ids(html(teacher.get("/gradebook/docker-101/flags")))
+    ids = every_flag_id(teacher)
     accepted = decide(teacher, ids["carol"], "accept", note="carol graded on her own laptop")
     assert accepted.status_code == 302
     assert accepted.headers["Location"] == "/gradebook/docker-101/flags"
@@ -90,6 +111,8 @@ def test_accepting_a_flag_and_rejecting_a_report_change_the_export(
 
     decided = html(teacher.get("/gradebook/docker-101/flags?show=decided"))
     assert f"by {USERNAME}" in decided and "carol graded on her own laptop" in decided
+    [group] = re.findall(r'data-group="(\d+)"', decided)  # bob's decision is on its page
+    decided = html(teacher.get(f"/gradebook/docker-101/flags?show=decided&group={group}"))
     assert "report rejected" in decided and "a copy of ann&#39;s report" in decided
     bob = html(teacher.get("/gradebook/docker-101/students/bob"))
     assert 'badge-failed">rejected' in bob
@@ -129,13 +152,13 @@ def test_bad_decisions_are_a_400_page_and_change_nothing(
     teacher: FlaskClient, form: dict[str, str], status: int, message: str
 ) -> None:
     page = html(teacher.get("/gradebook/docker-101/flags"))
-    ids = flag_ids(page)
+    ids = every_flag_id(teacher)
     response = teacher.post(
         f"/gradebook/docker-101/flags/{ids['bob']}", data={"csrf_token": csrf_from(page), **form}
     )
     assert response.status_code == status and message in html(response)
     assert "Back to the gradebook" in html(response)
-    assert set(flag_ids(html(teacher.get("/gradebook/docker-101/flags")))) == set(ids)
+    assert set(every_flag_id(teacher)) == set(ids)
 
 
 def test_unknown_flags_and_bad_queries(teacher: FlaskClient) -> None:

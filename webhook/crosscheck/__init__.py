@@ -9,11 +9,12 @@ its caller's one write transaction (see :mod:`webhook.ingest` for that rule):
   (:func:`submissions.integrity.sharing_keys`) are looked up in the ``evidence_key``
   index of its course. A report naming one that another student showed first is flagged
   ``shared_evidence``, naming that student; the first student's reports keep counting.
+  An identifier two students named is a flag group (:mod:`~webhook.crosscheck.groups`).
 - :mod:`~webhook.crosscheck.budget`: which of a new report's identifiers are stored: a
   student's new ones only within their budget (a flood of new ones must not grow the index).
 - :mod:`~webhook.crosscheck.copies`: the very same bytes as a stored report, sent by
-  another student of the course (refused with 409, since its report id is taken): both
-  are flagged ``same_body``, the sender's flag without a report of its own.
+  another student of the course: stored as theirs and flagged ``same_body``, naming the
+  student who sent it first, whose report keeps counting.
 - here, :func:`recheck_course`: the whole course again, after its dates change or to
   read reports stored before these checks existed: every later sharer, ``before_opening``.
 - :mod:`~webhook.crosscheck.decisions`: an instructor accepts a flag (the report counts
@@ -38,6 +39,7 @@ from sqlalchemy import BigInteger, Connection, bindparam, cast, delete, func, se
 from submissions import integrity
 from submissions.integrity import Flag as FoundFlag
 from submissions.reader import ReportRejected, read_report
+from webhook.crosscheck import groups
 from webhook.crosscheck.flags import (
     FLAGS_OF,
     NewFlag,
@@ -93,7 +95,7 @@ def recheck_course(
         select(Course.opens_at).where(Course.id == course_id)
     ).scalar_one()
     reread = _reread_unchecked(connection, course_id, opens_at, now)
-    flags = _sharing_pairs(connection, course_id)
+    flags = _sharing_pairs(connection, course_id, now)
     reports = connection.execute(
         select(func.count()).select_from(Submission).where(Submission.course_id == course_id)
     ).scalar_one()
@@ -112,12 +114,14 @@ def recheck_course(
     for kind in ("before_opening", "shared_evidence"):
         _drop_stale(connection, course_id, kind, {f.key for f in flags if f.kind == kind})
     insert_flags(connection, flags, now)
+    _file_by_group(connection, course_id, flags)
     open_flags = _refresh_course(connection, course_id)
     return Recheck(int(reports), reread, open_flags, time.perf_counter() - started)
 
 
-def _sharing_pairs(connection: Connection, course_id: int) -> list[NewFlag]:
-    """Every later report of the course naming an identifier another student showed first.
+def _sharing_pairs(connection: Connection, course_id: int, now: datetime) -> list[NewFlag]:
+    """Every later report of the course naming an identifier another student showed first,
+    filed under the identifier's group (formed here, or its first student set again).
 
     First as at ingest (:class:`webhook.crosscheck.shared.Holder`): a verified report before
     any self-reported one, then the earliest received. The report is flagged naming the
@@ -145,24 +149,49 @@ def _sharing_pairs(connection: Connection, course_id: int) -> list[NewFlag]:
         )
         for value, source, submission_id, student_pk in rows:
             holders[value].append((source != "verified", submission_id, student_pk))
+    firsts = {value: min(reports) for value, reports in holders.items()}
+    ids: dict[str, int] = {}
+    for chunk in in_chunks(sorted(firsts)):
+        heads = {value: (firsts[value][2], not firsts[value][0]) for value in chunk}
+        ids |= groups.file_groups(connection, course_id, heads, now)
     pairs: dict[tuple[int, int, int], set[str]] = defaultdict(set)  # (sub, student, first)
     for value, reports in holders.items():
-        first = min(reports)[2]
+        first = firsts[value][2]
         for _, submission_id, student_pk in reports:
             if student_pk != first:
                 pairs[(submission_id, student_pk, first)].add(value)
     return [
-        NewFlag(
-            flag_key(sub, "shared_evidence", first),
+        NewFlag.of(
             course_id,
             student_pk,
             sub,
             "shared_evidence",
             integrity.describe_keys(values),
             first,
+            ids[groups.leading(values)],
         )
         for (sub, student_pk, first), values in sorted(pairs.items())
     ]
+
+
+def _file_by_group(connection: Connection, course_id: int, flags: list[NewFlag]) -> None:
+    """Flags found again keep their rows and decisions; each is filed under its group now
+    (those of a database upgraded from before groups had none)."""
+    wanted = {f.key: f.group_id for f in flags if f.kind == "shared_evidence"}
+    moved = [
+        {"pk": pk, "group": wanted[key]}
+        for pk, key, group_id in connection.execute(
+            select(Flag.id, Flag.key, Flag.group_id).where(
+                Flag.course_id == course_id, Flag.kind == "shared_evidence"
+            )
+        )
+        if key in wanted and wanted[key] != group_id
+    ]
+    if moved:
+        connection.execute(
+            update(Flag).where(Flag.id == bindparam("pk")).values(group_id=bindparam("group")),
+            moved,
+        )
 
 
 def _drop_stale(connection: Connection, course_id: int, kind: str, found: set[str]) -> None:

@@ -56,4 +56,4 @@ def first_copy(
     ).first()
     if row is None or (verified and row.source != "verified"):
         return None
-    return Holder(row.id, row.student_pk, row.student_id, row.source == "verified")
+    return Holder(row.student_pk, row.student_id, row.source == "verified")

@@ -49,6 +49,7 @@ class NewFlag:
     kind: str
     reason: str
     other_student_pk: int | None = None
+    group_id: int | None = None  # a shared_evidence flag's group (issue 20)
 
     @classmethod
     def of(
@@ -59,10 +60,13 @@ class NewFlag:
         kind: str,
         reason: str,
         other_student_pk: int | None = None,
+        group_id: int | None = None,
     ) -> NewFlag:
         """A report's flag of ``kind`` (about ``other_student_pk``), keyed by :func:`flag_key`."""
         key = flag_key(submission_id, kind, other_student_pk)
-        return cls(key, course_id, student_pk, submission_id, kind, reason, other_student_pk)
+        return cls(
+            key, course_id, student_pk, submission_id, kind, reason, other_student_pk, group_id
+        )
 
     def row(self, now: datetime) -> dict[str, Any]:
         return {
@@ -73,6 +77,7 @@ class NewFlag:
             "kind": self.kind,
             "reason": self.reason[:MAX_REASON],
             "other_student_pk": self.other_student_pk,
+            "group_id": self.group_id,
             "status": "open",
             "decided_by": "",
             "note": "",

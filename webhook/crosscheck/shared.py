@@ -8,7 +8,12 @@ first (:func:`pairs_of_new`); the first student's report is not flagged, so that
 a classmate's engine id cannot empty the classmate's grade. A verified report goes
 before every self-reported one: when it names what another student's self-reported
 reports showed first, those reports are the later ones and are flagged
-(:func:`taken_over`, :func:`shared_with`). :func:`record_new` writes it all.
+(:func:`taken_over`, :func:`taken_reports`). :func:`record_new` writes it all.
+
+An identifier two students named is a flag group (issue 20, item 6,
+:mod:`webhook.crosscheck.groups`) holding who showed it first: a later report reads that
+one row, never the group's reports, and its flag is filed under the group; so N students
+on one engine cost N reports' flags and a flat cost per report.
 Called by :mod:`webhook.ingest.store`, inside ingest's one write transaction.
 """
 
@@ -36,6 +41,7 @@ from sqlalchemy import (
 
 from submissions import integrity
 from submissions.integrity import Flag as FoundFlag
+from webhook.crosscheck import groups
 from webhook.crosscheck.flags import NewFlag, insert_flags, refresh_standing
 from webhook.storage.models import EvidenceKey, Student, Submission
 
@@ -114,24 +120,32 @@ _HOLDERS = (
 
 @dataclass(frozen=True, slots=True)
 class Holder:
-    """The report that showed an identifier first: verified reports go before self-reported
-    ones (an instructor saw that machine), then the earliest received (the lowest id)."""
+    """The student whose report showed an identifier first: verified reports go before
+    self-reported ones (an instructor saw that machine), then the earliest received (the
+    lowest id). ``group_id``: the identifier's flag group, once two students named it."""
 
-    submission_id: int
     student_pk: int
     roster_id: str
     verified: bool
+    group_id: int | None = None
 
 
 def first_shown(connection: Connection, course_id: int, keys: frozenset[str]) -> dict[str, Holder]:
-    """Identifier → the report of the course that showed it first, for those already named.
+    """Identifier → who showed it first in the course, for those already named.
 
-    Call it after :func:`evidence_locks`, in the transaction that then stores the report.
+    An identifier of a flag group is read off its group (one row, however many students
+    share it); one that no group holds yet has been named by one student only, whose
+    reports naming it are read. Call it after :func:`evidence_locks`, in the transaction
+    that then stores the report.
     """
     if not keys:
         return {}
+    found = {
+        value: Holder(head.first_pk, head.first_roster_id, head.first_verified, head.id)
+        for value, head in groups.groups_of(connection, course_id, keys).items()
+    }
     first: dict[str, int] = {}
-    ordered = sorted(keys)
+    ordered = sorted(keys - set(found))
     for start in range(0, len(ordered), LOOKUP_VALUES):
         chunk = ordered[start : start + LOOKUP_VALUES]
         params: dict[str, Any] = {f"v{n}": value for n, value in enumerate(chunk)}
@@ -140,24 +154,26 @@ def first_shown(connection: Connection, course_id: int, keys: frozenset[str]) ->
             _first_shown(len(chunk)), params
         ):
             first[value] = earliest_verified if earliest_verified is not None else earliest
-    if not first:  # the usual case: nobody's yet
-        return {}
-    holders = {
-        pk: Holder(pk, student_pk, roster_id, source == "verified")
-        for pk, student_pk, roster_id, source in connection.execute(
-            _HOLDERS, {"ids": sorted(set(first.values()))}
-        )
-    }
-    return {value: holders[pk] for value, pk in first.items()}
+    if first:
+        holders = {
+            pk: Holder(student_pk, roster_id, source == "verified")
+            for pk, student_pk, roster_id, source in connection.execute(
+                _HOLDERS, {"ids": sorted(set(first.values()))}
+            )
+        }
+        found |= {value: holders[pk] for value, pk in first.items()}
+    return found
 
 
 @dataclass(frozen=True, slots=True)
 class PairFlag:
-    """A flag of the new report that names another student (for its summary)."""
+    """A flag of the new report that names another student (for its summary); ``values``:
+    the identifiers it is about, whose group it is filed under."""
 
     other_student_pk: int
     other_roster_id: str
     reason: str
+    values: frozenset[str] = frozenset()
 
 
 def pairs_of_new(first: dict[str, Holder], student_pk: int, *, verified: bool) -> list[PairFlag]:
@@ -170,37 +186,45 @@ def pairs_of_new(first: dict[str, Holder], student_pk: int, *, verified: bool) -
             continue
         by_student.setdefault(holder.student_pk, (holder.roster_id, set()))[1].add(value)
     return [
-        PairFlag(pk, roster_id, integrity.describe_keys(values))
+        PairFlag(pk, roster_id, integrity.describe_keys(values), frozenset(values))
         for pk, (roster_id, values) in sorted(by_student.items(), key=lambda item: item[1][0])
     ]
 
 
-def taken_over(first: dict[str, Holder], student_pk: int, *, verified: bool) -> frozenset[str]:
+def taken_over(first: dict[str, Holder], student_pk: int, *, verified: bool) -> dict[str, int]:
     """The identifiers a new verified report shows first in place of another student's
-    self-reported report: those reports become the later ones, and are flagged."""
+    self-reported report, each with that student: their reports naming it become later
+    ones, and are flagged."""
     if not verified:
-        return frozenset()
-    return frozenset(
-        value
+        return {}
+    return {
+        value: holder.student_pk
         for value, holder in first.items()
         if holder.student_pk != student_pk and not holder.verified
-    )
+    }
 
 
-@functools.cache
-def _shared_with(values: int) -> CompoundSelect[int, int, str]:
-    """The other students' reports naming any of ``values`` identifiers (see
-    :func:`_first_shown` for why one branch per identifier)."""
-    return union_all(
-        *(
-            select(EvidenceKey.submission_id, EvidenceKey.student_pk, EvidenceKey.value).where(
-                EvidenceKey.course_id == bindparam("course_id"),
-                EvidenceKey.value == bindparam(f"v{n}", type_=String()),
-                EvidenceKey.student_pk != bindparam("student_pk"),
-            )
-            for n in range(values)
-        )
-    )
+def new_firsts(
+    first: dict[str, Holder], student_pk: int, *, verified: bool
+) -> dict[str, tuple[int, bool]]:
+    """The groups the new report forms or changes, each with its first student after it:
+    an identifier another student showed first forms one (if none yet); a verified report
+    becomes the first of what was only self-reported (its own student's too)."""
+    changed: dict[str, tuple[int, bool]] = {}
+    for value, holder in first.items():
+        if verified and not holder.verified:
+            if holder.student_pk != student_pk or holder.group_id is not None:
+                changed[value] = (student_pk, True)
+        elif holder.student_pk != student_pk and holder.group_id is None:
+            changed[value] = (holder.student_pk, holder.verified)
+    return changed
+
+
+_PREVIOUS = select(EvidenceKey.submission_id).where(
+    EvidenceKey.course_id == bindparam("course_id"),
+    EvidenceKey.value == bindparam("value"),
+    EvidenceKey.student_pk == bindparam("student_pk"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,18 +236,15 @@ class Match:
     values: frozenset[str]
 
 
-def shared_with(
-    connection: Connection, course_id: int, student_pk: int, keys: frozenset[str]
-) -> list[Match]:
-    """Other students' reports in the course naming any of ``keys``: one index range each."""
+def taken_reports(connection: Connection, course_id: int, taken: dict[str, int]) -> list[Match]:
+    """The reports of the student who showed each ``taken`` identifier first until now: the
+    group's other reports are flagged already, so only that student's are read (one index
+    range each)."""
     found: dict[int, tuple[int, set[str]]] = {}
-    ordered = sorted(keys)
-    for start in range(0, len(ordered), LOOKUP_VALUES):
-        chunk = ordered[start : start + LOOKUP_VALUES]
-        params: dict[str, Any] = {f"v{n}": value for n, value in enumerate(chunk)}
-        params |= {"course_id": course_id, "student_pk": student_pk}
-        for submission_id, other_pk, value in connection.execute(_shared_with(len(chunk)), params):
-            found.setdefault(submission_id, (other_pk, set()))[1].add(value)
+    for value, student_pk in sorted(taken.items()):
+        params = {"course_id": course_id, "value": value, "student_pk": student_pk}
+        for submission_id in connection.scalars(_PREVIOUS, params):
+            found.setdefault(submission_id, (student_pk, set()))[1].add(value)
     return [
         Match(submission_id, other_pk, frozenset(values))
         for submission_id, (other_pk, values) in sorted(found.items())
@@ -244,9 +265,13 @@ def record_new(
     pairs: Sequence[PairFlag],
     matches: Sequence[Match],
     same_body: Sequence[PairFlag] = (),
+    first: dict[str, Holder] | None = None,
+    firsts: dict[str, tuple[int, bool]] | None = None,
     now: datetime,
 ) -> None:
-    """A new report's evidence keys and flags, and the flags it gives earlier reports."""
+    """A new report's evidence keys and flags, and the flags it gives earlier reports; the
+    groups it forms or changes (``firsts``, from :func:`new_firsts`), each flag naming
+    another student filed under the group of what it is about."""
     if keys:
         connection.execute(
             INSERT_KEYS,
@@ -261,12 +286,18 @@ def record_new(
             ],
         )
 
-    def ours(kind: str, reason: str, other: int | None = None) -> NewFlag:
-        return NewFlag.of(course_id, student_pk, submission_id, kind, reason, other)
+    ids = {value: h.group_id for value, h in (first or {}).items() if h.group_id is not None}
+    ids |= groups.file_groups(connection, course_id, firsts or {}, now)
+
+    def group(values: frozenset[str]) -> int | None:
+        return ids.get(groups.leading(values)) if values else None
+
+    def ours(kind: str, reason: str, other: int | None = None, gid: int | None = None) -> NewFlag:
+        return NewFlag.of(course_id, student_pk, submission_id, kind, reason, other, gid)
 
     flags = (
         [ours(f.kind, f.reason) for f in own]
-        + [ours("shared_evidence", p.reason, p.other_student_pk) for p in pairs]
+        + [ours("shared_evidence", p.reason, p.other_student_pk, group(p.values)) for p in pairs]
         + [ours("same_body", p.reason, p.other_student_pk) for p in same_body]
         + [
             NewFlag.of(
@@ -276,6 +307,7 @@ def record_new(
                 "shared_evidence",
                 integrity.describe_keys(m.values),
                 student_pk,
+                group(m.values),
             )
             for m in matches
         ]

@@ -13,9 +13,11 @@ answers 404, like one that does not exist.
 - ``/gradebook/<course>/students/<roster id>[?page=N]``: a student's reports over time,
   50 a page, newest first
 - ``/gradebook/<course>/submissions/<id>``: one report, check by check, and its flags
-- ``/gradebook/<course>/flags?show=open|decided|all``: the flagged reports, with the
-  reason and the other student involved; ``POST /gradebook/<course>/flags/<id>`` with
-  ``action=accept|reject`` and a ``note`` records the instructor's decision
+- ``/gradebook/<course>/flags?show=open|decided|all[&page=N][&group=G]``: the flagged
+  reports, 50 entries a page, with the reason and the other student involved; a shared
+  piece of evidence is one entry listing its students (``group=G``: its flags one by one).
+  ``POST /gradebook/<course>/flags/<id>`` (or ``.../flags/groups/<G>``, every open flag of
+  a group) with ``action=accept|reject`` and a ``note`` records the instructor's decision
 - ``/gradebook/<course>/export.csv?format=canvas|moodle[&include_flagged=1][&include_late=1]``:
   grades for the LMS, counting what can be trusted unless told otherwise
 
@@ -60,7 +62,7 @@ from webhook.grade_events import notify_grade_changed
 from webhook.storage.db import write_transaction
 from webhook.storage.models import MAX_ROW_ID
 
-from . import charts, csrf, flag_queries, queries, sessions, student_queries
+from . import charts, csrf, flag_pages, flag_queries, queries, sessions, student_queries
 
 bp = Blueprint(
     "gradebook",
@@ -244,20 +246,51 @@ def submission(course: str, submission_id: int) -> Any:
 @bp.route("/gradebook/<course>/flags")
 @login_required
 def flags(course: str) -> Any:
+    """The course's flags, 50 entries a page; a shared piece of evidence is one entry
+    listing its students (``?group=N``: that group's flags, to decide report by report)."""
     db = get_session()
     found = require_course(course)
     show = request.args.get("show", "open")
     if show not in flag_queries.FLAG_FILTERS:
         abort(400, description=f"show must be one of {', '.join(flag_queries.FLAG_FILTERS)}")
+    page = _number("page", 1) - 1
+    group = _number("group", 0) or None
+    entries, more = flag_pages.flag_page(
+        db, found, cast(flag_queries.FlagFilter, show), page=page, group_id=group
+    )
     return render_template(
         "gradebook/flags.html",
         course=found,
         show=show,
-        flags=flag_queries.flags(db, found, cast(flag_queries.FlagFilter, show)),
+        entries=entries,
+        page=page + 1,
+        more=more,
+        group=group,
         counts=flag_queries.flag_counts(db, found),
         kinds=KINDS,
         max_note=MAX_NOTE,
     )
+
+
+def _number(name: str, default: int) -> int:
+    """A whole number from 1 in the query string (400 otherwise), ``default`` if absent."""
+    text = request.args.get(name)
+    if text is None:
+        return default
+    if not text.isdigit() or len(text) > 9 or int(text) < 1:
+        abort(400, description=f"{name} must be a whole number from 1")
+    return int(text)
+
+
+def _decision_form() -> tuple[str, str]:
+    """The decision's action and note, checked (400 otherwise)."""
+    action = request.form.get("action", "")
+    if action not in decisions.DECISIONS:
+        abort(400, description="The decision must be accept or reject.")
+    note = request.form.get("note", "").strip()
+    if len(note) > MAX_NOTE:
+        abort(400, description=f"The note is longer than {MAX_NOTE} characters.")
+    return action, note
 
 
 @bp.route(f"/gradebook/<course>/flags/<{ROW_ID}:flag_id>", methods=("POST",))
@@ -265,12 +298,7 @@ def flags(course: str) -> Any:
 def decide(course: str, flag_id: int) -> Any:
     """Accept a flag (the report counts again) or reject its report; who and when are kept."""
     found = require_course(course)
-    action = request.form.get("action", "")
-    if action not in decisions.DECISIONS:
-        abort(400, description="The decision must be accept or reject.")
-    note = request.form.get("note", "").strip()
-    if len(note) > MAX_NOTE:
-        abort(400, description=f"The note is longer than {MAX_NOTE} characters.")
+    action, note = _decision_form()
     instructor = current_instructor()
     assert instructor is not None  # login_required
     with write_transaction(get_db().engine) as connection:
@@ -294,6 +322,27 @@ def decide(course: str, flag_id: int) -> Any:
         flash(f"Flag #{flag_id} rejected.", "info")
     back = _safe_back(request.form.get("back"), found.slug)
     return redirect(back)
+
+
+@bp.route(f"/gradebook/<course>/flags/groups/<{ROW_ID}:group_id>", methods=("POST",))
+@login_required
+def decide_group(course: str, group_id: int) -> Any:
+    """Accept every open flag of a group, or reject every report it holds (issue 20)."""
+    found = require_course(course)
+    action, note = _decision_form()
+    instructor = current_instructor()
+    assert instructor is not None  # login_required
+    with write_transaction(get_db().engine) as connection:
+        decided = decisions.decide_group(
+            connection, course_id=found.id, group_id=group_id, action=action, note=note,
+            by=instructor.username,
+        )  # fmt: skip
+        for student_pk in decided.student_pks if decided else ():
+            notify_grade_changed(connection, student_pk)  # in this transaction
+    if decided is None:
+        abort(404)
+    flash(f"Group #{group_id}: {decided.flags} open flags {decided.status}.", "info")
+    return redirect(_safe_back(request.form.get("back"), found.slug))
 
 
 def _safe_back(target: str | None, slug: str) -> str:

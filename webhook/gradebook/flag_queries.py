@@ -43,8 +43,10 @@ def flags(
     which: FlagFilter = "open",
     *,
     submission_id: int | None = None,
+    ids: list[int] | None = None,
 ) -> list[FlagRow]:
-    """The course's flags (or one report's), open ones first, newest first: one query."""
+    """The course's flags (or one report's, or those ``ids``), open ones first, newest
+    first: one query."""
     owner, other = aliased(Student), aliased(Student)
     query = (
         select(
@@ -72,6 +74,8 @@ def flags(
     )
     if submission_id is not None:
         query = query.where(Flag.submission_id == submission_id)
+    if ids is not None:
+        query = query.where(Flag.id.in_(ids))
     if which == "open":
         query = query.where(Flag.status == "open")
     elif which == "decided":

@@ -144,7 +144,8 @@ def store(connection: Connection, sender: Sender, ready: Ready) -> Stored:
         flags = with_bad_evidence(flags, budget.over_budget(kept.left_out))
     pairs = shared.pairs_of_new(first, sender.student_pk, verified=verified)
     taken = shared.taken_over(first, sender.student_pk, verified=verified)
-    matches = shared.shared_with(connection, sender.course_id, sender.student_pk, taken)
+    matches = shared.taken_reports(connection, sender.course_id, taken)
+    firsts = shared.new_firsts(first, sender.student_pk, verified=verified)
     copied = copies.first_copy(
         connection,
         course_id=sender.course_id,
@@ -223,6 +224,8 @@ def store(connection: Connection, sender: Sender, ready: Ready) -> Stored:
         pairs=pairs,
         same_body=same_body,
         matches=matches,
+        first=first,
+        firsts=firsts,
         now=received_at,
     )
     notify_grade_changed(connection, sender.student_pk)  # in this transaction: LTI's outbox

@@ -292,6 +292,10 @@ class Flag(Base):
     other_student_pk: Mapped[int | None] = mapped_column(
         ForeignKey("student.id", ondelete="SET NULL"), default=None
     )
+    # Issue 20: the shared piece of evidence a shared_evidence flag is about (its group).
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("flag_group.id", ondelete="SET NULL"), default=None, index=True
+    )
     status: Mapped[str] = mapped_column(String(10), default="open")  # open|accepted|rejected
     decided_by: Mapped[str] = mapped_column(String(100), default="")  # instructor's username
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
@@ -301,6 +305,27 @@ class Flag(Base):
     student: Mapped[Student] = relationship(foreign_keys=[student_pk])
     other_student: Mapped[Student | None] = relationship(foreign_keys=[other_student_pk])
     submission: Mapped[Submission | None] = relationship()
+
+
+class FlagGroup(Base):
+    """An identifier that several students' reports name (issue 20): who showed it first,
+    and the group its later reports' ``shared_evidence`` flags are filed under
+    (``Flag.group_id``), listed once on the flags page and decided at once.
+
+    ``first_student_pk`` showed it first by item 4's rule (a verified report before every
+    self-reported one, then the earliest received) and keeps counting: ingest reads this
+    row, never the group's other reports, so a report's cost does not grow with its group.
+    """
+
+    __tablename__ = "flag_group"
+    __table_args__ = (UniqueConstraint("course_id", "value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"))
+    value: Mapped[str] = mapped_column(String(200))  # an EvidenceKey value: engine:…
+    first_student_pk: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"))
+    first_verified: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class EvidenceKey(Base):
