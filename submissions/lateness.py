@@ -41,7 +41,9 @@ MAX_GRACE = timedelta(days=365)
 HUNDRED = Decimal(100)
 
 _UNITS = {"d": DAY, "h": timedelta(hours=1), "m": timedelta(minutes=1), "s": timedelta(seconds=1)}
-_DURATION = re.compile(r"(?:(\d{1,6})d)?(?:(\d{1,6})h)?(?:(\d{1,6})m)?(?:(\d{1,6})s)?")
+_DURATION = re.compile(
+    r"(?:(?P<d>\d{1,6})d)?(?:(?P<h>\d{1,6})h)?(?:(?P<m>\d{1,6})m)?(?:(?P<s>\d{1,6})s)?"
+)
 _PERCENT = re.compile(r"(\d{1,3}(?:\.\d{1,2})?)%?")
 _KEYS = ("grace", "per-day", "floor")
 
@@ -139,10 +141,7 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.fullmatch(value)
     if not value or match is None:
         raise BadLatePolicy(f"grace {text.strip()[:20]!r} is not a duration like 15m, 2h or 1d")
-    return sum(
-        (int(n) * _UNITS[unit] for n, unit in zip(match.groups(), "dhms", strict=True) if n),
-        timedelta(0),
-    )
+    return sum((int(n) * _UNITS[unit] for unit, n in match.groupdict().items() if n), timedelta(0))
 
 
 def format_duration(duration: timedelta) -> str:
@@ -188,16 +187,16 @@ def submitted_at(
 
 def lateness(submitted: datetime, due: datetime | None) -> timedelta:
     """How long after ``due`` a report was submitted; zero when on time or with no due time."""
-    if due is None or submitted <= due:
+    if due is None:
         return timedelta(0)
-    return submitted - due
+    return max(submitted - due, timedelta(0))
 
 
 def late_days(policy: LatePolicy, late: timedelta) -> int:
     """The days a penalty counts: each started day after the grace (0 within it)."""
-    if policy.kind != "penalty" or late <= policy.grace:
+    if policy.kind != "penalty":
         return 0
-    days, rest = divmod(late - policy.grace, DAY)
+    days, rest = divmod(max(late - policy.grace, timedelta(0)), DAY)
     return days + (1 if rest else 0)
 
 
@@ -208,6 +207,4 @@ def penalty_percent(policy: LatePolicy, late: timedelta) -> Decimal:
 
 def penalty_points(policy: LatePolicy, score: int, late: timedelta) -> int:
     """The whole points a report of ``score`` loses, rounded down (the student's favour)."""
-    if score <= 0:
-        return 0
     return int(score * penalty_percent(policy, late) / HUNDRED)

@@ -127,7 +127,7 @@ def test_an_override_wins_over_everything() -> None:
 
 
 def test_an_override_must_fit_and_say_why() -> None:
-    with pytest.raises(ExceptionRefused, match="needs a note"):
+    with pytest.raises(ExceptionRefused, match=r"^an override needs a note saying why$"):
         Override(20, "  ")
     with pytest.raises(ExceptionRefused, match="below 0"):
         Override(-1, "negative")
@@ -140,11 +140,15 @@ def test_an_override_must_fit_and_say_why() -> None:
 
 
 def test_an_extension_is_one_thing_or_the_other() -> None:
-    with pytest.raises(ExceptionRefused, match="not both"):
+    both = r"^an extension is a later close or a number of days, not both$"
+    with pytest.raises(ExceptionRefused, match=both):
         Exceptions(until=CLOSE + DAY, extra_days=1)
-    with pytest.raises(ExceptionRefused, match="1 to 366 days"):
+    with pytest.raises(ExceptionRefused, match=r"^an extension is 1 to 366 days$"):
         Exceptions(extra_days=-1)
-    with pytest.raises(ExceptionRefused, match="time zone"):
+    with pytest.raises(ExceptionRefused, match=r"^an extension is 1 to 366 days$"):
+        Exceptions(extra_days=367)
+    assert Exceptions(extra_days=366).due(CLOSE) == CLOSE + 366 * DAY
+    with pytest.raises(ExceptionRefused, match=r"^an extension's close needs a time zone$"):
         Exceptions(until=datetime(2026, 12, 20))  # naive: the mistake under test
 
 

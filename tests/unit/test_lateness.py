@@ -55,40 +55,59 @@ def test_the_text_an_instructor_types(text: str, policy: LatePolicy) -> None:
     assert LatePolicy.parse(text) == policy
 
 
+LONG = "x" * 50
+ONE_OF = "is not none, cutoff or penalty:grace=15m,per-day=10%,floor=50%"
+
+
 @pytest.mark.parametrize(
-    ("text", "says"),
+    ("text", "message"),
     [
-        ("", "is not none, cutoff or penalty"),
-        ("late", "is not none, cutoff or penalty"),
-        ("cutoff:grace=1h", "takes no settings"),
-        ("penalty", "needs per-day="),
-        ("penalty:grace=15m", "needs per-day="),
+        ("", f"late policy '' {ONE_OF}"),
+        (f"late{LONG}", f"late policy '{('late' + LONG)[:40]}' {ONE_OF}"),
+        ("cutoff:grace=1h", "late policy cutoff takes no settings: 'cutoff:grace=1h'"),
+        ("penalty", "penalty needs per-day=, e.g. penalty:per-day=10%"),
+        ("penalty:grace=15m", "penalty needs per-day=, e.g. penalty:per-day=10%"),
         ("penalty:per-day=10%,per-day=5%", "per-day is given twice"),
-        ("penalty:per-day=10%,ceiling=90%", "expected grace=, per-day= or floor="),
-        ("penalty:per-day", "expected grace=, per-day= or floor="),
-        ("penalty:per-day=ten", "per-day 'ten' is not a percentage"),
-        ("penalty:per-day=-5%", "is not a percentage"),
-        ("penalty:per-day=0%", "per-day must be above 0%"),
-        ("penalty:per-day=101%", "per-day must be above 0% and at most 100%"),
-        ("penalty:per-day=10%,floor=100%", "floor must be at least 0% and below 100%"),
-        ("penalty:per-day=10%,grace=soon", "grace 'soon' is not a duration"),
-        ("penalty:per-day=10%,grace=15", "grace '15' is not a duration"),
+        ("penalty:ceiling=90%", "'ceiling=90%': expected grace=, per-day= or floor="),
+        (f"penalty:{LONG}=1", f"'{(LONG + '=1')[:40]}': expected grace=, per-day= or floor="),
+        ("penalty:per-day", "'per-day': expected grace=, per-day= or floor="),
+        (
+            "penalty:per-day=1%,floor=per-day=10%",
+            "floor 'per-day=10%' is not a percentage like 10%",
+        ),
+        (f"penalty:per-day={LONG}", f"per-day '{LONG[:20]}' is not a percentage like 10%"),
+        ("penalty:per-day=-5%", "per-day '-5%' is not a percentage like 10%"),
+        ("penalty:per-day=0%", "per-day must be above 0% and at most 100% (no penalty: none)"),
+        ("penalty:per-day=101%", "per-day must be above 0% and at most 100% (no penalty: none)"),
+        (
+            "penalty:per-day=1%,floor=100%",
+            "floor must be at least 0% and below 100% (no penalty: none)",
+        ),
+        ("penalty:per-day=1%,grace=soon", "grace 'soon' is not a duration like 15m, 2h or 1d"),
+        (
+            f"penalty:per-day=1%,grace={LONG}",
+            f"grace '{LONG[:20]}' is not a duration like 15m, 2h or 1d",
+        ),
+        ("penalty:per-day=1%,grace=15", "grace '15' is not a duration like 15m, 2h or 1d"),
         ("penalty:per-day=10%,grace=366d", "grace must be between 0 and 365d"),
     ],
 )
-def test_bad_text_is_refused_in_one_line(text: str, says: str) -> None:
+def test_bad_text_is_refused_in_one_line(text: str, message: str) -> None:
     with pytest.raises(BadLatePolicy) as refused:
         LatePolicy.parse(text)
-    assert says in str(refused.value)
-    assert "\n" not in str(refused.value)
+    assert str(refused.value) == message
     assert isinstance(refused.value, ValueError)
 
 
 def test_a_policy_built_wrong_is_refused() -> None:
-    with pytest.raises(BadLatePolicy, match="takes no grace"):
-        LatePolicy("cutoff", grace=GRACE)
-    with pytest.raises(BadLatePolicy, match="is not one of"):
+    for extra in ({"grace": GRACE}, {"per_day": Decimal(5)}, {"floor": Decimal(5)}):
+        with pytest.raises(
+            BadLatePolicy, match=r"^late policy none takes no grace, per-day or floor$"
+        ):
+            LatePolicy("none", **extra)  # type: ignore[arg-type]
+    with pytest.raises(BadLatePolicy) as refused:
         LatePolicy("lenient")  # type: ignore[arg-type]
+    assert str(refused.value) == "late policy 'lenient' is not one of none, cutoff, penalty"
 
 
 policies = st.builds(
@@ -110,6 +129,16 @@ def test_the_text_form_is_canonical() -> None:
     assert format_duration(timedelta(hours=1, minutes=30)) == "1h30m"
     assert format_duration(timedelta(0)) == "0"
     assert parse_duration("1d1h1m1s") == DAY + timedelta(hours=1, minutes=1, seconds=1)
+    assert parse_duration("2h") == timedelta(hours=2)
+
+
+def test_percentages_are_written_as_people_write_them() -> None:
+    odd = LatePolicy("penalty", per_day=Decimal("12.50"), floor=Decimal("1E+1"))
+    assert str(odd) == "penalty:grace=0,per-day=12.5%,floor=10%"
+    assert (
+        str(LatePolicy("penalty", per_day=Decimal("10.0")))
+        == "penalty:grace=0,per-day=10%,floor=0%"
+    )
 
 
 # When a report counts as submitted
@@ -164,12 +193,15 @@ def test_penalties_are_whole_points_rounded_down() -> None:
     assert penalty_points(TEN_A_DAY, 25, GRACE + SECOND) == 2  # 2.5 points: 2
     assert penalty_points(TEN_A_DAY, 25, GRACE + 9 * DAY) == 12  # floor 12.5 kept: 12 off
     assert penalty_points(TEN_A_DAY, 0, GRACE + DAY) == 0
+    everything = LatePolicy.parse("penalty:per-day=100%")
+    assert penalty_points(everything, 1, SECOND) == 1
     quarter = LatePolicy.parse("penalty:per-day=12.5%")
     assert penalty_percent(quarter, 3 * DAY) == Decimal("37.5")
     assert penalty_points(quarter, 8, 3 * DAY) == 3
 
 
 def test_none_and_cutoff_take_nothing_off() -> None:
+    assert late_days(NONE, 9 * DAY) == late_days(CUTOFF, 9 * DAY) == 0
     assert penalty_points(NONE, 28, 9 * DAY) == 0
     assert penalty_points(CUTOFF, 28, 9 * DAY) == 0
     assert (NONE.counts_late, CUTOFF.counts_late, TEN_A_DAY.counts_late) == (True, False, True)
