@@ -66,6 +66,16 @@ def test_the_penalty_comes_before_choosing_the_best() -> None:
     assert grade_of(reports, PENALTY) == Decision(26, 28, 2, 2, late=True)
 
 
+def test_a_report_that_does_not_count_hides_none_after_it() -> None:
+    first = [
+        StoredReport(1, 28, CLOSE - HOUR, True, False),  # open flags
+        StoredReport(2, 27, CLOSE - HOUR, False, True),  # rejected
+        report(3, 26, HOUR),  # late
+        report(4, 20, -HOUR),
+    ]
+    assert grade_of(first, CUTOFF).report_id == 4
+
+
 def test_of_equal_grades_the_least_penalised_is_the_one_shown() -> None:
     reports = [report(1, 18, -HOUR), report(2, 20, HOUR)]  # 20 - 2 = 18, as the on-time one
     assert grade_of(reports, PENALTY).report_id == 1
@@ -134,6 +144,8 @@ def test_an_override_must_fit_and_say_why() -> None:
     with pytest.raises(ExceptionRefused, match="above the assignment's maximum of 28"):
         check_override(Override(29, "extra credit"), 28)
     assert check_override(Override(28, "full marks"), 28).grade == 28
+    full = Exceptions(override=Override(28, "full marks"))
+    assert grade_of([], CUTOFF, exceptions=full, max_score=28).grade == 28
     over = Exceptions(override=Override(30, "set before the rubric shrank"))
     with pytest.raises(ExceptionRefused, match="above the maximum of 28"):
         grade_of([], CUTOFF, exceptions=over, max_score=28)
