@@ -7,20 +7,23 @@ them. What looks wrong is kept but flagged for the instructor (kind
 evidence of edited checks; a lab other than the rubric's; checks the rubric does
 not have; points claimed for a check that did not pass; kind ``grading_error``).
 
-:func:`course_grade` is the one place that decides which of a student's reports
-count and what their course grade is: the Canvas and Moodle exports use it, and so
-will the LMS grade passback.
+:func:`assignment_grade` is the one place that decides which of a student's reports
+count and what their grade for an assignment is (late policy, extension, excused,
+override included); :func:`course_grade` is its older, simpler face. The Canvas and
+Moodle exports, the gradebook and the LMS grade passback all ask there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
 from submissions.dialect import Report, Status
+from submissions.exceptions import NO_EXCEPTIONS, ExceptionRefused, Exceptions
 from submissions.integrity import Flag, describe
+from submissions.lateness import CUTOFF, NONE, LatePolicy, lateness, penalty_points, submitted_at
 from submissions.rubric import Rubric
 
 
@@ -106,7 +109,7 @@ def score_report(report: Report, rubric: Rubric) -> Score:
     )
 
 
-# --- A student's course grade -----------------------------------------------------------------
+# --- A student's grade for an assignment ------------------------------------------------------
 
 
 #: Who vouches for a report: the student (their own machine) or an instructor who ran
@@ -119,7 +122,12 @@ SOURCES: tuple[Sources, ...] = ("self", "verified", "verified-else-self")
 
 @dataclass(frozen=True, slots=True)
 class StoredReport:
-    """One of a student's stored reports, as their course grade sees it."""
+    """One of a student's stored reports, as their grade sees it.
+
+    ``created`` is the report's own date and ``flag_kinds`` the kinds of every flag on it
+    (open or decided): together they say when it counts as submitted
+    (:func:`submissions.lateness.submitted_at`). Without ``created``, its arrival decides.
+    """
 
     id: int  # breaks ties of time: the one stored last is the latest
     score: int
@@ -127,6 +135,13 @@ class StoredReport:
     open_flags: bool  # some flag on it awaits the instructor's decision
     rejected: bool  # the instructor rejected it: it never counts
     source: Source = "self"
+    created: datetime | None = None
+    flag_kinds: frozenset[str] = frozenset()
+
+    @property
+    def submitted_at(self) -> datetime:
+        """When it counts as submitted, for lateness."""
+        return submitted_at(self.received_at, self.created, self.flag_kinds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,12 +151,21 @@ class GradePolicy:
     ``sources`` is the course's grade policy: ``self`` counts only the students' own
     reports, ``verified`` only instructors' verified ones, and ``verified-else-self``
     a student's verified reports once they have one that is not rejected, else their own.
+    ``late`` is the assignment's late policy; without one, ``include_late`` (the exports'
+    older switch) says ``none`` or ``cutoff``.
     """
 
     grade: Literal["best", "latest"] = "best"
     include_flagged: bool = False
     include_late: bool = False
     sources: Sources = "verified-else-self"
+    late: LatePolicy | None = None
+
+    @property
+    def late_policy(self) -> LatePolicy:
+        if self.late is not None:
+            return self.late
+        return NONE if self.include_late else CUTOFF
 
 
 def is_late(received_at: datetime, closes_at: datetime | None) -> bool:
@@ -150,12 +174,15 @@ def is_late(received_at: datetime, closes_at: datetime | None) -> bool:
 
 
 def counts(report: StoredReport, policy: GradePolicy, closes_at: datetime | None) -> bool:
-    """Whether ``report`` counts toward the course grade under ``policy`` (its source aside)."""
-    if report.rejected:
+    """Whether ``report`` counts toward the grade under ``policy`` (its source aside)."""
+    if not _trusted(report, policy):
         return False
-    if report.open_flags and not policy.include_flagged:
-        return False
-    return policy.include_late or not is_late(report.received_at, closes_at)
+    return policy.late_policy.counts_late or not lateness(report.submitted_at, closes_at)
+
+
+def _trusted(report: StoredReport, policy: GradePolicy) -> bool:
+    """Not rejected, and without open flags unless the policy counts those."""
+    return not report.rejected and (policy.include_flagged or not report.open_flags)
 
 
 def source_counted(reports: Iterable[StoredReport], sources: Sources) -> Source:
@@ -171,6 +198,110 @@ def source_counted(reports: Iterable[StoredReport], sources: Sources) -> Source:
     return "verified" if verified else "self"
 
 
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A student's grade for one assignment, with what made it.
+
+    ``raw`` is the counted report's score and ``penalty`` the points its lateness took
+    off (``raw - penalty`` is the policy's grade); ``grade`` is what the student gets:
+    ``None`` when nothing counts or they are excused, the override when there is one.
+    """
+
+    grade: int | None
+    raw: int | None = None
+    penalty: int = 0
+    report_id: int | None = None
+    late: bool = False  # the counted report was submitted after the student's due time
+    extended: bool = False
+    excused: bool = False
+    overridden: bool = False
+
+    @property
+    def marks(self) -> tuple[str, ...]:
+        """The marks the gradebook shows, in a fixed order."""
+        names = ("late", "extended", "excused", "overridden")
+        return tuple(name for name in names if getattr(self, name))
+
+
+@dataclass(frozen=True, slots=True)
+class _Weighed:
+    report: StoredReport
+    late: bool
+    penalty: int
+
+    @property
+    def final(self) -> int:
+        return self.report.score - self.penalty
+
+
+def assignment_grade(
+    reports: Iterable[StoredReport],
+    policy: GradePolicy | None = None,
+    *,
+    due: datetime | None = None,
+    exceptions: Exceptions = NO_EXCEPTIONS,
+    max_score: int | None = None,
+) -> Decision:
+    """A student's grade for one assignment due at ``due`` (its close): THE decision.
+
+    In order: the reports of the counted source (:func:`source_counted`) that are trusted
+    (not rejected, no open flags unless counted); lateness against the student's own due
+    time (``exceptions.due(due)``), judged by :attr:`StoredReport.submitted_at`; a
+    ``cutoff`` policy drops late reports, a ``penalty`` one lowers each late report's
+    score *before* the best (or latest) is chosen, so that a late improvement never
+    costs a student the on-time grade they had (choosing first and penalising after
+    would); then *excused* (no grade), then an override, which wins over everything.
+
+    An override above ``max_score`` (the rubric shrank since it was set) is refused
+    with :class:`~submissions.exceptions.ExceptionRefused` rather than passed on
+    silently: whoever changes the rubric must settle it.
+    """
+    policy = policy or GradePolicy()
+    late_policy = policy.late_policy
+    reports = list(reports)
+    student_due = exceptions.due(due)
+    source = source_counted(reports, policy.sources)
+    weighed: list[_Weighed] = []
+    for report in reports:
+        if report.source != source or not _trusted(report, policy):
+            continue
+        late = lateness(report.submitted_at, student_due)
+        if late and not late_policy.counts_late:
+            continue
+        points = penalty_points(late_policy, report.score, late)
+        weighed.append(_Weighed(report, bool(late), points))
+    chosen = _choose(weighed, policy.grade)
+    decision = Decision(
+        grade=chosen.final if chosen else None,
+        raw=chosen.report.score if chosen else None,
+        penalty=chosen.penalty if chosen else 0,
+        report_id=chosen.report.id if chosen else None,
+        late=chosen.late if chosen else False,
+        extended=exceptions.extends(due),
+        excused=exceptions.excused,
+    )
+    if exceptions.excused:
+        decision = replace(decision, grade=None)
+    override = exceptions.override
+    if override is not None:
+        if max_score is not None and override.grade > max_score:
+            raise ExceptionRefused(
+                f"the override of {override.grade} is above the maximum of {max_score}"
+            )
+        decision = replace(decision, grade=override.grade, overridden=True)
+    return decision
+
+
+def _choose(weighed: list[_Weighed], grade: Literal["best", "latest"]) -> _Weighed | None:
+    """The counted report: the latest received, or the best after penalties (the least
+    penalised of equals, then the latest)."""
+    if not weighed:
+        return None
+    if grade == "latest":
+        return max(weighed, key=lambda w: (w.report.received_at, w.report.id))
+    return max(weighed, key=lambda w: (w.final, -w.penalty, w.report.received_at, w.report.id))
+
+
 def course_grade(
     reports: Iterable[StoredReport],
     policy: GradePolicy | None = None,
@@ -180,19 +311,7 @@ def course_grade(
     """A student's course grade: the best (or latest) score among the reports that count.
 
     ``None`` when none counts (no report, or every one withheld): exports leave the
-    grade empty, so an LMS import keeps what it had. This is the only place that
-    decides it; the Canvas and Moodle exports and the LMS grade passback all ask here.
+    grade empty, so an LMS import keeps what it had. :func:`assignment_grade` without
+    exceptions decides it, so the two can never disagree.
     """
-    policy = policy or GradePolicy()
-    reports = list(reports)
-    source = source_counted(reports, policy.sources)
-    counted = [
-        report
-        for report in reports
-        if report.source == source and counts(report, policy, closes_at)
-    ]
-    if not counted:
-        return None
-    if policy.grade == "latest":
-        return max(counted, key=lambda report: (report.received_at, report.id)).score
-    return max(report.score for report in counted)
+    return assignment_grade(reports, policy, due=closes_at).grade

@@ -20,19 +20,30 @@ empty grade (left unchanged by the import); ``Open flags`` says why, for the
 instructor. Points Possible is the server's rubric's total (the JSON document it
 scores from, :func:`webhook.config.current_rubric`).
 
-Every text cell follows OWASP's rule against CSV injection: one that a spreadsheet
-would read as a formula (it begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
-return) gets a leading ``'``, so a student's name or email can never run in the
-instructor's spreadsheet. Numbers (points, grades) are written as they are.
+Every text cell follows OWASP's rule against CSV injection
+(:func:`submissions.gradesheet.cell`). The Moodle file is
+:func:`submissions.moodle.moodle_csv`'s, byte for byte.
 """
 
 from __future__ import annotations
 
-import csv
 from typing import TextIO
 
 from sqlalchemy.orm import Session
 
+from submissions.canvas import IDENTITY, canvas_name
+from submissions.gradesheet import (
+    ENCODING,
+    FORMULA_STARTS,
+    Cell,
+    Column,
+    Person,
+    Row,
+    cell,
+    number,
+    write_csv,
+)
+from submissions.moodle import moodle_csv
 from submissions.scoring import GradePolicy
 from webhook.config import current_rubric
 from webhook.storage.models import Course
@@ -40,23 +51,7 @@ from webhook.storage.queries import course_grades
 
 FORMATS = ("canvas", "moodle")
 FLAGS_COLUMN = "Open flags"
-#: What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cell(value: str) -> str:
-    """A text cell no spreadsheet runs: a would-be formula gets a leading ``'``."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
-class _SafeWriter:
-    """``csv.writer`` whose text cells pass through :func:`cell` (ints stay numbers)."""
-
-    def __init__(self, handle: TextIO) -> None:
-        self._out = csv.writer(handle, lineterminator="\r\n")
-
-    def writerow(self, row: list[str | int]) -> None:
-        self._out.writerow([cell(v) if isinstance(v, str) else v for v in row])
+__all__ = ["FORMATS", "FORMULA_STARTS", "cell", "export_grades"]
 
 
 def export_grades(
@@ -71,31 +66,28 @@ def export_grades(
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
     rows = course_grades(session, course, policy)
-    max_score = current_rubric().max_score
-    column = f"{course.name} lab"
-    out = _SafeWriter(handle)
-    if fmt == "canvas":
-        out.writerow(
-            ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", FLAGS_COLUMN, column]
+    column = Column(course.slug, f"{course.name} lab", current_rubric().max_score)
+    sheet = [
+        Row(
+            Person(row.student.name, row.student.student_id, row.student.email),
+            {column.key: Cell(row.grade, open_flags=row.open_flags)},
         )
-        out.writerow(["Points Possible", "", "", "", "", "", max_score])
-    else:
-        out.writerow(
-            ["ID number", "Email address", "First name", "Last name", FLAGS_COLUMN, column]
-        )
-    for row in rows:
-        value = "" if row.grade is None else str(row.grade)
-        flags = "; ".join(row.open_flags)
-        student = row.student
-        if fmt == "canvas":
-            name = _canvas_name(student.name) or student.student_id
-            out.writerow([name, "", student.student_id, student.email, "", flags, value])
-        else:
-            first, _, last = student.name.partition(" ")
-            out.writerow([student.student_id, student.email, first, last, flags, value])
+        for row in rows
+    ]
+    body = moodle_csv(column, sheet) if fmt == "moodle" else _canvas_with_flags(column, sheet)
+    handle.write(body.decode(ENCODING))
 
 
-def _canvas_name(name: str) -> str:
-    """Canvas lists students as ``Last, First``."""
-    first, _, last = name.strip().rpartition(" ")
-    return f"{last}, {first}" if first and last else name.strip()
+def _canvas_with_flags(column: Column, sheet: list[Row]) -> bytes:
+    """Today's single-lab Canvas file, with its ``Open flags`` column (see the module's
+    docstring); :func:`submissions.canvas.canvas_csv` is the course-wide one without it."""
+    lines: list[list[str | int]] = [
+        [*IDENTITY, FLAGS_COLUMN, column.title],
+        ["Points Possible", "", "", "", "", "", column.points_possible],
+    ]
+    for row in sheet:
+        student, found = row.student, row.cell(column)
+        name = canvas_name(student.name) or student.student_id
+        flags = "; ".join(found.open_flags)
+        lines.append([name, "", student.student_id, student.email, "", flags, number(found.grade)])
+    return write_csv(lines)
