@@ -16,16 +16,25 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Column, MetaData, Table, select, text, update
 from sqlalchemy.orm import Session
 
 from devlab.server.enrolment import app_config
 from devlab.server.sample import START, seed_class
-from submissions.rubric import shipped_rubric
+from submissions.rubric import Rubric, RubricEntry, rubric_from_json, shipped_rubric
 from webhook import create_app
 from webhook.export import FORMATS, export_grades
-from webhook.storage.db import make_engine, make_session_factory, upgrade
-from webhook.storage.models import Base, Course, Student, Submission
+from webhook.storage.assignments import newest_rubric
+from webhook.storage.db import alembic_config, make_engine, make_session_factory, upgrade
+from webhook.storage.models import (
+    Assignment,
+    AssignmentRubric,
+    Base,
+    Course,
+    Student,
+    Submission,
+)
 from webhook.storage.queries import course_grades
 
 from .test_migrations import back_to
@@ -135,6 +144,67 @@ def test_every_grade_and_export_is_as_release_0008_made_them(
     populated_0008(database_url, f"sqlite:///{tmp_path}/scratch.sqlite")
     upgrade(database_url)
     assert grades_and_exports(database_url) == json.loads(GOLDEN.read_text())
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            courses = session.scalars(select(Course).order_by(Course.id)).all()
+            made = session.scalars(select(Assignment).order_by(Assignment.course_id)).all()
+            assert [(a.course_id, a.slug, a.lab, a.title, a.opens_at, a.closes_at,
+                     a.grade_policy) for a in made] == [
+                (c.id, "docker_beginners", "docker_beginners", f"{c.name} lab", c.opens_at,
+                 c.closes_at, c.grade_policy) for c in courses
+            ]  # fmt: skip
+            versions = session.execute(
+                select(AssignmentRubric.version, AssignmentRubric.rubric)
+            ).all()
+            assert [v for v, _ in versions] == [1, 1, 1]
+            assert {rubric_from_json(text) for _, text in versions} == {shipped_rubric()}
+            filed = session.execute(
+                select(Submission.course_id, Assignment.course_id).join(
+                    Assignment, Assignment.id == Submission.assignment_id
+                )
+            ).all()
+            assert filed and all(mine == theirs for mine, theirs in filed)
+    finally:
+        engine.dispose()
+
+
+def test_the_migration_takes_the_rubric_the_server_is_given(sqlite_url: str) -> None:
+    """``grade-server db upgrade`` hands over the app's rubric (``GRADER_RUBRIC``)."""
+    back_to(sqlite_url, "0008")
+    engine = make_engine(sqlite_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO course (id, slug, name, created_at, grade_policy)"
+                " VALUES (1, 'c', 'C', '2026-11-02 09:00:00', 'self')"
+            ))  # fmt: skip
+    finally:
+        engine.dispose()
+    own = Rubric(lab="tiny", entries=(RubricEntry("a.b", "a", "A", 5),))
+    upgrade(sqlite_url, rubric_json=own.to_json())
+    engine = make_engine(sqlite_url)
+    try:
+        with make_session_factory(engine)() as session:
+            assignment = session.scalars(select(Assignment)).one()
+            assert (assignment.slug, assignment.lab) == ("tiny", "tiny")
+            assert newest_rubric(session, assignment.id) == own
+    finally:
+        engine.dispose()
+
+
+def test_a_downgrade_below_0009_is_refused_naming_the_revision(sqlite_url: str) -> None:
+    from alembic import command
+
+    config = alembic_config(sqlite_url)
+    with pytest.raises(RuntimeError, match=r"^revision 0009 \(assignments\) cannot be down"):
+        command.downgrade(config, "0008")
+    engine = make_engine(sqlite_url)
+    try:
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0009"
+    finally:
+        engine.dispose()
 
 
 if __name__ == "__main__":  # release 0008 writes the golden file
