@@ -202,8 +202,7 @@ def build_command(lab: LabSpec) -> click.Command:
             click.Option(
                 ["--assignment"],
                 metavar="SLUG",
-                help="With --submit: the assignment the report is for, when your course has "
-                "two of this lab (your instructor names it).",
+                help="With --submit: your assignment, when the course has two of this lab.",
             ),
             click.Option(
                 ["--course"],
@@ -271,12 +270,9 @@ def _grade(
         print_report(_console(), report, task_titles)
     elif not watch:  # --watch --json printed a line per run already
         click.echo(report_json.as_json(report))
-    if (
-        submit
-        and token
-        and not _submitted(report, xml, submit, token, student, as_json, assignment)
-    ):
-        return EXIT_NOT_SUBMITTED
+    if submit and token:  # noqa: SIM102 (one line would be too long)
+        if not _submitted(report, xml, submit, token, student, as_json, assignment):
+            return EXIT_NOT_SUBMITTED
     return EXIT_ALL_PASSED if all(r.passed for r in report.results) else EXIT_SOME_FAILED
 
 
@@ -356,14 +352,10 @@ def _watch(grading: Grading, as_json: bool, *, remote: bool) -> tuple[Report, di
 
 
 def _assignment(assignment: str | None, submit: str | None) -> str | None:
-    """``--assignment SLUG``: only with ``--submit``."""
-    if assignment is None:
-        return None
-    if not submit:
-        raise click.UsageError("--assignment goes with --submit")
-    if not assignment.strip() or "/" in assignment:
-        raise click.UsageError(f"--assignment {assignment!r}: expected a slug, without '/'")
-    return assignment.strip()
+    """``--assignment SLUG``: only with ``--submit``, and a slug."""
+    if assignment is not None and (not submit or not assignment.strip() or "/" in assignment):
+        raise click.UsageError(f"--assignment {assignment!r} goes with --submit, a slug without /")
+    return assignment.strip() if assignment else None
 
 
 def _student(student: str | None, submit: str | None) -> str | None:
@@ -378,17 +370,18 @@ def _student(student: str | None, submit: str | None) -> str | None:
     return f"{course.strip()}/{student_id.strip()}"
 
 
+#: What ``--hosts`` (a class run) cannot take: each names one student's machine or report.
+NOT_WITH_HOSTS = ("host", "context", "junit", "as_json", "student", "assignment", "watch")
+
+
 def _grade_class(lab: LabSpec, options: dict[str, Any], passed_on: dict[str, object | None]) -> int:
     """``--hosts``: every host of the class, a few at a time (see :mod:`grader.batch`)."""
     from grader.batch.class_run import ClassRun, Submission, read_class
 
-    if any(
-        options[name]
-        for name in ("host", "context", "junit", "as_json", "student", "assignment", "watch")
-    ):
+    if any(options[name] for name in NOT_WITH_HOSTS):
         raise click.UsageError(
             "--hosts grades a class: leave out --host, --context, --junit, --json, --student, "
-            "--watch"
+            "--assignment, --watch"
         )
     submit: Submission | None = None
     if options["submit"]:
