@@ -146,6 +146,7 @@ def build_command(lab: LabSpec) -> click.Command:
             submit=options["submit"],
             token=options["token"],
             student=_student(options["student"], options["submit"]),
+            assignment=_assignment(options["assignment"], options["submit"]),
             watch=options["watch"],
             where=TargetOptions(
                 host=options["host"],
@@ -199,6 +200,11 @@ def build_command(lab: LabSpec) -> click.Command:
                 "verified by you.",
             ),
             click.Option(
+                ["--assignment"],
+                metavar="SLUG",
+                help="With --submit: your assignment, when the course has two of this lab.",
+            ),
+            click.Option(
                 ["--course"],
                 metavar="COURSE",
                 help="With --hosts --submit: the course of the class file's students.",
@@ -219,6 +225,7 @@ def _grade(
     student: str | None,
     watch: bool,
     where: TargetOptions,
+    assignment: str | None = None,
     run_cli: dict[str, object | None],
     lab_cli: dict[str, object | None],
 ) -> int:
@@ -263,8 +270,9 @@ def _grade(
         print_report(_console(), report, task_titles)
     elif not watch:  # --watch --json printed a line per run already
         click.echo(report_json.as_json(report))
-    if submit and token and not _submitted(report, xml, submit, token, student, as_json):
-        return EXIT_NOT_SUBMITTED
+    if submit and token:  # noqa: SIM102 (one line would be too long)
+        if not _submitted(report, xml, submit, token, student, as_json, assignment):
+            return EXIT_NOT_SUBMITTED
     return EXIT_ALL_PASSED if all(r.passed for r in report.results) else EXIT_SOME_FAILED
 
 
@@ -343,6 +351,13 @@ def _watch(grading: Grading, as_json: bool, *, remote: bool) -> tuple[Report, di
     ).run()
 
 
+def _assignment(assignment: str | None, submit: str | None) -> str | None:
+    """``--assignment SLUG``: only with ``--submit``, and a slug."""
+    if assignment is not None and (not submit or not assignment.strip() or "/" in assignment):
+        raise click.UsageError(f"--assignment {assignment!r} goes with --submit, a slug without /")
+    return assignment.strip() if assignment else None
+
+
 def _student(student: str | None, submit: str | None) -> str | None:
     """``--student COURSE/ID``, checked: it only means something for a submitted report."""
     if student is None:
@@ -355,14 +370,18 @@ def _student(student: str | None, submit: str | None) -> str | None:
     return f"{course.strip()}/{student_id.strip()}"
 
 
+#: What ``--hosts`` (a class run) cannot take: each names one student's machine or report.
+NOT_WITH_HOSTS = ("host", "context", "junit", "as_json", "student", "assignment", "watch")
+
+
 def _grade_class(lab: LabSpec, options: dict[str, Any], passed_on: dict[str, object | None]) -> int:
     """``--hosts``: every host of the class, a few at a time (see :mod:`grader.batch`)."""
     from grader.batch.class_run import ClassRun, Submission, read_class
 
-    if any(options[name] for name in ("host", "context", "junit", "as_json", "student", "watch")):
+    if any(options[name] for name in NOT_WITH_HOSTS):
         raise click.UsageError(
             "--hosts grades a class: leave out --host, --context, --junit, --json, --student, "
-            "--watch"
+            "--assignment, --watch"
         )
     submit: Submission | None = None
     if options["submit"]:
@@ -389,7 +408,13 @@ def _grade_class(lab: LabSpec, options: dict[str, Any], passed_on: dict[str, obj
 
 
 def _submitted(
-    report: Report, xml: str, url: str, token: str, student: str | None, as_json: bool
+    report: Report,
+    xml: str,
+    url: str,
+    token: str,
+    student: str | None,
+    as_json: bool,
+    assignment: str | None = None,
 ) -> bool:
     """Send the report as written (its bytes and the id it was written with: nothing is
     read back), say what became of it; whether the server has it."""
@@ -401,6 +426,7 @@ def _submitted(
         url=url,
         token=token,
         student=student,
+        assignment=assignment,
         outbox=verified_outbox(student) if student else default_outbox(),
     )
     click.echo(f"grade: {outcome.message}", err=as_json or not outcome.ok)

@@ -76,6 +76,26 @@ class Rubric(Mapping[str, RubricEntry]):
     def tasks(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(entry.task for entry in self.entries))
 
+    def to_dict(self) -> dict[str, Any]:
+        """The rubric as its JSON document (what :meth:`from_dict` reads back equal)."""
+        return {
+            "lab": self.lab,
+            "checks": [
+                {"id": e.id, "task": e.task, "title": e.title, "points": e.points}
+                | ({"hint": e.hint} if e.hint else {})
+                for e in self.entries
+            ],
+            "known_digests": sorted(self.known_digests),
+            "known_versions": sorted(self.known_versions),
+        } | (
+            {"known_files": {name: sorted(d) for name, d in sorted(self.known_files.items())}}
+            if self.known_files
+            else {}
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1) + "\n"
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str = "rubric") -> Rubric:
         try:
@@ -109,6 +129,15 @@ def _points(value: Any) -> int:
     return value
 
 
+def rubric_from_json(text: str, *, source: str = "rubric") -> Rubric:
+    """The rubric in the JSON document ``text`` (one stored in the database, or a file's)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RubricError(f"{source}: not JSON ({exc})") from exc
+    return Rubric.from_dict(data, source=source)
+
+
 def load_rubric(path: Path | None = None) -> Rubric:
     """The rubric document at ``path``, else the one shipped with this package."""
     if path is None:
@@ -120,11 +149,7 @@ def load_rubric(path: Path | None = None) -> Rubric:
         except OSError as exc:
             raise RubricError(f"{path}: cannot read the rubric ({exc.strerror})") from exc
         source = str(path)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RubricError(f"{source}: not JSON ({exc})") from exc
-    return Rubric.from_dict(data, source=source)
+    return rubric_from_json(text, source=source)
 
 
 @functools.cache

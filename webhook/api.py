@@ -81,6 +81,8 @@ def submit() -> Any:
         return error(413, "too_large", exc.reason)
     except ingest.BadReport as exc:
         return error(400, "bad_report", exc.reason)
+    except ingest.NoAssignment as exc:
+        return error(404, "no_assignment", exc.reason)
     except ingest.RateLimited as exc:
         return error(429, "rate_limited", exc.reason, **{"Retry-After": str(exc.retry_after)})
     response = jsonify(

@@ -17,8 +17,8 @@ The grade is :func:`submissions.scoring.course_grade`'s: by default the best sco
 among the reports without open flags, not rejected and received by the course's
 deadline (``GradePolicy`` says otherwise). A student with nothing that counts gets an
 empty grade (left unchanged by the import); ``Open flags`` says why, for the
-instructor. Points Possible is the server's rubric's total (the JSON document it
-scores from, :func:`webhook.config.current_rubric`).
+instructor. The file is one assignment's (the course's first, unless named): its column
+is the assignment's title and Points Possible its newest rubric's total.
 
 Every text cell follows OWASP's rule against CSV injection
 (:func:`submissions.gradesheet.cell`). The Moodle file is
@@ -46,8 +46,9 @@ from submissions.gradesheet import (
 from submissions.moodle import moodle_csv
 from submissions.scoring import GradePolicy
 from webhook.config import current_rubric
-from webhook.storage.models import Course
-from webhook.storage.queries import course_grades
+from webhook.storage.assignments import newest_rubric
+from webhook.storage.models import Assignment, Course
+from webhook.storage.queries import assignment_grades, course_grades, first_assignment
 
 FORMATS = ("canvas", "moodle")
 FLAGS_COLUMN = "Open flags"
@@ -61,12 +62,20 @@ def export_grades(
     *,
     fmt: str,
     policy: GradePolicy | None = None,
+    assignment: Assignment | None = None,
 ) -> None:
-    """Write ``course``'s grades as ``fmt`` (``canvas`` or ``moodle``) to ``handle``."""
+    """Write the grades of ``course``'s ``assignment`` (default: its first) as ``fmt``
+    (``canvas`` or ``moodle``) to ``handle``."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
-    rows = course_grades(session, course, policy)
-    column = Column(course.slug, f"{course.name} lab", current_rubric().max_score)
+    assignment = assignment or first_assignment(session, course)
+    if assignment is None:
+        rows = course_grades(session, course, policy)
+        column = Column(course.slug, f"{course.name} lab", current_rubric().max_score)
+    else:
+        rows = assignment_grades(session, assignment, policy)
+        max_score = newest_rubric(session, assignment.id).max_score
+        column = Column(assignment.slug, assignment.title, max_score)
     sheet = [
         Row(
             Person(row.student.name, row.student.student_id, row.student.email),

@@ -13,7 +13,9 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from submissions.rubric import Rubric, shipped_rubric
 from webhook.auth import hash_password
+from webhook.storage.assignments import add_assignment
 from webhook.storage.db import make_engine, make_session_factory, upgrade
 from webhook.storage.models import Course, Instructor, Student
 from webhook.storage.tokens import hash_token
@@ -51,8 +53,13 @@ class Classroom:
 
 
 def enrol(
-    url: str, students: tuple[str, ...] = ("ann", "bob"), course: str = "docker-101"
+    url: str,
+    students: tuple[str, ...] = ("ann", "bob"),
+    course: str = "docker-101",
+    rubric: Rubric | None = None,
 ) -> Classroom:
+    """The course (one assignment of ``rubric``'s lab, the shipped rubric's by default),
+    its students with known tokens, and an administrator."""
     engine = make_engine(url)
     tokens = {student: f"token-of-{student}-{uuid.uuid4().hex}" for student in students}
     try:
@@ -60,6 +67,7 @@ def enrol(
             row = Course(slug=course, name="Docker 101")
             session.add(row)
             session.flush()
+            add_assignment(session, row, rubric or shipped_rubric())
             for student, token in tokens.items():
                 session.add(
                     Student(course_id=row.id, student_id=student, name=student.title(),

@@ -23,6 +23,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from submissions.rubric import Rubric
+from webhook.storage.assignments import add_assignment
 from webhook.storage.models import (
     Course,
     EvidenceKey,
@@ -128,7 +129,8 @@ def seed_class(
     evidence: bool = False,
     share_every: int = 100,
 ) -> SampleClass:
-    """Add a course with ``students`` students, each with up to ``reports_per_student``.
+    """Add a course (one assignment of ``rubric``'s lab) with ``students`` students, each
+    with up to ``reports_per_student``.
 
     With ``exact_reports`` each sends exactly ``reports_per_student`` (a benchmark's
     worst case). The last ``silent`` students never submit. Every ``flag_every``-th report
@@ -138,6 +140,7 @@ def seed_class(
     course = Course(slug=slug, name=name, created_at=START)
     session.add(course)
     session.flush()
+    assignment = add_assignment(session, course, rubric)
 
     roster = []
     for i in range(students):
@@ -212,6 +215,7 @@ def seed_class(
                     "report_id": str(uuid.UUID(int=rng.getrandbits(128))),
                     "student_pk": pk,
                     "course_id": course.id,
+                    "assignment_id": assignment.id,
                     "received_at": when,
                     "created": when - timedelta(seconds=2),
                     "lab": rubric.lab,

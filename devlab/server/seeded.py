@@ -11,12 +11,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy import select
 
 from devlab.server.sample import seed_class
 from submissions.rubric import Rubric
 from webhook.auth import hash_password
 from webhook.storage.db import make_engine, make_session_factory, upgrade
 from webhook.storage.models import (
+    Assignment,
     Course,
     CourseInstructor,
     Flag,
@@ -106,6 +108,9 @@ def seed_database(url: str, rubric: Rubric) -> Seeded:
             course = session.get(Course, sample.course_id)
             assert course is not None
             session.add(CourseInstructor(course_id=course.id, instructor_id=teacher.id))
+            assignment = session.scalars(
+                select(Assignment.id).where(Assignment.course_id == course.id)
+            ).one()
             ann = Student(
                 course_id=course.id,
                 student_id="zz-ann",
@@ -127,9 +132,12 @@ def seed_database(url: str, rubric: Rubric) -> Seeded:
                 {"tweet.serves", "figlet.committed"},
                 flagged=True,
                 flag_reason="unknown grader version 9.9.9",
+                assignment_id=assignment,
             )
-            full = _report(ann, T0 + timedelta(hours=2), rubric, set())
-            only = _report(bob, T0 + timedelta(hours=1), rubric, {"mydb.version"})
+            full = _report(ann, T0 + timedelta(hours=2), rubric, set(), assignment_id=assignment)
+            only = _report(
+                bob, T0 + timedelta(hours=1), rubric, {"mydb.version"}, assignment_id=assignment
+            )
             session.add_all([ann, bob, flagged, full, only])
             session.flush()
             session.add(

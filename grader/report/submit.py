@@ -8,7 +8,11 @@ good (400, 409, 413, 415, 422: it then moves to ``outbox/rejected/`` with the
 reason beside it). When the server cannot be reached or answers 5xx, reports
 stay and go out with the next submit; so they do when it refuses the token
 (401/403) or asks to slow down (429), which is answered as ``rejected`` with
-the reason. The server stores each report id once, so sending again is safe.
+the reason. A report the server has no assignment for (404 ``no_assignment``: the
+student's course has none of its lab, or several and ``--assignment`` named none) stays
+too, and the next reports are still sent. The server stores each report id once, so
+sending again is safe. A report sent with ``--assignment SLUG`` keeps that slug beside it
+in the outbox (``<time>-<report id>.assignment``), so a later submit sends it the same way.
 The token is sent only in the ``Authorization`` header and never shown.
 
 The report goes one way: the caller passes the id it wrote into the report,
@@ -39,13 +43,18 @@ from grader.errors import GradingError
 #: the report waits; rejected: the server said no (4xx), ``message`` says why.
 State = Literal["submitted", "queued", "rejected"]
 #: What becomes of one report after the server's reply: it leaves the outbox (delivered),
-#: moves aside (reject), or waits for the next submit, and sending stops (retry).
-Action = Literal["delivered", "retry", "reject"]
+#: moves aside (reject), or waits for the next submit, and sending stops (retry) or goes on
+#: with the next report (keep: only this one cannot be filed yet).
+Action = Literal["delivered", "retry", "reject", "keep"]
 
 #: Refusals of the report itself: sending it again cannot help.
 FINAL = frozenset({400, 409, 413, 415, 422})
 #: Names the student an instructor's verified report is for: ``<course>/<student id>``.
 STUDENT_HEADER = "X-Grader-Student"
+#: Names the assignment a report is for, when the course has two of its lab.
+ASSIGNMENT_HEADER = "X-Grader-Assignment"
+#: The server's error code for a report it has no assignment to file under.
+NO_ASSIGNMENT = "no_assignment"
 _SAFE = re.compile(r"[^A-Za-z0-9_.:-]")
 
 
@@ -112,6 +121,9 @@ def decide(reply: Reply, endpoint: str) -> Decision:
         score = f"{reply.body.get('score')}/{reply.body.get('max_score')}"
         return Decision("delivered", "submitted", f"submitted: score {score}")
     reason = str(reply.body.get("reason") or reply.body.get("error") or "") or f"HTTP {status}"
+    if status == 404 and reply.body.get("error") == NO_ASSIGNMENT:
+        kept = f"the server cannot file this report yet: {reason}; it waits in the outbox"
+        return Decision("keep", "rejected", kept)
     if status in FINAL:
         refused = f"the server refused this report ({status}): {reason}"
         return Decision("reject", "rejected", refused, reason)
@@ -148,18 +160,26 @@ def submissions_url(url: str) -> str:
     return url if url.endswith("/api/v1/submissions") else url + "/api/v1/submissions"
 
 
-def enqueue(xml: bytes, report_id: str, outbox: Path) -> Path:
+def enqueue(xml: bytes, report_id: str, outbox: Path, assignment: str | None = None) -> Path:
     """Keep the report in the outbox as ``<time>-<report id>.xml`` (written aside, then
-    renamed: never half a file); a report already waiting there stays as it is."""
+    renamed: never half a file), its ``assignment`` beside it; a report already waiting
+    there stays as it is."""
     outbox.mkdir(parents=True, exist_ok=True)
     name = _SAFE.sub("_", report_id)
     for existing in outbox.glob(f"*-{name}.xml"):
         return existing
     path = outbox / f"{time.time_ns():020d}-{name}.xml"
-    fd, temporary = tempfile.mkstemp(dir=outbox, prefix=".incoming-")
+    if assignment:  # first: the report is never waiting without it
+        _write_whole(path.with_suffix(".assignment"), assignment.encode("utf-8"))
+    _write_whole(path, xml)
+    return path
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(xml)
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
@@ -167,7 +187,14 @@ def enqueue(xml: bytes, report_id: str, outbox: Path) -> Path:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
-    return path
+
+
+def waiting_assignment(path: Path) -> str | None:
+    """The assignment a waiting report was submitted for (``--assignment``), if any."""
+    try:
+        return path.with_suffix(".assignment").read_text("utf-8").strip() or None
+    except OSError:
+        return None
 
 
 def waiting(outbox: Path) -> list[Path]:
@@ -187,6 +214,7 @@ def submit_report(
     token: str,
     outbox: Path,
     student: str | None = None,
+    assignment: str | None = None,
     timeout: float = 10,
     session: requests.Session | None = None,
 ) -> SubmitOutcome:
@@ -195,9 +223,10 @@ def submit_report(
 
     With ``student`` (``course/id``) and an instructor's token, the server stores the
     report as verified by that instructor for that student (``outbox`` is then that
-    student's :func:`verified_outbox`).
+    student's :func:`verified_outbox`). With ``assignment``, the report is filed under the
+    course's assignment of that slug (for a course with two assignments of its lab).
     """
-    mine = _Mine(_keep(xml, report_id, outbox), xml, report_id)
+    mine = _Mine(_keep(xml, report_id, outbox, assignment), xml, report_id)
     headers = {"Content-Type": "application/xml", "Authorization": f"Bearer {token}"}
     if student is not None:
         headers[STUDENT_HEADER] = student
@@ -211,9 +240,9 @@ def submit_report(
     return _outcome(sent, mine, outbox, token)
 
 
-def _keep(xml: bytes, report_id: str, outbox: Path) -> Path:
+def _keep(xml: bytes, report_id: str, outbox: Path, assignment: str | None) -> Path:
     try:
-        return enqueue(xml, report_id, outbox)
+        return enqueue(xml, report_id, outbox, assignment)
     except OSError as exc:
         raise OutboxUnwritable(
             f"cannot keep the report in {outbox} to send it ({exc.strerror}): free some space "
@@ -239,10 +268,11 @@ class _Channel:
     headers: dict[str, str]
     timeout: float
 
-    def post(self, body: bytes) -> Reply:
+    def post(self, body: bytes, assignment: str | None = None) -> Reply:
+        headers = self.headers | ({ASSIGNMENT_HEADER: assignment} if assignment else {})
         try:
             response = self.http.post(
-                self.endpoint, data=body, headers=self.headers, timeout=self.timeout
+                self.endpoint, data=body, headers=headers, timeout=self.timeout
             )
         except requests.RequestException as exc:
             return Reply(error=type(exc).__name__)
@@ -263,16 +293,20 @@ class _Sent:
 def _send_waiting(channel: _Channel, outbox: Path, mine: _Mine) -> _Sent:
     """Send each waiting report, oldest first, until the server cannot take more."""
     sent = _Sent()
+    named = {path.stem for path in outbox.glob("*.assignment")}  # listed, read only if there
     for path in waiting(outbox):
         ours = path == mine.path
         body = mine.xml if ours else _read(path)
         if body is None:  # another submit running at once sent it, or it is not ours to read
             continue
-        reply = channel.post(body)
+        reply = channel.post(body, waiting_assignment(path) if path.stem in named else None)
         decision = decide(reply, channel.endpoint)
         if decision.action == "retry":
             sent.stop = decision
             break
+        if decision.action == "keep":  # only this one waits; the next may be filed
+            sent.mine = decision if ours else sent.mine
+            continue
         report_id = mine.report_id if ours else waiting_id(path)
         if decision.action == "delivered":
             delivery = _delivered(path, report_id, reply)
@@ -295,6 +329,8 @@ def _read(path: Path) -> bytes | None:
 def _delivered(path: Path, report_id: str, reply: Reply) -> Delivery:
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
+    with contextlib.suppress(FileNotFoundError):
+        path.with_suffix(".assignment").unlink()
     body = reply.body
     return Delivery(
         report_id,
@@ -355,3 +391,5 @@ def _reject(path: Path, reason: str) -> None:
         (folder / (path.stem + ".reason.txt")).write_text(reason + "\n", encoding="utf-8")
     with contextlib.suppress(FileNotFoundError):
         os.replace(path, folder / path.name)
+    with contextlib.suppress(FileNotFoundError):
+        os.replace(path.with_suffix(".assignment"), folder / (path.stem + ".assignment"))

@@ -26,6 +26,7 @@ from devlab.server.seeded import (
 )
 from submissions.rubric import Rubric, shipped_rubric
 from webhook.auth import hash_password
+from webhook.storage.assignments import add_assignment
 from webhook.storage.db import make_engine, make_session_factory, upgrade
 from webhook.storage.models import Course, CourseInstructor, Instructor, Student
 
@@ -122,6 +123,7 @@ def flagged_class(url: str, instance: Path) -> FlaggedClass:
             teacher = Instructor(username=USERNAME, password_hash=hash_password(PASSWORD))
             session.add_all([course, teacher])
             session.flush()
+            add_assignment(session, course, shipped_rubric())
             session.add(CourseInstructor(course_id=course.id, instructor_id=teacher.id))
             for who in ("ann", "bob", "carol"):
                 session.add(

@@ -17,6 +17,7 @@ from submissions.rubric import Rubric
 from webhook.gradebook.student_queries import HISTORY_PAGE
 from webhook.storage.db import make_engine, make_session_factory
 from webhook.storage.models import Course, Student, SubmissionCheck
+from webhook.storage.queries import first_assignment
 
 REPORTS = 2 * HISTORY_PAGE + 20
 INVENTED = "invented.check"
@@ -35,9 +36,12 @@ def busy(tmp_path: Path, rubric: Rubric) -> list[int]:
             many = Student(course_id=course.id, student_id="zz-many", name="Many Reports",
                            token_hash="c" * 64)  # fmt: skip
             session.add(many)
+            assignment = first_assignment(session, course)
+            assert assignment is not None
             reports = [
                 _report(many, T0 + timedelta(minutes=n), rubric,
-                        set() if n == 6 else {"tweet.serves"})
+                        set() if n == 6 else {"tweet.serves"},
+                        assignment_id=assignment.id)
                 for n in range(REPORTS)
             ]  # fmt: skip
             session.add_all(reports)

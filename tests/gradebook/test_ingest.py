@@ -12,8 +12,9 @@ from flask.testing import FlaskClient
 
 from devlab.server.reports import report_xml
 from devlab.server.seeded import PASSWORD, USERNAME, csrf_from, make_app
-from submissions.rubric import Rubric
+from submissions.rubric import Rubric, shipped_rubric
 from webhook.auth import hash_password
+from webhook.storage.assignments import add_assignment
 from webhook.storage.db import make_engine, make_session_factory, upgrade
 from webhook.storage.models import Course, CourseInstructor, Instructor, Student
 from webhook.storage.tokens import hash_token
@@ -31,6 +32,7 @@ def server(tmp_path: Path) -> Iterator[Flask]:
         teacher = Instructor(username=USERNAME, password_hash=hash_password(PASSWORD))
         session.add_all([course, teacher])
         session.flush()
+        add_assignment(session, course, shipped_rubric())
         session.add(CourseInstructor(course_id=course.id, instructor_id=teacher.id))
         session.add(
             Student(

@@ -78,6 +78,7 @@ def test_latest_report_breaks_a_tie_in_time_by_arrival(session: Session, course:
         report_id="zz-bob-twin",
         student_pk=bob.id,
         course_id=course.id,
+        assignment_id=first.assignment_id,
         received_at=first.received_at,
         created=first.created,
         lab=first.lab,

@@ -22,8 +22,10 @@ from werkzeug.serving import make_server
 
 from devlab.server.reports import Lab, report_xml
 from devlab.server.seeded import COURSE, PASSWORD, USERNAME, csrf_from, make_app
+from submissions.rubric import shipped_rubric
 from webhook.auth import hash_password
 from webhook.gradebook import queries
+from webhook.storage.assignments import add_assignment
 from webhook.storage.db import make_engine, make_session_factory, upgrade
 from webhook.storage.models import Course, CourseInstructor, Instructor, Student
 from webhook.storage.tokens import hash_token
@@ -66,6 +68,7 @@ def verified_class(url: str, instance: Path) -> VerifiedClass:
             ta = Instructor(username="ta", password_hash="x", token_hash=hash_token(TA_TOKEN))
             session.add_all([course, teacher, ta])
             session.flush()
+            add_assignment(session, course, shipped_rubric())
             session.add(CourseInstructor(course_id=course.id, instructor_id=ta.id))
             for who in CLASS:
                 session.add(

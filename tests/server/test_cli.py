@@ -264,4 +264,4 @@ def test_the_help_shows_the_tools_own_options_and_commands(tmp_path: Path) -> No
     options, commands = shown.stdout.split("Options:")[1].split("Commands:")
     assert options.split() == ["--help", "Show", "this", "message", "and", "exit."]
     listed = {line.split()[0] for line in commands.splitlines() if line.strip()}
-    assert listed == {"course", "db", "grades", "instructor", "lti", "roster", "run"}
+    assert listed == {"assignment", "course", "db", "grades", "instructor", "lti", "roster", "run"}

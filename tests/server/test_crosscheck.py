@@ -22,7 +22,7 @@ from devlab.server.reports import Lab, hand_typed, make_report, report_xml
 from submissions.reader import read_report
 from webhook.crosscheck import decisions
 from webhook.storage.db import make_engine, write_transaction
-from webhook.storage.models import Course, EvidenceKey, Flag, Submission
+from webhook.storage.models import Assignment, Course, EvidenceKey, Flag, Submission
 
 from .test_api import post
 
@@ -208,6 +208,7 @@ def set_course(url: str, **values: Any) -> None:
     try:
         with engine.begin() as connection:
             connection.execute(update(Course).values(**values))
+            connection.execute(update(Assignment).values(**values))  # as `course set` does
     finally:
         engine.dispose()
 

@@ -18,8 +18,9 @@ from devlab.server.enrolment import Classroom
 from devlab.server.reports import Lab, make_report, report_xml
 from devlab.server.services import Postgres
 from submissions.rubric import shipped_rubric
-from webhook.storage.db import make_engine, upgrade
-from webhook.storage.models import RAW_KEPT_LATEST, Submission
+from webhook.storage.assignments import add_assignment
+from webhook.storage.db import make_engine, make_session_factory, upgrade
+from webhook.storage.models import RAW_KEPT_LATEST, Course, Submission
 
 from .test_api import count, post
 
@@ -41,11 +42,28 @@ def test_a_value_longer_than_its_column_is_a_400_and_nothing_is_stored(
     assert response.json["error"] == "bad_report"
     assert field in response.json["reason"] and str(length - 1) in response.json["reason"]
     assert count(classroom.url, Submission) == 0
-    # One character less fits, and is stored whole.
+    # One character less fits, and is stored whole (a lab's, once the course has an assignment
+    # of that lab: before, it is not filed, 404).
     fits = report_xml(**{field: "x" * (length - 1)})
+    if field == "lab":
+        assert post(client, fits, classroom.bearer("ann")).json["error"] == "no_assignment"
+        add_lab(classroom.url, "x" * (length - 1))
     response = post(client, fits, classroom.bearer("ann"))
     assert response.status_code == 201, response.json
     assert count(classroom.url, Submission) == 1
+
+
+def add_lab(url: str, lab: str) -> None:
+    """An assignment of ``lab`` in the classroom's course (the shipped rubric's checks)."""
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session:
+            course = session.scalars(select(Course)).one()
+            rubric = replace(shipped_rubric(), lab=lab)
+            add_assignment(session, course, rubric, slug="long")
+            session.commit()
+    finally:
+        engine.dispose()
 
 
 def test_a_task_longer_than_its_column_is_a_400(client: FlaskClient, classroom: Classroom) -> None:

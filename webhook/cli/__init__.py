@@ -5,7 +5,8 @@
   lists its commands (``grade-server run``, :mod:`webhook.serve`'s, is added by the
   console script, :mod:`webhook.console`);
 * :mod:`webhook.cli.db`, :mod:`~webhook.cli.course`, :mod:`~webhook.cli.roster`,
-  :mod:`~webhook.cli.instructor`, :mod:`~webhook.cli.grades`: the command groups, which
+  :mod:`~webhook.cli.instructor`, :mod:`~webhook.cli.grades`,
+  :mod:`~webhook.cli.assignment`: the command groups, which
   :func:`init_app` registers on ``app.cli``; :mod:`webhook.cli.lookup`, the rows they name.
 
 A feature registers its own commands from its own ``init_app`` (``grade-server lti`` is
@@ -16,13 +17,14 @@ from __future__ import annotations
 
 from flask import Flask
 
-from webhook.cli import course, db, grades, instructor, roster
+from webhook.cli import assignment, course, db, grades, instructor, roster
 
 
 def init_app(app: Flask) -> None:
     for group in (
         db.db_group,
         course.course_group,
+        assignment.assignment_group,
         roster.roster_group,
         instructor.instructor_group,
         grades.grades_group,

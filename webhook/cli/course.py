@@ -14,11 +14,14 @@ from sqlalchemy.orm import Session
 from webhook import crosscheck
 from webhook.cli.errors import AlreadyExists, BadInput, BadValue, NotFound, database_command
 from webhook.cli.lookup import find_course, find_instructor
+from webhook.config import current_rubric
 from webhook.database import get_db
 from webhook.storage import db as storage
+from webhook.storage.assignments import add_assignment
 from webhook.storage.models import (
     DEFAULT_GRADE_POLICY,
     GRADE_POLICIES,
+    Assignment,
     Course,
     CourseInstructor,
 )
@@ -48,10 +51,12 @@ def parse_moment(value: str | None, option: str, *, clearable: bool = False) -> 
     return moment.astimezone(UTC)
 
 
-def _check_dates(opens_at: datetime | None, closes_at: datetime | None) -> None:
+def check_dates(
+    opens_at: datetime | None, closes_at: datetime | None, what: str = "course"
+) -> None:
     if opens_at is not None and closes_at is not None and closes_at <= opens_at:
         raise BadValue(
-            f"the course would close ({closes_at:%F %T} UTC) before it opens ({opens_at:%F %T} UTC)"
+            f"the {what} would close ({closes_at:%F %T} UTC) before it opens ({opens_at:%F %T} UTC)"
         )
 
 
@@ -101,11 +106,12 @@ def course_create(
     grade_policy: str,
     instructors: tuple[str, ...],
 ) -> None:
-    """Create the course SLUG (e.g. docker-2026) named NAME."""
+    """Create the course SLUG (e.g. docker-2026) named NAME, with one assignment of the
+    server's rubric's lab (add more with ``grade-server assignment create``)."""
     if not slug.strip() or "/" in slug:
         raise BadInput(f"course slug {slug!r} must be non-empty and without '/'")
     opens, closes = parse_moment(opens_at, "--opens-at"), parse_moment(closes_at, "--closes-at")
-    _check_dates(opens, closes)
+    check_dates(opens, closes)
     policy = parse_policy(grade_policy)
     with get_db().session() as session:
         teachers = [find_instructor(session, username) for username in dict.fromkeys(instructors)]
@@ -122,10 +128,13 @@ def course_create(
         except IntegrityError:
             raise AlreadyExists(f"course {slug!r} already exists") from None
         session.add_all(CourseInstructor(course_id=course.id, instructor_id=t.id) for t in teachers)
+        assignment = add_assignment(session, course, current_rubric(), created_by="course create")
         session.commit()
     taught = f"; taught by {', '.join(t.username for t in teachers)}" if teachers else ""
     click.echo(
-        f"created course {slug} ({_window(opens, closes)}, grade policy {policy}{taught})", err=True
+        f"created course {slug} ({_window(opens, closes)}, grade policy {policy}{taught});"
+        f" assignment {assignment.slug} of lab {assignment.lab}",
+        err=True,
     )
 
 
@@ -142,7 +151,10 @@ def course_set(
     closes_at: str | None,
     grade_policy: str | None,
 ) -> None:
-    """Change COURSE's name, dates (none clears a date) or grade policy, then re-check it."""
+    """Change COURSE's name, dates (none clears a date) or grade policy, then re-check it.
+
+    Dates and grade policy are set for the course (its next assignments' defaults) and for
+    every one of its assignments."""
     if name is None and opens_at is None and closes_at is None and grade_policy is None:
         raise BadValue("say what to change: --name, --opens-at, --closes-at or --grade-policy")
     if name is not None and not name.strip():
@@ -168,8 +180,13 @@ def course_set(
             values["closes_at"] = closes
         if policy is not None:
             values["grade_policy"] = policy
-        _check_dates(values.get("opens_at", row.opens_at), values.get("closes_at", row.closes_at))
+        check_dates(values.get("opens_at", row.opens_at), values.get("closes_at", row.closes_at))
         connection.execute(update(Course).where(Course.id == row.id).values(**values))
+        shared = {key: value for key, value in values.items() if key != "name"}
+        if shared:
+            connection.execute(
+                update(Assignment).where(Assignment.course_id == row.id).values(**shared)
+            )
         done = crosscheck.recheck_course(connection, row.id)
     opens, closes = values.get("opens_at", row.opens_at), values.get("closes_at", row.closes_at)
     said = f"; grade policy {policy}" if policy is not None else ""

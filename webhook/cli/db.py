@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 from webhook.cli.errors import DatabaseNotReady, first_line
+from webhook.config import current_rubric
 from webhook.storage import db as storage
 
 
@@ -23,7 +24,7 @@ def db_upgrade() -> None:
 
     url = current_app.config["DATABASE_URL"]
     try:
-        storage.upgrade(url)
+        storage.upgrade(url, rubric_json=current_rubric().to_json())
     except (OperationalError, ProgrammingError) as exc:
         raise DatabaseNotReady(f"cannot upgrade the database: {first_line(exc)}") from None
     except DBAPIError as exc:

@@ -18,12 +18,15 @@ here (:func:`record`), by the rule below.
    the student it names; a ``self`` report: a CI pipeline runs what the student pushed).
 2. :func:`read_body`: at most the size limit, counted on the bytes actually read.
 3. :func:`check_report`: read and check it against the report's dialect (UTF-8, no DTD).
-4. :func:`score_from_rubric`: from the server's rubric (the JSON document it scores from,
-   :func:`webhook.config.current_rubric`), never from what the report claims; and
+   Then :func:`assignment_for` (:mod:`~webhook.ingest.route`): the course's assignment of
+   the report's lab, where it is filed (none: refused, 404, and counted like a bad report).
+4. :func:`score_from_rubric`: from that assignment's newest rubric version (the JSON
+   document stored with it, :func:`webhook.storage.assignments.newest_rubric`), never from
+   what the report claims; and
    :func:`check_integrity`: what the report's own evidence says about it
    (:func:`submissions.integrity.check_report`: no evidence, ids or times that are not
-   Docker's, evidence newer than the report or older than the course, dated in the future
-   or before the course opened, a hash of a file the lab gives that the rubric does not
+   Docker's, evidence newer than the report, dated in the future or before the
+   assignment opened, a hash of a file the lab gives that the assignment's rubric does not
    know, an engine id no engine gives). Both only flag: a report the dialect accepts is
    always stored.
 5. :func:`record` (or :func:`record_refused` for a report that failed step 3, which
@@ -88,6 +91,7 @@ from webhook.ingest.body import (
 from webhook.ingest.outcomes import (
     BadReport,
     Forbidden,
+    NoAssignment,
     NotAuthorized,
     RateLimited,
     Ready,
@@ -98,8 +102,10 @@ from webhook.ingest.outcomes import (
     TooLarge,
     Verdict,
 )
+from webhook.ingest.route import ASSIGNMENT_HEADER, assignment_for
 from webhook.ingest.sender import sender_by_token, signed_student
 from webhook.ingest.store import count_rate, remember_delivery, store
+from webhook.storage.assignments import newest_rubric
 from webhook.storage.db import checkpoint, write_lock
 from webhook.storage.models import utcnow
 
@@ -108,6 +114,7 @@ from webhook.storage.models import utcnow
 __all__ = [
     "BadReport",
     "Forbidden",
+    "NoAssignment",
     "NotAuthorized",
     "RateLimited",
     "Refused",
@@ -149,9 +156,21 @@ def receive(request: Request) -> Stored:
         except BadReport:
             record_refused(engine, connection, sender)
             raise
-        score = score_from_rubric(checked.report)
-        flags = score.flags + check_integrity(checked.report, sender, received_at)
-        return record(engine, connection, sender, Ready(checked, score, flags, received_at))
+        try:
+            filed = assignment_for(
+                connection,
+                sender.course_id,
+                checked.report.lab,
+                request.headers.get(ASSIGNMENT_HEADER),
+            )
+        except NoAssignment:
+            record_refused(engine, connection, sender)
+            raise
+        rubric = newest_rubric(connection, filed.id)
+        score = score_from_rubric(checked.report, rubric)
+        flags = score.flags + check_integrity(checked.report, rubric, filed.opens_at, received_at)
+        ready = Ready(checked, score, flags, received_at, filed.id)
+        return record(engine, connection, sender, ready)
 
 
 # --- Step 5: the writes, in one locked transaction ------------------------------------------

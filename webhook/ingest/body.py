@@ -1,7 +1,7 @@
 """Steps 2 to 4 of :mod:`webhook.ingest`: the body, the report in it, its score and own flags.
 
 The body is read within the size limit (counted on the bytes read), the report checked
-against the dialect and the columns it goes into, scored from the server's rubric and
+against the dialect and the columns it goes into, scored from its assignment's rubric and
 flagged by its own evidence. No lock is held and nothing is written here.
 """
 
@@ -17,9 +17,9 @@ from submissions import integrity
 from submissions.dialect import Report
 from submissions.integrity import Flag as FoundFlag
 from submissions.reader import Limits, ReportRejected, read_report
+from submissions.rubric import Rubric
 from submissions.scoring import Score, score_report
-from webhook.config import current_rubric
-from webhook.ingest.outcomes import BadReport, Checked, Sender, TooLarge
+from webhook.ingest.outcomes import BadReport, Checked, TooLarge
 from webhook.storage.models import Submission, SubmissionCheck
 
 # --- Step 2: the body -----------------------------------------------------------------------
@@ -123,18 +123,18 @@ def check_lengths(report: Report) -> None:
                 raise BadReport(f"the report's {what} is longer than {most} characters")
 
 
-def score_from_rubric(report: Report) -> Score:
-    """The report's score from the server's rubric; what the report claims does not count."""
-    return score_report(report, current_rubric())
+def score_from_rubric(report: Report, rubric: Rubric) -> Score:
+    """The report's score from its assignment's rubric; what the report claims does not count."""
+    return score_report(report, rubric)
 
 
-def check_integrity(report: Report, sender: Sender, received_at: datetime) -> tuple[FoundFlag, ...]:
-    """What the report's own evidence says about it, received now in the sender's course."""
+def check_integrity(
+    report: Report, rubric: Rubric, opens_at: datetime | None, received_at: datetime
+) -> tuple[FoundFlag, ...]:
+    """What the report's own evidence says about it, received now for an assignment that
+    opened at ``opens_at`` and is scored from ``rubric`` (its known files)."""
     found = integrity.check_report(
-        report,
-        received_at=received_at,
-        opens_at=sender.opens_at,
-        known_files=current_rubric().known_files,
+        report, received_at=received_at, opens_at=opens_at, known_files=rubric.known_files
     )
     named = len(integrity.sharing_keys(report))
     if named > MAX_SHARING_KEYS:  # one flag per kind and report: said in the one there is

@@ -39,6 +39,16 @@ class BadReport(Refused):
     """Not UTF-8, not well-formed, or outside the report's dialect (400)."""
 
 
+class NoAssignment(Refused):
+    """The student's course has no assignment of the report's lab, or several and the
+    request names none of them (404: the report waits in the student's outbox)."""
+
+    def __init__(self, reason: str, *, course: str, lab: str) -> None:
+        super().__init__(reason)
+        self.course = course
+        self.lab = lab
+
+
 class Forbidden(Refused):
     """A valid token that may not do this: a student's naming a student, an instructor's
     for a student outside the courses they teach (403)."""
@@ -65,7 +75,6 @@ class Sender:
     via: str  # "token" | "signed" | "instructor"
     delivery: tuple[str, int] | None = None  # a signed delivery's (webhook-id, timestamp)
     roster_id: str = ""  # the roster's id, to name the student in other students' flags
-    opens_at: datetime | None = None  # when the student's course opened, if it says
     source: str = "self"  # "self" | "verified"
     verified_by: str = ""  # the instructor's username, for a verified report
 
@@ -88,13 +97,15 @@ class Checked:
 
 @dataclass(frozen=True, slots=True)
 class Ready:
-    """A checked report with all that is known of it before the write: its score from the
-    server's rubric, its own flags, and when it arrived (steps 3 and 4, done outside the lock)."""
+    """A checked report with all that is known of it before the write: its assignment, its
+    score from that one's rubric, its own flags, and when it arrived (steps 3 and 4, done
+    outside the lock)."""
 
     checked: Checked
     score: Score
     flags: tuple[FoundFlag, ...]
     received_at: datetime
+    assignment_id: int  # the assignment it is filed under (webhook.ingest.route)
 
 
 @dataclass(frozen=True, slots=True)

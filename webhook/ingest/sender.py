@@ -15,7 +15,7 @@ from webhook.ingest.outcomes import Forbidden, NotAuthorized, Sender, StudentNot
 from webhook.storage.models import Course, CourseInstructor, Instructor, Student
 from webhook.storage.tokens import hash_token
 
-_SENDER = select(Student.id, Student.course_id, Student.student_id, Course.opens_at).join(
+_SENDER = select(Student.id, Student.course_id, Student.student_id).join(
     Course, Course.id == Student.course_id
 )
 _BY_TOKEN = _SENDER.where(Student.token_hash == bindparam("token_hash"))
@@ -93,7 +93,6 @@ def verified_student(
         "instructor",
         None,
         row.student_id,
-        row.opens_at,
         source="verified",
         verified_by=username,
     )
@@ -106,7 +105,7 @@ def student_by_token(connection: Connection, token: str | None) -> Sender:
     row = connection.execute(_BY_TOKEN, {"token_hash": hash_token(token)}).first()
     if row is None:
         raise NotAuthorized("the token is not valid", challenge='Bearer error="invalid_token"')
-    return Sender(row.id, row.course_id, "token", None, row.student_id, row.opens_at)
+    return Sender(row.id, row.course_id, "token", None, row.student_id)
 
 
 def signed_student(connection: Connection, body: bytes, request: Request) -> Sender:
@@ -131,9 +130,7 @@ def signed_student(connection: Connection, body: bytes, request: Request) -> Sen
         raise NotAuthorized(
             f"{signing.STUDENT_HEADER} must name an enrolled student as <course>/<student id>"
         )
-    return Sender(
-        row.id, row.course_id, "signed", (webhook_id, timestamp), row.student_id, row.opens_at
-    )
+    return Sender(row.id, row.course_id, "signed", (webhook_id, timestamp), row.student_id)
 
 
 def _verifier(secret: str) -> Webhook:

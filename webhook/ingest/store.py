@@ -168,6 +168,7 @@ def store(connection: Connection, sender: Sender, ready: Ready) -> Stored:
         "report_id": report.report_id,
         "student_pk": sender.student_pk,
         "course_id": sender.course_id,
+        "assignment_id": ready.assignment_id,
         "received_at": received_at,
         "created": report.created_at,  # parsed by the reader
         "lab": report.lab,

@@ -234,8 +234,12 @@ def alembic_config(url: str) -> Any:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database at ``url`` up to ``revision`` (creates a fresh one)."""
+def upgrade(url: str, revision: str = "head", *, rubric_json: str | None = None) -> None:
+    """Bring the database at ``url`` up to ``revision`` (creates a fresh one).
+
+    ``rubric_json``: the server's rubric, which migration 0011 makes every existing
+    course's first assignment's (without it, ``GRADER_RUBRIC``'s file or the shipped one).
+    """
     from alembic import command
 
     engine = make_engine(url)
@@ -251,6 +255,7 @@ def upgrade(url: str, revision: str = "head") -> None:
             with connection.begin():
                 config = alembic_config(url)
                 config.attributes["connection"] = connection
+                config.attributes["rubric_json"] = rubric_json
                 command.upgrade(config, revision)
                 if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
                     raise RuntimeError("the migration left rows whose parent row is gone")

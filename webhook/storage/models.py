@@ -18,6 +18,12 @@ student's own token, or a signed delivery) or ``verified`` (an instructor's API 
 ``verified_by`` naming them); :class:`CourseInstructor` says which instructors may verify
 whose reports; ``Course.grade_policy`` (:data:`GRADE_POLICIES`) which reports its grade counts.
 
+Assignments (issue 19, migration 0011): an :class:`Assignment` is one lab in one course, with
+its own dates and grade policy, scored from its own rubric (:class:`AssignmentRubric`, the
+JSON document stored in versions: a change makes a new one, the old stay readable). Every
+:class:`Submission` belongs to one. The course's ``opens_at``, ``closes_at`` and
+``grade_policy`` are the defaults a new assignment takes.
+
 Storage knows no feature. A feature's tables are declared on this :class:`Base` in the
 feature's own package and point at these tables by foreign key (LTI's in
 :mod:`webhook.lti.models`); nothing here refers back to them. So ``Base.metadata`` holds
@@ -115,6 +121,49 @@ class Course(Base):
     students: Mapped[list[Student]] = relationship(back_populates="course")
 
 
+class Assignment(Base):
+    """One lab (a ``docker_lab_grader.labs`` entry point) in one course, graded on its own."""
+
+    __tablename__ = "assignment"
+    __table_args__ = (
+        UniqueConstraint("course_id", "slug"),
+        Index("ix_assignment_course_lab", "course_id", "lab"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(64))  # unique within its course
+    lab: Mapped[str] = mapped_column(String(100))  # the lab's name, as reports name it
+    title: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Reports dated before opens_at are flagged; those received after closes_at are late.
+    opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    grade_policy: Mapped[str] = mapped_column(
+        String(20), default=DEFAULT_GRADE_POLICY, server_default=DEFAULT_GRADE_POLICY
+    )
+
+    course: Mapped[Course] = relationship()
+
+
+class AssignmentRubric(Base):
+    """One version of an assignment's rubric: the JSON document its reports are scored from.
+
+    Versions count up from 1 per assignment and are never changed: the newest scores new
+    reports, the older ones stay readable (what a stored score was computed from).
+    """
+
+    __tablename__ = "assignment_rubric"
+    __table_args__ = (UniqueConstraint("assignment_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    rubric: Mapped[str] = mapped_column(Text)  # JSON, as submissions.rubric reads it
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100), default="")  # who, or "migration"
+
+
 class Student(Base):
     """A student on a course's roster; only the hash of their token is kept."""
 
@@ -193,6 +242,7 @@ class Submission(Base):
         # report of their own, cross-checked as a copy, never a refusal of the owner.
         UniqueConstraint("student_pk", "report_id"),
         Index("ix_submission_course_report", "course_id", "report_id"),
+        Index("ix_submission_assignment_received", "assignment_id", "received_at"),
         # A student's reports that still keep their raw XML: about 51 per student, however
         # many they sent, so that ingest finds the ones to drop in one short range.
         Index(
@@ -208,6 +258,8 @@ class Submission(Base):
     report_id: Mapped[str] = mapped_column(String(100))
     student_pk: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"))
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"))
+    # Issue 19: the assignment the report was filed under (its course's, of its lab).
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id", ondelete="CASCADE"))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created: Mapped[datetime] = mapped_column(UTCDateTime)  # when the student graded
     lab: Mapped[str] = mapped_column(String(100))

@@ -1,4 +1,10 @@
-"""Read models for the export (and the LMS passback): one row per student of a course."""
+"""Read models for the export (and the LMS passback): one row per student of an assignment.
+
+A grade is an assignment's (issue 19): its reports, its deadline and grade policy, decided
+by :func:`submissions.scoring.course_grade`. :func:`course_grades` is the grades of a
+course's first assignment, for what still shows one grade per course (the gradebook's
+course page, the exports, the LTI passback).
+"""
 
 from __future__ import annotations
 
@@ -18,7 +24,14 @@ from submissions.scoring import (
     StoredReport,
     course_grade,
 )
-from webhook.storage.models import DEFAULT_GRADE_POLICY, Course, Flag, Student, Submission
+from webhook.storage.models import (
+    DEFAULT_GRADE_POLICY,
+    Assignment,
+    Course,
+    Flag,
+    Student,
+    Submission,
+)
 
 
 @dataclass(frozen=True)
@@ -55,29 +68,59 @@ def stored_reports(
         yield student_pk, StoredReport(pk, score, received_at, flagged, rejected, source)
 
 
+def first_assignment(session: Session, course: Course) -> Assignment | None:
+    """The course's first assignment (the one every course had before assignments)."""
+    return session.scalars(
+        select(Assignment).where(Assignment.course_id == course.id).order_by(Assignment.id)
+    ).first()
+
+
 def course_grades(
     session: Session, course: Course, policy: GradePolicy | None = None
 ) -> list[StudentGrades]:
-    """Every student of ``course`` in roster order, with their course grade under ``policy``.
+    """:func:`assignment_grades` of the course's first assignment (none: nobody's graded)."""
+    assignment = first_assignment(session, course)
+    if assignment is None:
+        return [
+            StudentGrades(student, 0, None, ())
+            for student in session.scalars(
+                select(Student).where(Student.course_id == course.id).order_by(Student.student_id)
+            )
+        ]
+    return assignment_grades(session, assignment, policy)
 
-    Which sources count (self-reported, verified) is always the course's grade policy,
-    whatever ``policy`` says: the exports cannot disagree with the course.
-    Three plain queries (the roster, the course's reports, its open flags); the grade
-    itself is :func:`submissions.scoring.course_grade`'s to decide, report by report.
+
+def assignment_grades(
+    session: Session, assignment: Assignment, policy: GradePolicy | None = None
+) -> list[StudentGrades]:
+    """Every student of the assignment's course in roster order, with their grade for it.
+
+    Which sources count (self-reported, verified) is always the assignment's grade policy,
+    whatever ``policy`` says: the exports cannot disagree with it; late is after its
+    ``closes_at``. Three plain queries (the roster, the assignment's reports, the open flags
+    of its reports and of the course's refused copies); the grade itself is
+    :func:`submissions.scoring.course_grade`'s to decide, report by report.
     """
-    policy = replace(policy or GradePolicy(), sources=course_sources(course))
+    policy = replace(policy or GradePolicy(), sources=course_sources(assignment))
     students = session.scalars(
-        select(Student).where(Student.course_id == course.id).order_by(Student.student_id)
+        select(Student)
+        .where(Student.course_id == assignment.course_id)
+        .order_by(Student.student_id)
     ).all()
     reports: dict[int, list[StoredReport]] = defaultdict(list)
-    for student_pk, report in stored_reports(session, Submission.course_id == course.id):
+    for student_pk, report in stored_reports(session, Submission.assignment_id == assignment.id):
         reports[student_pk].append(report)
     other = aliased(Student)
     flags: dict[int, Counter[str]] = defaultdict(Counter)
     for student_pk, kind, other_id in session.execute(
         select(Flag.student_pk, Flag.kind, other.student_id)
         .outerjoin(other, other.id == Flag.other_student_pk)
-        .where(Flag.course_id == course.id, Flag.status == "open")
+        .outerjoin(Submission, Submission.id == Flag.submission_id)
+        .where(
+            Flag.course_id == assignment.course_id,
+            Flag.status == "open",
+            (Submission.assignment_id == assignment.id) | Flag.submission_id.is_(None),
+        )
     ):
         said = kind.replace("_", " ") + (f" with {other_id}" if other_id else "")
         flags[student_pk][said] += 1
@@ -85,7 +128,7 @@ def course_grades(
         StudentGrades(
             student=student,
             submissions=len(reports[student.id]),
-            grade=course_grade(reports[student.id], policy, closes_at=course.closes_at),
+            grade=course_grade(reports[student.id], policy, closes_at=assignment.closes_at),
             open_flags=tuple(
                 f"{said} ({n} reports)" if n > 1 else said
                 for said, n in sorted(flags[student.id].items())
@@ -95,7 +138,7 @@ def course_grades(
     ]
 
 
-def course_sources(course: Course) -> Sources:
-    """The course's grade policy (``Course.grade_policy``) as scoring names it."""
+def course_sources(course: Course | Assignment) -> Sources:
+    """The assignment's (or course's) grade policy as scoring names it."""
     policy = course.grade_policy or DEFAULT_GRADE_POLICY
     return cast(Sources, policy if policy in SOURCES else DEFAULT_GRADE_POLICY)

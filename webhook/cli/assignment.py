@@ -1,0 +1,172 @@
+"""``grade-server assignment``: a course's assignments (one installed lab each) and rubrics.
+
+An assignment's rubric is versioned: ``assignment rubric`` adds a version (the lab's shipped
+rubric, or an instructor's file naming exactly the lab's checks) and keeps the old ones;
+new reports are scored from the newest. Errors as every ``grade-server`` command's: an
+unknown course or lab exits 3, a rubric file that cannot be used 4, a slug taken 6, dates
+in the wrong order or an unknown grade policy 8; nothing is changed by a refused command.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from submissions.rubric import Rubric, RubricError, load_rubric
+from webhook.cli.course import POLICY_HELP, TIME_HELP, check_dates, parse_moment, parse_policy
+from webhook.cli.errors import AlreadyExists, BadInput, NotFound, database_command
+from webhook.cli.lookup import find_course
+from webhook.database import get_db
+from webhook.labs import UnknownLab, check_matches, known_lab, lab_rubric
+from webhook.storage.assignments import add_assignment, add_rubric_version, newest_rubric
+from webhook.storage.models import Assignment, AssignmentRubric, Course, Submission
+
+
+@click.group("assignment", help="A course's assignments: one installed lab each.")
+def assignment_group() -> None:
+    pass
+
+
+def find_assignment(session: Session, course: Course, slug: str) -> Assignment:
+    assignment = session.scalar(
+        select(Assignment).where(Assignment.course_id == course.id, Assignment.slug == slug)
+    )
+    if assignment is None:
+        raise NotFound(
+            f"course {course.slug} has no assignment {slug[:64]!r} "
+            f"(see `grade-server assignment list {course.slug}`)"
+        )
+    return assignment
+
+
+def _lab_rubric(lab: str) -> Rubric:
+    try:
+        return lab_rubric(lab)
+    except UnknownLab as exc:
+        raise NotFound(str(exc)) from None
+    except RubricError as exc:
+        raise BadInput(str(exc)) from None
+
+
+@database_command(assignment_group, "create")
+@click.argument("course_slug", metavar="COURSE")
+@click.argument("slug")
+@click.option("--lab", required=True, help="An installed lab (grade's --lab names).")
+@click.option("--title", help="Its name in the gradebook and the exports' column.")
+@click.option("--opens", "opens_at", help=f"Reports dated earlier are flagged. {TIME_HELP}.")
+@click.option("--closes", "closes_at", help=f"The deadline: later reports are late. {TIME_HELP}.")
+@click.option("--grade-policy", help=POLICY_HELP + " (default: the course's).")
+def assignment_create(
+    course_slug: str,
+    slug: str,
+    lab: str,
+    title: str | None,
+    opens_at: str | None,
+    closes_at: str | None,
+    grade_policy: str | None,
+) -> None:
+    """Add the assignment SLUG of an installed lab to COURSE, its rubric the lab's own."""
+    slug = slug.strip()
+    if not slug or "/" in slug or len(slug) > 64:
+        raise BadInput(f"assignment slug {slug[:80]!r} must be 1 to 64 characters, without '/'")
+    opens, closes = parse_moment(opens_at, "--opens"), parse_moment(closes_at, "--closes")
+    policy = parse_policy(grade_policy) if grade_policy is not None else None
+    with get_db().session() as session:
+        course = find_course(session, course_slug)
+        check_dates(
+            course.opens_at if opens is None else opens,
+            course.closes_at if closes is None else closes,
+            "assignment",
+        )
+        try:
+            known_lab(lab)
+        except UnknownLab as exc:
+            raise NotFound(str(exc)) from None
+        rubric = _lab_rubric(lab)
+        try:
+            assignment = add_assignment(
+                session, course, rubric, slug=slug, title=(title or "").strip() or slug,
+                opens_at=opens, closes_at=closes, grade_policy=policy,
+                created_by="assignment create",
+            )  # fmt: skip
+        except IntegrityError:
+            raise AlreadyExists(
+                f"course {course_slug} already has an assignment {slug!r}"
+            ) from None
+        session.commit()
+        click.echo(f"created assignment {course.slug}/{slug}: {_said(assignment)}", err=True)
+
+
+@database_command(assignment_group, "list")
+@click.argument("course_slug", metavar="COURSE")
+def assignment_list(course_slug: str) -> None:
+    """List COURSE's assignments: slug, lab, dates, grade policy, rubric version, reports."""
+    with get_db().session() as session:
+        course = find_course(session, course_slug)
+        rows = session.execute(
+            select(Assignment, func.count(Submission.id))
+            .outerjoin(Submission, Submission.assignment_id == Assignment.id)
+            .where(Assignment.course_id == course.id)
+            .group_by(Assignment.id)
+            .order_by(Assignment.slug)
+        ).all()
+        for assignment, reports in rows:
+            click.echo(f"{assignment.slug}\t{_said(assignment)}\t{reports} report(s)")
+
+
+@database_command(assignment_group, "show")
+@click.argument("course_slug", metavar="COURSE")
+@click.argument("slug")
+def assignment_show(course_slug: str, slug: str) -> None:
+    """Show an assignment and its rubric versions (the newest scores new reports)."""
+    with get_db().session() as session:
+        assignment = find_assignment(session, find_course(session, course_slug), slug)
+        click.echo(f"{course_slug}/{assignment.slug}: {_said(assignment)}")
+        for row in session.scalars(
+            select(AssignmentRubric)
+            .where(AssignmentRubric.assignment_id == assignment.id)
+            .order_by(AssignmentRubric.version)
+        ):
+            click.echo(
+                f"rubric v{row.version}\t{row.created_at:%F %T} UTC\t{row.created_by or '-'}"
+            )
+
+
+@database_command(assignment_group, "rubric")
+@click.argument("course_slug", metavar="COURSE")
+@click.argument("slug")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def assignment_rubric(course_slug: str, slug: str, file: Path | None) -> None:
+    """Give the assignment a new rubric version: FILE (naming exactly the lab's checks),
+    else the lab's shipped rubric. Old versions stay; new reports are scored from this one."""
+    with get_db().session() as session:
+        assignment = find_assignment(session, find_course(session, course_slug), slug)
+        shipped = _lab_rubric(assignment.lab)
+        try:
+            rubric = shipped if file is None else load_rubric(file)
+            check_matches(rubric, assignment.lab, shipped)
+        except RubricError as exc:
+            raise BadInput(str(exc)) from None
+        if rubric == newest_rubric(session, assignment.id):
+            click.echo(f"{course_slug}/{slug}: the rubric is unchanged (no new version)", err=True)
+            return
+        row = add_rubric_version(session, assignment, rubric, created_by="assignment rubric")
+        session.commit()
+        click.echo(
+            f"{course_slug}/{slug}: rubric v{row.version} ({len(rubric)} checks,"
+            f" {rubric.max_score} points) scores new reports",
+            err=True,
+        )
+
+
+def _said(assignment: Assignment) -> str:
+    opens = "not set" if assignment.opens_at is None else f"{assignment.opens_at:%F %T} UTC"
+    closes = "not set" if assignment.closes_at is None else f"{assignment.closes_at:%F %T} UTC"
+    return (
+        f"lab {assignment.lab}, {assignment.title!r}, opens {opens}, closes {closes},"
+        f" grade policy {assignment.grade_policy}"
+    )
