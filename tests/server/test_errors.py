@@ -236,7 +236,15 @@ def create_app_as(user: str, env: dict[str, str]) -> str:
 def grade_server_as(user: str, env: dict[str, str], *args: str) -> tuple[int, str]:
     """``grade-server *args`` in a child process that became ``user``: (exit code, stderr).
 
-    Forked, as :func:`create_app_as` is: that user may not read the repository's venv."""
+    Forked, as :func:`create_app_as` is: that user may not read the repository's venv (a
+    clone in a private temporary folder), so everything ``main`` looks for is imported here,
+    by root, first."""
+    import alembic  # noqa: F401
+    import standardwebhooks  # noqa: F401
+    import waitress  # noqa: F401
+
+    import webhook.cli.group
+    import webhook.serve  # noqa: F401
     from webhook.console import main
 
     account = pwd.getpwnam(user)
