@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -58,9 +60,25 @@ def test_a_real_report_passes_every_cross_check_and_holds_no_secret(
     for submission in (first, second):
         assert submission["flags"] == [], submission["flags"]
         assert submission["source"] == "self" and submission["score"] == 28
-    database = (tmp_path / "server" / "grader.sqlite").read_bytes()
-    for where in (graded.stdout, json.dumps(first), database.decode("latin-1")):
+    stored = what_the_server_stored(tmp_path / "server" / "grader.sqlite")
+    assert "mydb" in stored  # the dump holds the report
+    for where in (graded.stdout, json.dumps(first), stored):
         assert MYSQL_PASSWORD not in where
+
+
+def what_the_server_stored(database: Path) -> str:
+    """Every row of every table, as text, but the assignments' rubrics: those are the
+    instructor's documents, whose hints quote the lab's own example password (the one the
+    model student uses), not anything read from the student's machine."""
+    with sqlite3.connect(database) as connection:
+        tables = [
+            name
+            for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            if name != "assignment_rubric"
+        ]
+        return "\n".join(
+            repr(row) for table in tables for row in connection.execute(f'SELECT * FROM "{table}"')
+        )
 
 
 def test_an_instructor_verifies_a_students_machine_over_ssh(remote_hosts, tmp_path) -> None:
