@@ -4,7 +4,9 @@ refusal is one line and an exit code with nothing changed."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -13,6 +15,7 @@ from sqlalchemy import Connection, select
 
 from devlab.server.enrolment import Classroom
 from devlab.server.reports import report_xml
+from submissions.rubric import shipped_rubric
 from webhook.cli.errors import EXIT_BAD_VALUE, EXIT_NOT_FOUND
 from webhook.grade_events import add_listener
 from webhook.storage.db import make_engine
@@ -147,3 +150,19 @@ def test_each_bad_input_is_one_line_and_its_exit_code_and_changes_nothing(
     for args, code, said in cases:
         refused(runner, ["assignment", *args], code, said)
     assert stored(classroom.url) == before
+
+
+def test_a_rubric_below_an_override_is_refused_until_the_override_is_settled(
+    runner: FlaskCliRunner, classroom: Classroom, tmp_path: Path
+) -> None:
+    cli(runner, "override", *SLUG, "ann", str(FULL), "--note", "full marks by hand")
+    document = shipped_rubric().to_dict()
+    document["checks"][0]["points"] -= 1
+    smaller = tmp_path / "smaller.json"
+    smaller.write_text(json.dumps(document))
+    before = stored(classroom.url)
+    refused(runner, ["assignment", "rubric", *SLUG, str(smaller)], EXIT_BAD_VALUE, "(ann: ")
+    assert stored(classroom.url) == before
+    assert "rubric v2" not in cli(runner, "show", *SLUG)
+    cli(runner, "override", *SLUG, "ann", "--remove", "--note", "settled")
+    assert "rubric v2" in runner.invoke(args=["assignment", "rubric", *SLUG, str(smaller)]).output

@@ -6,7 +6,8 @@ new reports are scored from the newest. ``assignment set`` changes its title, da
 policies; a change that may move grades is sent to the LMS for each of its students.
 Per-student exceptions are :mod:`webhook.cli.assignment_exceptions`'s. Errors as every
 ``grade-server`` command's: an unknown course or lab exits 3, a rubric file that cannot be
-used 4, a slug taken 6, dates in the wrong order, an unknown grade or late policy 8;
+used 4, a slug taken 6, dates in the wrong order, an unknown grade or late policy, a rubric
+whose maximum is below a student's override 8;
 nothing is changed by a refused command.
 """
 
@@ -39,7 +40,7 @@ from webhook.storage.models import (
     Student,
     Submission,
 )
-from webhook.storage.student_exceptions import history
+from webhook.storage.student_exceptions import history, overrides_above
 
 LATE_HELP = (
     "Late reports: none (count in full), cutoff (do not count) or "
@@ -190,6 +191,14 @@ def assignment_rubric(course_slug: str, slug: str, file: Path | None) -> None:
         if rubric == newest_rubric(session, assignment.id):
             click.echo(f"{course_slug}/{slug}: the rubric is unchanged (no new version)", err=True)
             return
+        above = overrides_above(session, assignment.id, rubric.max_score)
+        if above:
+            student_id, grade = above[0]
+            raise BadValue(
+                f"{len(above)} override(s) above the new maximum of {rubric.max_score}"
+                f" ({student_id}: {grade}): change or remove them first"
+                f" (`grade-server assignment override`)"
+            )
         row = add_rubric_version(session, assignment, rubric, created_by="assignment rubric")
         session.commit()
         click.echo(

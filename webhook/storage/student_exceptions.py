@@ -103,3 +103,20 @@ def history(session: Session, assignment_id: int) -> Sequence[Row[str, Assignmen
         .where(AssignmentException.assignment_id == assignment_id)
         .order_by(AssignmentException.set_at, AssignmentException.id)
     ).all()
+
+
+def overrides_above(session: Session, assignment_id: int, maximum: int) -> list[tuple[str, int]]:
+    """The overrides in force above ``maximum`` (roster id, grade): a rubric whose maximum is
+    lower cannot be given to the assignment until they are settled."""
+    rows = session.execute(
+        select(Student.student_id, AssignmentException.grade)
+        .join(Student, Student.id == AssignmentException.student_pk)
+        .where(
+            AssignmentException.assignment_id == assignment_id,
+            AssignmentException.kind == "override",
+            AssignmentException.removed_at.is_(None),
+            AssignmentException.grade > maximum,
+        )
+        .order_by(Student.student_id)
+    )
+    return [(student_id, grade) for student_id, grade in rows if grade is not None]
