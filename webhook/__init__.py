@@ -44,12 +44,13 @@ def create_app(
     except ConfigError as exc:  # one line under a bare gunicorn too, not a worker traceback
         raise for_gunicorn(exc) from None
 
-    from webhook import api, auth, cli, database, gradebook, health, lti
+    from webhook import api, api_exceptions, auth, cli, database, gradebook, health, lti
 
     database.init_app(app)
     auth.init_app(app)
     health.init_app(app)
     api.init_app(app)
+    api_exceptions.init_app(app)  # per-student exceptions, JSON
     lti.init_app(app)  # LTI 1.3: its routes and `grade-server lti`
     cli.init_app(app)
     gradebook.init_app(app)

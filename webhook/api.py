@@ -32,7 +32,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from submissions.integrity import describe
-from submissions.scoring import is_late
 from webhook import ingest
 from webhook.access import may_see
 from webhook.auth import (
@@ -44,6 +43,7 @@ from webhook.auth import (
 )
 from webhook.config import check_hint
 from webhook.database import get_session
+from webhook.storage.late_marks import late_marks
 from webhook.storage.models import MAX_ROW_ID, Flag, Submission
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -144,7 +144,7 @@ def submission_json(submission: Submission, *, for_instructor: bool = True) -> d
         "flagged": submission.flagged,
         "flag_reason": submission.flag_reason if for_instructor else _said(submission, False),
         "rejected": submission.rejected,
-        "late": is_late(submission.received_at, course.closes_at),
+        "late": _late(submission),
         "flags": [_flag_json(flag, for_instructor) for flag in _flags(submission)],
         "dialect_version": submission.dialect_version,
         "engine_name": submission.engine_name,
@@ -165,6 +165,12 @@ def submission_json(submission: Submission, *, for_instructor: bool = True) -> d
             for check in submission.checks
         ],
     }
+
+
+def _late(submission: Submission) -> bool:
+    """Late as the student's grade judges it (their extension, the report's own date)."""
+    marks = late_marks(get_session(), submission.course_id, submission.student_pk, [submission])
+    return marks[submission.id]
 
 
 def _flags(submission: Submission) -> list[Flag]:

@@ -6,7 +6,8 @@
   console script, :mod:`webhook.console`);
 * :mod:`webhook.cli.db`, :mod:`~webhook.cli.course`, :mod:`~webhook.cli.roster`,
   :mod:`~webhook.cli.instructor`, :mod:`~webhook.cli.grades`,
-  :mod:`~webhook.cli.assignment`: the command groups, which
+  :mod:`~webhook.cli.assignment` (and :mod:`~webhook.cli.assignment_exceptions`, its
+  per-student commands): the command groups, which
   :func:`init_app` registers on ``app.cli``; :mod:`webhook.cli.lookup`, the rows they name.
 
 A feature registers its own commands from its own ``init_app`` (``grade-server lti`` is
@@ -17,7 +18,15 @@ from __future__ import annotations
 
 from flask import Flask
 
-from webhook.cli import assignment, course, db, grades, instructor, roster
+from webhook.cli import (
+    assignment,
+    assignment_exceptions,  # noqa: F401  (adds its commands to assignment)
+    course,
+    db,
+    grades,
+    instructor,
+    roster,
+)
 
 
 def init_app(app: Flask) -> None:

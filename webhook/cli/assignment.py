@@ -2,28 +2,58 @@
 
 An assignment's rubric is versioned: ``assignment rubric`` adds a version (the lab's shipped
 rubric, or an instructor's file naming exactly the lab's checks) and keeps the old ones;
-new reports are scored from the newest. Errors as every ``grade-server`` command's: an
-unknown course or lab exits 3, a rubric file that cannot be used 4, a slug taken 6, dates
-in the wrong order or an unknown grade policy 8; nothing is changed by a refused command.
+new reports are scored from the newest. ``assignment set`` changes its title, dates and
+policies; a change that may move grades is sent to the LMS for each of its students.
+Per-student exceptions are :mod:`webhook.cli.assignment_exceptions`'s. Errors as every
+``grade-server`` command's: an unknown course or lab exits 3, a rubric file that cannot be
+used 4, a slug taken 6, dates in the wrong order, an unknown grade or late policy, a rubric
+whose maximum is below a student's override 8;
+nothing is changed by a refused command.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from submissions.lateness import BadLatePolicy, LatePolicy
 from submissions.rubric import Rubric, RubricError, load_rubric
+from webhook import crosscheck
 from webhook.cli.course import POLICY_HELP, TIME_HELP, check_dates, parse_moment, parse_policy
-from webhook.cli.errors import AlreadyExists, BadInput, NotFound, database_command
+from webhook.cli.errors import AlreadyExists, BadInput, BadValue, NotFound, database_command
 from webhook.cli.lookup import find_course
 from webhook.database import get_db
+from webhook.grade_events import notify_grade_changed
 from webhook.labs import UnknownLab, check_matches, known_lab, lab_rubric
 from webhook.storage.assignments import add_assignment, add_rubric_version, newest_rubric
-from webhook.storage.models import Assignment, AssignmentRubric, Course, Submission
+from webhook.storage.db import write_transaction
+from webhook.storage.models import (
+    Assignment,
+    AssignmentException,
+    AssignmentRubric,
+    Course,
+    Student,
+    Submission,
+)
+from webhook.storage.student_exceptions import history, overrides_above
+
+LATE_HELP = (
+    "Late reports: none (count in full), cutoff (do not count) or "
+    "penalty:grace=15m,per-day=10%,floor=50% (per started day after the grace)"
+)
+
+
+def parse_late_policy(value: str) -> str:
+    """A late policy named on the command line, as stored; a bad one is one line, exit 8."""
+    try:
+        return str(LatePolicy.parse(value))
+    except BadLatePolicy as exc:
+        raise BadValue(f"--late-policy: {exc}") from None
 
 
 @click.group("assignment", help="A course's assignments: one installed lab each.")
@@ -60,6 +90,7 @@ def _lab_rubric(lab: str) -> Rubric:
 @click.option("--opens", "opens_at", help=f"Reports dated earlier are flagged. {TIME_HELP}.")
 @click.option("--closes", "closes_at", help=f"The deadline: later reports are late. {TIME_HELP}.")
 @click.option("--grade-policy", help=POLICY_HELP + " (default: the course's).")
+@click.option("--late-policy", help=LATE_HELP + " (default: cutoff).")
 def assignment_create(
     course_slug: str,
     slug: str,
@@ -68,6 +99,7 @@ def assignment_create(
     opens_at: str | None,
     closes_at: str | None,
     grade_policy: str | None,
+    late_policy: str | None,
 ) -> None:
     """Add the assignment SLUG of an installed lab to COURSE, its rubric the lab's own."""
     slug = slug.strip()
@@ -75,6 +107,7 @@ def assignment_create(
         raise BadInput(f"assignment slug {slug[:80]!r} must be 1 to 64 characters, without '/'")
     opens, closes = parse_moment(opens_at, "--opens"), parse_moment(closes_at, "--closes")
     policy = parse_policy(grade_policy) if grade_policy is not None else None
+    late = parse_late_policy(late_policy) if late_policy is not None else None
     with get_db().session() as session:
         course = find_course(session, course_slug)
         check_dates(
@@ -93,6 +126,8 @@ def assignment_create(
                 opens_at=opens, closes_at=closes, grade_policy=policy,
                 created_by="assignment create",
             )  # fmt: skip
+            if late is not None:
+                assignment.late_policy = late
         except IntegrityError:
             raise AlreadyExists(
                 f"course {course_slug} already has an assignment {slug!r}"
@@ -134,6 +169,8 @@ def assignment_show(course_slug: str, slug: str) -> None:
             click.echo(
                 f"rubric v{row.version}\t{row.created_at:%F %T} UTC\t{row.created_by or '-'}"
             )
+        for student_id, made in history(session, assignment.id):
+            click.echo(_exception_said(student_id, made))
 
 
 @database_command(assignment_group, "rubric")
@@ -154,6 +191,14 @@ def assignment_rubric(course_slug: str, slug: str, file: Path | None) -> None:
         if rubric == newest_rubric(session, assignment.id):
             click.echo(f"{course_slug}/{slug}: the rubric is unchanged (no new version)", err=True)
             return
+        above = overrides_above(session, assignment.id, rubric.max_score)
+        if above:
+            student_id, grade = above[0]
+            raise BadValue(
+                f"{len(above)} override(s) above the new maximum of {rubric.max_score}"
+                f" ({student_id}: {grade}): change or remove them first"
+                f" (`grade-server assignment override`)"
+            )
         row = add_rubric_version(session, assignment, rubric, created_by="assignment rubric")
         session.commit()
         click.echo(
@@ -163,10 +208,90 @@ def assignment_rubric(course_slug: str, slug: str, file: Path | None) -> None:
         )
 
 
+@database_command(assignment_group, "set")
+@click.argument("course_slug", metavar="COURSE")
+@click.argument("slug")
+@click.option("--title", help="Its name in the gradebook and the exports' column.")
+@click.option(
+    "--opens", "opens_at", help=f"Reports dated earlier are flagged. {TIME_HELP}, or none."
+)
+@click.option("--closes", "closes_at", help=f"The deadline. {TIME_HELP}, or none.")
+@click.option("--grade-policy", help=POLICY_HELP + ".")
+@click.option("--late-policy", help=LATE_HELP + ".")
+def assignment_set(
+    course_slug: str,
+    slug: str,
+    title: str | None,
+    opens_at: str | None,
+    closes_at: str | None,
+    grade_policy: str | None,
+    late_policy: str | None,
+) -> None:
+    """Change the assignment's title, dates (none clears one) or policies. Its students'
+    grades are sent to the LMS again (a close or policy may change them); a new opening
+    re-checks the course's reports."""
+    values: dict[str, Any] = {}
+    if title is not None:
+        if not title.strip():
+            raise BadValue("--title must not be empty")
+        values["title"] = title.strip()[:200]
+    if opens_at is not None:
+        values["opens_at"] = parse_moment(opens_at, "--opens", clearable=True)
+    if closes_at is not None:
+        values["closes_at"] = parse_moment(closes_at, "--closes", clearable=True)
+    if grade_policy is not None:
+        values["grade_policy"] = parse_policy(grade_policy)
+    if late_policy is not None:
+        values["late_policy"] = parse_late_policy(late_policy)
+    if not values:
+        raise BadValue(
+            "say what to change: --title, --opens, --closes, --grade-policy or --late-policy"
+        )
+    with get_db().session() as session:
+        assignment = find_assignment(session, find_course(session, course_slug), slug)
+        check_dates(
+            values.get("opens_at", assignment.opens_at),
+            values.get("closes_at", assignment.closes_at),
+            "assignment",
+        )
+        assignment_id, course_id = assignment.id, assignment.course_id
+    with write_transaction(get_db().engine) as connection:
+        connection.execute(
+            update(Assignment).where(Assignment.id == assignment_id).values(**values)
+        )
+        if "opens_at" in values:
+            crosscheck.recheck_course(connection, course_id)
+        if values.keys() - {"title"}:
+            students = select(Student.id).where(Student.course_id == course_id)
+            for student_pk in connection.scalars(students).all():
+                notify_grade_changed(connection, student_pk)
+    with get_db().session() as session:
+        changed = session.get(Assignment, assignment_id)
+        assert changed is not None
+        click.echo(f"{course_slug}/{slug}: {_said(changed)}", err=True)
+
+
 def _said(assignment: Assignment) -> str:
     opens = "not set" if assignment.opens_at is None else f"{assignment.opens_at:%F %T} UTC"
     closes = "not set" if assignment.closes_at is None else f"{assignment.closes_at:%F %T} UTC"
     return (
         f"lab {assignment.lab}, {assignment.title!r}, opens {opens}, closes {closes},"
-        f" grade policy {assignment.grade_policy}"
+        f" grade policy {assignment.grade_policy}, late policy {assignment.late_policy}"
     )
+
+
+def _exception_said(student_id: str, made: AssignmentException) -> str:
+    """One exception as ``assignment show`` lists it: what, for whom, who, when, why."""
+    what = {
+        "extension": (
+            f"extension until {made.until:%F %T} UTC"
+            if made.until is not None
+            else f"extension of {made.extra_days} day(s)"
+        ),
+        "excused": "excused",
+        "override": f"override {made.grade}",
+    }.get(made.kind, made.kind)
+    said = f"{what}\t{student_id}\t{made.set_at:%F %T} UTC by {made.set_by}\t{made.note}"
+    if made.removed_at is not None:
+        said += f"\tremoved {made.removed_at:%F %T} UTC by {made.removed_by}: {made.removed_note}"
+    return said

@@ -1,7 +1,9 @@
 """What a student's pages show: their reports over time, and one report check by check.
 
 A page of history costs two index range reads however long the history (a hostile
-student may send thousands), and raw XML is never loaded. Results are small frozen
+student may send thousands), and raw XML is never loaded; whether a report is late is
+:func:`webhook.storage.late_marks.late_marks`'s (the student's extension, the report's own
+date), as their grade judges it. Results are small frozen
 records, as in :mod:`webhook.gradebook.queries`.
 """
 
@@ -11,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session, defer, object_session
 
-from submissions.scoring import is_late
 from webhook.config import check_hint
+from webhook.storage.late_marks import late_marks
 from webhook.storage.models import Course, Student, Submission, SubmissionCheck
 
 
@@ -65,8 +67,9 @@ def history(session: Session, student: Student) -> list[SubmissionRow]:
         .where(Submission.student_pk == student.id)
         .order_by(Submission.received_at, Submission.id)
     )
-    closes_at = student.course.closes_at
-    return [_submission_row(s, closes_at) for s in session.scalars(query)]
+    found = session.scalars(query).all()
+    late = late_marks(session, student.course_id, student.id, found)
+    return [_submission_row(s, late[s.id]) for s in found]
 
 
 #: Reports on one page of a student's history.
@@ -118,12 +121,15 @@ def history_page(session: Session, student: Student, page: int = 1) -> HistoryPa
         .offset((page - 1) * HISTORY_PAGE)
         .limit(HISTORY_PAGE)
     )
-    closes_at = student.course.closes_at
-    newest_first = [_submission_row(s, closes_at) for s in session.scalars(query)]
+    found = list(session.scalars(query))
+    on_page = len(found)
+    if page != 1 and total:
+        found.append(session.scalars(query.offset(0).limit(1)).one())  # the newest, last
+    late = late_marks(session, student.course_id, student.id, found)
+    newest_first = [_submission_row(s, late[s.id]) for s in found[:on_page]]
     latest = newest_first[0] if page == 1 and newest_first else None
     if latest is None and total:
-        newest = session.scalars(query.offset(0).limit(1)).one()
-        latest = _submission_row(newest, closes_at)
+        latest = _submission_row(found[-1], late[found[-1].id])
     return HistoryPage(
         rows=tuple(reversed(newest_first)),
         page=page,
@@ -142,7 +148,10 @@ def submission(session: Session, course: Course, submission_id: int) -> Submissi
 
 
 def submission_row(sub: Submission) -> SubmissionRow:
-    return _submission_row(sub, sub.student.course.closes_at)
+    session = object_session(sub)
+    assert session is not None
+    late = late_marks(session, sub.course_id, sub.student_pk, [sub])
+    return _submission_row(sub, late[sub.id])
 
 
 def checks(session: Session, sub: Submission) -> list[CheckRow]:
@@ -166,7 +175,7 @@ def checks(session: Session, sub: Submission) -> list[CheckRow]:
     ]
 
 
-def _submission_row(s: Submission, closes_at: datetime | None = None) -> SubmissionRow:
+def _submission_row(s: Submission, late: bool) -> SubmissionRow:
     return SubmissionRow(
         id=s.id,
         report_id=s.report_id,
@@ -181,7 +190,7 @@ def _submission_row(s: Submission, closes_at: datetime | None = None) -> Submiss
         flag_reason=s.flag_reason,
         via=s.via,
         rejected=s.rejected,
-        late=is_late(s.received_at, closes_at),
+        late=late,
         engine_name=s.engine_name,
         engine_version=s.engine_version,
         source=s.source,

@@ -1,14 +1,14 @@
-"""One student's grade, as the CSV export decides it (:func:`course_grade`): for their
-course's first assignment, the one the passback has a line item for until LTI follows
-assignments."""
+"""One student's grade, as the CSV export decides it
+(:func:`webhook.storage.queries.student_decision`: the same reports, late policy and
+exceptions): for their course's first assignment, the one the passback has a line item for
+until LTI follows assignments."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from submissions.scoring import GradePolicy, course_grade
-from webhook.storage.models import Course, Student, Submission
-from webhook.storage.queries import course_sources, first_assignment, stored_reports
+from webhook.storage.models import Course, Student
+from webhook.storage.queries import first_assignment, student_decision
 
 
 def student_grade(session: Session, student: Student) -> int | None:
@@ -18,13 +18,4 @@ def student_grade(session: Session, student: Student) -> int | None:
     assignment = first_assignment(session, course)
     if assignment is None:
         return None
-    reports = [
-        report
-        for _, report in stored_reports(
-            session,
-            Submission.student_pk == student.id,
-            Submission.assignment_id == assignment.id,
-        )
-    ]
-    policy = GradePolicy(sources=course_sources(assignment))
-    return course_grade(reports, policy, closes_at=assignment.closes_at)
+    return student_decision(session, assignment, student.id).grade

@@ -65,6 +65,8 @@ NAMING_CONVENTION = {
 #: What a course's grade counts (``submissions.scoring.GradePolicy.sources``).
 GRADE_POLICIES = ("self", "verified", "verified-else-self")
 DEFAULT_GRADE_POLICY = "verified-else-self"
+#: An assignment's late policy before it had one (``submissions.lateness.CUTOFF``).
+DEFAULT_LATE_POLICY = "cutoff"
 
 
 def utcnow() -> datetime:
@@ -142,8 +144,56 @@ class Assignment(Base):
     grade_policy: Mapped[str] = mapped_column(
         String(20), default=DEFAULT_GRADE_POLICY, server_default=DEFAULT_GRADE_POLICY
     )
+    # Migration 0012: submissions.lateness.LatePolicy as text; "cutoff" (late reports do not
+    # count) is what every assignment did before it.
+    late_policy: Mapped[str] = mapped_column(
+        String(100), default=DEFAULT_LATE_POLICY, server_default=DEFAULT_LATE_POLICY
+    )
 
     course: Mapped[Course] = relationship()
+
+
+#: What an :class:`AssignmentException` row says (one row per kind, set and removed).
+EXCEPTION_KINDS = ("extension", "excused", "override")
+
+
+class AssignmentException(Base):
+    """One exception an instructor made for one student on one assignment: an extension
+    (``until`` or ``extra_days``), *excused*, or an override (``grade``), with who set it,
+    when and why (migration 0012).
+
+    Rows are never deleted nor edited but for their removal: removing one (or setting the
+    same kind again) fills ``removed_*``, so the history of each student's exceptions stays
+    readable. At most one row of each kind is in force (``removed_at`` empty) per student.
+    """
+
+    __tablename__ = "assignment_exception"
+    __table_args__ = (
+        Index("ix_assignment_exception_assignment", "assignment_id", "student_pk"),
+        Index(
+            "ix_assignment_exception_in_force",
+            "assignment_id",
+            "student_pk",
+            "kind",
+            unique=True,
+            sqlite_where=text("removed_at IS NULL"),
+            postgresql_where=text("removed_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id", ondelete="CASCADE"))
+    student_pk: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))  # one of EXCEPTION_KINDS
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)  # extension
+    extra_days: Mapped[int] = mapped_column(Integer, default=0)  # extension
+    grade: Mapped[int | None] = mapped_column(Integer, default=None)  # override
+    note: Mapped[str] = mapped_column(Text)
+    set_by: Mapped[str] = mapped_column(String(100))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    removed_by: Mapped[str] = mapped_column(String(100), default="")
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    removed_note: Mapped[str] = mapped_column(Text, default="")
 
 
 class AssignmentRubric(Base):

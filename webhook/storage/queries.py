@@ -1,9 +1,10 @@
 """Read models for the export (and the LMS passback): one row per student of an assignment.
 
-A grade is an assignment's (issue 19): its reports, its deadline and grade policy, decided
-by :func:`submissions.scoring.course_grade`. :func:`course_grades` is the grades of a
-course's first assignment, for what still shows one grade per course (the gradebook's
-course page, the exports, the LTI passback).
+A grade is an assignment's (issue 19): its reports, its deadline, grade and late policies
+and the student's exceptions, decided by :func:`submissions.scoring.assignment_grade`
+(:func:`student_decision` for one student, :func:`assignment_grades` for all).
+:func:`course_grades` is the grades of a course's first assignment, for what still shows
+one grade per course (the gradebook's course page, the exports, the LTI passback).
 """
 
 from __future__ import annotations
@@ -16,14 +17,18 @@ from typing import cast
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, aliased
 
+from submissions.exceptions import NO_EXCEPTIONS, Exceptions
+from submissions.lateness import CUTOFF, NONE, BadLatePolicy, LatePolicy
 from submissions.scoring import (
     SOURCES,
+    Decision,
     GradePolicy,
     Source,
     Sources,
     StoredReport,
-    course_grade,
+    assignment_grade,
 )
+from webhook.storage.assignments import newest_rubric
 from webhook.storage.models import (
     DEFAULT_GRADE_POLICY,
     Assignment,
@@ -32,14 +37,20 @@ from webhook.storage.models import (
     Student,
     Submission,
 )
+from webhook.storage.student_exceptions import in_force
+
+NO_DECISION = Decision(grade=None)
 
 
 @dataclass(frozen=True)
 class StudentGrades:
     student: Student
     submissions: int
-    grade: int | None  # decided by submissions.scoring.course_grade; None: nothing counts
+    grade: int | None  # decision.grade; None: nothing counts (or excused)
     open_flags: tuple[str, ...]  # the student's open flags, said briefly ("no evidence")
+    # submissions.scoring.assignment_grade's: raw, penalty, grade and the marks late,
+    # extended, excused, overridden
+    decision: Decision = NO_DECISION
 
     @property
     def withheld(self) -> bool:
@@ -51,7 +62,17 @@ def stored_reports(
     session: Session, *where: ColumnElement[bool]
 ) -> Iterator[tuple[int, StoredReport]]:
     """The reports ``where`` selects, each with its student's key, as
-    :func:`submissions.scoring.course_grade` weighs them (the export and the passback alike)."""
+    :func:`submissions.scoring.assignment_grade` weighs them (the export and the passback
+    alike): with their own date and the kinds of their flags (one query for all of them),
+    which say when each counts as submitted."""
+    kinds: dict[int, set[str]] = defaultdict(set)
+    for submission_id, kind in session.execute(
+        select(Flag.submission_id, Flag.kind)
+        .where(Flag.submission_id.in_(select(Submission.id).where(*where)))
+        .distinct()
+    ):
+        if submission_id is not None:
+            kinds[submission_id].add(kind)
     rows = session.execute(
         select(
             Submission.student_pk,
@@ -61,11 +82,64 @@ def stored_reports(
             Submission.flagged,
             Submission.rejected,
             Submission.source,
+            Submission.created,
         ).where(*where)
     )
-    for student_pk, pk, score, received_at, flagged, rejected, stored_source in rows:
+    for student_pk, pk, score, received_at, flagged, rejected, stored_source, created in rows:
         source = cast(Source, "verified" if stored_source == "verified" else "self")
-        yield student_pk, StoredReport(pk, score, received_at, flagged, rejected, source)
+        yield student_pk, StoredReport(
+            pk, score, received_at, flagged, rejected, source,
+            created=created, flag_kinds=frozenset(kinds.get(pk, ())),
+        )  # fmt: skip
+
+
+def late_policy(assignment: Assignment) -> LatePolicy:
+    """The assignment's late policy (a stored text that no longer parses: ``cutoff``, as
+    before late policies; the CLI refuses to store one)."""
+    try:
+        return LatePolicy.parse(assignment.late_policy or str(CUTOFF))
+    except BadLatePolicy:
+        return CUTOFF
+
+
+def grade_policy(assignment: Assignment, policy: GradePolicy | None = None) -> GradePolicy:
+    """``policy`` (the exports' switches) under the assignment's own rules: its grade policy
+    decides the sources and its late policy lateness. An export's ``include_late`` counts
+    the late reports a ``cutoff`` drops (as it did before late policies); it never lifts a
+    ``penalty``."""
+    policy = policy or GradePolicy()
+    late = late_policy(assignment)
+    if late == CUTOFF and policy.include_late:
+        late = NONE
+    return replace(policy, sources=course_sources(assignment), late=late)
+
+
+def student_decision(
+    session: Session, assignment: Assignment, student_pk: int, policy: GradePolicy | None = None
+) -> Decision:
+    """One student's decision for the assignment, exactly as :func:`assignment_grades` makes
+    it (the LMS passback's): the same reports, policies and exceptions."""
+    reports = [
+        report
+        for _, report in stored_reports(
+            session, Submission.student_pk == student_pk, Submission.assignment_id == assignment.id
+        )
+    ]
+    exceptions = in_force(session, assignment.id, student_pk).get(student_pk, NO_EXCEPTIONS)
+    return _decide(session, assignment, grade_policy(assignment, policy), reports, exceptions)
+
+
+def _decide(
+    session: Session,
+    assignment: Assignment,
+    policy: GradePolicy,
+    reports: list[StoredReport],
+    exceptions: Exceptions,
+) -> Decision:
+    max_score = newest_rubric(session, assignment.id).max_score if exceptions.override else None
+    return assignment_grade(
+        reports, policy, due=assignment.closes_at, exceptions=exceptions, max_score=max_score
+    )
 
 
 def first_assignment(session: Session, course: Course) -> Assignment | None:
@@ -96,12 +170,14 @@ def assignment_grades(
     """Every student of the assignment's course in roster order, with their grade for it.
 
     Which sources count (self-reported, verified) is always the assignment's grade policy,
-    whatever ``policy`` says: the exports cannot disagree with it; late is after its
-    ``closes_at``. Three plain queries (the roster, the assignment's reports, the open flags
-    of its reports and of the course's refused copies); the grade itself is
-    :func:`submissions.scoring.course_grade`'s to decide, report by report.
+    and lateness its late policy, whatever ``policy`` says (:func:`grade_policy`): the
+    exports cannot disagree with the passback; late is after the student's own due time
+    (its ``closes_at``, or their extension). A few plain queries (the roster, the
+    assignment's reports and their flags' kinds, the exceptions in force, the open flags of
+    its reports and of the course's refused copies); the grade itself is
+    :func:`submissions.scoring.assignment_grade`'s to decide, student by student.
     """
-    policy = replace(policy or GradePolicy(), sources=course_sources(assignment))
+    policy = grade_policy(assignment, policy)
     students = session.scalars(
         select(Student)
         .where(Student.course_id == assignment.course_id)
@@ -110,6 +186,7 @@ def assignment_grades(
     reports: dict[int, list[StoredReport]] = defaultdict(list)
     for student_pk, report in stored_reports(session, Submission.assignment_id == assignment.id):
         reports[student_pk].append(report)
+    exceptions = in_force(session, assignment.id)
     other = aliased(Student)
     flags: dict[int, Counter[str]] = defaultdict(Counter)
     for student_pk, kind, other_id in session.execute(
@@ -124,18 +201,25 @@ def assignment_grades(
     ):
         said = kind.replace("_", " ") + (f" with {other_id}" if other_id else "")
         flags[student_pk][said] += 1
-    return [
-        StudentGrades(
-            student=student,
-            submissions=len(reports[student.id]),
-            grade=course_grade(reports[student.id], policy, closes_at=assignment.closes_at),
-            open_flags=tuple(
-                f"{said} ({n} reports)" if n > 1 else said
-                for said, n in sorted(flags[student.id].items())
-            ),
+    rows = []
+    for student in students:
+        decision = _decide(
+            session, assignment, policy, reports[student.id],
+            exceptions.get(student.id, NO_EXCEPTIONS),
+        )  # fmt: skip
+        rows.append(
+            StudentGrades(
+                student=student,
+                submissions=len(reports[student.id]),
+                grade=decision.grade,
+                open_flags=tuple(
+                    f"{said} ({n} reports)" if n > 1 else said
+                    for said, n in sorted(flags[student.id].items())
+                ),
+                decision=decision,
+            )
         )
-        for student in students
-    ]
+    return rows
 
 
 def course_sources(course: Course | Assignment) -> Sources:
