@@ -1,7 +1,7 @@
 """Read models for the export (and the LMS passback): one row per student of an assignment.
 
 A grade is an assignment's (issue 19): its reports, its deadline and grade policy, decided
-by :func:`submissions.scoring.course_grade`. :func:`course_grades` is the grades of a
+by :func:`submissions.scoring.assignment_grade`. :func:`course_grades` is the grades of a
 course's first assignment, for what still shows one grade per course (the gradebook's
 course page, the exports, the LTI passback).
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import cast
 
 from sqlalchemy import ColumnElement, select
@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session, aliased
 
 from submissions.scoring import (
     SOURCES,
+    Decision,
     GradePolicy,
     Source,
     Sources,
     StoredReport,
-    course_grade,
+    assignment_grade,
 )
 from webhook.storage.models import (
     DEFAULT_GRADE_POLICY,
@@ -38,8 +39,11 @@ from webhook.storage.models import (
 class StudentGrades:
     student: Student
     submissions: int
-    grade: int | None  # decided by submissions.scoring.course_grade; None: nothing counts
+    grade: int | None  # decision.grade; None: nothing counts
     open_flags: tuple[str, ...]  # the student's open flags, said briefly ("no evidence")
+    #: submissions.scoring.assignment_grade's decision (raw, penalty, marks), shared by the
+    #: gradebook, the exports and the passback
+    decision: Decision = field(default=Decision(None))
 
     @property
     def withheld(self) -> bool:
@@ -99,7 +103,7 @@ def assignment_grades(
     whatever ``policy`` says: the exports cannot disagree with it; late is after its
     ``closes_at``. Three plain queries (the roster, the assignment's reports, the open flags
     of its reports and of the course's refused copies); the grade itself is
-    :func:`submissions.scoring.course_grade`'s to decide, report by report.
+    :func:`submissions.scoring.assignment_grade`'s to decide, report by report.
     """
     policy = replace(policy or GradePolicy(), sources=course_sources(assignment))
     students = session.scalars(
@@ -124,18 +128,17 @@ def assignment_grades(
     ):
         said = kind.replace("_", " ") + (f" with {other_id}" if other_id else "")
         flags[student_pk][said] += 1
-    return [
-        StudentGrades(
-            student=student,
-            submissions=len(reports[student.id]),
-            grade=course_grade(reports[student.id], policy, closes_at=assignment.closes_at),
-            open_flags=tuple(
-                f"{said} ({n} reports)" if n > 1 else said
-                for said, n in sorted(flags[student.id].items())
-            ),
+    graded = []
+    for student in students:
+        decision = assignment_grade(reports[student.id], policy, due=assignment.closes_at)
+        open_flags = tuple(
+            f"{said} ({n} reports)" if n > 1 else said
+            for said, n in sorted(flags[student.id].items())
         )
-        for student in students
-    ]
+        graded.append(
+            StudentGrades(student, len(reports[student.id]), decision.grade, open_flags, decision)
+        )
+    return graded
 
 
 def course_sources(course: Course | Assignment) -> Sources:
