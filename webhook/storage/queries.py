@@ -1,9 +1,9 @@
 """Read models for the export (and the LMS passback): one row per student of an assignment.
 
 A grade is an assignment's (issue 19): its reports, its deadline and grade policy, decided
-by :func:`submissions.scoring.assignment_grade`. :func:`course_grades` is the grades of a
-course's first assignment, for what still shows one grade per course (the gradebook's
-course page, the exports, the LTI passback).
+by :func:`submissions.scoring.assignment_grade`, whose decision (raw, penalty, marks) each row
+keeps. :func:`course_grades` is the grades of a course's first assignment, for what still
+shows one grade per course (the LTI passback; the exports of a course without assignments).
 """
 
 from __future__ import annotations
