@@ -1,37 +1,36 @@
 """Grades as CSV files that LMS gradebooks import, counting only what can be trusted.
 
-* ``canvas``: Canvas's gradebook import columns ``Student, ID, SIS User ID,
-  SIS Login ID, Section``, then ``Open flags`` (where Canvas reads custom columns: a
-  custom column of that name in Canvas takes it as a note; without one, leave it out
-  of the import), then one column per assignment, with a ``Points Possible`` row
-  first. ``SIS User ID`` is the roster's student id and ``SIS Login ID`` the email;
-  ``ID`` (Canvas's own) stays empty, so Canvas matches by the SIS columns. A new
-  column name creates the assignment.
-* ``moodle``: ``ID number, Email address, First name, Last name, Open flags`` then the
-  grade; in Moodle's "Import → CSV file" map "ID number" (or "Email address") to the
-  user and the grade column to the grade item, and leave ``Open flags`` unmapped.
+* ``canvas``: the whole course, one column per assignment
+  (:func:`submissions.canvas.canvas_csv`): Canvas's gradebook import columns ``Student, ID,
+  SIS User ID, SIS Login ID, Section``, a ``Points Possible`` row, then each student's
+  grade per assignment, a number or empty. Nothing else: Canvas makes a new assignment of
+  every column it does not know.
+* ``flags``: what the Canvas file cannot say, a second file to read (not to import): per
+  student and assignment the raw score, the penalty, the grade, its marks (late,
+  extended, excused, overridden) and the open flags (:func:`submissions.canvas.flags_csv`).
+* ``moodle``: one assignment (Moodle imports one grade item at a time):
+  ``ID number, Email address, First name, Last name, Open flags`` then the grade
+  (:func:`submissions.moodle.moodle_csv`). The course's only assignment unless one is named;
+  a course with several needs one named (:class:`ExportRefused`).
 
-In both, the grade is the last column.
-
-The grade is :func:`submissions.scoring.course_grade`'s: by default the best score
-among the reports without open flags, not rejected and received by the course's
-deadline (``GradePolicy`` says otherwise). A student with nothing that counts gets an
-empty grade (left unchanged by the import); ``Open flags`` says why, for the
-instructor. The file is one assignment's (the course's first, unless named): its column
-is the assignment's title and Points Possible its newest rubric's total.
+Each grade is :func:`webhook.storage.queries.assignment_grades`'s, the one that the
+gradebook shows and the LMS passback sends. A student with nothing that counts gets an
+empty grade (left unchanged by the import). The web's export links and ``grade-server
+grades export`` both call :func:`export_grades`: the same bytes.
 
 Every text cell follows OWASP's rule against CSV injection
-(:func:`submissions.gradesheet.cell`). The Moodle file is
-:func:`submissions.moodle.moodle_csv`'s, byte for byte.
+(:func:`submissions.gradesheet.cell`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TextIO
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from submissions.canvas import IDENTITY, canvas_name
+from submissions.canvas import canvas_csv, flags_csv
 from submissions.gradesheet import (
     ENCODING,
     FORMULA_STARTS,
@@ -40,19 +39,115 @@ from submissions.gradesheet import (
     Person,
     Row,
     cell,
-    number,
-    write_csv,
 )
 from submissions.moodle import moodle_csv
 from submissions.scoring import GradePolicy
 from webhook.config import current_rubric
 from webhook.storage.assignments import newest_rubric
 from webhook.storage.models import Assignment, Course
-from webhook.storage.queries import assignment_grades, course_grades, first_assignment
+from webhook.storage.queries import StudentGrades, assignment_grades, course_grades
 
-FORMATS = ("canvas", "moodle")
-FLAGS_COLUMN = "Open flags"
-__all__ = ["FORMATS", "FORMULA_STARTS", "cell", "export_grades"]
+FORMATS = ("canvas", "flags", "moodle")
+#: The formats of the whole course; the others are one assignment's.
+COURSE_WIDE = ("canvas", "flags")
+__all__ = ["FORMATS", "FORMULA_STARTS", "ExportRefused", "cell", "export_grades"]
+
+
+class ExportRefused(ValueError):
+    """The export cannot be written as asked (one line, naming what to ask instead)."""
+
+    def __init__(self, message: str, *, not_found: bool = False) -> None:
+        super().__init__(message)
+        self.not_found = not_found
+
+
+def assignments_of(session: Session, course: Course) -> list[Assignment]:
+    """The course's assignments, in the order they were made (the columns' order)."""
+    return list(
+        session.scalars(
+            select(Assignment).where(Assignment.course_id == course.id).order_by(Assignment.id)
+        )
+    )
+
+
+def column_of(session: Session, assignment: Assignment) -> Column:
+    """The assignment as a grade column: its title, its newest rubric's total."""
+    return Column(
+        assignment.slug, assignment.title, newest_rubric(session, assignment.id).max_score
+    )
+
+
+def gradesheet(
+    session: Session,
+    course: Course,
+    assignments: Sequence[Assignment],
+    policy: GradePolicy | None = None,
+) -> tuple[list[Column], list[Row]]:
+    """The course's students (roster order) with a cell per assignment, from
+    :func:`assignment_grades` (three queries per assignment, none per student).
+
+    A course without any assignment (made before them, outside ``course create``) has
+    one column, ``<course name> lab``, with the server's rubric and nobody graded.
+    """
+    columns: list[Column] = []
+    graded: list[list[StudentGrades]] = []
+    for assignment in assignments:
+        columns.append(column_of(session, assignment))
+        graded.append(assignment_grades(session, assignment, policy))
+    if not assignments:
+        columns.append(Column(course.slug, f"{course.name} lab", current_rubric().max_score))
+        graded.append(course_grades(session, course, policy))
+    rows = []
+    for by_student in zip(*graded, strict=True):
+        student = by_student[0].student
+        cells = {
+            column.key: Cell.of(found.decision, found.open_flags)
+            for column, found in zip(columns, by_student, strict=True)
+        }
+        rows.append(Row(Person(student.name, student.student_id, student.email), cells))
+    return columns, rows
+
+
+def pick_assignment(session: Session, course: Course, slug: str | None) -> Assignment | None:
+    """The assignment ``slug`` of ``course``, or its only one when none is named (``None``:
+    the course has none). Refused: an unknown slug, or several and none named."""
+    assignments = assignments_of(session, course)
+    if slug is not None:
+        found = next((a for a in assignments if a.slug == slug), None)
+        if found is None:
+            raise ExportRefused(
+                f"course {course.slug} has no assignment {slug[:64]!r}", not_found=True
+            )
+        return found
+    if len(assignments) > 1:
+        names = ", ".join(a.slug for a in assignments)
+        raise ExportRefused(
+            f"course {course.slug} has {len(assignments)} assignments ({names}): a Moodle "
+            "file is one assignment's, name it (--assignment SLUG, or assignment=SLUG)"
+        )
+    return assignments[0] if assignments else None
+
+
+def export_bytes(
+    session: Session,
+    course: Course,
+    *,
+    fmt: str,
+    policy: GradePolicy | None = None,
+    assignment: str | None = None,
+) -> bytes:
+    """The file ``fmt`` (:data:`FORMATS`) of ``course``; ``assignment``: the Moodle file's
+    (default: the course's only one). Raises :class:`ExportRefused`."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}")
+    if fmt in COURSE_WIDE:
+        if assignment is not None:
+            raise ExportRefused(f"the {fmt} file is the whole course's: name no assignment")
+        columns, rows = gradesheet(session, course, assignments_of(session, course), policy)
+        return canvas_csv(columns, rows) if fmt == "canvas" else flags_csv(columns, rows)
+    chosen = pick_assignment(session, course, assignment)
+    columns, rows = gradesheet(session, course, [chosen] if chosen else [], policy)
+    return moodle_csv(columns[0], rows)
 
 
 def export_grades(
@@ -62,41 +157,8 @@ def export_grades(
     *,
     fmt: str,
     policy: GradePolicy | None = None,
-    assignment: Assignment | None = None,
+    assignment: str | None = None,
 ) -> None:
-    """Write the grades of ``course``'s ``assignment`` (default: its first) as ``fmt``
-    (``canvas`` or ``moodle``) to ``handle``."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}")
-    assignment = assignment or first_assignment(session, course)
-    if assignment is None:
-        rows = course_grades(session, course, policy)
-        column = Column(course.slug, f"{course.name} lab", current_rubric().max_score)
-    else:
-        rows = assignment_grades(session, assignment, policy)
-        max_score = newest_rubric(session, assignment.id).max_score
-        column = Column(assignment.slug, assignment.title, max_score)
-    sheet = [
-        Row(
-            Person(row.student.name, row.student.student_id, row.student.email),
-            {column.key: Cell(row.grade, open_flags=row.open_flags)},
-        )
-        for row in rows
-    ]
-    body = moodle_csv(column, sheet) if fmt == "moodle" else _canvas_with_flags(column, sheet)
+    """Write :func:`export_bytes` to a text ``handle``."""
+    body = export_bytes(session, course, fmt=fmt, policy=policy, assignment=assignment)
     handle.write(body.decode(ENCODING))
-
-
-def _canvas_with_flags(column: Column, sheet: list[Row]) -> bytes:
-    """Today's single-lab Canvas file, with its ``Open flags`` column (see the module's
-    docstring); :func:`submissions.canvas.canvas_csv` is the course-wide one without it."""
-    lines: list[list[str | int]] = [
-        [*IDENTITY, FLAGS_COLUMN, column.title],
-        ["Points Possible", "", "", "", "", "", column.points_possible],
-    ]
-    for row in sheet:
-        student, found = row.student, row.cell(column)
-        name = canvas_name(student.name) or student.student_id
-        flags = "; ".join(found.open_flags)
-        lines.append([name, "", student.student_id, student.email, "", flags, number(found.grade)])
-    return write_csv(lines)

@@ -111,7 +111,18 @@ def test_instructor_walks_through_the_gradebook(
     follow(browser, browser.find_element(By.CSS_SELECTOR, "button[type=submit]"))
     assert browser.current_url == f"{live_server}/gradebook/{seeded.course}/"
 
-    # The table: every student on the roster, Ann done and flagged.
+    # The course page: every student's final grade for each assignment (one here).
+    grades = browser.find_elements(By.CSS_SELECTOR, "#grades tbody tr")
+    assert len(grades) == seeded.students
+    ann = browser.find_element(By.CSS_SELECTOR, "#grades tr[data-student='zz-ann']")
+    cell = ann.find_element(By.CSS_SELECTOR, "td.grade").text
+    # her full report counts; her other one is held back by an open flag, said in words
+    assert cell.split()[:3] == [str(seeded.rubric.max_score), "⚑", "flagged"], cell
+    snap(browser, screenshots, "03-course")
+
+    # Its assignment's page: every student on the roster, Ann done and flagged.
+    follow(browser, browser.find_element(By.CSS_SELECTOR, "#grades th[data-assignment] a"))
+    assert browser.current_url == f"{live_server}/gradebook/{seeded.course}/a/docker_beginners"
     rows = browser.find_elements(By.CSS_SELECTOR, "#roster tbody tr")
     assert len(rows) == seeded.students
     ann = browser.find_element(By.CSS_SELECTOR, "#roster tr[data-student='zz-ann']")
@@ -133,7 +144,7 @@ def test_instructor_walks_through_the_gradebook(
     assert all(width > 0 for width in drawn), "the browser laid the bars out with no size"
     label = browser.find_element(By.ID, "passrate-title").get_attribute("textContent")
     assert label == "Pass rate of each check"
-    snap(browser, screenshots, "03-overview")
+    snap(browser, screenshots, "03-assignment")
 
     # Sorting by best score, highest first: the done students lead.
     follow(browser, browser.find_element(By.LINK_TEXT, "Best"))
@@ -212,8 +223,8 @@ def test_instructor_accepts_a_flag_and_rejects_a_copy(
     browser.find_element(By.ID, "username").send_keys(USERNAME)
     browser.find_element(By.ID, "password").send_keys(PASSWORD)
     follow(browser, browser.find_element(By.CSS_SELECTOR, "button[type=submit]"))
-    bob = browser.find_element(By.CSS_SELECTOR, "#roster tr[data-student='bob']")
-    assert "1 flagged" in bob.text
+    bob = browser.find_element(By.CSS_SELECTOR, "#grades tr[data-student='bob']")
+    assert "flagged" in bob.text  # the course page marks his held-back copy in words
 
     # From the course page to the flags: who shares evidence with whom, and why.
     follow(browser, browser.find_element(By.CSS_SELECTOR, "a.flags-link"))

@@ -97,7 +97,7 @@ def test_a_page_that_is_not_a_number_is_a_400(instructor: FlaskClient, page: str
 def test_the_class_chart_has_the_rubrics_checks_only(
     instructor: FlaskClient, rubric: Rubric
 ) -> None:
-    page = instructor.get("/gradebook/docker-101/").get_data(as_text=True)
+    page = instructor.get("/gradebook/docker-101/a/docker_beginners").get_data(as_text=True)
     bars = re.findall(r'<rect class="bar bar-\w+" data-check="([^"]+)"', page)
     assert bars == list(rubric)
     assert INVENTED not in page

@@ -76,7 +76,7 @@ def test_submitted_reports_show_in_the_gradebook(server: Flask, rubric: Rubric) 
 
     instructor = server.test_client()
     login(instructor)
-    page = instructor.get("/gradebook/docker-101/").get_data(as_text=True)
+    page = instructor.get("/gradebook/docker-101/a/docker_beginners").get_data(as_text=True)
     row = page[page.index('data-student="carol"') :].split("</tr>")[0]
     assert f"{latest['score']}/{latest['max_score']}" in row
     assert "⚑ 2 flagged" in row and "unknown checks digest" in row  # not in the rubric

@@ -14,14 +14,21 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from devlab.server.seeded import PASSWORD, USERNAME, Seeded, csrf_from
+from submissions.rubric import shipped_rubric
 from webhook.auth import hash_password
+from webhook.storage.assignments import add_assignment
 from webhook.storage.db import make_engine, make_session_factory, upgrade
 from webhook.storage.models import Course, Instructor, Student
 
 CSRF_VALUE = re.compile(r'name="csrf_token" value="[^"]+"')
+#: The seeded course's one assignment's page (issue 19: the course page is students by
+#: assignments; what it showed before is each assignment's page).
+ASSIGNMENT = "/gradebook/docker-101/a/docker_beginners"
 PAGES = (
     "/gradebook/",
     "/gradebook/docker-101/",
+    ASSIGNMENT,
+    f"{ASSIGNMENT}/settings",
     "/gradebook/docker-101/students/zz-ann",
     "/gradebook/docker-101/submissions/1",
     "/gradebook/docker-101/export.csv?format=canvas",
@@ -148,10 +155,24 @@ def test_one_course_goes_straight_to_its_overview(instructor: FlaskClient) -> No
     assert response.headers["Location"] == "/gradebook/docker-101/"
 
 
-def test_overview_lists_every_student_with_scores_and_flags(
+def test_the_course_page_has_each_students_final_grade_by_assignment(
     instructor: FlaskClient, seeded: Seeded
 ) -> None:
     page = html(instructor.get("/gradebook/docker-101/"))
+    grades = dict(re.findall(r'<tr data-student="([^"]+)">.*?data-grade="(\d*)"', page, re.S))
+    assert len(grades) == seeded.students
+    full = seeded.rubric.max_score
+    # ann's full report counts (her flagged one does not); bob's one report counts
+    assert (grades["zz-ann"], grades["zz-bob"]) == (str(full), str(full - 1))
+    assert f'href="{ASSIGNMENT}"' in page
+    assert 'href="/gradebook/docker-101/students/zz-ann"' in page
+    assert f'href="{ASSIGNMENT}/settings"' in page
+
+
+def test_overview_lists_every_student_with_scores_and_flags(
+    instructor: FlaskClient, seeded: Seeded
+) -> None:
+    page = html(instructor.get(ASSIGNMENT))
     assert len(rows(page)) == seeded.students
     full = seeded.rubric.max_score
 
@@ -172,7 +193,7 @@ def test_overview_lists_every_student_with_scores_and_flags(
 
 
 def test_overview_draws_one_bar_per_check(instructor: FlaskClient, seeded: Seeded) -> None:
-    page = html(instructor.get("/gradebook/docker-101/"))
+    page = html(instructor.get(ASSIGNMENT))
     assert re.findall(r'<rect class="bar bar-\w+" data-check="([^"]+)"', page) == list(
         seeded.rubric
     )
@@ -183,7 +204,7 @@ def test_overview_draws_one_bar_per_check(instructor: FlaskClient, seeded: Seede
 
 def test_pass_rates_count_only_the_latest_report(instructor: FlaskClient, seeded: Seeded) -> None:
     """Ann failed tweet.serves only in her older report: it counts as passed for her."""
-    page = html(instructor.get("/gradebook/docker-101/"))
+    page = html(instructor.get(ASSIGNMENT))
     table = page[page.index('class="as-table"') :]
     row = re.search(
         r"<code>tweet\.serves</code>[^<]*</td><td class=\"num\">(\d+)</td>"
@@ -206,14 +227,14 @@ def test_pass_rates_count_only_the_latest_report(instructor: FlaskClient, seeded
 def test_overview_sorts_by_a_column(
     instructor: FlaskClient, query: str, first: str | None, last: str
 ) -> None:
-    order = rows(html(instructor.get(f"/gradebook/docker-101/{query}")))
+    order = rows(html(instructor.get(f"{ASSIGNMENT}{query}")))
     assert order[-1] == last
     if first is not None:
         assert order[0] == first
 
 
 def test_sorting_by_best_puts_the_done_first(instructor: FlaskClient) -> None:
-    page = html(instructor.get("/gradebook/docker-101/?sort=best&dir=desc"))
+    page = html(instructor.get(f"{ASSIGNMENT}?sort=best&dir=desc"))
     classes = re.findall(r'<tr class="([^"]*)" data-student=', page)
     done = [c.split()[0] == "done" for c in classes]
     assert done == sorted(done, reverse=True) and done[0]
@@ -254,6 +275,10 @@ def test_flagged_submission_says_why(instructor: FlaskClient, seeded: Seeded) ->
         "/gradebook/docker-101/submissions/999999",
         "/gradebook/no-such-course/submissions/1",
         "/gradebook/no-such-course/export.csv",
+        "/gradebook/docker-101/a/nope",
+        "/gradebook/docker-101/a/nope/settings",
+        "/gradebook/no-such-course/a/docker_beginners",
+        "/gradebook/docker-101/export.csv?format=moodle&assignment=nope",
     ],
 )
 def test_unknown_things_are_404(instructor: FlaskClient, path: str) -> None:
@@ -316,6 +341,7 @@ def two_courses(tmp_path: Path, app_factory: Callable[[str, Path], Flask]) -> It
         session.add_all([empty, quiet])
         session.flush()
         session.add(Student(course_id=quiet.id, student_id="q1", name="Quinn", token_hash="q"))
+        add_assignment(session, quiet, shipped_rubric())
         session.commit()
     engine.dispose()
     app = app_factory(url, tmp_path)
@@ -333,8 +359,10 @@ def test_several_courses_are_listed(two_courses: FlaskClient) -> None:
 
 def test_empty_course_and_course_without_reports(two_courses: FlaskClient) -> None:
     empty = html(two_courses.get("/gradebook/empty/"))
-    assert "Nobody is enrolled yet" in empty
+    assert "Nobody is enrolled yet" in empty and "No assignment yet" in empty
     quiet = html(two_courses.get("/gradebook/quiet/"))
+    assert re.search(r'<tr data-student="q1">.*?data-grade=""', quiet, re.S)
+    quiet = html(two_courses.get("/gradebook/quiet/a/docker_beginners"))
     assert "No reports yet" in quiet
     assert "not started" in quiet
     assert "No report from this student yet" in html(
@@ -355,7 +383,8 @@ def test_postgresql_shows_the_same_gradebook(
         token = csrf_from(html(pg.get("/login")))
         pg.post("/login", data={"username": USERNAME, "password": PASSWORD, "csrf_token": token})
         for path in (
-            "/gradebook/docker-101/?sort=best&dir=desc",
+            "/gradebook/docker-101/",
+            f"{ASSIGNMENT}?sort=best&dir=desc",  # (the settings page says when it was made)
             "/gradebook/docker-101/students/zz-ann",
             f"/gradebook/docker-101/submissions/{pg_seeded.ann_flagged}",
         ):

@@ -49,6 +49,9 @@ CLASS = {
 }
 SELF_HIGHER = {"ann"}
 
+#: The class's one assignment's page: its roster has the verified column (issue 19).
+ASSIGNMENT = f"/gradebook/{COURSE}/a/docker_beginners"
+
 
 @dataclass(frozen=True)
 class VerifiedClass:
@@ -137,14 +140,14 @@ def test_the_rows_carry_the_latest_verified_beside_the_best_self_reported(
 def test_the_course_page_flags_a_self_reported_best_above_the_verified(
     verified: VerifiedClass,
 ) -> None:
-    page = logged_in(verified.app).get(f"/gradebook/{COURSE}/").get_data(as_text=True)
+    page = logged_in(verified.app).get(ASSIGNMENT).get_data(as_text=True)
     flagged = set(re.findall(r'<tr class="[^"]*\bself-higher\b[^"]*" data-student="([^"]+)"', page))
     assert flagged == SELF_HIGHER
     assert page.count("⚑ self-reported higher") == len(SELF_HIGHER)
     assert "best self-reported 28 is above the latest verified 20 (by ta)" in page
     assert "<strong>1</strong> self-reported above verified" in page
-    assert "verified reports, else self-reported" in page  # the course's grade policy
-    sorted_page = logged_in(verified.app).get(f"/gradebook/{COURSE}/?sort=verified&dir=desc")
+    assert "verified reports, else self-reported" in page  # the assignment's grade policy
+    sorted_page = logged_in(verified.app).get(f"{ASSIGNMENT}?sort=verified&dir=desc")
     order = re.findall(r'data-student="([^"]+)"', sorted_page.get_data(as_text=True))
     assert order == ["bob", "cy", "dee", "ann", "eve"]  # 28, 26, 26, 20, none last
 
@@ -171,7 +174,7 @@ def test_the_instructor_sees_the_verified_column_and_the_flag(
     verified_server: str,
     browser: WebDriver,  # noqa: F811
 ) -> None:
-    browser.get(f"{verified_server}/login?next=/gradebook/{COURSE}/")
+    browser.get(f"{verified_server}/login?next={ASSIGNMENT}")
     browser.find_element(By.ID, "username").send_keys(USERNAME)
     browser.find_element(By.ID, "password").send_keys(PASSWORD)
     follow(browser, browser.find_element(By.CSS_SELECTOR, "button[type=submit]"))

@@ -44,17 +44,21 @@ def flags_of(data: dict[str, Any]) -> list[tuple[str, str | None, str]]:
 
 
 def exported(app: Flask, classroom: Classroom, *options: str) -> dict[str, tuple[str, str]]:
-    """Roster id → (grade, open flags) in both exports (which must agree)."""
+    """Roster id → (grade, open flags) in every export (which must agree): Moodle's file, and
+    Canvas's with its flags file (issue 19: Canvas's own file holds grades only)."""
     runner = app.test_cli_runner()
-    canvas = runner.invoke(args=["grades", "export", classroom.course, *options])
-    moodle = runner.invoke(
-        args=["grades", "export", classroom.course, "--format", "moodle", *options]
-    )
-    assert canvas.exit_code == 0 and moodle.exit_code == 0, canvas.output + moodle.output
-    by_canvas = {r[2]: (r[6], r[5]) for r in list(csv.reader(io.StringIO(canvas.stdout)))[2:]}
-    by_moodle = {r[0]: (r[5], r[4]) for r in list(csv.reader(io.StringIO(moodle.stdout)))[1:]}
-    assert by_canvas == by_moodle
-    return by_canvas
+    made = {
+        fmt: runner.invoke(args=["grades", "export", classroom.course, "--format", fmt, *options])
+        for fmt in ("canvas", "flags", "moodle")
+    }
+    assert all(r.exit_code == 0 for r in made.values()), [r.output for r in made.values()]
+    rows = {fmt: list(csv.reader(io.StringIO(r.stdout))) for fmt, r in made.items()}
+    by_moodle = {r[0]: (r[5], r[4]) for r in rows["moodle"][1:]}
+    by_flags = {r[1]: (r[6], r[8]) for r in rows["flags"][1:]}  # one assignment: a row each
+    by_canvas = {r[2]: r[5] for r in rows["canvas"][2:]}
+    assert by_flags == by_moodle
+    assert by_canvas == {who: grade for who, (grade, _) in by_moodle.items()}
+    return by_moodle
 
 
 def decide(url: str, course: str, flag_id: int, action: str, note: str = "") -> None:

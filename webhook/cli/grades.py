@@ -1,4 +1,10 @@
-"""``grade-server grades``: a course's grades as a CSV for the LMS."""
+"""``grade-server grades``: a course's grades as a CSV for the LMS.
+
+The bytes are :func:`webhook.export.export_bytes`'s, the same as the gradebook's export
+links: ``canvas`` (every assignment a column) and ``flags`` (what Canvas's file cannot say)
+are the whole course's, ``moodle`` one assignment's (``--assignment SLUG``; default the
+course's only one).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +14,10 @@ from pathlib import Path
 import click
 
 from submissions.scoring import GradePolicy
-from webhook.cli.errors import BadInput, database_command
+from webhook.cli.errors import BadInput, BadValue, NotFound, database_command
 from webhook.cli.lookup import find_course
 from webhook.database import get_db
-from webhook.export import FORMATS, export_grades
+from webhook.export import FORMATS, ExportRefused, export_bytes
 
 
 @click.group("grades", help="Grades for the LMS.")
@@ -36,6 +42,12 @@ def grades_group() -> None:
 )
 @click.option("--include-late", is_flag=True, help="Count reports received after the deadline.")
 @click.option(
+    "--assignment",
+    "assignment",
+    metavar="SLUG",
+    help="The Moodle file's assignment (default: the course's only one).",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -48,8 +60,10 @@ def grades_export(
     include_flagged: bool,
     include_late: bool,
     output: Path | None,
+    assignment: str | None,
 ) -> None:
-    """Write COURSE's grades as a CSV that Canvas or Moodle imports."""
+    """Write COURSE's grades as a CSV that Canvas or Moodle imports (or, ``flags``, what
+    the Canvas file cannot say: raw score, penalty, marks, open flags)."""
     policy = GradePolicy(
         grade="latest" if grade == "latest" else "best",
         include_flagged=include_flagged,
@@ -57,12 +71,18 @@ def grades_export(
     )
     with get_db().session() as session:
         course = find_course(session, course_slug)
-        if output is None:
-            export_grades(session, course, sys.stdout, fmt=fmt, policy=policy)
-            return
         try:
-            with output.open("w", encoding="utf-8", newline="") as handle:
-                export_grades(session, course, handle, fmt=fmt, policy=policy)
-        except OSError as exc:
-            raise BadInput(f"{output}: cannot write ({exc.strerror})") from None
+            body = export_bytes(session, course, fmt=fmt, policy=policy, assignment=assignment)
+        except ExportRefused as exc:
+            if exc.not_found:
+                raise NotFound(str(exc)) from None
+            raise BadValue(str(exc)) from None
+    if output is None:
+        sys.stdout.buffer.write(body)  # bytes: CRLF lines as the web sends them
+        sys.stdout.buffer.flush()
+        return
+    try:
+        output.write_bytes(body)
+    except OSError as exc:
+        raise BadInput(f"{output}: cannot write ({exc.strerror})") from None
     click.echo(f"wrote {fmt} grades of {course_slug} to {output}", err=True)

@@ -7,9 +7,13 @@ answers 404, like one that does not exist.
 
 - ``/login``, ``/logout``
 - ``/gradebook/``: the courses (straight to the course when there is one)
-- ``/gradebook/<course>/``: the roster with latest, best self-reported and latest
-  verified scores, flags for suspicious reports (and for a self-reported best above the
-  latest verified score), and a chart of each check's pass rate
+- ``/gradebook/<course>/``: the course page, students by assignments, each cell the
+  student's final grade with its marks (late, extended, excused, overridden, flagged),
+  links to each assignment's and each student's page
+- ``/gradebook/<course>/a/<slug>``: an assignment's page, its roster with latest, best
+  self-reported and latest verified scores, flags for suspicious reports (and for a
+  self-reported best above the latest verified score), and a chart of each check's pass
+  rate; ``.../a/<slug>/settings``: its dates, grade policy and rubric versions
 - ``/gradebook/<course>/students/<roster id>[?page=N]``: a student's reports over time,
   50 a page, newest first
 - ``/gradebook/<course>/submissions/<id>``: one report, check by check, and its flags
@@ -18,17 +22,17 @@ answers 404, like one that does not exist.
   piece of evidence is one entry listing its students (``group=G``: its flags one by one).
   ``POST /gradebook/<course>/flags/<id>`` (or ``.../flags/groups/<G>``, every open flag of
   a group) with ``action=accept|reject`` and a ``note`` records the instructor's decision
-- ``/gradebook/<course>/export.csv?format=canvas|moodle[&include_flagged=1][&include_late=1]``:
-  grades for the LMS, counting what can be trusted unless told otherwise
+- ``/gradebook/<course>/export.csv?format=canvas|flags|moodle[&assignment=SLUG]
+  [&include_flagged=1][&include_late=1]``: grades for the LMS (:mod:`webhook.export`: Canvas
+  and its flags file the whole course's, Moodle one assignment's), counting what can be
+  trusted unless told otherwise; the same bytes as ``grade-server grades export``
 
-Check titles and the chart's order come from the server's rubric (the JSON document it
-scores from, :func:`webhook.config.current_rubric`).
+Check titles and the chart's order come from the assignment's newest rubric.
 """
 
 from __future__ import annotations
 
 import functools
-import io
 import unicodedata
 from collections.abc import Callable
 from datetime import datetime
@@ -54,15 +58,24 @@ from submissions.integrity import KINDS
 from submissions.scoring import GradePolicy
 from webhook.access import courses_visible_to, require_course
 from webhook.auth import current_instructor
-from webhook.config import current_rubric
 from webhook.crosscheck import decisions
 from webhook.database import get_db, get_session
-from webhook.export import FORMATS, export_grades
+from webhook.export import FORMATS, ExportRefused, export_bytes
 from webhook.grade_events import notify_grade_changed
+from webhook.storage.assignments import newest_rubric
 from webhook.storage.db import write_transaction
 from webhook.storage.models import MAX_ROW_ID
 
-from . import charts, csrf, flag_pages, flag_queries, queries, sessions, student_queries
+from . import (
+    assignment_pages,
+    charts,
+    csrf,
+    flag_pages,
+    flag_queries,
+    queries,
+    sessions,
+    student_queries,
+)
 
 bp = Blueprint(
     "gradebook",
@@ -170,33 +183,20 @@ def index() -> Any:
 @bp.route("/gradebook/<course>/")
 @login_required
 def overview(course: str) -> Any:
-    db = get_session()
-    found = require_course(course)
-    sort = request.args.get("sort", "id")
-    if sort not in queries.SORT_KEYS:
-        sort = "id"
-    descending = request.args.get("dir") == "desc"
-    rows = queries.sort_rows(queries.student_rows(db, found), sort, descending)
-    rates = _in_rubric_order(queries.pass_rates(db, found, only=set(current_rubric())))
-    started = sum(1 for r in rows if r.started)
-    return render_template(
-        "gradebook/overview.html",
-        course=found,
-        rows=rows,
-        sort=sort,
-        descending=descending,
-        chart=charts.pass_rate_chart(rates),
-        titles=_check_titles(),
-        counts={
-            "students": len(rows),
-            "started": started,
-            "done": sum(1 for r in rows if r.done),
-            "flagged": sum(1 for r in rows if r.flagged),
-            "self_higher": sum(1 for r in rows if r.self_higher),
-        },
-        formats=EXPORT_FORMATS,
-        flag_counts=flag_queries.flag_counts(db, found),
-    )
+    """The course page: students by assignments (:mod:`.assignment_pages`)."""
+    return assignment_pages.course_page(course)
+
+
+@bp.route("/gradebook/<course>/a/<slug>")
+@login_required
+def assignment(course: str, slug: str) -> Any:
+    return assignment_pages.assignment_page(course, slug)
+
+
+@bp.route("/gradebook/<course>/a/<slug>/settings")
+@login_required
+def assignment_settings(course: str, slug: str) -> Any:
+    return assignment_pages.settings_page(course, slug)
 
 
 @bp.route("/gradebook/<course>/students/<student_id>")
@@ -238,7 +238,7 @@ def submission(course: str, submission_id: int) -> Any:
         student=sub.student,
         sub=student_queries.submission_row(sub),
         tasks=tasks,
-        titles=_check_titles(),
+        titles=assignment_pages.check_titles(newest_rubric(db, sub.assignment_id)),
         flags=flag_queries.flags(db, found, "all", submission_id=sub.id),
     )
 
@@ -356,6 +356,7 @@ def _safe_back(target: str | None, slug: str) -> str:
 @bp.route("/gradebook/<course>/export.csv")
 @login_required
 def export(course: str) -> Any:
+    """The same bytes as ``grade-server grades export`` with the same options."""
     db = get_session()
     found = require_course(course)
     fmt = request.args.get("format", "canvas")
@@ -364,14 +365,13 @@ def export(course: str) -> Any:
     policy = GradePolicy(
         include_flagged=_yes_no("include_flagged"), include_late=_yes_no("include_late")
     )
-    body = io.StringIO()
-    # the same CSV as `grade-server grades export [--include-flagged] [--include-late]`
-    export_grades(db, found, body, fmt=fmt, policy=policy)
-    return Response(
-        body.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": attachment(f"{found.slug}-{fmt}.csv")},
-    )
+    slug = request.args.get("assignment") or None
+    try:
+        body = export_bytes(db, found, fmt=fmt, policy=policy, assignment=slug)
+    except ExportRefused as exc:
+        abort(404 if exc.not_found else 400, description=str(exc))
+    name = f"{found.slug}-{fmt}.csv" if slug is None else f"{found.slug}-{slug}-{fmt}.csv"
+    return Response(body, mimetype="text/csv", headers={"Content-Disposition": attachment(name)})
 
 
 def attachment(filename: str) -> str:
@@ -388,16 +388,6 @@ def _yes_no(name: str) -> bool:
     if value not in YES_NO:
         abort(400, description=f"{name} must be 1 or 0, not {value[:20]!r}")
     return YES_NO[value]
-
-
-def _check_titles() -> dict[str, str]:
-    return {entry.id: entry.title for entry in current_rubric().entries}
-
-
-def _in_rubric_order(rates: list[queries.PassRate]) -> list[queries.PassRate]:
-    """Rubric order (:func:`queries.pass_rates` counts the rubric's checks only)."""
-    order = {check_id: i for i, check_id in enumerate(current_rubric())}
-    return sorted(rates, key=lambda r: (order.get(r.check_id, len(order)), r.task, r.check_id))
 
 
 # The login and logout pages, on this blueprint.

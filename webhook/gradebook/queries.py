@@ -20,7 +20,7 @@ from typing import Literal
 from sqlalchemy import ColumnElement, ScalarSelect, and_, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
-from webhook.storage.models import Course, Student, Submission, SubmissionCheck
+from webhook.storage.models import Assignment, Course, Student, Submission, SubmissionCheck
 
 SortKey = Literal["id", "name", "latest", "best", "verified", "submissions", "last", "status"]
 SORT_KEYS: tuple[SortKey, ...] = (
@@ -113,12 +113,18 @@ def course_by_slug(session: Session, slug: str) -> Course | None:
     return session.scalars(select(Course).where(Course.slug == slug)).one_or_none()
 
 
-def _latest_submission_id(student_pk: InstrumentedAttribute[int]) -> ScalarSelect[int]:
-    """The id of the student's latest report: one probe of (student_pk, received_at)."""
+def _latest_submission_id(
+    student_pk: InstrumentedAttribute[int], assignment: Assignment | None = None
+) -> ScalarSelect[int]:
+    """The id of the student's latest report (for ``assignment``, if given): one probe of
+    (student_pk, received_at)."""
     report = aliased(Submission)  # the outer query may join Submission itself
+    mine = report.student_pk == student_pk
+    if assignment is not None:
+        mine = and_(mine, report.assignment_id == assignment.id)
     return (
         select(report.id)
-        .where(report.student_pk == student_pk)
+        .where(mine)
         .order_by(report.received_at.desc(), report.id.desc())
         .limit(1)
         .correlate(Student)
@@ -126,8 +132,11 @@ def _latest_submission_id(student_pk: InstrumentedAttribute[int]) -> ScalarSelec
     )
 
 
-def student_rows(session: Session, course: Course) -> list[StudentRow]:
-    """Every student on the roster with their aggregates, in roster order.
+def student_rows(
+    session: Session, course: Course, assignment: Assignment | None = None
+) -> list[StudentRow]:
+    """Every student on the roster with their aggregates (of ``assignment``'s reports, if
+    given, else of all the course's), in roster order.
 
     Three simple queries, merged here: the roster with each student's latest
     report (one index probe per student), one grouped scan of the course's
@@ -151,7 +160,7 @@ def student_rows(session: Session, course: Course) -> list[StudentRow]:
             func.max(case((Submission.flagged, Submission.flag_reason), else_="")),
             func.max(done),
         )
-        .where(Submission.course_id == course.id)
+        .where(Submission.course_id == course.id, *_of(assignment))
         .group_by(Submission.student_pk)
     )
     totals = {pk: rest for pk, *rest in session.execute(totals_query)}
@@ -162,6 +171,7 @@ def student_rows(session: Session, course: Course) -> list[StudentRow]:
             Submission.course_id == course.id,
             Submission.source == "verified",
             ~Submission.rejected,
+            *_of(assignment),
         )
         .order_by(Submission.received_at, Submission.id)
     ):
@@ -173,7 +183,7 @@ def student_rows(session: Session, course: Course) -> list[StudentRow]:
             Student.id,
             Student.student_id,
             Student.name,
-            _latest_submission_id(Student.id).label("latest_id"),
+            _latest_submission_id(Student.id, assignment).label("latest_id"),
         )
         .where(Student.course_id == course.id)
         .subquery()
@@ -215,6 +225,11 @@ def student_rows(session: Session, course: Course) -> list[StudentRow]:
     return rows
 
 
+def _of(assignment: Assignment | None) -> tuple[ColumnElement[bool], ...]:
+    """The condition on :class:`Submission` that keeps ``assignment``'s (none: all)."""
+    return () if assignment is None else (Submission.assignment_id == assignment.id,)
+
+
 def sort_rows(rows: Sequence[StudentRow], key: str, descending: bool) -> list[StudentRow]:
     """The overview's rows in the order a column header asks for.
 
@@ -243,15 +258,19 @@ def sort_rows(rows: Sequence[StudentRow], key: str, descending: bool) -> list[St
 
 
 def pass_rates(
-    session: Session, course: Course, only: Collection[str] | None = None
+    session: Session,
+    course: Course,
+    only: Collection[str] | None = None,
+    assignment: Assignment | None = None,
 ) -> list[PassRate]:
-    """Each check's pass rate over every student's latest report, in report order.
+    """Each check's pass rate over every student's latest report (of ``assignment``, if
+    given), in report order.
 
     ``only``: the check ids to count (the rubric's): a check id a report invents adds no
     bar to the class chart.
     """
     latest = (
-        select(_latest_submission_id(Student.id).label("id"))
+        select(_latest_submission_id(Student.id, assignment).label("id"))
         .where(Student.course_id == course.id)
         .subquery()
     )

@@ -4,7 +4,7 @@ A grade is an assignment's (issue 19): its reports, its deadline, grade and late
 and the student's exceptions, decided by :func:`submissions.scoring.assignment_grade`
 (:func:`student_decision` for one student, :func:`assignment_grades` for all).
 :func:`course_grades` is the grades of a course's first assignment, for what still shows
-one grade per course (the gradebook's course page, the exports, the LTI passback).
+one grade per course (the exports of a course without assignments).
 """
 
 from __future__ import annotations
