@@ -15,7 +15,6 @@ One server per kind for the whole module; each has its own database, a low rate 
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from webhook.config import DEFAULT_MAX_REPORT_BYTES
 
 from .test_http import server_env
 from .test_slow_clients import Target, grade_server_run, recipe
+from .windows import within_one_window
 
 #: Reports (good or bad) per student per window: the fourth is a 429.
 RATE = "3/hour"
@@ -153,15 +153,6 @@ def test_415_for_another_content_type(served: Served) -> None:
     headers = {"Content-Type": "text/plain", **served.classroom.bearer("ann")}
     response = served.request("POST", "/api/v1/submissions", data=report_xml(), headers=headers)
     assert_refused(response, 415, "unsupported_media_type")
-
-
-def within_one_window(period: int, needed: float = 20.0) -> None:
-    """Wait, when the current fixed window of ``period`` seconds ends within ``needed``, for
-    the next one: the throttles count in fixed windows (:mod:`webhook.throttle`), so tries on
-    both sides of an edge count apart, and the over-limit one would not be refused."""
-    left = period - time.time() % period
-    if left < needed:
-        time.sleep(left + 0.1)
 
 
 def test_429_once_a_student_is_over_the_rate_limit(served: Served) -> None:
