@@ -5,11 +5,13 @@ the signed id_token launch, deep linking claims, the client-credentials token en
 and its check of the tool's JWT client assertion against the tool's JWKS, the check of
 the access tokens it issued); the endpoints around it (line items, scores, paged
 memberships) are small Flask views that record what they receive. Failure injection goes
-around the library: :meth:`Simulator.fail_scores` (answer 500, 409, 422, slowly, or hang)
-and :meth:`Simulator.stop` / :meth:`Simulator.start` (not answering at all).
+around the library: :meth:`Simulator.fail_scores` (answer 500, 409, 422, slowly, hang, or
+record the score and answer too late) and :meth:`Simulator.stop` / :meth:`Simulator.start`
+(not answering at all).
 
 The platform also checks what Moodle and Canvas check of a score: an equal or older
-timestamp for the same user and line item is answered 409, as Moodle does.
+timestamp for the same user and line item is answered 409, as Moodle does (the AGS rule:
+a platform does not take a score whose timestamp is not later than the one it holds).
 """
 
 from __future__ import annotations
@@ -187,7 +189,9 @@ class Simulator:
 
     def fail_scores(self, *modes: str) -> None:
         """The next score requests answer so: ``500``, ``409``, ``422``, ``slow`` (2 s,
-        then accepted) or ``hang`` (no answer for :data:`HANG_SECONDS`, then 504)."""
+        then accepted), ``hang`` (no answer for :data:`HANG_SECONDS`, then 504), or
+        ``late`` (recorded as usual, but answered after :data:`HANG_SECONDS`: the tool's
+        request times out although the LMS took the score)."""
         self.score_modes.extend(modes)
 
     # --- what the tool registers ---
@@ -372,6 +376,8 @@ class Simulator:
                 if earlier and _when(body["timestamp"]) <= _when(earlier[-1].body["timestamp"]):
                     return jsonify(error="timestamp not later than the last score's"), 409
                 sim.scores.append(Score(url, body))
+            if mode == "late":
+                time.sleep(HANG_SECONDS)
             return Response(status=204)
 
         @app.get("/memberships")

@@ -19,6 +19,13 @@ Scores carry ``activityProgress: Completed`` and ``gradingProgress: FullyGraded`
 ignores other values), a timestamp strictly later than the last one sent for the student
 with microseconds (Moodle answers 409 to an equal one), and Canvas's submission extension
 with ``new_submission: false`` (each new submission uses up an attempt in Canvas).
+
+**A retry is the same score.** A send that failed (a timeout above all: the LMS may have
+taken the score and answered too late) is retried with the same grade *and the same
+timestamp*, so that it can never show in the LMS as a second, newer submission; a 409 to
+that retry (AGS: a score not newer than the one the platform holds is refused) means the
+first attempt arrived, and the row is delivered. A grade that changed in between is a new
+score, with a new timestamp.
 """
 
 from __future__ import annotations
@@ -216,25 +223,14 @@ def _process(
     if grade is None or grade == row.sent_grade:
         _finish(engine, student_pk, claim, pending_grade=grade, attempts=0, **_settled(row))
         return Outcome(student_pk, None)
-    timestamp = next_timestamp(row.last_timestamp, utcnow())
+    retry = row.status == "error" and row.pending_grade == grade and row.last_timestamp is not None
+    timestamp = row.last_timestamp if retry else next_timestamp(row.last_timestamp, utcnow())
+    assert timestamp is not None
     try:
         _send(session, member, grade, max_score, lab, timestamp, services)
     except Exception as exc:  # the LMS's answer, a timeout, a refused connection...
-        error = _said(exc)
-        attempts = row.attempts + 1
-        _finish(
-            engine,
-            student_pk,
-            claim,
-            status="error",
-            pending_grade=grade,
-            attempts=attempts,
-            last_error=error[:500],
-            last_timestamp=timestamp,
-            next_try_at=utcnow() + timedelta(seconds=backoff(attempts)),
-        )
-        log.warning("LTI grade passback for student %s failed: %s", student_pk, error)
-        return Outcome(student_pk, None, error)
+        if not (retry and _conflict(exc)):
+            return _failed(engine, row, claim, grade, timestamp, exc)
     _finish(
         engine,
         student_pk,
@@ -248,6 +244,35 @@ def _process(
         sent_at=utcnow(),
     )
     return Outcome(student_pk, grade)
+
+
+def _conflict(exc: Exception) -> bool:
+    """The LMS answered 409: it holds a score at least as new as the one sent."""
+    response = getattr(exc, "response", None)
+    return getattr(response, "status_code", None) == 409
+
+
+def _failed(
+    engine: Engine, row: LtiPassback, claim: str, grade: int, timestamp: datetime, exc: Exception
+) -> Outcome:
+    """Not delivered: due again after the back-off, with the same grade and timestamp (a
+    retry is the same score, see :func:`_process`)."""
+    student_pk = row.student_pk
+    error = _said(exc)
+    attempts = row.attempts + 1
+    _finish(
+        engine,
+        student_pk,
+        claim,
+        status="error",
+        pending_grade=grade,
+        attempts=attempts,
+        last_error=error[:500],
+        last_timestamp=timestamp,
+        next_try_at=utcnow() + timedelta(seconds=backoff(attempts)),
+    )
+    log.warning("LTI grade passback for student %s failed: %s", student_pk, error)
+    return Outcome(student_pk, None, error)
 
 
 def _settled(row: LtiPassback) -> dict[str, Any]:
