@@ -25,7 +25,6 @@ from devlab.server.enrolment import Classroom, app_config, enrol, migrated_sqlit
 from devlab.server.lms import DEPLOYMENT_ID, Simulator
 from tests.server.conftest import pg_server, pg_url  # noqa: F401 (fixtures)
 from webhook import create_app
-from webhook.config import current_rubric
 from webhook.database import get_db
 from webhook.lti import passback, services
 
@@ -81,8 +80,7 @@ class Lti:
 
     def send_grades(self) -> list[passback.Outcome]:
         with self.app.app_context():
-            rubric = current_rubric()
-            return passback.run_once(get_db().engine, lab=rubric.lab, max_score=rubric.max_score)
+            return passback.run_once(get_db().engine)
 
     def due_now(self) -> None:
         """Skip the back-off: every waiting row is due."""

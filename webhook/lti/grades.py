@@ -1,30 +1,34 @@
-"""One student's grade, as the CSV export decides it (:func:`course_grade`): for their
-course's first assignment, the one the passback has a line item for until LTI follows
-assignments."""
+"""A student's grades, as the CSV export decides them (:func:`assignment_grades`): one per
+assignment of their course, each for that assignment's LMS column."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from submissions.scoring import GradePolicy, course_grade
-from webhook.storage.models import Course, Student, Submission
-from webhook.storage.queries import course_sources, first_assignment, stored_reports
+from webhook.storage.models import Assignment, Student
+from webhook.storage.queries import assignment_grades
 
 
-def student_grade(session: Session, student: Student) -> int | None:
-    """The grade the LMS should show for ``student``: ``None`` while nothing counts."""
-    course = session.get(Course, student.course_id)
-    assert course is not None
-    assignment = first_assignment(session, course)
-    if assignment is None:
-        return None
-    reports = [
-        report
-        for _, report in stored_reports(
-            session,
-            Submission.student_pk == student.id,
-            Submission.assignment_id == assignment.id,
+def course_assignments(session: Session, course_id: int) -> list[Assignment]:
+    """The course's assignments, oldest first (the first is the one every course had)."""
+    return list(
+        session.scalars(
+            select(Assignment).where(Assignment.course_id == course_id).order_by(Assignment.id)
         )
+    )
+
+
+def assignment_grade(session: Session, student: Student, assignment: Assignment) -> int | None:
+    """The grade the LMS should show for ``student`` in ``assignment``: ``None`` while
+    nothing counts."""
+    [row] = assignment_grades(session, assignment, student_pk=student.id)
+    return row.grade
+
+
+def student_grades(session: Session, student: Student) -> list[tuple[Assignment, int | None]]:
+    """Each assignment of the student's course, with their grade for it."""
+    return [
+        (assignment, assignment_grade(session, student, assignment))
+        for assignment in course_assignments(session, student.course_id)
     ]
-    policy = GradePolicy(sources=course_sources(assignment))
-    return course_grade(reports, policy, closes_at=assignment.closes_at)

@@ -40,14 +40,16 @@ from webhook.access import require_course
 from webhook.auth import current_instructor, login_session
 from webhook.config import current_rubric
 from webhook.database import get_db, get_session
-from webhook.lti import framing, keys, passback, status
-from webhook.lti.grades import student_grade
+from webhook.lti import framing, keys, lineitems, passback, status
+from webhook.lti.grades import assignment_grade
 from webhook.lti.launch_cache import DatabaseLaunchStorage, DatabaseSessionService
 from webhook.lti.models import LtiContext, LtiDeployment, LtiRegistration
 from webhook.lti.people import Person, bind_instructor, bind_student, launch_token
 from webhook.lti.roles import CourseRole
 from webhook.lti.toolconf import DatabaseToolConf
-from webhook.storage.models import Course
+from webhook.storage.assignments import newest_rubric
+from webhook.storage.models import Assignment, Course
+from webhook.storage.queries import first_assignment
 from webhook.storage.tokens import hash_token
 
 log = logging.getLogger(__name__)
@@ -245,14 +247,16 @@ def launch() -> Any:
     token = launch_token(secret, student, person.sub)
     shown = token if hash_token(token) == student.token_hash else None
     wake_worker()
-    rubric = current_rubric()
+    assignment = first_assignment(session, course)
+    if assignment is None:
+        return refusal("", reason="This course has no assignment yet: ask its instructor.")
     return render_template(
         "lti/student.html",
         course=course,
         student=student,
-        lab=rubric.lab,
-        max_score=rubric.max_score,
-        grade=student_grade(session, student),
+        lab=assignment.lab,
+        max_score=newest_rubric(session, assignment.id).max_score,
+        grade=assignment_grade(session, student, assignment),
         token=shown,
         server=current_app.config.get("PUBLIC_URL") or request.url_root.rstrip("/"),
     )
@@ -343,27 +347,28 @@ def deep_link(launch_id: str) -> Any:
     if not message.is_deep_link_launch():
         abort(400)
     rubric = current_rubric()
+    session = get_session()
+    course_id = session.scalar(
+        select(LtiDeployment.course_id)
+        .join(LtiRegistration, LtiRegistration.id == LtiDeployment.registration_id)
+        .where(LtiDeployment.deployment_id == str(message.get_launch_data().get(DEPLOYMENT)))
+    )
+    assignment = session.scalar(
+        select(Assignment)
+        .where(Assignment.course_id == course_id, Assignment.lab == rubric.lab)
+        .order_by(Assignment.id)
+    )
+    if assignment is None:
+        return refusal("", reason="This course has no assignment of the lab.")
     resource = (
         DeepLinkResource()
         .set_url(url_for("lti.launch", _external=True))
         .set_title(f"Docker lab: {rubric.lab}")
         .set_custom_params({"lab": rubric.lab})
-        .set_lineitem(passback_line_item(rubric.lab, rubric.max_score))
+        .set_lineitem(lineitems.wanted(assignment, rubric.max_score))
     )
     html = message.get_deep_link().output_response_form([resource])
     return Response(html, mimetype="text/html")
-
-
-def passback_line_item(lab: str, max_score: int) -> Any:
-    from pylti1p3.lineitem import LineItem
-
-    return (
-        LineItem()
-        .set_tag(passback.LINE_ITEM_TAG.format(lab=lab))
-        .set_resource_id(lab)
-        .set_score_maximum(max_score)
-        .set_label(f"Docker lab: {lab}")
-    )
 
 
 def refusal(said: str, *, reason: str | None = None, kind: str = "refused") -> Any:

@@ -91,7 +91,11 @@ def course_grades(
 
 
 def assignment_grades(
-    session: Session, assignment: Assignment, policy: GradePolicy | None = None
+    session: Session,
+    assignment: Assignment,
+    policy: GradePolicy | None = None,
+    *,
+    student_pk: int | None = None,
 ) -> list[StudentGrades]:
     """Every student of the assignment's course in roster order, with their grade for it.
 
@@ -99,31 +103,35 @@ def assignment_grades(
     whatever ``policy`` says: the exports cannot disagree with it; late is after its
     ``closes_at``. Three plain queries (the roster, the assignment's reports, the open flags
     of its reports and of the course's refused copies); the grade itself is
-    :func:`submissions.scoring.course_grade`'s to decide, report by report.
+    :func:`submissions.scoring.course_grade`'s to decide, report by report. With
+    ``student_pk``, that one student alone (the LMS passback, student by student).
     """
     policy = replace(policy or GradePolicy(), sources=course_sources(assignment))
+    one = () if student_pk is None else (Student.id == student_pk,)
     students = session.scalars(
         select(Student)
-        .where(Student.course_id == assignment.course_id)
+        .where(Student.course_id == assignment.course_id, *one)
         .order_by(Student.student_id)
     ).all()
     reports: dict[int, list[StoredReport]] = defaultdict(list)
-    for student_pk, report in stored_reports(session, Submission.assignment_id == assignment.id):
-        reports[student_pk].append(report)
+    mine = () if student_pk is None else (Submission.student_pk == student_pk,)
+    for pk, report in stored_reports(session, Submission.assignment_id == assignment.id, *mine):
+        reports[pk].append(report)
     other = aliased(Student)
     flags: dict[int, Counter[str]] = defaultdict(Counter)
-    for student_pk, kind, other_id in session.execute(
+    for pk, kind, other_id in session.execute(
         select(Flag.student_pk, Flag.kind, other.student_id)
         .outerjoin(other, other.id == Flag.other_student_pk)
         .outerjoin(Submission, Submission.id == Flag.submission_id)
         .where(
             Flag.course_id == assignment.course_id,
             Flag.status == "open",
+            *(() if student_pk is None else (Flag.student_pk == student_pk,)),
             (Submission.assignment_id == assignment.id) | Flag.submission_id.is_(None),
         )
     ):
         said = kind.replace("_", " ") + (f" with {other_id}" if other_id else "")
-        flags[student_pk][said] += 1
+        flags[pk][said] += 1
     return [
         StudentGrades(
             student=student,
