@@ -3,34 +3,15 @@ goes there, with its own maximum."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from sqlalchemy import select
 
-from devlab.server.reports import make_report, report_xml
-from submissions.dialect import CheckResult
-from submissions.rubric import Rubric
+from devlab.server.reports import report_xml
 from tests.server.test_assignments import TINY, add
 from webhook.database import get_db
 from webhook.lti.models import LtiLineItem, LtiScore
 from webhook.storage.models import Assignment
 
-from .conftest import Lti
-
-
-def lab_report(rubric: Rubric) -> bytes:
-    """A report of every check of ``rubric``'s lab, passed, each with evidence."""
-    report = make_report()
-    evidence = next(result.evidence for result in report.results if result.evidence)
-    results = tuple(
-        CheckResult(
-            id=entry.id, task=entry.task, title=entry.title, status="passed",
-            points=entry.points, max_points=entry.points, message="", hint="",
-            evidence=evidence,
-        )
-        for entry in rubric.entries
-    )  # fmt: skip
-    return report_xml(replace(report, lab=rubric.lab, results=results))
+from .conftest import Lti, lab_report
 
 
 def test_each_assignment_grade_goes_to_its_own_line_item_with_its_own_maximum(lti: Lti) -> None:
