@@ -222,7 +222,16 @@ def _process(
         for score in session.scalars(select(LtiScore).where(LtiScore.student_pk == student_pk))
     }
     outcomes = [
-        _send_one(engine, session, member, assignment, grade, known.get(assignment.id), services)
+        _send_one(
+            engine,
+            session,
+            member,
+            student_pk,
+            assignment,
+            grade,
+            known.get(assignment.id),
+            services,
+        )
         for assignment, grade in student_grades(session, student)
     ]
     errors = [outcome.error for outcome in outcomes if outcome.error]
@@ -256,6 +265,7 @@ def _send_one(
     engine: Engine,
     session: Session,
     member: LtiMember,
+    student_pk: int,
     assignment: Assignment,
     grade: int | None,
     score: LtiScore | None,
@@ -265,11 +275,11 @@ def _send_one(
 
     A retry of a grade that failed resends the failed attempt's timestamp; a 409 to it
     means the LMS took that attempt (see the module's docstring)."""
-    student_pk, slug = member.student_pk or 0, assignment.slug
+    slug = assignment.slug
     sent = score.sent_grade if score is not None else None
     if grade is None or grade == sent:
-        if score is not None:  # nothing (new) to send: sent if the LMS has a grade
-            status = "sent" if sent is not None else "waiting"
+        status = "sent" if sent is not None else "waiting"  # nothing (new) to send
+        if score is not None and (score.status, score.pending_grade) != (status, grade):
             _record(engine, student_pk, assignment.id, status=status, pending_grade=grade)
         return Outcome(student_pk, None, assignment=slug)
     retry = (

@@ -348,17 +348,17 @@ def deep_link(launch_id: str) -> Any:
         abort(400)
     session = get_session()
     context = _context(session, message.get_launch_data())
-    course = session.get(Course, context.course_id) if context is not None else None
-    if course is None:
+    if context is None:
         return refusal("unable to find deployment")
-    who = f"lti:{context.deployment.registration.name}" if context is not None else "lti"
+    course = session.get(Course, context.course_id)
+    assert course is not None
     try:
         assignment = deeplink.linked(
             session,
             course,
             request.form.get("lab", ""),
             request.form.get("assignment") or None,
-            who=who,
+            who=f"lti:{context.deployment.registration.name}",
         )
     except deeplink.BadChoice as exc:
         session.rollback()
