@@ -7,11 +7,14 @@ assignment is one of them in one course. A lab's rubric is the one shipped with 
 run). An instructor's own rubric must name the lab and exactly its checks: points may
 change, checks may not (a report's checks would then go unscored or unknown).
 
-The grader is imported only when a lab's checks are collected (a command, never a request).
+The grader is imported only when a lab's checks are collected or its title read: by a
+command, or once per process for the LMS's deep linking page (:func:`lab_offer`, cached).
 """
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 
 from submissions.rubric import Rubric, RubricError, shipped_rubric
@@ -69,3 +72,22 @@ def check_matches(rubric: Rubric, lab: str, checks: Rubric) -> None:
             *([f"not lab {lab}'s: {', '.join(extra[:5])}"] if extra else []),
         ]
         raise RubricError(f"the rubric does not match lab {lab}'s checks ({'; '.join(said)})")
+
+
+@dataclass(frozen=True)
+class LabOffer:
+    """What an instructor picking a lab is shown: its name, title and points."""
+
+    name: str
+    title: str
+    max_score: int
+
+
+@functools.lru_cache(maxsize=64)
+def lab_offer(name: str) -> LabOffer:
+    """The installed lab ``name``'s title and its shipped rubric's maximum (read once per
+    process: it imports the lab, and may collect its checks)."""
+    from grader.run.labs import load_lab
+
+    rubric = lab_rubric(name)
+    return LabOffer(name, load_lab(name).title, rubric.max_score)

@@ -5,11 +5,13 @@ the signed id_token launch, deep linking claims, the client-credentials token en
 and its check of the tool's JWT client assertion against the tool's JWKS, the check of
 the access tokens it issued); the endpoints around it (line items, scores, paged
 memberships) are small Flask views that record what they receive. Failure injection goes
-around the library: :meth:`Simulator.fail_scores` (answer 500, 409, 422, slowly, or hang)
-and :meth:`Simulator.stop` / :meth:`Simulator.start` (not answering at all).
+around the library: :meth:`Simulator.fail_scores` (answer 500, 409, 422, slowly, hang, or
+record the score and answer too late) and :meth:`Simulator.stop` / :meth:`Simulator.start`
+(not answering at all).
 
 The platform also checks what Moodle and Canvas check of a score: an equal or older
-timestamp for the same user and line item is answered 409, as Moodle does.
+timestamp for the same user and line item is answered 409, as Moodle does (the AGS rule:
+a platform does not take a score whose timestamp is not later than the one it holds).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ ROLE_LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 ROLE_INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 HANG_SECONDS = 4.0  # "hang": longer than the tool's time limit in the tests
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+CUSTOM = "https://purl.imsglobal.org/spec/lti/claim/custom"
 AGS_SCOPES = [
     "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
     "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly",
@@ -187,7 +190,9 @@ class Simulator:
 
     def fail_scores(self, *modes: str) -> None:
         """The next score requests answer so: ``500``, ``409``, ``422``, ``slow`` (2 s,
-        then accepted) or ``hang`` (no answer for :data:`HANG_SECONDS`, then 504)."""
+        then accepted), ``hang`` (no answer for :data:`HANG_SECONDS`, then 504), or
+        ``late`` (recorded as usual, but answered after :data:`HANG_SECONDS`: the tool's
+        request times out although the LMS took the score)."""
         self.score_modes.extend(modes)
 
     # --- what the tool registers ---
@@ -227,8 +232,15 @@ class Simulator:
         self.users[sub] = user
         return user
 
-    def launch_url(self, sub: str, *, kind: str = "resource") -> str:
-        return f"{self.url}/launch?{urlencode({'user': sub, 'kind': kind})}"
+    def launch_url(self, sub: str, *, kind: str = "resource", link: int | None = None) -> str:
+        """Where ``sub`` clicks the tool: the course's link, or the ``link``-th one a deep
+        linking made (its resource link id and custom parameters in the launch)."""
+        query = {"user": sub, "kind": kind, **({"link": str(link)} if link is not None else {})}
+        return f"{self.url}/launch?{urlencode(query)}"
+
+    def links(self) -> list[dict[str, Any]]:
+        """The resource links deep linking made, in order."""
+        return [item for answer in self.deep_link_responses for item in answer["content_items"]]
 
     # --- the app ---
 
@@ -259,7 +271,13 @@ class Simulator:
         def start_launch() -> Any:
             """The user clicks the tool's link in a course: third-party initiated login."""
             login = _Login(_FlaskRequest(request), sim._conf())
-            hint = json.dumps({"user": request.args["user"], "kind": request.args["kind"]})
+            hint = json.dumps(
+                {
+                    "user": request.args["user"],
+                    "kind": request.args["kind"],
+                    "link": request.args.get("link"),
+                }
+            )
             login.set_lti_message_hint(hint=hint)
             return login.initiate_login(request.args["user"])
 
@@ -274,8 +292,14 @@ class Simulator:
             launch.simulator = sim
             launch.set_user_data(user.sub, user.roles, user.name, user.email)
             launch.set_launch_context_claim(CONTEXT_ID, context_title="Docker 101 (LMS)")
-            launch.set_resource_link_claim("resource-link-1", title="Docker lab")
             extra: dict[str, Any] = {}
+            if hint.get("link") is not None:  # a link deep linking made: its id and custom
+                number = int(hint["link"])
+                item = sim.links()[number]
+                launch.set_resource_link_claim(f"link-{number + 1}", title=item.get("title"))
+                extra[CUSTOM] = dict(item.get("custom") or {})
+            else:
+                launch.set_resource_link_claim("resource-link-1", title="Docker lab")
             if user.sourcedid:
                 extra["https://purl.imsglobal.org/spec/lti/claim/lis"] = {
                     "person_sourcedid": user.sourcedid
@@ -372,6 +396,8 @@ class Simulator:
                 if earlier and _when(body["timestamp"]) <= _when(earlier[-1].body["timestamp"]):
                     return jsonify(error="timestamp not later than the last score's"), 409
                 sim.scores.append(Score(url, body))
+            if mode == "late":
+                time.sleep(HANG_SECONDS)
             return Response(status=204)
 
         @app.get("/memberships")

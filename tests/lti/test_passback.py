@@ -14,7 +14,7 @@ from devlab.server.lms import ROLE_INSTRUCTOR
 from devlab.server.reports import hand_typed, report_xml
 from webhook.database import get_db
 from webhook.lti import services
-from webhook.lti.models import LtiPassback
+from webhook.lti.models import LtiPassback, LtiScore
 from webhook.storage.models import Flag, Student
 
 from .conftest import Lti
@@ -46,6 +46,16 @@ def outbox(lti: Lti) -> LtiPassback:
     return row
 
 
+def sent(lti: Lti) -> LtiScore:
+    """What the LMS has of the (one) student's grade for the (one) assignment."""
+    with lti.app.app_context():
+        session = get_db().session()
+        score = session.scalar(select(LtiScore))
+        session.close()
+    assert score is not None
+    return score
+
+
 def test_a_raise_sends_exactly_one_score_with_every_field(ann: Lti) -> None:
     submit(ann, failing=("mydb.running",))
     assert [o.sent for o in ann.send_grades()] == [ALL - 2]
@@ -69,7 +79,7 @@ def test_a_raise_sends_exactly_one_score_with_every_field(ann: Lti) -> None:
     assert len(ann.sim.line_items) == 1  # the lab's column, created once
     assert ann.sim.line_items[0]["scoreMaximum"] == ALL
     assert ann.sim.token_requests == 1  # the access token is kept until it expires
-    assert outbox(ann).status == "sent" and outbox(ann).sent_grade == ALL
+    assert outbox(ann).status == "sent" and sent(ann).sent_grade == ALL
 
 
 def test_a_lower_report_sends_nothing_under_the_best_policy(ann: Lti) -> None:
@@ -124,7 +134,7 @@ def test_the_lms_down_then_back_gets_the_score_once(ann: Lti) -> None:
     assert len(ann.sim.scores) == 1 and outbox(ann).status == "sent"
 
 
-@pytest.mark.parametrize("answer", ["500", "422"])
+@pytest.mark.parametrize("answer", ["500", "422", "409"])  # 409 to a first try: an error
 def test_an_error_answer_is_retried_and_sent_once(ann: Lti, answer: str) -> None:
     ann.sim.fail_scores(answer)
     submit(ann)
@@ -187,3 +197,25 @@ def test_an_access_token_is_requested_again_once_it_expires(ann: Lti) -> None:
     submit(ann)
     assert [o.sent for o in ann.send_grades()] == [ALL]
     assert ann.sim.token_requests == 2
+
+
+def test_a_score_the_lms_took_but_answered_too_late_is_not_a_second_submission(
+    ann: Lti, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The LMS records the score, then its answer comes after the time limit: the retry is
+    the same score with the same timestamp, which the LMS answers 409 (not newer than the
+    one it holds), and that 409 means delivered."""
+    monkeypatch.setattr(services, "REQUEST_TIMEOUT", 1.0)
+    ann.sim.fail_scores("late")
+    submit(ann)
+    [failed] = ann.send_grades()
+    assert "Timeout" in failed.error and len(ann.sim.scores) == 1  # the LMS has it
+    ann.due_now()
+    assert [o.sent for o in ann.send_grades()] == [ALL]
+    first, retry = ann.sim.received
+    assert retry.body == first.body  # the same score, the same timestamp
+    assert len(ann.sim.scores) == 1  # one submission in the LMS, not two
+    row = outbox(ann)
+    assert row.status == "sent" and row.attempts == 0 and sent(ann).sent_grade == ALL
+    ann.due_now()
+    assert ann.send_grades() == []

@@ -50,13 +50,17 @@ def test_roster_sync_of_an_unknown_course_says_so(lti: Lti) -> None:
     assert result.exit_code == 3 and "no course 'nope'" in result.output
 
 
-def test_deep_linking_creates_the_labs_column_and_passback_uses_it(lti: Lti) -> None:
+def test_deep_linking_creates_the_assignments_column_and_passback_uses_it(lti: Lti) -> None:
     lti.sim.add_user("lms-prof", role=ROLE_INSTRUCTOR)
     page = lti.launch("lms-prof", kind="deeplink")
-    assert page.status_code == 200 and "Add the Docker lab" in page.text
+    assert page.status_code == 200 and "Docker for beginners" in page.text
     action = re.search(r'<form method="post" action="([^"]+)"', page.text)
     assert action is not None
-    answer = lti.browser.post(f"{lti.base}{unescape(action[1])}", timeout=30)
+    answer = lti.browser.post(
+        f"{lti.base}{unescape(action[1])}",
+        data={"lab": "docker_beginners", "assignment": "docker_beginners"},
+        timeout=30,
+    )
     form = re.search(r'<form[^>]*action="([^"]+)"', answer.text)
     jwt = re.search(r'name="JWT" value="([^"]+)"', answer.text)
     assert form is not None and jwt is not None, answer.text

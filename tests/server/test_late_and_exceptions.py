@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from devlab.server.enrolment import Classroom
 from devlab.server.reports import report_xml
 from submissions.rubric import shipped_rubric
-from webhook.lti.grades import student_grade
+from webhook.lti.grades import student_grades
 from webhook.storage.db import make_engine, make_session_factory, write_transaction
 from webhook.storage.models import Assignment, Student
 from webhook.storage.queries import assignment_grades
@@ -77,8 +77,9 @@ def passed_back(app: Flask, url: str) -> dict[str, int | None]:
     engine = make_engine(url)
     try:
         with app.app_context(), make_session_factory(engine)() as session:
-            return {
-                s.student_id: student_grade(session, s) for s in session.scalars(select(Student))
+            return {  # the course's one assignment: its grade
+                s.student_id: student_grades(session, s)[0][1]
+                for s in session.scalars(select(Student))
             }
     finally:
         engine.dispose()

@@ -1,21 +1,34 @@
-"""One student's grade, as the CSV export decides it
+"""A student's grades, as the CSV export decides them
 (:func:`webhook.storage.queries.student_decision`: the same reports, late policy and
-exceptions): for their course's first assignment, the one the passback has a line item for
-until LTI follows assignments."""
+exceptions): one per assignment of their course, each for that assignment's LMS column."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webhook.storage.models import Course, Student
-from webhook.storage.queries import first_assignment, student_decision
+from webhook.storage.models import Assignment, Student
+from webhook.storage.queries import student_decision
 
 
-def student_grade(session: Session, student: Student) -> int | None:
-    """The grade the LMS should show for ``student``: ``None`` while nothing counts."""
-    course = session.get(Course, student.course_id)
-    assert course is not None
-    assignment = first_assignment(session, course)
-    if assignment is None:
-        return None
+def course_assignments(session: Session, course_id: int) -> list[Assignment]:
+    """The course's assignments, oldest first (the first is the one every course had)."""
+    return list(
+        session.scalars(
+            select(Assignment).where(Assignment.course_id == course_id).order_by(Assignment.id)
+        )
+    )
+
+
+def assignment_grade(session: Session, student: Student, assignment: Assignment) -> int | None:
+    """The grade the LMS should show for ``student`` in ``assignment``: ``None`` while
+    nothing counts."""
     return student_decision(session, assignment, student.id).grade
+
+
+def student_grades(session: Session, student: Student) -> list[tuple[Assignment, int | None]]:
+    """Each assignment of the student's course, with their grade for it."""
+    return [
+        (assignment, assignment_grade(session, student, assignment))
+        for assignment in course_assignments(session, student.course_id)
+    ]

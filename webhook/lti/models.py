@@ -12,10 +12,13 @@ them).
   its URLs) and the deployments of it, each bound to one course.
 * :class:`LtiContext`: an LMS course seen in a launch, with its AGS and NRPS endpoints.
 * :class:`LtiMember`: an LMS user of a context, bound to a roster student or an instructor.
-* :class:`LtiLineItem`: the LMS gradebook column of a lab in a context.
+* :class:`LtiLineItem`: the LMS gradebook column of an assignment in a context (``0012``:
+  keyed by assignment, no longer by lab; storage knows nothing of LTI, so the link lives
+  here).
 * :class:`LtiCacheEntry`: launch nonces and state, shared by every worker, with expiry.
 * :class:`LtiPassback`: the grade passback outbox, one row per student (see
-  :mod:`webhook.lti.passback`).
+  :mod:`webhook.lti.passback`), and :class:`LtiScore` (``0012``), what was sent of each of
+  their assignments.
 """
 
 from __future__ import annotations
@@ -131,14 +134,18 @@ class LtiMember(Base):
 
 
 class LtiLineItem(Base):
-    """The LMS gradebook column of one lab in one context (found by tag, or created)."""
+    """The LMS gradebook column of one assignment in one context (made by deep linking,
+    else found by tag, or created); ``url`` is empty while a worker is creating it."""
 
     __tablename__ = "lti_line_item"
-    __table_args__ = (UniqueConstraint("context_pk", "lab"),)
+    __table_args__ = (
+        UniqueConstraint("context_pk", "assignment_id", name="uq_lti_line_item_assignment"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     context_pk: Mapped[int] = mapped_column(ForeignKey("lti_context.id", ondelete="CASCADE"))
-    lab: Mapped[str] = mapped_column(String(100))
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id", ondelete="CASCADE"))
+    lab: Mapped[str] = mapped_column(String(100))  # the assignment's lab, for the reader
     url: Mapped[str] = mapped_column(String(500))
 
 
@@ -154,11 +161,13 @@ class LtiCacheEntry(Base):
 
 
 class LtiPassback(Base):
-    """The outbox row of one student: what their LMS grade should be, and what was sent.
+    """The outbox row of one student: whether their grades may have changed, and the
+    worker's claim on it.
 
-    ``dirty`` is set in the transaction that may change the grade (a stored report, a
-    decided flag) and cleared by the worker that claims the row; ``sent_grade`` is the
-    last grade the LMS acknowledged, so the same grade is never sent twice.
+    ``dirty`` is set in the transaction that may change a grade (a stored report, a
+    decided flag) and cleared by the worker that claims the row; what was sent of each
+    assignment is in :class:`LtiScore`. ``status``, ``attempts`` and ``last_error`` sum up
+    the student's last round (``error`` if one of their scores failed).
     """
 
     __tablename__ = "lti_passback"
@@ -170,12 +179,32 @@ class LtiPassback(Base):
     member_pk: Mapped[int] = mapped_column(ForeignKey("lti_member.id", ondelete="CASCADE"))
     dirty: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(String(10), default="waiting")  # waiting|sent|error
-    sent_grade: Mapped[int | None] = mapped_column(Integer, default=None)
-    pending_grade: Mapped[int | None] = mapped_column(Integer, default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_try_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     claim: Mapped[str] = mapped_column(String(40), default="")
     last_error: Mapped[str] = mapped_column(String(500), default="")
+
+
+class LtiScore(Base):
+    """What the LMS has of one student's grade for one assignment (its line item).
+
+    ``sent_grade`` is the last grade the LMS acknowledged (never sent twice);
+    ``pending_grade`` and ``last_timestamp`` the last one tried and its timestamp: a retry
+    of the same grade resends that timestamp (see :mod:`webhook.lti.passback`).
+    """
+
+    __tablename__ = "lti_score"
+
+    student_pk: Mapped[int] = mapped_column(
+        ForeignKey("student.id", ondelete="CASCADE"), primary_key=True
+    )
+    assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("assignment.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(10), default="waiting")  # waiting|sent|error
+    sent_grade: Mapped[int | None] = mapped_column(Integer, default=None)
+    pending_grade: Mapped[int | None] = mapped_column(Integer, default=None)
     last_timestamp: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    last_error: Mapped[str] = mapped_column(String(500), default="")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -8,17 +8,27 @@ know), so a change is never lost, and ingest pays one statement.
 
 **Sending** (:func:`run_once`, by the worker thread of each server process or by
 ``grade-server lti passback``): a due row is *claimed* first (one conditional ``UPDATE``
-that only one worker can win, with a lease), then the grade is computed as the CSV export
-computes it (:func:`webhook.lti.grades.student_grade`) and sent only when it differs from
-the last one the LMS acknowledged (``sent_grade``): never twice for the same grade. A
-failure (the LMS down, slow past the time limit, a 4xx/5xx) keeps the row due, with
-back-off (:func:`backoff`), and its error shown in the gradebook. A worker that dies
-mid-send leaves a claim whose lease runs out, and the row is taken again.
+that only one worker can win, with a lease), then each of the student's assignment grades
+is computed as the CSV export computes it (:func:`webhook.lti.grades.student_grades`) and
+sent to that assignment's line item (:mod:`webhook.lti.lineitems`) only when it differs
+from the last one the LMS acknowledged (:class:`~webhook.lti.models.LtiScore`'s
+``sent_grade``): never twice for the same grade. A failure (the LMS down, slow past the
+time limit, a 4xx/5xx) keeps the row due, with back-off (:func:`backoff`), and its error
+shown in the gradebook. A worker that dies mid-send leaves a claim whose lease runs out,
+and the row is taken again.
 
 Scores carry ``activityProgress: Completed`` and ``gradingProgress: FullyGraded`` (Moodle
 ignores other values), a timestamp strictly later than the last one sent for the student
-with microseconds (Moodle answers 409 to an equal one), and Canvas's submission extension
-with ``new_submission: false`` (each new submission uses up an attempt in Canvas).
+and line item, with microseconds (Moodle answers 409 to an equal one), and Canvas's
+submission extension with ``new_submission: false`` (each new submission uses up an
+attempt in Canvas).
+
+**A retry is the same score.** A send that failed (a timeout above all: the LMS may have
+taken the score and answered too late) is retried with the same grade *and the same
+timestamp*, so that it can never show in the LMS as a second, newer submission; a 409 to
+that retry (AGS: a score not newer than the one the platform holds is refused) means the
+first attempt arrived, and the row is delivered. A grade that changed in between is a new
+score, with a new timestamp.
 """
 
 from __future__ import annotations
@@ -38,25 +48,25 @@ from typing import Any
 from flask import Flask
 from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.grade import Grade
-from pylti1p3.lineitem import LineItem
-from sqlalchemy import Connection, Engine, bindparam, delete, insert, or_, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import Connection, Engine, bindparam, insert, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from webhook import grade_events
-from webhook.lti.grades import student_grade
-from webhook.lti.models import LtiContext, LtiLineItem, LtiMember, LtiPassback
+from webhook.lti import lineitems
+from webhook.lti.grades import student_grades
+from webhook.lti.models import LtiContext, LtiMember, LtiPassback, LtiScore
 from webhook.lti.services import CachedTokenConnector
 from webhook.lti.toolconf import DatabaseToolConf
+from webhook.storage.assignments import newest_rubric
 from webhook.storage.db import make_session_factory, write_transaction
-from webhook.storage.models import Course, Student, utcnow
+from webhook.storage.models import Assignment, Student, utcnow
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)  # longer than the three requests of a send, each time-limited
 MAX_BACKOFF = 600.0
 CANVAS_SUBMISSION = "https://canvas.instructure.com/lti/submission"
-LINE_ITEM_TAG = "docker-lab-grader:{lab}"
 
 _MARK = (
     update(LtiPassback)
@@ -93,6 +103,7 @@ class Outcome:
     student_pk: int
     sent: int | None  # the grade sent, if one was
     error: str = ""
+    assignment: str = ""  # the assignment's slug
 
 
 BATCH = 25  # rows claimed in one transaction
@@ -127,18 +138,14 @@ MAX_YIELD = 0.1
 
 
 def run_once(
-    engine: Engine,
-    *,
-    limit: int = 500,
-    lab: str,
-    max_score: int,
-    requests: InFlight | None = None,
+    engine: Engine, *, limit: int = 500, requests: InFlight | None = None
 ) -> list[Outcome]:
-    """Claim and send every due row (at most ``limit``); what happened to each.
+    """Claim and send every due row (at most ``limit``); what happened to each of their
+    assignments.
 
-    With ``requests`` (the worker thread's), each send first lets the process's requests
-    in flight finish (up to :data:`MAX_YIELD`): ingest goes first (one Python process
-    runs one thread at a time)."""
+    With ``requests`` (the worker thread's), each student's sends first let the process's
+    requests in flight finish (up to :data:`MAX_YIELD`): ingest goes first (one Python
+    process runs one thread at a time)."""
     now = utcnow()
     with engine.connect() as connection:
         due = connection.scalars(
@@ -155,7 +162,7 @@ def run_once(
             .order_by(LtiPassback.next_try_at)
             .limit(limit)
         ).all()
-    outcomes = []
+    outcomes: list[Outcome] = []
     factory = make_session_factory(engine)
     services: dict[int, AssignmentsGradesService] = {}  # per context, for this round
     for start in range(0, len(due), BATCH):
@@ -164,9 +171,7 @@ def run_once(
             if requests is not None:
                 requests.wait_idle(MAX_YIELD)
             with factory() as session:
-                outcomes.append(
-                    _process(engine, session, student_pk, claim, lab, max_score, services)
-                )
+                outcomes.extend(_process(engine, session, student_pk, claim, services))
     return outcomes
 
 
@@ -203,64 +208,155 @@ def _process(
     session: Session,
     student_pk: int,
     claim: str,
-    lab: str,
-    max_score: int,
     services: dict[int, AssignmentsGradesService],
-) -> Outcome:
+) -> list[Outcome]:
+    """Send each of the student's assignment grades that the LMS does not have yet, then
+    release their row: due again after the back-off if one failed."""
     row = session.get(LtiPassback, student_pk)
     student = session.get(Student, student_pk)
     member = session.get(LtiMember, row.member_pk) if row is not None else None
     if row is None or student is None or member is None:
-        return Outcome(student_pk, None, "gone")
-    grade = student_grade(session, student)
-    if grade is None or grade == row.sent_grade:
-        _finish(engine, student_pk, claim, pending_grade=grade, attempts=0, **_settled(row))
-        return Outcome(student_pk, None)
-    timestamp = next_timestamp(row.last_timestamp, utcnow())
-    try:
-        _send(session, member, grade, max_score, lab, timestamp, services)
-    except Exception as exc:  # the LMS's answer, a timeout, a refused connection...
-        error = _said(exc)
+        return [Outcome(student_pk, None, "gone")]
+    known = {
+        score.assignment_id: score
+        for score in session.scalars(select(LtiScore).where(LtiScore.student_pk == student_pk))
+    }
+    outcomes = [
+        _send_one(
+            engine,
+            session,
+            member,
+            student_pk,
+            assignment,
+            grade,
+            known.get(assignment.id),
+            services,
+        )
+        for assignment, grade in student_grades(session, student)
+    ]
+    errors = [outcome.error for outcome in outcomes if outcome.error]
+    if errors:
         attempts = row.attempts + 1
         _finish(
             engine,
             student_pk,
             claim,
             status="error",
-            pending_grade=grade,
             attempts=attempts,
-            last_error=error[:500],
-            last_timestamp=timestamp,
+            last_error=errors[0][:500],
             next_try_at=utcnow() + timedelta(seconds=backoff(attempts)),
         )
-        log.warning("LTI grade passback for student %s failed: %s", student_pk, error)
-        return Outcome(student_pk, None, error)
-    _finish(
+    else:
+        anything = any(score.sent_grade is not None for score in known.values()) or any(
+            outcome.sent is not None for outcome in outcomes
+        )
+        _finish(
+            engine,
+            student_pk,
+            claim,
+            status="sent" if anything else "waiting",
+            attempts=0,
+            last_error="",
+        )
+    return outcomes
+
+
+def _send_one(
+    engine: Engine,
+    session: Session,
+    member: LtiMember,
+    student_pk: int,
+    assignment: Assignment,
+    grade: int | None,
+    score: LtiScore | None,
+    services: dict[int, AssignmentsGradesService],
+) -> Outcome:
+    """One assignment's grade to its column, unless the LMS has it already.
+
+    A retry of a grade that failed resends the failed attempt's timestamp; a 409 to it
+    means the LMS took that attempt (see the module's docstring)."""
+    slug = assignment.slug
+    sent = score.sent_grade if score is not None else None
+    if grade is None or grade == sent:
+        status = "sent" if sent is not None else "waiting"  # nothing (new) to send
+        if score is not None and (score.status, score.pending_grade) != (status, grade):
+            _record(engine, student_pk, assignment.id, status=status, pending_grade=grade)
+        return Outcome(student_pk, None, assignment=slug)
+    retry = (
+        score is not None
+        and score.status == "error"
+        and score.pending_grade == grade
+        and score.last_timestamp is not None
+    )
+    last = score.last_timestamp if score is not None else None
+    timestamp = last if retry and last is not None else next_timestamp(last, utcnow())
+    max_score = newest_rubric(session, assignment.id).max_score
+    try:
+        _send(session, member, assignment, grade, max_score, timestamp, services)
+    except Exception as exc:  # the LMS's answer, a timeout, a refused connection...
+        if not (retry and _conflict(exc)):
+            error = _said(exc)
+            _record(
+                engine,
+                student_pk,
+                assignment.id,
+                status="error",
+                pending_grade=grade,
+                last_timestamp=timestamp,
+                last_error=error[:500],
+                create=score is None,
+            )
+            log.warning(
+                "LTI grade passback for student %s (%s) failed: %s", student_pk, slug, error
+            )
+            return Outcome(student_pk, None, error, assignment=slug)
+    _record(
         engine,
         student_pk,
-        claim,
+        assignment.id,
         status="sent",
         sent_grade=grade,
         pending_grade=grade,
-        attempts=0,
-        last_error="",
         last_timestamp=timestamp,
+        last_error="",
         sent_at=utcnow(),
+        create=score is None,
     )
-    return Outcome(student_pk, grade)
+    return Outcome(student_pk, grade, assignment=slug)
 
 
-def _settled(row: LtiPassback) -> dict[str, Any]:
-    """A row with nothing (new) to send: sent if the LMS has its grade, else waiting."""
-    return {"status": "sent" if row.sent_grade is not None else "waiting", "last_error": ""}
+def _record(
+    engine: Engine, student_pk: int, assignment_id: int, *, create: bool = False, **values: Any
+) -> None:
+    """Write what the LMS has of one grade (the student's row is claimed: no one else
+    writes it)."""
+    with write_transaction(engine) as connection:
+        if create:
+            connection.execute(
+                insert(LtiScore).values(
+                    student_pk=student_pk, assignment_id=assignment_id, **values
+                )
+            )
+        else:
+            connection.execute(
+                update(LtiScore)
+                .where(LtiScore.student_pk == student_pk, LtiScore.assignment_id == assignment_id)
+                .values(**values)
+            )
+
+
+def _conflict(exc: Exception) -> bool:
+    """The LMS answered 409: it holds a score at least as new as the one sent."""
+    response = getattr(exc, "response", None)
+    return getattr(response, "status_code", None) == 409
 
 
 def _send(
     session: Session,
     member: LtiMember,
+    assignment: Assignment,
     grade: int,
     max_score: int,
-    lab: str,
     timestamp: datetime,
     services: dict[int, AssignmentsGradesService],
 ) -> None:
@@ -275,7 +371,7 @@ def _send(
             CachedTokenConnector(registration),
             {"scope": context.ags_scopes.split(), "lineitems": context.lineitems_url},  # type: ignore[typeddict-item]
         )
-    line_item = _line_item(session, ags, context, lab, max_score)
+    column = lineitems.line_item(session, ags, context, assignment, max_score)
     score = (
         Grade()
         .set_score_given(grade)
@@ -286,64 +382,7 @@ def _send(
         .set_timestamp(timestamp.isoformat(timespec="microseconds"))
         .set_extra_claims({CANVAS_SUBMISSION: {"new_submission": False}})
     )
-    ags.put_grade(score, line_item)
-
-
-class LineItemPending(LookupError):
-    """Another worker is creating the lab's column right now: try again shortly."""
-
-
-def _line_item(
-    session: Session, ags: AssignmentsGradesService, context: LtiContext, lab: str, max_score: int
-) -> LineItem:
-    """The lab's column in the context: as remembered, else found by tag, else created.
-
-    Once per context, by the worker that inserts the placeholder row first (the unique
-    constraint decides, in a short transaction): workers sending a class's first grades
-    at once must not each create a column. No lock is held while the LMS answers.
-    """
-    query = select(LtiLineItem.url).where(
-        LtiLineItem.context_pk == context.id, LtiLineItem.lab == lab
-    )
-    known = session.scalar(query)
-    if known:
-        return LineItem({"id": known})
-    if known == "":
-        raise LineItemPending("the lab's line item is being created by another worker")
-    engine = session.get_bind()
-    assert isinstance(engine, Engine)
-    try:
-        with write_transaction(engine) as connection:
-            connection.execute(insert(LtiLineItem).values(context_pk=context.id, lab=lab, url=""))
-    except IntegrityError:
-        raise LineItemPending("the lab's line item is being created by another worker") from None
-    course = session.get(Course, context.course_id)
-    wanted = (
-        LineItem()
-        .set_tag(LINE_ITEM_TAG.format(lab=lab))
-        .set_resource_id(lab)
-        .set_score_maximum(max_score)
-        .set_label(f"{course.name if course else lab}: Docker lab")
-    )
-    placeholder = delete(LtiLineItem).where(
-        LtiLineItem.context_pk == context.id, LtiLineItem.lab == lab, LtiLineItem.url == ""
-    )
-    try:
-        found = ags.find_or_create_lineitem(wanted)
-        url = found.get_id()
-        if not url:
-            raise LookupError("the LMS answered a line item without an id")
-    except BaseException:
-        with write_transaction(engine) as connection:
-            connection.execute(placeholder)
-        raise
-    with write_transaction(engine) as connection:
-        connection.execute(
-            update(LtiLineItem)
-            .where(LtiLineItem.context_pk == context.id, LtiLineItem.lab == lab)
-            .values(url=url)
-        )
-    return found
+    ags.put_grade(score, column)
 
 
 def _said(exc: Exception) -> str:
@@ -399,8 +438,6 @@ class Worker(threading.Thread):
 
 
 def run_for_app(app: Flask, requests: InFlight | None = None) -> list[Outcome]:
-    from webhook.config import current_rubric
     from webhook.database import get_db
 
-    rubric = current_rubric()
-    return run_once(get_db().engine, lab=rubric.lab, max_score=rubric.max_score, requests=requests)
+    return run_once(get_db().engine, requests=requests)

@@ -30,7 +30,6 @@ from flask import (
     url_for,
 )
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
-from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.exception import LtiException, OIDCException
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -38,15 +37,15 @@ from sqlalchemy.orm import Session
 
 from webhook.access import require_course
 from webhook.auth import current_instructor, login_session
-from webhook.config import current_rubric
 from webhook.database import get_db, get_session
-from webhook.lti import framing, keys, passback, status
-from webhook.lti.grades import student_grade
+from webhook.lti import deeplink, framing, keys, passback, status
+from webhook.lti.grades import assignment_grade
 from webhook.lti.launch_cache import DatabaseLaunchStorage, DatabaseSessionService
 from webhook.lti.models import LtiContext, LtiDeployment, LtiRegistration
 from webhook.lti.people import Person, bind_instructor, bind_student, launch_token
 from webhook.lti.roles import CourseRole
 from webhook.lti.toolconf import DatabaseToolConf
+from webhook.storage.assignments import newest_rubric
 from webhook.storage.models import Course
 from webhook.storage.tokens import hash_token
 
@@ -245,14 +244,17 @@ def launch() -> Any:
     token = launch_token(secret, student, person.sub)
     shown = token if hash_token(token) == student.token_hash else None
     wake_worker()
-    rubric = current_rubric()
+    assignment = deeplink.launched(session, course, claims)
+    if assignment is None:
+        return refusal("", reason="This course has no assignment yet: ask its instructor.")
     return render_template(
         "lti/student.html",
         course=course,
         student=student,
-        lab=rubric.lab,
-        max_score=rubric.max_score,
-        grade=student_grade(session, student),
+        assignment=assignment,
+        flag=assignment.slug if deeplink.needs_flag(session, assignment) else None,
+        max_score=newest_rubric(session, assignment.id).max_score,
+        grade=assignment_grade(session, student, assignment),
         token=shown,
         server=current_app.config.get("PUBLIC_URL") or request.url_root.rstrip("/"),
     )
@@ -314,20 +316,22 @@ def _audience(claims: Mapping[str, Any]) -> str:
 
 
 def _deep_link_page(message: FlaskMessageLaunch, context: LtiContext) -> Any:
-    rubric = current_rubric()
+    session = get_session()
+    course = session.get(Course, context.course_id)
+    assert course is not None
     return render_template(
         "lti/deep_link.html",
         launch_id=message.get_launch_id(),
-        lab=rubric.lab,
-        max_score=rubric.max_score,
+        choices=deeplink.choices(session, course),
         title=context.title,
     )
 
 
 @bp.route("/deep-link/<launch_id>", methods=("POST",))
 def deep_link(launch_id: str) -> Any:
-    """The instructor picked the lab: answer the platform with a resource link whose line
-    item (the lab's column, its points and tag) the platform creates."""
+    """The instructor picked a lab (and an assignment of it, or a new one): answer the
+    platform with a resource link for that assignment, whose line item (its column, points
+    and tag) the platform creates."""
     flask_request = FlaskRequest()
     storage = _storage()
     try:
@@ -342,28 +346,27 @@ def deep_link(launch_id: str) -> Any:
         return refusal(str(exc))
     if not message.is_deep_link_launch():
         abort(400)
-    rubric = current_rubric()
-    resource = (
-        DeepLinkResource()
-        .set_url(url_for("lti.launch", _external=True))
-        .set_title(f"Docker lab: {rubric.lab}")
-        .set_custom_params({"lab": rubric.lab})
-        .set_lineitem(passback_line_item(rubric.lab, rubric.max_score))
-    )
-    html = message.get_deep_link().output_response_form([resource])
+    session = get_session()
+    context = _context(session, message.get_launch_data())
+    if context is None:
+        return refusal("unable to find deployment")
+    course = session.get(Course, context.course_id)
+    assert course is not None
+    try:
+        assignment = deeplink.linked(
+            session,
+            course,
+            request.form.get("lab", ""),
+            request.form.get("assignment") or None,
+            who=f"lti:{context.deployment.registration.name}",
+        )
+    except deeplink.BadChoice as exc:
+        session.rollback()
+        return Response(f"{exc}\n", status=400, mimetype="text/plain")
+    session.commit()
+    link = deeplink.resource(session, assignment, url_for("lti.launch", _external=True))
+    html = message.get_deep_link().output_response_form([link])
     return Response(html, mimetype="text/html")
-
-
-def passback_line_item(lab: str, max_score: int) -> Any:
-    from pylti1p3.lineitem import LineItem
-
-    return (
-        LineItem()
-        .set_tag(passback.LINE_ITEM_TAG.format(lab=lab))
-        .set_resource_id(lab)
-        .set_score_maximum(max_score)
-        .set_label(f"Docker lab: {lab}")
-    )
 
 
 def refusal(said: str, *, reason: str | None = None, kind: str = "refused") -> Any:

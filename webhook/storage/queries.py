@@ -165,7 +165,9 @@ def course_grades(
 
 
 def assignment_grades(
-    session: Session, assignment: Assignment, policy: GradePolicy | None = None
+    session: Session,
+    assignment: Assignment,
+    policy: GradePolicy | None = None,
 ) -> list[StudentGrades]:
     """Every student of the assignment's course in roster order, with their grade for it.
 
@@ -184,12 +186,12 @@ def assignment_grades(
         .order_by(Student.student_id)
     ).all()
     reports: dict[int, list[StoredReport]] = defaultdict(list)
-    for student_pk, report in stored_reports(session, Submission.assignment_id == assignment.id):
-        reports[student_pk].append(report)
+    for pk, report in stored_reports(session, Submission.assignment_id == assignment.id):
+        reports[pk].append(report)
     exceptions = in_force(session, assignment.id)
     other = aliased(Student)
     flags: dict[int, Counter[str]] = defaultdict(Counter)
-    for student_pk, kind, other_id in session.execute(
+    for pk, kind, other_id in session.execute(
         select(Flag.student_pk, Flag.kind, other.student_id)
         .outerjoin(other, other.id == Flag.other_student_pk)
         .outerjoin(Submission, Submission.id == Flag.submission_id)
@@ -200,7 +202,7 @@ def assignment_grades(
         )
     ):
         said = kind.replace("_", " ") + (f" with {other_id}" if other_id else "")
-        flags[student_pk][said] += 1
+        flags[pk][said] += 1
     rows = []
     for student in students:
         decision = _decide(
