@@ -73,13 +73,13 @@ def score_report(report: Report, rubric: Rubric) -> Score:
             unknown.append(result.id)
         if result.status != "passed" and result.points > 0:
             claimed_unearned.append(result.id)
-        most = entry.points if entry is not None else 0
+        earned, most = check_points(rubric, result.id, result.status)
         checks.append(
             ScoredCheck(
                 check_id=result.id,
                 task=entry.task if entry is not None else result.task,
                 status=result.status,
-                points=most if result.passed else 0,
+                points=earned,
                 max_points=most,
                 message=result.message,
                 hint=result.hint,
@@ -107,6 +107,21 @@ def score_report(report: Report, rubric: Rubric) -> Score:
         checks=tuple(checks),
         flags=tuple(flags),
     )
+
+
+def check_points(rubric: Rubric, check_id: str, status: str) -> tuple[int, int]:
+    """``(earned, most)`` for one check: THE rule. A check earns its rubric points when it
+    passed, else nothing; a check the rubric does not have is worth nothing."""
+    entry = rubric.get(check_id)
+    most = entry.points if entry is not None else 0
+    return (most if status == "passed" else 0), most
+
+
+def rescored(checks: Iterable[tuple[str, str]], rubric: Rubric) -> int:
+    """A stored report's score from ``rubric``, from its checks' ``(id, status)`` as stored
+    (a rubric change re-scores reports without their XML): :func:`check_points` summed,
+    as :func:`score_report` sums it."""
+    return sum(check_points(rubric, check_id, status)[0] for check_id, status in checks)
 
 
 # --- A student's grade for an assignment ------------------------------------------------------

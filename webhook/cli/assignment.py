@@ -2,9 +2,11 @@
 
 An assignment's rubric is versioned: ``assignment rubric`` adds a version (the lab's shipped
 rubric, or an instructor's file naming exactly the lab's checks) and keeps the old ones;
-new reports are scored from the newest. Errors as every ``grade-server`` command's: an
-unknown course or lab exits 3, a rubric file that cannot be used 4, a slug taken 6, dates
-in the wrong order or an unknown grade policy 8; nothing is changed by a refused command.
+new reports are scored from the newest, and ``assignment rescore`` brings the stored ones
+along (:mod:`webhook.rescore`: a preview, then ``--apply``). Errors as every
+``grade-server`` command's: an unknown course, assignment or lab exits 3, a rubric file that
+cannot be used 4, a slug taken 6, dates in the wrong order or an unknown grade policy 8;
+nothing is changed by a refused command.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from submissions.rubric import Rubric, RubricError, load_rubric
+from webhook import rescore
 from webhook.cli.course import POLICY_HELP, TIME_HELP, check_dates, parse_moment, parse_policy
 from webhook.cli.errors import AlreadyExists, BadInput, NotFound, database_command
 from webhook.cli.lookup import find_course
 from webhook.database import get_db
 from webhook.labs import UnknownLab, check_matches, known_lab, lab_rubric
 from webhook.storage.assignments import add_assignment, add_rubric_version, newest_rubric
+from webhook.storage.db import write_transaction
 from webhook.storage.models import Assignment, AssignmentRubric, Course, Submission
 
 
@@ -161,6 +165,39 @@ def assignment_rubric(course_slug: str, slug: str, file: Path | None) -> None:
             f" {rubric.max_score} points) scores new reports",
             err=True,
         )
+
+
+@database_command(assignment_group, "rescore")
+@click.argument("course_slug", metavar="COURSE")
+@click.argument("slug")
+@click.option("--apply", "apply_it", is_flag=True, help="Re-score for real (else a preview).")
+def assignment_rescore(course_slug: str, slug: str, apply_it: bool) -> None:
+    """Re-score the assignment's stored reports with its newest rubric version: first a
+    preview (each student whose grade changes, old → new, and counts); --apply re-scores in
+    one transaction, keeps the history and queues the changed grades for the LMS."""
+    engine = get_db().engine
+    with get_db().session() as session:
+        assignment = find_assignment(session, find_course(session, course_slug), slug)
+        assignment_id = assignment.id
+        made = rescore.plan(session, assignment)
+    if not made.nothing and apply_it:
+        with write_transaction(engine) as connection:
+            applied = rescore.apply(connection, assignment_id, by="assignment rescore")
+        assert applied is not None  # assignments are never deleted by a command
+        made = applied.plan
+    name = f"{course_slug}/{slug}"
+    if made.nothing:
+        click.echo(f"{name}: nothing to rescore: {rescore.nothing_said(made)}", err=True)
+        return
+    for change in made.changes:
+        click.echo(f"{change.student_id}\t{_grade(change.old)} → {_grade(change.new)}")
+    click.echo(f"{name}: {rescore.summary(made)}", err=True)
+    if not apply_it:
+        click.echo(f"{name}: a preview; nothing changed (--apply to re-score)", err=True)
+
+
+def _grade(grade: int | None) -> str:
+    return "-" if grade is None else str(grade)
 
 
 def _said(assignment: Assignment) -> str:

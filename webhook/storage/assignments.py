@@ -80,8 +80,13 @@ _NEWEST = (
 
 def newest_rubric(connection: Connection | Session, assignment_id: int) -> Rubric:
     """The assignment's newest rubric version, the one new reports are scored from."""
+    return newest_version(connection, assignment_id)[1]
+
+
+def newest_version(connection: Connection | Session, assignment_id: int) -> tuple[int, Rubric]:
+    """The assignment's newest rubric and its version number (what a score records)."""
     row = connection.execute(_NEWEST, {"assignment_id": assignment_id}).one()
-    return _parsed(assignment_id, row.version, row.rubric)
+    return row.version, _parsed(assignment_id, row.version, row.rubric)
 
 
 @functools.lru_cache(maxsize=256)

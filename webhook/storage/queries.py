@@ -9,7 +9,7 @@ course page, the exports, the LTI passback).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import cast
 
@@ -91,7 +91,11 @@ def course_grades(
 
 
 def assignment_grades(
-    session: Session, assignment: Assignment, policy: GradePolicy | None = None
+    session: Session,
+    assignment: Assignment,
+    policy: GradePolicy | None = None,
+    *,
+    rescored: Mapping[int, int] | None = None,
 ) -> list[StudentGrades]:
     """Every student of the assignment's course in roster order, with their grade for it.
 
@@ -100,6 +104,10 @@ def assignment_grades(
     ``closes_at``. Three plain queries (the roster, the assignment's reports, the open flags
     of its reports and of the course's refused copies); the grade itself is
     :func:`submissions.scoring.course_grade`'s to decide, report by report.
+
+    ``rescored`` (report id → score) stands in for stored scores: a rescore's preview asks
+    what the grades would be, by this same function, without writing
+    (:mod:`webhook.rescore`).
     """
     policy = replace(policy or GradePolicy(), sources=course_sources(assignment))
     students = session.scalars(
@@ -109,6 +117,8 @@ def assignment_grades(
     ).all()
     reports: dict[int, list[StoredReport]] = defaultdict(list)
     for student_pk, report in stored_reports(session, Submission.assignment_id == assignment.id):
+        if rescored and report.id in rescored:
+            report = replace(report, score=rescored[report.id])
         reports[student_pk].append(report)
     other = aliased(Student)
     flags: dict[int, Counter[str]] = defaultdict(Counter)
