@@ -150,10 +150,18 @@ _SET_CHECK = (
 )
 
 
-def apply(connection: Connection, assignment_id: int, *, by: str) -> Applied | None:
+class StaleVersion(Exception):
+    """The rubric got a newer version since the preview the instructor confirmed."""
+
+
+def apply(
+    connection: Connection, assignment_id: int, *, by: str, version: int | None = None
+) -> Applied | None:
     """Re-score the assignment's reports, keep the history, tell who changed: all in the
     caller's one write transaction (:func:`webhook.storage.db.write_transaction`), which
-    commits it or rolls it all back. ``None``: no such assignment."""
+    commits it or rolls it all back. ``None``: no such assignment. With ``version`` (the
+    preview's), :class:`StaleVersion` unless that is still the newest: a confirm applies
+    what it showed, never a later rubric's changes."""
     # The lock first, on the connection: it begins the caller's transaction, which the
     # session below then joins (and so never commits nor rolls back when closed).
     locked = connection.execute(
@@ -164,6 +172,10 @@ def apply(connection: Connection, assignment_id: int, *, by: str) -> Applied | N
     with Session(bind=connection) as session:
         assignment = session.get_one(Assignment, assignment_id)
         made = plan(session, assignment)
+        if version is not None and made.to_version != version:
+            raise StaleVersion(
+                f"the rubric is at v{made.to_version} now, not v{version}: review the preview again"
+            )
         now = utcnow()
         if made.nothing:
             return Applied(made, now)

@@ -18,6 +18,8 @@ answers 404, like one that does not exist.
   piece of evidence is one entry listing its students (``group=G``: its flags one by one).
   ``POST /gradebook/<course>/flags/<id>`` (or ``.../flags/groups/<G>``, every open flag of
   a group) with ``action=accept|reject`` and a ``note`` records the instructor's decision
+- ``/gradebook/<course>/assignments/<slug>/rescore``: a rubric change's effect on the
+  grades (preview), and its confirm (``POST``): :mod:`.rescore_page`
 - ``/gradebook/<course>/export.csv?format=canvas|moodle[&include_flagged=1][&include_late=1]``:
   grades for the LMS, counting what can be trusted unless told otherwise
 
@@ -63,6 +65,8 @@ from webhook.storage.db import write_transaction
 from webhook.storage.models import MAX_ROW_ID
 
 from . import charts, csrf, flag_pages, flag_queries, queries, sessions, student_queries
+from .rescore_page import URL as RESCORE_URL
+from .rescore_page import page as rescore_view
 
 bp = Blueprint(
     "gradebook",
@@ -403,6 +407,8 @@ def _in_rubric_order(rates: list[queries.PassRate]) -> list[queries.PassRate]:
 # The login and logout pages, on this blueprint.
 bp.add_url_rule("/login", view_func=sessions.login, methods=("GET", "POST"))
 bp.add_url_rule("/logout", view_func=sessions.logout, methods=("POST",))
+# An assignment's rescore preview and confirm (issue 19): its own module and template.
+bp.add_url_rule(RESCORE_URL, "rescore", login_required(rescore_view), methods=("GET", "POST"))
 
 
 def init_app(app: Flask) -> None:
