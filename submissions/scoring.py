@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from submissions.dialect import Report, Status
 from submissions.exceptions import NO_EXCEPTIONS, ExceptionRefused, Exceptions
@@ -117,11 +117,16 @@ def check_points(rubric: Rubric, check_id: str, status: str) -> tuple[int, int]:
     return (most if status == "passed" else 0), most
 
 
-def rescored(checks: Iterable[tuple[str, str]], rubric: Rubric) -> int:
-    """A stored report's score from ``rubric``, from its checks' ``(id, status)`` as stored
-    (a rubric change re-scores reports without their XML): :func:`check_points` summed,
-    as :func:`score_report` sums it."""
-    return sum(check_points(rubric, check_id, status)[0] for check_id, status in checks)
+def points_table(rubric: Rubric) -> tuple[tuple[str, str, int, int], ...]:
+    """``(check id, status, earned, most)`` for each of ``rubric``'s checks and each status:
+    :func:`check_points` as a table, so that stored check rows are re-scored where they are
+    (the server's database adds them up) by this rule, not a copy of it. A check or status
+    the table does not hold earns nothing, as :func:`check_points` says."""
+    return tuple(
+        (check_id, status, *check_points(rubric, check_id, status))
+        for check_id in rubric
+        for status in get_args(Status)
+    )
 
 
 # --- A student's grade for an assignment ------------------------------------------------------

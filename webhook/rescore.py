@@ -3,9 +3,11 @@
 A rubric change (``grade-server assignment rubric``) scores new reports only; this module
 brings the stored ones along, first as a preview, then for real:
 
-* A report is re-scored from its stored check rows (each check's status) by
-  :func:`submissions.scoring.rescored`, the rule :func:`~submissions.scoring.score_report`
-  scores with at ingest. A report whose check rows were dropped (past a student's latest
+* A report is re-scored from its stored check rows (each check's status): each earns what
+  :func:`submissions.scoring.check_points` says, the rule :func:`~submissions.scoring.score_report`
+  scores with at ingest, handed to the database as a table of parameters
+  (:func:`~submissions.scoring.points_table`) that it adds up per report: 340,000 rows are
+  not fetched into Python. A report whose check rows were dropped (past a student's latest
   50 and their best, :func:`webhook.ingest.store.drop_old_raw`) cannot be: it keeps its
   score and its ``rubric_version``, and is counted (``kept_old``).
 * Grades are the one grade function's (:func:`webhook.storage.queries.assignment_grades`),
@@ -21,17 +23,26 @@ brings the stored ones along, first as a preview, then for real:
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Connection, bindparam, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
-from submissions.rubric import Rubric
-from submissions.scoring import check_points, rescored
+from submissions.scoring import points_table
 from webhook.grade_events import notify_grade_changed
-from webhook.storage.assignments import newest_version
+from webhook.storage.assignments import newest_version, rubric_versions
 from webhook.storage.models import (
     Assignment,
     AssignmentRescore,
@@ -64,7 +75,7 @@ class Plan:
     to_version: int
     from_versions: tuple[int, ...]  # the versions that scored the reports re-scored
     scores: dict[int, int]  # every re-scored report's id → its new score
-    reports_changed: int  # of those, how many get another score
+    old_scores: dict[int, int]  # and its score now
     kept_old: int  # reports of older versions without check rows: their score stays
     changes: tuple[Change, ...]  # in roster order
     unchanged: int  # students whose grade stays
@@ -74,6 +85,11 @@ class Plan:
     def nothing(self) -> bool:
         """Every report that can be re-scored is already the newest version's."""
         return not self.scores
+
+    @property
+    def reports_changed(self) -> int:
+        """Re-scored reports that get another score."""
+        return sum(1 for pk, score in self.scores.items() if score != self.old_scores[pk])
 
     @property
     def raised(self) -> int:
@@ -88,13 +104,9 @@ class Plan:
 
 
 def plan(session: Session, assignment: Assignment) -> Plan:
-    """The preview: new scores computed in memory, grades by the one grade function."""
+    """The preview: new scores computed without writing, grades by the one grade function."""
     version, rubric = newest_version(session, assignment.id)
-    older = (
-        Submission.assignment_id == assignment.id,
-        Submission.rubric_version < version,
-    )
-    checks: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    older = (Submission.assignment_id == assignment.id, Submission.rubric_version < version)
     old_scores: dict[int, int] = {}
     versions: set[int] = set()
     kept_old = 0
@@ -108,13 +120,19 @@ def plan(session: Session, assignment: Assignment) -> Plan:
             continue
         old_scores[pk] = score
         versions.add(from_version)
-    for pk, check_id, status in session.execute(
-        select(SubmissionCheck.submission_id, SubmissionCheck.check_id, SubmissionCheck.status)
-        .join(Submission, Submission.id == SubmissionCheck.submission_id)
-        .where(*older, Submission.raw_dropped_at.is_(None))
-    ):
-        checks[pk].append((check_id, status))
-    scores = {pk: rescored(checks[pk], rubric) for pk in old_scores}
+    # Each check row earns what check_points says for its check and status (its table,
+    # bound as parameters); the database only adds them up, report by report. A report
+    # without check rows (none in it) scores 0, as score_report scored it.
+    sums = {
+        pk: total
+        for pk, total in session.execute(
+            select(SubmissionCheck.submission_id, func.sum(_earned(points_table(rubric))))
+            .join(Submission, Submission.id == SubmissionCheck.submission_id)
+            .where(*older, Submission.raw_dropped_at.is_(None))
+            .group_by(SubmissionCheck.submission_id)
+        )
+    }
+    scores = {pk: int(sums.get(pk) or 0) for pk in old_scores}
     before = assignment_grades(session, assignment)
     after = assignment_grades(session, assignment, rescored=scores) if scores else before
     changes = tuple(
@@ -126,11 +144,31 @@ def plan(session: Session, assignment: Assignment) -> Plan:
         to_version=version,
         from_versions=tuple(sorted(versions)),
         scores=scores,
-        reports_changed=sum(1 for pk, score in scores.items() if score != old_scores[pk]),
+        old_scores=old_scores,
         kept_old=kept_old,
         changes=changes,
         unchanged=len(before) - len(changes),
         max_score=rubric.max_score,
+    )
+
+
+def _earned(table: Iterable[tuple[str, str, int, int]]) -> ColumnElement[int]:
+    """A check row's points by ``table`` (:func:`submissions.scoring.points_table`): a
+    ``CASE`` on the check, then on the status (a simple ``CASE`` compares one value, which
+    the database does fast for 340,000 rows)."""
+    by_check: dict[str, dict[str, int]] = {}
+    for check_id, status, earned, _most in table:
+        if earned:
+            by_check.setdefault(check_id, {})[status] = earned
+    if not by_check:
+        return literal(0)
+    return case(
+        {
+            check_id: case(statuses, value=SubmissionCheck.status, else_=0)
+            for check_id, statuses in by_check.items()
+        },
+        value=SubmissionCheck.check_id,
+        else_=0,
     )
 
 
@@ -141,12 +179,13 @@ class Applied:
 
 
 _SET_SCORE = (
-    update(Submission).where(Submission.id == bindparam("pk")).values(score=bindparam("score"))
-)
-_SET_CHECK = (
-    update(SubmissionCheck)
-    .where(SubmissionCheck.id == bindparam("pk"))
-    .values(points=bindparam("points"), max_points=bindparam("most"))
+    update(Submission)
+    .where(Submission.id == bindparam("pk"))
+    .values(
+        score=bindparam("score"),
+        rubric_version=bindparam("version"),
+        max_score=bindparam("max_score"),
+    )
 )
 
 
@@ -179,17 +218,14 @@ def apply(
         now = utcnow()
         if made.nothing:
             return Applied(made, now)
-        rubric = newest_version(session, assignment.id)[1]
         scope = _rescored(assignment, made)
-        _write_checks(connection, scope, rubric)
-        old = {
-            pk: score
-            for pk, score in session.execute(select(Submission.id, Submission.score).where(*scope))
-        }
+        _write_checks(connection, scope, _changed_checks(session, assignment, made))
         changed = [
-            {"pk": pk, "score": score} for pk, score in made.scores.items() if old.get(pk) != score
+            {"pk": pk, "score": score, "version": made.to_version, "max_score": made.max_score}
+            for pk, score in made.scores.items()
+            if made.old_scores[pk] != score
         ]
-        if changed:
+        if changed:  # each row written once: these, then the rest of the scope
             connection.execute(_SET_SCORE, changed)
         connection.execute(
             update(Submission)
@@ -223,28 +259,45 @@ def _rescored(assignment: Assignment, made: Plan) -> tuple[ColumnElement[bool], 
     )
 
 
+def _changed_checks(
+    session: Session, assignment: Assignment, made: Plan
+) -> tuple[tuple[str, str, int, int], ...]:
+    """The new version's table rows for the checks whose points differ from one of the
+    versions that scored the re-scored reports (only their check rows can change)."""
+    newest = newest_version(session, assignment.id)[1]
+    table = points_table(newest)
+    olds = rubric_versions(session, assignment.id, made.from_versions).values()
+    changed = {row[0] for old in olds for row in set(points_table(old)) ^ set(table)}
+    return tuple(row for row in table if row[0] in changed)
+
+
 def _write_checks(
-    connection: Connection, scope: tuple[ColumnElement[bool], ...], rubric: Rubric
+    connection: Connection,
+    scope: tuple[ColumnElement[bool], ...],
+    rows: tuple[tuple[str, str, int, int], ...],
 ) -> None:
-    """Each re-scored check row's points and maximum from the new version, so that a
-    report's page adds up to its score (only the rows that differ are written)."""
-    rows = []
-    for pk, check_id, status, points, most in connection.execute(
-        select(
-            SubmissionCheck.id,
-            SubmissionCheck.check_id,
-            SubmissionCheck.status,
-            SubmissionCheck.points,
-            SubmissionCheck.max_points,
+    """Each re-scored check row of a changed check gets its points and maximum from the
+    new version (one statement a check), so that a report's page adds up to its score."""
+    reports = select(Submission.id).where(*scope)
+    by_check: dict[str, list[tuple[str, int, int]]] = {}
+    for check_id, status, earned, most in rows:
+        by_check.setdefault(check_id, []).append((status, earned, most))
+    for check_id, statuses in by_check.items():
+        connection.execute(
+            update(SubmissionCheck)
+            .where(
+                SubmissionCheck.submission_id.in_(reports),
+                SubmissionCheck.check_id == check_id,
+            )
+            .values(
+                points=case(
+                    {status: earned for status, earned, _ in statuses},
+                    value=SubmissionCheck.status,
+                    else_=0,
+                ),
+                max_points=statuses[0][2],
+            )
         )
-        .join(Submission, Submission.id == SubmissionCheck.submission_id)
-        .where(*scope)
-    ):
-        earned, new_most = check_points(rubric, check_id, status)
-        if (earned, new_most) != (points, most):
-            rows.append({"pk": pk, "points": earned, "most": new_most})
-    if rows:
-        connection.execute(_SET_CHECK, rows)
 
 
 def summary(made: Plan) -> str:

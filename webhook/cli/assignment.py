@@ -175,15 +175,16 @@ def assignment_rescore(course_slug: str, slug: str, apply_it: bool) -> None:
     """Re-score the assignment's stored reports with its newest rubric version: first a
     preview (each student whose grade changes, old → new, and counts); --apply re-scores in
     one transaction, keeps the history and queues the changed grades for the LMS."""
-    engine = get_db().engine
     with get_db().session() as session:
         assignment = find_assignment(session, find_course(session, course_slug), slug)
         assignment_id = assignment.id
-        made = rescore.plan(session, assignment)
-    if not made.nothing and apply_it:
-        with write_transaction(engine) as connection:
+        if not apply_it:
+            made = rescore.plan(session, assignment)
+    if apply_it:  # planned again inside the transaction: what it applies is what it shows
+        with write_transaction(get_db().engine) as connection:
             applied = rescore.apply(connection, assignment_id, by="assignment rescore")
-        assert applied is not None  # assignments are never deleted by a command
+        if applied is None:  # deleted meanwhile
+            raise NotFound(f"course {course_slug} has no assignment {slug[:64]!r}")
         made = applied.plan
     name = f"{course_slug}/{slug}"
     if made.nothing:
