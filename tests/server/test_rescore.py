@@ -133,6 +133,7 @@ def test_preview_then_apply_changes_exactly_the_students_whose_grade_changes(
     applied = runner.invoke(args=[*RESCORE, "--apply"])
     assert applied.exit_code == 0, applied.output
     assert lines(applied.output) == changed  # the preview's very list
+    assert "applied; the changed grades are queued for the LMS" in applied.output
     new = {line.split("\t")[0]: int(line.split(" → ")[1]) for line in changed}
     assert stored(url) == [
         ("ann", new["ann"], maximum, 2),

@@ -180,7 +180,7 @@ def assignment_rescore(course_slug: str, slug: str, apply_it: bool) -> None:
         assignment_id = assignment.id
         if not apply_it:
             made = rescore.plan(session, assignment)
-    if apply_it:  # planned again inside the transaction: what it applies is what it shows
+    if apply_it:  # planned inside its transaction: what it applies is what it prints
         with write_transaction(get_db().engine) as connection:
             applied = rescore.apply(connection, assignment_id, by="assignment rescore")
         if applied is None:  # deleted meanwhile
@@ -193,7 +193,9 @@ def assignment_rescore(course_slug: str, slug: str, apply_it: bool) -> None:
     for change in made.changes:
         click.echo(f"{change.student_id}\t{_grade(change.old)} → {_grade(change.new)}")
     click.echo(f"{name}: {rescore.summary(made)}", err=True)
-    if not apply_it:
+    if apply_it:
+        click.echo(f"{name}: applied; the changed grades are queued for the LMS", err=True)
+    else:
         click.echo(f"{name}: a preview; nothing changed (--apply to re-score)", err=True)
 
 
