@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from submissions.dialect import Report, Status
 from submissions.exceptions import NO_EXCEPTIONS, ExceptionRefused, Exceptions
@@ -73,13 +73,13 @@ def score_report(report: Report, rubric: Rubric) -> Score:
             unknown.append(result.id)
         if result.status != "passed" and result.points > 0:
             claimed_unearned.append(result.id)
-        most = entry.points if entry is not None else 0
+        earned, most = check_points(rubric, result.id, result.status)
         checks.append(
             ScoredCheck(
                 check_id=result.id,
                 task=entry.task if entry is not None else result.task,
                 status=result.status,
-                points=most if result.passed else 0,
+                points=earned,
                 max_points=most,
                 message=result.message,
                 hint=result.hint,
@@ -106,6 +106,26 @@ def score_report(report: Report, rubric: Rubric) -> Score:
         max_score=rubric.max_score,
         checks=tuple(checks),
         flags=tuple(flags),
+    )
+
+
+def check_points(rubric: Rubric, check_id: str, status: str) -> tuple[int, int]:
+    """``(earned, most)`` for one check: THE rule. A check earns its rubric points when it
+    passed, else nothing; a check the rubric does not have is worth nothing."""
+    entry = rubric.get(check_id)
+    most = entry.points if entry is not None else 0
+    return (most if status == "passed" else 0), most
+
+
+def points_table(rubric: Rubric) -> tuple[tuple[str, str, int, int], ...]:
+    """``(check id, status, earned, most)`` for each of ``rubric``'s checks and each status:
+    :func:`check_points` as a table, so that stored check rows are re-scored where they are
+    (the server's database adds them up) by this rule, not a copy of it. A check or status
+    the table does not hold earns nothing, as :func:`check_points` says."""
+    return tuple(
+        (check_id, status, *check_points(rubric, check_id, status))
+        for check_id in rubric
+        for status in get_args(Status)
     )
 
 

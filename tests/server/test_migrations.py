@@ -29,7 +29,7 @@ from webhook.storage.models import (
 from webhook.storage.queries import course_grades
 
 # the newest revision: every upgrade test ends there
-HEAD = "0013"
+HEAD = "0014"
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -46,7 +46,7 @@ def back_to(database_url: str, revision: str) -> None:
     try:
         with engine.begin() as connection:
             for table in (*LTI_TABLES, "course_instructor", "evidence_key", "flag", "flag_group",
-                          "assignment_rubric", "assignment_exception",
+                          "assignment_rubric", "assignment_exception", "assignment_rescore",
                           "alembic_version",
                           "rate_limit_window", "signed_delivery", "check_result", "submission",
                           "student", "assignment", "instructor", "course"):  # fmt: skip

@@ -24,6 +24,7 @@ from submissions.scoring import (
     counts,
     course_grade,
     is_late,
+    points_table,
     score_report,
     source_counted,
 )
@@ -66,6 +67,23 @@ def test_passed_checks_earn_the_rubrics_points_and_nothing_is_flagged() -> None:
     )
     assert score.flagged is False
     assert score.flag_reason == ""
+
+
+def test_the_points_table_is_score_reports_rule_for_every_check_and_status() -> None:
+    """What a rescore sums (stored check rows looked up in the table) is what ingest scored."""
+    table = {
+        (check_id, status): (earned, most)
+        for check_id, status, earned, most in points_table(RUBRIC)
+    }
+    assert len(table) == 3 * 3
+    assert table["a.two", "passed"] == (3, 3) and table["a.two", "error"] == (0, 3)
+    results = (result("a.one"), result("a.two", "failed"), result("b.one", "error"), result("zz"))
+    scored = score_report(report(*results), RUBRIC)
+    summed = sum(table.get((r.id, r.status), (0, 0))[0] for r in results)
+    assert summed == scored.score == 2
+    assert [table.get((c.check_id, c.status), (0, 0)) for c in scored.checks] == [
+        (c.points, c.max_points) for c in scored.checks
+    ]
 
 
 def test_what_a_report_claims_is_never_counted() -> None:

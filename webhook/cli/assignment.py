@@ -2,12 +2,13 @@
 
 An assignment's rubric is versioned: ``assignment rubric`` adds a version (the lab's shipped
 rubric, or an instructor's file naming exactly the lab's checks) and keeps the old ones;
-new reports are scored from the newest. ``assignment set`` changes its title, dates and
-policies; a change that may move grades is sent to the LMS for each of its students.
-Per-student exceptions are :mod:`webhook.cli.assignment_exceptions`'s. Errors as every
-``grade-server`` command's: an unknown course or lab exits 3, a rubric file that cannot be
-used 4, a slug taken 6, dates in the wrong order, an unknown grade or late policy, a rubric
-whose maximum is below a student's override 8;
+new reports are scored from the newest, and ``assignment rescore`` brings the stored ones
+along (:mod:`webhook.rescore`: a preview, then ``--apply``). ``assignment set`` changes its
+title, dates and policies; a change that may move grades is sent to the LMS for each of its
+students. Per-student exceptions are :mod:`webhook.cli.assignment_exceptions`'s. Errors as
+every ``grade-server`` command's: an unknown course, assignment or lab exits 3, a rubric
+file that cannot be used 4, a slug taken 6, dates in the wrong order, an unknown grade or
+late policy, a rubric whose maximum is below a student's override 8;
 nothing is changed by a refused command.
 """
 
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from submissions.lateness import BadLatePolicy, LatePolicy
 from submissions.rubric import Rubric, RubricError, load_rubric
-from webhook import crosscheck
+from webhook import crosscheck, rescore
 from webhook.cli.course import POLICY_HELP, TIME_HELP, check_dates, parse_moment, parse_policy
 from webhook.cli.errors import AlreadyExists, BadInput, BadValue, NotFound, database_command
 from webhook.cli.lookup import find_course
@@ -269,6 +270,42 @@ def assignment_set(
         changed = session.get(Assignment, assignment_id)
         assert changed is not None
         click.echo(f"{course_slug}/{slug}: {_said(changed)}", err=True)
+
+
+@database_command(assignment_group, "rescore")
+@click.argument("course_slug", metavar="COURSE")
+@click.argument("slug")
+@click.option("--apply", "apply_it", is_flag=True, help="Re-score for real (else a preview).")
+def assignment_rescore(course_slug: str, slug: str, apply_it: bool) -> None:
+    """Re-score the assignment's stored reports with its newest rubric version: first a
+    preview (each student whose grade changes, old → new, and counts); --apply re-scores in
+    one transaction, keeps the history and queues the changed grades for the LMS."""
+    with get_db().session() as session:
+        assignment = find_assignment(session, find_course(session, course_slug), slug)
+        assignment_id = assignment.id
+        if not apply_it:
+            made = rescore.plan(session, assignment)
+    if apply_it:  # planned inside its transaction: what it applies is what it prints
+        with write_transaction(get_db().engine) as connection:
+            applied = rescore.apply(connection, assignment_id, by="assignment rescore")
+        if applied is None:  # deleted meanwhile
+            raise NotFound(f"course {course_slug} has no assignment {slug[:64]!r}")
+        made = applied.plan
+    name = f"{course_slug}/{slug}"
+    if made.nothing:
+        click.echo(f"{name}: nothing to rescore: {rescore.nothing_said(made)}", err=True)
+        return
+    for change in made.changes:
+        click.echo(f"{change.student_id}\t{_grade(change.old)} → {_grade(change.new)}")
+    click.echo(f"{name}: {rescore.summary(made)}", err=True)
+    if apply_it:
+        click.echo(f"{name}: applied; the changed grades are queued for the LMS", err=True)
+    else:
+        click.echo(f"{name}: a preview; nothing changed (--apply to re-score)", err=True)
+
+
+def _grade(grade: int | None) -> str:
+    return "-" if grade is None else str(grade)
 
 
 def _said(assignment: Assignment) -> str:

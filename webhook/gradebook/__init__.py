@@ -26,6 +26,8 @@ answers 404, like one that does not exist.
   [&include_flagged=1][&include_late=1]``: grades for the LMS (:mod:`webhook.export`: Canvas
   and its flags file the whole course's, Moodle one assignment's), counting what can be
   trusted unless told otherwise; the same bytes as ``grade-server grades export``
+- ``/gradebook/<course>/a/<slug>/rescore``: a rubric change's effect on the grades
+  (preview), and its confirm (``POST``): :mod:`.rescore_page`
 
 Check titles and the chart's order come from the assignment's newest rubric.
 """
@@ -76,6 +78,8 @@ from . import (
     sessions,
     student_queries,
 )
+from .rescore_page import URL as RESCORE_URL
+from .rescore_page import page as rescore_view
 
 bp = Blueprint(
     "gradebook",
@@ -393,6 +397,8 @@ def _yes_no(name: str) -> bool:
 # The login and logout pages, on this blueprint.
 bp.add_url_rule("/login", view_func=sessions.login, methods=("GET", "POST"))
 bp.add_url_rule("/logout", view_func=sessions.logout, methods=("POST",))
+# An assignment's rescore preview and confirm (issue 19): its own module and template.
+bp.add_url_rule(RESCORE_URL, "rescore", login_required(rescore_view), methods=("GET", "POST"))
 
 
 def init_app(app: Flask) -> None:

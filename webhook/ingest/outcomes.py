@@ -106,6 +106,7 @@ class Ready:
     flags: tuple[FoundFlag, ...]
     received_at: datetime
     assignment_id: int  # the assignment it is filed under (webhook.ingest.route)
+    rubric_version: int  # the version of its rubric the score is from
 
 
 @dataclass(frozen=True, slots=True)

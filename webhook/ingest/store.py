@@ -169,6 +169,7 @@ def store(connection: Connection, sender: Sender, ready: Ready) -> Stored:
         "student_pk": sender.student_pk,
         "course_id": sender.course_id,
         "assignment_id": ready.assignment_id,
+        "rubric_version": ready.rubric_version,
         "received_at": received_at,
         "created": report.created_at,  # parsed by the reader
         "lab": report.lab,

@@ -9,6 +9,7 @@ is scored from it, and a rubric never changes once stored (a change is a new ver
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, func, select
@@ -80,8 +81,27 @@ _NEWEST = (
 
 def newest_rubric(connection: Connection | Session, assignment_id: int) -> Rubric:
     """The assignment's newest rubric version, the one new reports are scored from."""
+    return newest_version(connection, assignment_id)[1]
+
+
+def newest_version(connection: Connection | Session, assignment_id: int) -> tuple[int, Rubric]:
+    """The assignment's newest rubric and its version number (what a score records)."""
     row = connection.execute(_NEWEST, {"assignment_id": assignment_id}).one()
-    return _parsed(assignment_id, row.version, row.rubric)
+    return row.version, _parsed(assignment_id, row.version, row.rubric)
+
+
+def rubric_versions(
+    connection: Connection | Session, assignment_id: int, versions: Iterable[int]
+) -> dict[int, Rubric]:
+    """Some stored versions of the assignment's rubric (what older scores were computed
+    from), by version."""
+    rows = connection.execute(
+        select(AssignmentRubric.version, AssignmentRubric.rubric).where(
+            AssignmentRubric.assignment_id == assignment_id,
+            AssignmentRubric.version.in_(list(versions)),
+        )
+    )
+    return {row.version: _parsed(assignment_id, row.version, row.rubric) for row in rows}
 
 
 @functools.lru_cache(maxsize=256)

@@ -214,6 +214,27 @@ class AssignmentRubric(Base):
     created_by: Mapped[str] = mapped_column(String(100), default="")  # who, or "migration"
 
 
+class AssignmentRescore(Base):
+    """One re-scoring of an assignment's stored reports with its newest rubric version
+    (``grade-server assignment rescore --apply``, or the gradebook's confirm): who, when,
+    from which versions to which, and how many reports and grades it changed."""
+
+    __tablename__ = "assignment_rescore"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("assignment.id", ondelete="CASCADE"), index=True
+    )
+    done_by: Mapped[str] = mapped_column(String(100))  # an instructor, or "assignment rescore"
+    done_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    from_versions: Mapped[str] = mapped_column(String(200))  # "1" or "1, 2": what scored them
+    to_version: Mapped[int] = mapped_column(Integer)
+    reports: Mapped[int] = mapped_column(Integer)  # re-scored (their check rows kept)
+    reports_changed: Mapped[int] = mapped_column(Integer)  # of those, a new score
+    grades_changed: Mapped[int] = mapped_column(Integer)
+    kept_old: Mapped[int] = mapped_column(Integer)  # check rows dropped: old score kept
+
+
 class Student(Base):
     """A student on a course's roster; only the hash of their token is kept."""
 
@@ -336,6 +357,9 @@ class Submission(Base):
     # RAW_KEPT_LATEST and was not their best), and its check rows deleted (issue 20); its
     # score and flags are kept.
     raw_dropped_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Issue 19 (migration 0012): the assignment's rubric version its score is from (the
+    # newest at ingest; a rescore moves it on, except for reports whose check rows are gone).
+    rubric_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     student: Mapped[Student] = relationship(back_populates="submissions")
     checks: Mapped[list[SubmissionCheck]] = relationship(

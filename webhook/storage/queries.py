@@ -10,7 +10,7 @@ one grade per course (the exports of a course without assignments).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import cast
 
@@ -168,6 +168,8 @@ def assignment_grades(
     session: Session,
     assignment: Assignment,
     policy: GradePolicy | None = None,
+    *,
+    rescored: Mapping[int, int] | None = None,
 ) -> list[StudentGrades]:
     """Every student of the assignment's course in roster order, with their grade for it.
 
@@ -178,6 +180,10 @@ def assignment_grades(
     assignment's reports and their flags' kinds, the exceptions in force, the open flags of
     its reports and of the course's refused copies); the grade itself is
     :func:`submissions.scoring.assignment_grade`'s to decide, student by student.
+
+    ``rescored`` (report id → score) stands in for stored scores: a rescore's preview asks
+    what the grades would be, by this same function, without writing
+    (:mod:`webhook.rescore`).
     """
     policy = grade_policy(assignment, policy)
     students = session.scalars(
@@ -187,6 +193,8 @@ def assignment_grades(
     ).all()
     reports: dict[int, list[StoredReport]] = defaultdict(list)
     for pk, report in stored_reports(session, Submission.assignment_id == assignment.id):
+        if rescored and report.id in rescored:
+            report = replace(report, score=rescored[report.id])
         reports[pk].append(report)
     exceptions = in_force(session, assignment.id)
     other = aliased(Student)
