@@ -150,7 +150,31 @@ def test_the_settings_page_lists_the_rubric_versions_with_who_and_when(
     ]
     assert all(when.endswith(" UTC") for _, when, *_ in versions)
     assert "verified reports, else self-reported" in page
-    assert 'id="exceptions"' in page  # where the exceptions will be listed
+    assert "No extension, excused student or override." in page
+    assert f'href="/gradebook/docker-101/a/{MOTD}/rescore"' in page  # after a rubric change
+
+
+def test_the_settings_page_lists_an_exception_with_who_when_and_why(
+    labs: FlaggedClass, teacher: FlaskClient
+) -> None:
+    override = ("override", "docker-101", MOTD, "ann", "5")
+    made = labs.app.test_cli_runner().invoke(
+        args=["assignment", *override, "--note", "seen in class", "--by", "prof-x"]
+    )
+    assert made.exit_code == 0, made.output
+    try:
+        page = html(teacher, f"/gradebook/docker-101/a/{MOTD}/settings")
+    finally:  # the class is the module's: leave ann's grade unmarked for the other tests
+        removed = labs.app.test_cli_runner().invoke(
+            args=["assignment", "override", *override[1:4], "--remove", "--note", "done"]
+        )
+        assert removed.exit_code == 0, removed.output
+    [row] = re.findall(r'<tr data-student="ann" data-kind="override">(.*?)</tr>', page)
+    assert "grade 5" in row and "by prof-x" in row and "seen in class" in row
+    assert "in force" in row
+    again = html(teacher, f"/gradebook/docker-101/a/{MOTD}/settings")
+    [row] = re.findall(r'<tr data-student="ann" data-kind="override">(.*?)</tr>', again)
+    assert "in force" not in row and ": done" in row
 
 
 def web_export(client: FlaskClient, query: str) -> bytes:

@@ -19,6 +19,7 @@ from submissions.rubric import Rubric
 from webhook.access import require_course
 from webhook.database import get_session
 from webhook.export import assignments_of, gradesheet
+from webhook.storage import student_exceptions
 from webhook.storage.assignments import newest_rubric
 from webhook.storage.models import Assignment, Course
 
@@ -83,7 +84,7 @@ def assignment_page(course: str, slug: str) -> Any:
 
 
 def settings_page(course: str, slug: str) -> Any:
-    """The assignment's dates, grade policy and rubric versions (read only)."""
+    """The assignment's dates, policies, rubric versions and exceptions (read only)."""
     db = get_session()
     found = require_course(course)
     assignment = _assignment(found, slug)
@@ -93,6 +94,7 @@ def settings_page(course: str, slug: str) -> Any:
         assignment=assignment,
         policies=POLICIES,
         versions=assignment_queries.rubric_versions(db, assignment),
+        exceptions=student_exceptions.history(db, assignment.id),
     )
 
 
