@@ -4,7 +4,9 @@
 2. the model student types the lab's commands (STEPS.md), verbatim;
 3. ``grade`` shows the student's results, task by task;
 4. the instructor's server, on its embedded SQLite default, receives the report
-   through ``grade --submit`` and its gradebook shows the score.
+   through ``grade --submit`` and its gradebook shows the score;
+5. the instructor's term in a few commands: the course's assignments, an extension with its
+   note, a rubric change's preview, and the course's Canvas file (one column per assignment).
 
     .venv/bin/python -m devlab.demo [--serve]
 
@@ -19,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import docker
@@ -29,6 +32,9 @@ from devlab.host import reset_lab
 from devlab.model_student import ModelStudent
 from devlab.server.classroom import COURSE, INSTRUCTOR, Classroom
 from devlab.standins.build import ensure_standins
+
+#: The course's one assignment: ``course create`` makes it, of the server's lab.
+ASSIGNMENT = "docker_beginners"
 
 
 def say(text: str) -> None:
@@ -74,6 +80,12 @@ def main(argv: list[str] | None = None) -> int:
         recorded = classroom.grade_in_gradebook()
         print(f"   GET /gradebook/{COURSE}: HTTP {page.status_code}")
         print(f"   its Moodle export: {classroom.student_id} has {recorded} points")
+
+        say("the instructor's term: assignments, an extension, a rescore preview, Canvas")
+        for words in instructor_term(classroom.student_id):
+            print(f"   $ grade-server {' '.join(words)}")
+            shown = classroom.grade_server(*words, said=True).rstrip()
+            print("\n".join(f"     {line}" for line in shown.splitlines()))
         if args.serve:
             say(
                 f"gradebook at {url}/gradebook/ "
@@ -86,6 +98,22 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     finally:
         classroom.stop()
+
+
+def instructor_term(student_id: str) -> list[tuple[str, ...]]:
+    """What an instructor types over a term, shown on the demo's class (see docs/server.md)."""
+    assignment = (COURSE, ASSIGNMENT)
+    closes = (datetime.now(UTC) + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M")
+    return [
+        ("assignment", "list", COURSE),
+        ("assignment", "set", *assignment, "--closes", closes, "--late-policy",
+         "penalty:grace=15m,per-day=10%,floor=50%"),
+        ("assignment", "extend", *assignment, student_id, "--days", "2", "--note",
+         "a doctor's note", "--by", INSTRUCTOR[0]),
+        ("assignment", "show", *assignment),
+        ("assignment", "rescore", *assignment),
+        ("grades", "export", COURSE, "--format", "canvas"),
+    ]  # fmt: skip
 
 
 if __name__ == "__main__":

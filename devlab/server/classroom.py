@@ -39,7 +39,8 @@ class Classroom:
             "GRADER_INSTANCE_PATH": str(self.folder / "instance"),
         }
 
-    def grade_server(self, *args: str, stdin: str | None = None) -> str:
+    def grade_server(self, *args: str, stdin: str | None = None, said: bool = False) -> str:
+        """``grade-server *args``' output (``said``: its messages on stderr too, after it)."""
         done = subprocess.run(
             [str(BIN / "grade-server"), *args],
             env={**os.environ, **self.env}, input=stdin, capture_output=True, text=True,
@@ -47,7 +48,7 @@ class Classroom:
         )  # fmt: skip
         if done.returncode != 0:
             raise RuntimeError(f"grade-server {' '.join(args)}: {done.stderr.strip()}")
-        return done.stdout
+        return done.stdout + done.stderr if said else done.stdout
 
     def set_up(self) -> Classroom:
         self.folder.mkdir(parents=True, exist_ok=True)
