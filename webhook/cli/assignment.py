@@ -31,7 +31,12 @@ from webhook.cli.lookup import find_course
 from webhook.database import get_db
 from webhook.grade_events import notify_grade_changed
 from webhook.labs import UnknownLab, check_matches, known_lab, lab_rubric
-from webhook.storage.assignments import add_assignment, add_rubric_version, newest_rubric
+from webhook.storage.assignments import (
+    add_assignment,
+    add_rubric_version,
+    by_slug,
+    newest_rubric,
+)
 from webhook.storage.db import write_transaction
 from webhook.storage.models import (
     Assignment,
@@ -63,9 +68,7 @@ def assignment_group() -> None:
 
 
 def find_assignment(session: Session, course: Course, slug: str) -> Assignment:
-    assignment = session.scalar(
-        select(Assignment).where(Assignment.course_id == course.id, Assignment.slug == slug)
-    )
+    assignment = by_slug(session, course.id, slug)
     if assignment is None:
         raise NotFound(
             f"course {course.slug} has no assignment {slug[:64]!r} "

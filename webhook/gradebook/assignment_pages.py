@@ -20,7 +20,7 @@ from webhook.access import require_course
 from webhook.database import get_session
 from webhook.export import assignments_of, gradesheet
 from webhook.storage import student_exceptions
-from webhook.storage.assignments import newest_rubric
+from webhook.storage.assignments import by_slug, newest_rubric
 from webhook.storage.models import Assignment, Course
 
 from . import assignment_queries, charts, flag_queries, queries
@@ -100,7 +100,7 @@ def settings_page(course: str, slug: str) -> Any:
 
 def _assignment(course: Course, slug: str) -> Assignment:
     """The course's assignment ``slug``, else 404."""
-    return assignment_queries.assignment(get_session(), course, slug) or abort(404)
+    return by_slug(get_session(), course.id, slug) or abort(404)
 
 
 def check_titles(rubric: Rubric) -> dict[str, str]:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from submissions.rubric import rubric_from_json
-from webhook.storage.models import Assignment, AssignmentRubric, Course
+from webhook.storage.models import Assignment, AssignmentRubric
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,13 +22,6 @@ class RubricVersion:
     lab: str
     checks: int
     max_score: int
-
-
-def assignment(session: Session, course: Course, slug: str) -> Assignment | None:
-    """``course``'s assignment ``slug`` (``None``: it has none of that name)."""
-    return session.scalars(
-        select(Assignment).where(Assignment.course_id == course.id, Assignment.slug == slug)
-    ).one_or_none()
 
 
 def rubric_versions(session: Session, assignment: Assignment) -> list[RubricVersion]:

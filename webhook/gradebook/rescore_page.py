@@ -14,12 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from webhook import rescore
 from webhook.access import require_course
 from webhook.auth import current_instructor
 from webhook.database import get_db, get_session
+from webhook.storage.assignments import by_slug
 from webhook.storage.db import write_transaction
 from webhook.storage.models import Assignment, Course
 
@@ -45,9 +45,7 @@ def page(course: str, assignment: str) -> Any:
 
 
 def _assignment(course: Course, slug: str) -> Assignment:
-    found = get_session().scalar(
-        select(Assignment).where(Assignment.course_id == course.id, Assignment.slug == slug)
-    )
+    found = by_slug(get_session(), course.id, slug)
     if found is None:
         abort(404)
     return found

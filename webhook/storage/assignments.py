@@ -19,6 +19,13 @@ from submissions.rubric import Rubric, rubric_from_json
 from webhook.storage.models import Assignment, AssignmentRubric, Course
 
 
+def by_slug(session: Session, course_id: int, slug: str) -> Assignment | None:
+    """The course's assignment ``slug`` (``None``: it has none of that name)."""
+    return session.scalar(
+        select(Assignment).where(Assignment.course_id == course_id, Assignment.slug == slug)
+    )
+
+
 def add_assignment(
     session: Session,
     course: Course,
