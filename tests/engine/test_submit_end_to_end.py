@@ -111,3 +111,42 @@ def _submission(url: str, token: str, number: int) -> dict[str, Any]:
     answer.raise_for_status()
     document: dict[str, Any] = answer.json()
     return document
+
+
+def test_two_assignments_of_the_lab_file_a_report_under_the_one_the_student_names(
+    completed_lab, grade, tmp_path
+) -> None:
+    """Issue 19, with the real ``grade --submit``: a course that runs the Docker lab twice (the
+    first try, then a retake) cannot tell which one a report is for; it is refused in one
+    line naming the choices, and waits in the outbox. ``--assignment retake`` files it there."""
+    classroom = Classroom(tmp_path / "server").set_up()
+    classroom.grade_server(
+        "assignment", "create", COURSE, "retake", "--lab", "docker_beginners", "--title", "Retake"
+    )
+    env = {"XDG_DATA_HOME": str(tmp_path / "data"), "GRADER_TOKEN": classroom.token}
+    outbox = tmp_path / "data" / "grade" / "outbox"
+    url = classroom.serve()
+    try:
+        unnamed = grade("--submit", url, env=env)
+        assert unnamed.exit_code != 0
+        said = unnamed.stdout + unnamed.stderr
+        assert "cannot file this report yet" in said and "retake" in said, said
+        assert len(list(outbox.glob("*.xml"))) == 1  # it waits
+
+        named = grade("--submit", url, "--assignment", "retake", env=env)
+        assert named.exit_code != 0  # the first report still cannot be filed...
+        assert "submitted: score 28/28" in named.stdout + named.stderr  # ...this one was
+        assert len(list(outbox.glob("*.xml"))) == 1
+    finally:
+        classroom.stop()
+    assert filed_under(tmp_path / "server" / "grader.sqlite") == ["retake"]
+
+
+def filed_under(database: Path) -> list[str]:
+    """The slug of the assignment each stored report was filed under, in arrival order."""
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute(
+            "SELECT assignment.slug FROM submission"
+            " JOIN assignment ON assignment.id = submission.assignment_id ORDER BY submission.id"
+        )
+        return [slug for (slug,) in rows]

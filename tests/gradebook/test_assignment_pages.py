@@ -11,6 +11,7 @@ export`` write the same bytes. Another course's instructor gets 404 everywhere.
 from __future__ import annotations
 
 import csv
+import html as html_text
 import io
 import re
 import threading
@@ -26,7 +27,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from devlab.server.reports import Lab, report_xml
-from devlab.server.seeded import PASSWORD, USERNAME
+from devlab.server.seeded import PASSWORD, USERNAME, csrf_from
 from submissions.canvas import IDENTITY
 from submissions.dialect import Report
 from tests.server.test_assignments import TINY, tiny_report
@@ -169,12 +170,85 @@ def test_the_settings_page_lists_an_exception_with_who_when_and_why(
             args=["assignment", "override", *override[1:4], "--remove", "--note", "done"]
         )
         assert removed.exit_code == 0, removed.output
-    [row] = re.findall(r'<tr data-student="ann" data-kind="override">(.*?)</tr>', page)
+    *_, row = re.findall(r'<tr data-student="ann" data-kind="override">(.*?)</tr>', page)
     assert "grade 5" in row and "by prof-x" in row and "seen in class" in row
     assert "in force" in row
     again = html(teacher, f"/gradebook/docker-101/a/{MOTD}/settings")
-    [row] = re.findall(r'<tr data-student="ann" data-kind="override">(.*?)</tr>', again)
+    *_, row = re.findall(r'<tr data-student="ann" data-kind="override">(.*?)</tr>', again)
     assert "in force" not in row and ": done" in row
+
+
+def record_exception(client: FlaskClient, **form: str) -> str:
+    """Post the settings page's exception form; the page it lands on (with its message)."""
+    settings = f"/gradebook/docker-101/a/{MOTD}/settings"
+    token = csrf_from(html(client, settings))
+    posted = client.post(
+        f"/gradebook/docker-101/a/{MOTD}/exceptions",
+        data={"csrf_token": token, **form},
+        follow_redirects=True,
+    )
+    assert posted.status_code == 200, posted.status_code
+    return posted.get_data(as_text=True)
+
+
+def motd_grade(client: FlaskClient) -> str:
+    """Ann's grade for the tiny lab on the course page, with its marks ("4 overridden")."""
+    page = html(client, "/gradebook/docker-101/")
+    [row] = re.findall(r'<tr data-student="ann">(.*?)</tr>', page, re.S)
+    [cell] = re.findall(rf'data-assignment="{MOTD}" data-grade="(\d*)">(.*?)</td>', row, re.S)
+    marks = re.findall(r'class="badge mark mark-[a-z]+">([a-z]+)<', cell[1])
+    return " ".join([cell[0], *marks])
+
+
+def test_the_settings_form_overrides_a_grade_and_removes_it_with_a_note(
+    teacher: FlaskClient,
+) -> None:
+    page = record_exception(
+        teacher, student="ann", action="override", grade="4", note="typo in the lab sheet"
+    )
+    try:
+        assert "ann: override recorded" in page
+        assert motd_grade(teacher) == "4 overridden"
+        *_, row = re.findall(r'<tr data-student="ann" data-kind="override">(.*?)</tr>', page)
+        assert f"by {USERNAME}" in row and "typo in the lab sheet" in row and "in force" in row
+    finally:
+        page = record_exception(
+            teacher, student="ann", action="remove", kind="override", note="fixed"
+        )
+    assert "ann: remove recorded" in page
+    assert motd_grade(teacher) == "5"
+
+
+@pytest.mark.parametrize(
+    ("form", "said"),
+    [
+        ({"student": "ann", "action": "override", "grade": "6", "note": "x"}, "above"),
+        ({"student": "ann", "action": "override", "grade": "4", "note": " "}, "needs a note"),
+        ({"student": "zed", "action": "excuse", "note": "x"}, "not on the course's roster"),
+        ({"student": "ann", "action": "extend", "days": "2", "note": "x"}, "no close"),
+        ({"student": "ann", "action": "remove", "kind": "excused", "note": "x"}, "no excused"),
+    ],
+)
+def test_the_settings_form_refuses_in_one_line_and_changes_nothing(
+    labs: FlaggedClass, teacher: FlaskClient, form: dict[str, str], said: str
+) -> None:
+    before = motd_grade(teacher)
+    page = record_exception(teacher, **form)
+    [message] = re.findall(r"Nothing changed: ([^<]*)", html_text.unescape(page))
+    assert said in message, message
+    assert motd_grade(teacher) == before
+
+
+def test_the_settings_form_wants_its_csrf_token_and_the_course_to_be_taught(
+    labs: FlaggedClass, teacher: FlaskClient
+) -> None:
+    url = f"/gradebook/docker-101/a/{MOTD}/exceptions"
+    form = {"student": "ann", "action": "excuse", "note": "x"}
+    assert teacher.post(url, data=form).status_code == 400  # no CSRF token
+    bee = log_in(labs.app.test_client(), *BEE)
+    token = csrf_from(html(bee, "/gradebook/docker-202/"))
+    assert bee.post(url, data={"csrf_token": token, **form}).status_code == 404
+    assert motd_grade(teacher) == "5"
 
 
 def web_export(client: FlaskClient, query: str) -> bytes:

@@ -26,6 +26,8 @@ answers 404, like one that does not exist.
   [&include_flagged=1][&include_late=1]``: grades for the LMS (:mod:`webhook.export`: Canvas
   and its flags file the whole course's, Moodle one assignment's), counting what can be
   trusted unless told otherwise; the same bytes as ``grade-server grades export``
+- ``/gradebook/<course>/a/<slug>/exceptions`` (``POST``): a student's extension, excused or
+  override from the settings page's form: :mod:`.exception_form`
 - ``/gradebook/<course>/a/<slug>/rescore``: a rubric change's effect on the grades
   (preview), and its confirm (``POST``): :mod:`.rescore_page`
 
@@ -72,12 +74,14 @@ from . import (
     assignment_pages,
     charts,
     csrf,
+    exception_form,
     flag_pages,
     flag_queries,
     queries,
     sessions,
     student_queries,
 )
+from .exception_form import URL as EXCEPTION_URL
 from .rescore_page import URL as RESCORE_URL
 from .rescore_page import page as rescore_view
 
@@ -399,6 +403,10 @@ bp.add_url_rule("/login", view_func=sessions.login, methods=("GET", "POST"))
 bp.add_url_rule("/logout", view_func=sessions.logout, methods=("POST",))
 # An assignment's rescore preview and confirm (issue 19): its own module and template.
 bp.add_url_rule(RESCORE_URL, "rescore", login_required(rescore_view), methods=("GET", "POST"))
+# A student's exception on an assignment, from its settings page (issue 19).
+bp.add_url_rule(
+    EXCEPTION_URL, "exception", login_required(exception_form.submit), methods=("POST",)
+)
 
 
 def init_app(app: Flask) -> None:
