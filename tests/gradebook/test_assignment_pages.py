@@ -14,7 +14,6 @@ import csv
 import html as html_text
 import io
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -24,8 +23,8 @@ from flask.testing import FlaskClient
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
+from devlab.browser import served_in_thread
 from devlab.server.reports import Lab, report_xml
 from devlab.server.seeded import PASSWORD, USERNAME, csrf_from
 from submissions.canvas import IDENTITY
@@ -333,15 +332,8 @@ def test_another_courses_instructor_gets_404(labs: FlaggedClass, path: str) -> N
 
 @pytest.fixture(scope="module")
 def labs_server(labs: FlaggedClass) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, labs.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="labs-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with served_in_thread(labs.app) as url:
+        yield url
 
 
 def test_the_instructor_goes_from_the_course_to_an_assignment_and_its_settings(

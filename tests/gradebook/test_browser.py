@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import shutil
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,9 +23,8 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
-from werkzeug.serving import make_server
 
-from devlab.browser import SCREENSHOTS, headless_chromium
+from devlab.browser import SCREENSHOTS, headless_chromium, served_in_thread
 
 
 @pytest.fixture(scope="module")
@@ -35,15 +33,10 @@ def live_server(
 ) -> Iterator[str]:
     """The app on a real HTTP server on 127.0.0.1 and a port the OS picked."""
     app = app_factory(seeded.url, tmp_path_factory.mktemp("instance"))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="gradebook-server", daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        with served_in_thread(app) as url:
+            yield url
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
         app.extensions["grader_db"].dispose()
 
 
@@ -187,15 +180,10 @@ def flagged_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
 
     folder = tmp_path_factory.mktemp("flagged")
     made = flagged_class(f"sqlite:///{folder / 'flagged.sqlite'}", folder)
-    server = make_server("127.0.0.1", 0, made.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="flagged-server", daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}", made
+        with served_in_thread(made.app) as url:
+            yield url, made
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
         made.app.extensions["grader_db"].dispose()
 
 

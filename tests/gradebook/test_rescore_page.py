@@ -10,7 +10,6 @@ points: ann's grade 26 → 28; bob's and carol's reports are re-scored, their gr
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,8 +17,8 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
+from devlab.browser import served_in_thread
 from devlab.server.seeded import COURSE, PASSWORD, USERNAME, csrf_from
 from submissions.rubric import shipped_rubric
 from webhook.storage.db import make_engine
@@ -139,15 +138,10 @@ def test_a_confirm_of_an_outdated_preview_applies_nothing(
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, FlaggedClass]]:
     made = flagged_class(f"sqlite:///{tmp_path / 'rescore.sqlite'}", tmp_path)
-    server = make_server("127.0.0.1", 0, made.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="rescore-server", daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}", made
+        with served_in_thread(made.app) as url:
+            yield url, made
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
         made.app.extensions["grader_db"].dispose()
 
 

@@ -8,7 +8,6 @@ The class is made through the API (students' tokens, an instructor's API token w
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +17,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from werkzeug.serving import make_server
 
+from devlab.browser import served_in_thread
 from devlab.server.reports import Lab, report_xml
 from devlab.server.seeded import COURSE, PASSWORD, USERNAME, csrf_from, make_app
 from submissions.rubric import shipped_rubric
@@ -159,15 +158,8 @@ def test_the_student_page_says_who_verified(verified: VerifiedClass) -> None:
 
 @pytest.fixture(scope="module")
 def verified_server(verified: VerifiedClass) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, verified.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="verified-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with served_in_thread(verified.app) as url:
+        yield url
 
 
 def test_the_instructor_sees_the_verified_column_and_the_flag(
