@@ -11,10 +11,21 @@ The link carries the assignment's slug as a custom parameter, which the platform
 in every launch from that link (``https://purl.imsglobal.org/spec/lti/claim/custom``): a
 student's launch lands on that assignment. Its line item (:func:`webhook.lti.lineitems.wanted`)
 is created by the platform and found by the passback through its tag.
+
+The page's forms carry a token (:func:`form_token`) bound to the launch and to the browser's
+LTI session cookie (``lti1p3-session-id``, which the launch's data is keyed by): a POST
+naming the launch id without its page's token is refused, so another site cannot make an
+instructor's browser add a lab, even knowing the launch id (a URL, seen in logs and
+histories). Not Flask-WTF's token, as the gradebook's forms have: that one lives in the
+session cookie, which is ``SameSite=Lax`` and so not sent from the LMS's frame the page
+is shown in; the LTI session cookie is (``SameSite=None``), and the server keeps nothing
+more.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +42,21 @@ from webhook.storage.models import Assignment, Course
 CUSTOM = "https://purl.imsglobal.org/spec/lti/claim/custom"
 #: The custom parameter naming the assignment a link launches.
 ASSIGNMENT_PARAM = "assignment"
+#: The form field of the page's token.
+TOKEN_FIELD = "csrf_token"
+
+
+def form_token(secret: str, launch_id: str, session_id: str) -> str:
+    """The token of the deep linking page of ``launch_id``, shown in the browser whose LTI
+    session cookie is ``session_id``: a MAC under the server's secret key, never stored."""
+    message = f"lti-deep-link:{launch_id}:{session_id}".encode()
+    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def token_matches(secret: str, launch_id: str, session_id: str, sent: str) -> bool:
+    """Whether ``sent`` is that page's token (compared in constant time)."""
+    expected = form_token(secret, launch_id, session_id)
+    return hmac.compare_digest(expected.encode(), sent.encode("utf-8", "replace"))
 
 
 @dataclass(frozen=True)
