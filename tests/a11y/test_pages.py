@@ -1,0 +1,143 @@
+"""Every page a person sees passes axe-core in headless Chromium (issue 24, item 4): no
+violation of impact "serious" or "critical", and no status shown by colour alone.
+
+The pages are reached by walking each site (conftest) as a person would; a failure names
+the page, axe's rule and the element. Every Flask route either serves an audited page or
+is named in :data:`NOT_PAGES` with the reason, so a new page cannot go unaudited.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from devlab.accessibility import BLOCKING, blocking
+from webhook import create_app
+
+from .walk import STATUS, Audited
+
+pytestmark = pytest.mark.a11y
+
+#: site → the pages its walk audits, in order.
+PAGES: dict[str, tuple[str, ...]] = {
+    "class": (
+        "login",
+        "login, refused",
+        "courses",
+        "course",
+        "assignment",
+        "assignment, sorted",
+        "assignment settings",
+        "assignment settings, an extension recorded",
+        "rescore preview",
+        "rescore done, its history",
+        "student",
+        "report, flagged",
+        "flags, open",
+        "flags, one group",
+        "flags, open again",
+        "flags, a flag accepted",
+        "flags, a report rejected",
+        "student, a report rejected",
+        "flags, decided",
+        "flags, all",
+        "error 404",
+        "error 400",
+    ),
+    "sample": (
+        "course, sample class",
+        "assignment, sample class",
+        "student, sample class",
+        "report, failed checks",
+        "report, full marks",
+    ),
+    "verified": ("assignment, verified", "student, verified"),
+    "lti": (
+        "LTI student page",
+        "LTI student page, graded",
+        "LTI deep linking",
+        "LTI refused, a student deep linking",
+        "LTI refused, bad signature",
+        "LTI login refused, unknown platform",
+        "course, launched from the LMS",
+    ),
+}
+ALL = [(site, page) for site, pages in PAGES.items() for page in pages]
+
+#: The routes that serve no page a person reads, and why.
+NOT_PAGES = {
+    "static": "files",
+    "gradebook.static": "the stylesheet",
+    "api.submit": "JSON for grade --submit",
+    "api.show": "JSON",
+    "api_exceptions.listed": "JSON",
+    "api_exceptions.change": "JSON",
+    "health.healthz": "a probe",
+    "health.readyz": "a probe",
+    "gradebook.export": "CSV",
+    "gradebook.logout": "a form's POST: redirects to the login page",
+    "gradebook.decide": "a form's POST: redirects to the page it came from",
+    "gradebook.decide_group": "a form's POST: redirects to the page it came from",
+    "gradebook.exception": "a form's POST: redirects to the settings page",
+    "lti.jwks": "JSON",
+    "lti.canvas_config": "JSON",
+    "lti.roster_sync": "a form's POST: redirects to the course page",
+    "lti.deep_link": "pylti1p3's form that sends the chosen link back to the LMS by "
+    "itself, gone before it is read (a bad choice: one plain-text line)",
+}
+
+
+@pytest.fixture
+def site(request: pytest.FixtureRequest) -> dict[str, Audited]:
+    name = request.param
+    found: dict[str, Audited] = request.getfixturevalue(f"{name}_site")
+    return found
+
+
+@pytest.mark.parametrize(("site", "page"), ALL, ids=[page for _, page in ALL], indirect=["site"])
+def test_the_page_has_no_serious_violation(site: dict[str, Audited], page: str) -> None:
+    assert page in site, f"the walk never reached {page!r}"
+    found = blocking(site[page].violations)
+    assert not found, f"{len(found)} {'/'.join(sorted(BLOCKING))} violation(s):\n" + "\n".join(
+        str(violation) for violation in found
+    )
+
+
+@pytest.mark.parametrize(("site", "page"), ALL, ids=[page for _, page in ALL], indirect=["site"])
+def test_no_status_is_shown_by_colour_alone(site: dict[str, Audited], page: str) -> None:
+    """Each element that shows a status in colour also says it, in words its text or
+    accessible name carries (:data:`.walk.STATUS`)."""
+    assert page in site, f"the walk never reached {page!r}"
+    assert not site[page].colour_only, f"{page}: status by colour alone:\n" + "\n".join(
+        site[page].colour_only
+    )
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_each_walk_audits_exactly_its_pages(request: pytest.FixtureRequest, name: str) -> None:
+    pages: dict[str, Audited] = request.getfixturevalue(f"{name}_site")
+    assert list(pages) == list(PAGES[name])
+
+
+def test_every_status_kind_is_on_some_audited_page(request: pytest.FixtureRequest) -> None:
+    """The colour test is not vacuous: each kind of status element is on some page."""
+    seen = {selector: 0 for selector, _ in STATUS}
+    for name in PAGES:
+        pages: dict[str, Audited] = request.getfixturevalue(f"{name}_site")
+        for audited in pages.values():
+            for selector, count in audited.status_seen.items():
+                seen[selector] += count
+    assert [selector for selector, count in seen.items() if count == 0] == []
+
+
+def test_every_route_serves_an_audited_page_or_none(request: pytest.FixtureRequest) -> None:
+    """The Flask routes of webhook/ are the pages: each is audited or named in NOT_PAGES."""
+    app = create_app({"TESTING": True, "DATABASE_URL": "sqlite://", "SECRET_KEY": "routes"})
+    routes = {rule.endpoint for rule in app.url_map.iter_rules()}
+    audited = {
+        audited.endpoint
+        for name in PAGES
+        for audited in request.getfixturevalue(f"{name}_site").values()
+    }
+    assert routes - audited - set(NOT_PAGES) == set(), "a route neither audited nor excused"
+    assert set(NOT_PAGES) - routes == set(), "NOT_PAGES names a route that is gone"
+    assert audited & set(NOT_PAGES) == set(), "an audited route is also excused"
