@@ -1,15 +1,21 @@
 """One hook for "a student's grade may have changed": the core tells it, features listen.
 
-Whatever may change a student's course grade (ingest storing a report, an instructor
-deciding on a flag; later a rescoring or an override) calls :func:`notify_grade_changed`
-inside the transaction that makes the change, on that transaction's connection. Each
-listener a feature registered on the app (:func:`add_listener`, from its ``init_app``) is
-called there, in the order registered, so that what it writes commits or rolls back with
-the change itself: LTI's passback marks its outbox row (:func:`webhook.lti.passback.mark_changed`),
-and a grade is never sent for a report that was not stored.
+Whatever may change a student's grade (ingest storing a report, an instructor deciding on
+a flag, an exception set or removed) calls :func:`notify_grade_changed` inside the
+transaction that makes the change, on that transaction's connection; a change to a whole
+assignment (its dates or policies, a rescore's apply) calls :func:`assignment_changed`, and
+one to a whole course (its dates, a re-check of its flags) :func:`course_changed`.
 
-The core imports no feature: ingest and the gradebook know this module only, and an app
-without listeners (no feature registered one) pays one dictionary lookup per change.
+First the stored grades are decided again (:mod:`webhook.storage.stored_grades`: what the
+course page reads), so they commit or roll back with the change itself and never disagree
+with the grade function. Then each listener a feature registered on the app
+(:func:`add_listener`, from its ``init_app``) is called there, in the order registered,
+with each student whose grade may have changed: LTI's passback marks its outbox row
+(:func:`webhook.lti.passback.mark_changed`), and a grade is never sent for a report that was
+not stored. A change to a whole assignment or course tells the listeners only of the
+students whose grade did change.
+
+The core imports no feature: ingest and the gradebook know this module only.
 """
 
 from __future__ import annotations
@@ -17,7 +23,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Flask, current_app
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
+
+from webhook.storage import stored_grades
+from webhook.storage.models import Assignment
 
 #: ``app.extensions`` key of the listeners.
 EXTENSION = "grader_grade_listeners"
@@ -33,7 +42,38 @@ def add_listener(app: Flask, listener: GradeListener) -> None:
         listeners.append(listener)
 
 
-def notify_grade_changed(connection: Connection, student_pk: int) -> None:
-    """The grade of ``student_pk`` may have changed, in the transaction of ``connection``."""
+def notify_grade_changed(
+    connection: Connection, student_pk: int, assignment_id: int | None = None
+) -> None:
+    """The grade of ``student_pk`` for ``assignment_id`` (default: for any assignment of
+    their course) may have changed, in the transaction of ``connection``."""
+    stored_grades.refresh_student(
+        connection, student_pk, None if assignment_id is None else [assignment_id]
+    )
+    _tell(connection, [student_pk])
+
+
+def assignment_changed(connection: Connection, assignment_id: int) -> list[int]:
+    """Every grade of the assignment may have changed (its dates or policies, a rescore),
+    in the transaction of ``connection``; the students whose grade did (told to the
+    listeners)."""
+    changed = stored_grades.refresh_assignment(connection, assignment_id)
+    _tell(connection, changed)
+    return changed
+
+
+def course_changed(connection: Connection, course_id: int) -> list[int]:
+    """Every grade of the course may have changed (its dates, a re-check of its flags), in
+    the transaction of ``connection``; the students whose grade did (each told once)."""
+    changed: dict[int, None] = {}
+    assignments = select(Assignment.id).where(Assignment.course_id == course_id)
+    for assignment_id in connection.scalars(assignments.order_by(Assignment.id)).all():
+        changed.update(dict.fromkeys(stored_grades.refresh_assignment(connection, assignment_id)))
+    _tell(connection, list(changed))
+    return list(changed)
+
+
+def _tell(connection: Connection, student_pks: list[int]) -> None:
     for listener in current_app.extensions.get(EXTENSION, ()):
-        listener(connection, student_pk)
+        for student_pk in student_pks:
+            listener(connection, student_pk)

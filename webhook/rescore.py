@@ -17,8 +17,9 @@ brings the stored ones along, first as a preview, then for real:
   (the assignment's row locked, so two applies at once run one after the other and the
   second finds nothing left), then writes exactly those scores: the grades after the commit
   are the ones it computed, and the preview's unless a report or a decision came in between.
-* Only the students whose grade changed are told (:func:`webhook.grade_events.notify_grade_changed`,
-  in the transaction): LTI's outbox sends each of them once, and nobody else.
+* Only the students whose grade changed are told (:func:`webhook.grade_events.assignment_changed`,
+  in the transaction, which also stores the grades decided again): LTI's outbox sends each of
+  them once, and nobody else.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from sqlalchemy.sql.selectable import ScalarSelect
 
 from submissions.rubric import Rubric
 from submissions.scoring import points_table
-from webhook.grade_events import notify_grade_changed
+from webhook.grade_events import assignment_changed
 from webhook.storage.assignments import newest_version, rubric_versions
 from webhook.storage.models import (
     Assignment,
@@ -241,8 +242,9 @@ def apply(
                 kept_old=made.kept_old,
             )
         )
-        for change in made.changes:
-            notify_grade_changed(connection, change.student_pk)  # in this transaction
+        # In this transaction: the stored grades decided again, and the listeners told of
+        # the students whose grade changed (those of made.changes).
+        assignment_changed(connection, assignment.id)
         return Applied(made, now)
 
 

@@ -10,7 +10,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, inspect, select, text
 
-import webhook.lti.models  # noqa: F401  (the LTI tables, as the migrations' env)
+import webhook.lti.models  # (the LTI tables, as the migrations' env)
+import webhook.storage.grade_models  # noqa: F401  (as the migrations' env)
 from devlab.server.enrolment import app_config
 from devlab.server.reports import make_report, report_xml
 from submissions.reader import read_report
@@ -29,7 +30,7 @@ from webhook.storage.models import (
 from webhook.storage.queries import course_grades
 
 # the newest revision: every upgrade test ends there
-HEAD = "0014"
+HEAD = "0015"
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -47,6 +48,7 @@ def back_to(database_url: str, revision: str) -> None:
         with engine.begin() as connection:
             for table in (*LTI_TABLES, "course_instructor", "evidence_key", "flag", "flag_group",
                           "assignment_rubric", "assignment_exception", "assignment_rescore",
+                          "assignment_grade",
                           "alembic_version",
                           "rate_limit_window", "signed_delivery", "check_result", "submission",
                           "student", "assignment", "instructor", "course"):  # fmt: skip

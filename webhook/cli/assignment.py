@@ -29,7 +29,7 @@ from webhook.cli.course import POLICY_HELP, TIME_HELP, check_dates, parse_moment
 from webhook.cli.errors import AlreadyExists, BadInput, BadValue, NotFound, database_command
 from webhook.cli.lookup import find_course
 from webhook.database import get_db
-from webhook.grade_events import notify_grade_changed
+from webhook.grade_events import assignment_changed, course_changed
 from webhook.labs import UnknownLab, check_matches, known_lab, lab_rubric
 from webhook.storage.assignments import (
     add_assignment,
@@ -43,7 +43,6 @@ from webhook.storage.models import (
     AssignmentException,
     AssignmentRubric,
     Course,
-    Student,
     Submission,
 )
 from webhook.storage.student_exceptions import history, overrides_above
@@ -263,12 +262,11 @@ def assignment_set(
         connection.execute(
             update(Assignment).where(Assignment.id == assignment_id).values(**values)
         )
-        if "opens_at" in values:
+        if "opens_at" in values:  # its flags may change any report of the course
             crosscheck.recheck_course(connection, course_id)
-        if values.keys() - {"title"}:
-            students = select(Student.id).where(Student.course_id == course_id)
-            for student_pk in connection.scalars(students).all():
-                notify_grade_changed(connection, student_pk)
+            course_changed(connection, course_id)
+        elif values.keys() - {"title"}:
+            assignment_changed(connection, assignment_id)
     with get_db().session() as session:
         changed = session.get(Assignment, assignment_id)
         assert changed is not None

@@ -230,7 +230,11 @@ def store(connection: Connection, sender: Sender, ready: Ready) -> Stored:
         firsts=firsts,
         now=received_at,
     )
-    notify_grade_changed(connection, sender.student_pk)  # in this transaction: LTI's outbox
+    # In this transaction: the stored grade, LTI's outbox. The earlier reports it flagged
+    # (``matches``) may change their students' grades too, in any assignment.
+    notify_grade_changed(connection, sender.student_pk, ready.assignment_id)
+    for other_pk in sorted({m.student_pk for m in matches} - {sender.student_pk}):
+        notify_grade_changed(connection, other_pk)
     drop_old_raw(connection, sender.student_pk, received_at)
     kinds = (
         tuple(flag.kind for flag in flags)
