@@ -3,8 +3,8 @@
 axe-core is the npm package pinned in ``devlab/axe/package-lock.json`` and installed there
 by ``scripts/setup`` (``npm ci``); its ``axe.min.js`` is injected with Selenium and run on
 the page as it is, after the server's own scripts and styles. A violation of impact
-"serious" or "critical" fails the accessibility tier (tests/a11y); the lesser ones are
-written beside the screenshots for a person to read.
+"serious" or "critical" fails the accessibility tier (tests/a11y); every page's result,
+with what axe could not decide alone ("needs review"), is written to artifacts/axe/.
 """
 
 from __future__ import annotations
@@ -27,8 +27,10 @@ BLOCKING = frozenset({"serious", "critical"})
 
 _RUN = """
 const done = arguments[arguments.length - 1];
-axe.run(document, {resultTypes: ["violations"]})
-  .then(result => done({violations: result.violations, version: axe.version}))
+axe.run(document, {resultTypes: ["violations", "incomplete"]})
+  .then(result => done({
+    violations: result.violations, incomplete: result.incomplete, version: axe.version,
+  }))
   .catch(error => done({error: String(error)}));
 """
 
@@ -48,7 +50,7 @@ class Violation:
     def __str__(self) -> str:
         return (
             f"{self.page}: {self.rule} ({self.impact}: {self.help}) at {self.target} "
-            f"{self.html[:160]} — {' '.join(self.why.split())[:300]}"
+            f"{' '.join(self.html.split())[:160]} — {' '.join(self.why.split())[:300]}"
         )
 
 
@@ -63,16 +65,35 @@ def axe_source() -> str:
     return AXE_JS.read_text(encoding="utf-8")
 
 
-def audit(driver: WebDriver, page: str) -> list[Violation]:
-    """Every violation axe-core finds on the page ``driver`` shows now, of any impact;
-    ``page`` names it in each one. The full result is saved under :data:`REPORTS`."""
+@dataclass(frozen=True)
+class Audit:
+    """What axe-core said of one page."""
+
+    violations: list[Violation]
+    review: list[Violation]  # "incomplete": what axe could not decide alone
+
+
+def audit(driver: WebDriver, page: str) -> Audit:
+    """Every violation axe-core finds on the page ``driver`` shows now, of any impact, and
+    what it leaves for review; ``page`` names it in each. Saved under :data:`REPORTS`."""
     if not driver.execute_script("return typeof window.axe === 'object'"):
         driver.execute_script(axe_source())
     driver.set_script_timeout(60)
     result: dict[str, Any] = driver.execute_async_script(_RUN)
     if "error" in result:
         pytest.fail(f"{page}: axe.run failed: {result['error']}", pytrace=False)
-    found = [
+    found = Audit(_nodes(page, result["violations"]), _nodes(page, result["incomplete"]))
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    saved = {"page": page, "url": driver.current_url, "axe": result["version"]}
+    saved["violations"] = [asdict(violation) for violation in found.violations]
+    saved["needs_review"] = [asdict(violation) for violation in found.review]
+    (REPORTS / f"{_file_name(page)}.json").write_text(json.dumps(saved, indent=2) + "\n")
+    return found
+
+
+def _nodes(page: str, rules: list[dict[str, Any]]) -> list[Violation]:
+    """One record per element of each rule in axe's result."""
+    return [
         Violation(
             page=page,
             rule=rule["id"],
@@ -80,16 +101,11 @@ def audit(driver: WebDriver, page: str) -> list[Violation]:
             help=rule["help"],
             target=" ".join(str(part) for part in node["target"]),
             html=node["html"],
-            why=node.get("failureSummary", ""),
+            why=node.get("failureSummary") or "",
         )
-        for rule in result["violations"]
+        for rule in rules
         for node in rule["nodes"]
     ]
-    REPORTS.mkdir(parents=True, exist_ok=True)
-    saved = {"page": page, "url": driver.current_url, "axe": result["version"]}
-    saved["violations"] = [asdict(violation) for violation in found]
-    (REPORTS / f"{_file_name(page)}.json").write_text(json.dumps(saved, indent=2) + "\n")
-    return found
 
 
 def blocking(found: list[Violation]) -> list[Violation]:

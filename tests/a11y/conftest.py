@@ -1,5 +1,6 @@
 """The accessibility tier's sites: each a served app with a class in it, walked once in
-headless Chromium, every page audited (:mod:`.walk`).
+headless Chromium, every page audited (:mod:`.walk`). Module-scoped: the browser closes with
+the module that used it.
 
 - ``class``: the flagged class (ann's own report, bob's copy, carol's hand-typed one) beside
   a second course the same instructor teaches, and a second rubric version to rescore with:
@@ -41,7 +42,7 @@ OTHER = "docker-202"
 ASSIGNMENT = f"/gradebook/{COURSE}/a/docker_beginners"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
     with headless_chromium(tmp_path_factory.mktemp("a11y-chromium")) as driver:
         yield driver
@@ -85,7 +86,7 @@ def two_course_class(folder: Path) -> FlaggedClass:
     return made
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def class_site(
     chromium: WebDriver, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Audited]]:
@@ -142,7 +143,7 @@ def walk_the_class(walk: Walk, made: FlaggedClass) -> None:
     walk.visit("error 400", f"/gradebook/{COURSE}/flags?show=everything")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def sample_site(
     chromium: WebDriver, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Audited]]:
@@ -173,7 +174,7 @@ def sample_site(
         app.extensions["grader_db"].dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def verified_site(
     chromium: WebDriver, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Audited]]:
@@ -193,7 +194,7 @@ def verified_site(
         made.app.extensions["grader_db"].dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lti_site(
     chromium: WebDriver, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Audited]]:
