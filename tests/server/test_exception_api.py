@@ -157,3 +157,28 @@ def test_excusing_says_what_it_needs_and_tells_the_lms_hook(
     assert changed == []
     assert client.put(url, json={"note": "leave"}, headers=prof).status_code == 200
     assert changed == [pk(classroom.url, "bob")]
+
+
+def test_an_extensions_edges(app: Flask, client: FlaskClient, classroom: Classroom) -> None:
+    """Until exactly the close is no extension; one day is; an extension names one of until
+    and days, and a note: each refusal says which."""
+    ran = app.test_cli_runner().invoke(
+        args=["assignment", "set", "docker-101", "docker_beginners", "--closes", "2026-12-01T09:00"]
+    )
+    assert ran.exit_code == 0, ran.output
+    prof = instructor(classroom)
+    url = f"{BASE}/students/ann/extension"
+    cases = [
+        ({"until": "2026-12-01T09:00:00Z", "note": "x"}, "is not after the assignment's close"),
+        ({"note": "x"}, "an extension is --until WHEN or --days N (one of them)"),
+        ({"days": 1, "until": "2026-12-02T09:00", "note": "x"}, "(one of them)"),
+        ({"days": 1, "note": " "}, "an extension needs a note"),
+        ({"days": 0, "note": "x"}, "give at least 1"),
+    ]
+    for body, said in cases:
+        refused = client.put(url, json=body, headers=prof)
+        assert refused.status_code == 422 and said in refused.json["reason"], (body, refused.json)
+    one = client.put(url, json={"days": 1, "note": "a day"}, headers=prof)
+    assert one.status_code == 200 and one.json["due"] == "2026-12-02T09:00:00+00:00", one.json
+    just = client.put(url, json={"until": "2026-12-01T09:00:01Z", "note": "x"}, headers=prof)
+    assert just.status_code == 200 and just.json["due"] == "2026-12-01T09:00:01+00:00"
