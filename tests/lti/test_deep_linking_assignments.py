@@ -19,6 +19,7 @@ from devlab.server.reports import report_xml
 from tests.server.test_assignment_cli import tiny_installed  # noqa: F401 (fixture)
 from webhook.database import get_db
 from webhook.labs import lab_rubric
+from webhook.lti.deeplink import CUSTOM
 from webhook.storage.models import Assignment
 
 from .conftest import Lti, lab_report
@@ -178,3 +179,19 @@ def test_a_forged_deep_link_post_is_refused(lti: Lti) -> None:
     # the page's own token: the link is made
     answer = lti.browser.post(action, data={**new, "csrf_token": token}, timeout=30)
     assert answer.status_code == 200 and 'name="JWT"' in answer.text, answer.text[:300]
+
+
+def test_an_instructors_launch_lands_on_the_links_assignment_page(linked: Lti) -> None:
+    """From a link deep linking made: that assignment's page, logged in; from the course's
+    navigation (no assignment named): the course page, as before."""
+    lti = linked
+    for link, slug in ((1, "tiny"), (2, "docker_beginners-2"), (0, "docker_beginners")):
+        page = lti.post_form(lti.platform_form("lms-prof", link=link))
+        assert page.status_code == 200, page.text[:300]
+        assert page.url == f"{lti.base}/gradebook/docker-101/a/{slug}", page.url
+    course = lti.launch("lms-prof")
+    assert course.status_code == 200 and course.url == f"{lti.base}/gradebook/docker-101/"
+    # a link naming an assignment the course no longer has: the course page too
+    lti.sim.spoil = lambda claims: claims[CUSTOM].update(assignment="gone")
+    stale = lti.post_form(lti.platform_form("lms-prof", link=1))
+    assert stale.status_code == 200 and stale.url == f"{lti.base}/gradebook/docker-101/"

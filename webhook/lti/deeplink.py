@@ -129,13 +129,23 @@ def resource(session: Session, assignment: Assignment, launch_url: str) -> DeepL
     )
 
 
-def launched(session: Session, course: Course, claims: Mapping[str, Any]) -> Assignment | None:
-    """The assignment a launch is for: the one its link names, else the course's first."""
+def named(session: Session, course: Course, claims: Mapping[str, Any]) -> Assignment | None:
+    """The course's assignment the launch's link names (its custom parameter), if any: an
+    instructor's launch from it lands on that assignment's page."""
     custom = claims.get(CUSTOM)
     slug = str(custom.get(ASSIGNMENT_PARAM) or "") if isinstance(custom, Mapping) else ""
-    mine = select(Assignment).where(Assignment.course_id == course.id)
-    found = session.scalar(mine.where(Assignment.slug == slug)) if slug else None
-    return found or session.scalars(mine.order_by(Assignment.id)).first()
+    if not slug:
+        return None
+    return session.scalar(
+        select(Assignment).where(Assignment.course_id == course.id, Assignment.slug == slug)
+    )
+
+
+def launched(session: Session, course: Course, claims: Mapping[str, Any]) -> Assignment | None:
+    """The assignment a student's launch is for: the one its link names, else the course's
+    first (a link made before links named assignments, or the course's navigation)."""
+    first = select(Assignment).where(Assignment.course_id == course.id).order_by(Assignment.id)
+    return named(session, course, claims) or session.scalars(first).first()
 
 
 def needs_flag(session: Session, assignment: Assignment) -> bool:

@@ -238,6 +238,9 @@ def launch() -> Any:
             session, lambda: bind_instructor(session, context, person, registration.name)
         )
         login_session(instructor)
+        linked = deeplink.named(session, course, claims)  # the link's assignment, if it names one
+        if linked is not None:
+            return redirect(url_for("gradebook.assignment", course=course.slug, slug=linked.slug))
         return redirect(url_for("gradebook.overview", course=course.slug))
     secret = str(current_app.config["SECRET_KEY"])
     student = _bound(session, lambda: bind_student(session, context, person, secret))
