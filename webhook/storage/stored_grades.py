@@ -88,7 +88,11 @@ def refresh_student(
         ).all()
         if not assignments:
             return
-        session.execute(select(Student.id).where(Student.id == student_pk).with_for_update())
+        # FOR NO KEY UPDATE: what another refresh of the student takes, not a foreign key's
+        # check (a flag naming the student, written by another student's report)
+        session.execute(
+            select(Student.id).where(Student.id == student_pk).with_for_update(key_share=True)
+        )
         for assignment in assignments:
             decision = student_decision(session, assignment, student_pk)
             _replace(connection, assignment.id, {student_pk: decision})
