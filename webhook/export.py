@@ -41,7 +41,7 @@ from submissions.gradesheet import (
     cell,
 )
 from submissions.moodle import moodle_csv
-from submissions.scoring import Decision, GradePolicy
+from submissions.scoring import GradePolicy
 from webhook.config import current_rubric
 from webhook.storage import stored_grades
 from webhook.storage.assignments import newest_rubric
@@ -137,16 +137,13 @@ def _stored_sheet(
         .where(Student.course_id == course.id)
         .order_by(Student.student_id)
     )
-    made: dict[tuple[Decision, tuple[str, ...]], Cell] = {}  # most cells are alike
+    keyed = [(column.key, decided[a], flags[a]) for column, a in zip(columns, ids, strict=True)]
     rows = []
     for pk, name, student_id, email in students:
-        cells = {}
-        for column, a in zip(columns, ids, strict=True):
-            key = (decided[a].get(pk, NO_DECISION), flags[a].get(pk, ()))
-            cell = made.get(key)
-            if cell is None:
-                cell = made[key] = Cell.of(*key)
-            cells[column.key] = cell
+        cells = {
+            key: Cell.of(by_student.get(pk, NO_DECISION), flagged.get(pk, ()))
+            for key, by_student, flagged in keyed
+        }
         rows.append(Row(Person(name, student_id, email), cells))
     return columns, rows
 

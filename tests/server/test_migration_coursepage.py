@@ -4,8 +4,8 @@ grade function decides it; down drops the table and nothing else.
 A database as release 0014 left it: a class seeded at head with late, flagged, rejected and
 verified reports, two assignments (the second with a penalty and its own copies of the
 reports), each kind of exception in force and one removed, an enrolled student without
-reports; then the table 0015 adds is dropped and the revision set back to 0014 (0015 only
-adds the table). After the upgrade, every student's stored decision of every assignment
+reports; then the table and the index 0015 adds are dropped and the revision set back to
+0014 (0015 only adds them). After the upgrade, every student's stored decision of every assignment
 equals :func:`webhook.storage.queries.assignment_grades`' (SQLite and PostgreSQL).
 """
 
@@ -43,6 +43,7 @@ def populated_0014(url: str) -> None:
             _vary(session)
         with engine.begin() as connection:
             connection.execute(text("DROP TABLE assignment_grade"))
+            connection.execute(text("DROP INDEX ix_submission_student_assignment"))
             connection.execute(text("UPDATE alembic_version SET version_num = '0014'"))
     finally:
         engine.dispose()
@@ -113,7 +114,7 @@ def test_the_upgrade_stores_every_grade_as_computed(database_url: str) -> None:
         engine.dispose()
 
 
-def test_the_downgrade_drops_the_table_only(database_url: str) -> None:
+def test_the_downgrade_drops_the_table_and_index_only(database_url: str) -> None:
     populated_0014(database_url)
     upgrade(database_url)
     engine = make_engine(database_url)
@@ -125,6 +126,8 @@ def test_the_downgrade_drops_the_table_only(database_url: str) -> None:
             command.downgrade(config, "0014")
             connection.commit()
             assert "assignment_grade" not in inspect(connection).get_table_names()
+            indexes = {i["name"] for i in inspect(connection).get_indexes("submission")}
+            assert "ix_submission_student_assignment" not in indexes
             assert connection.scalar(select(func.count()).select_from(Submission)) == reports
     finally:
         engine.dispose()

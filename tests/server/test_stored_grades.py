@@ -14,18 +14,24 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import select
 
-from devlab.server.enrolment import enrol
+from devlab.server.enrolment import Classroom, app_config, enrol
 from devlab.server.reports import report_xml
 from devlab.server.seeded import csrf_from
 from submissions.rubric import shipped_rubric
 from submissions.scoring import Decision
+from webhook import create_app
 from webhook.database import get_db
 from webhook.storage import stored_grades
 from webhook.storage.models import Assignment, Flag, Student
@@ -158,3 +164,40 @@ def test_every_change_keeps_the_stored_grades_equal_to_the_computed(
     assert post(client, report_xml(failing=("mydb.running",)), headers).status_code == 201
     assert decisions(app)["dan"].grade == FULL - 2
     assert page_grades(teacher)["dan"] == str(FULL - 2)
+
+
+@pytest.fixture
+def pg_app(pg_url: str) -> Iterator[Flask]:
+    app = create_app(app_config(pg_url))
+    yield app
+    app.extensions["grader_db"].dispose()
+
+
+def test_reports_of_one_student_at_once_leave_the_stored_grade_right_on_postgresql(
+    pg_app: Flask,
+) -> None:
+    """Four reports of one student at once, three times: each transaction decides after the
+    one before it committed (the evidence locks of ingest and the student's row lock of
+    :func:`webhook.storage.stored_grades.refresh_student`), so the last to commit saw them all."""
+    classroom = enrol(pg_app.config["DATABASE_URL"], students=("ann",))
+    failing = [("mydb.running",), ("tweet.dockerfile",), (), ("mydb.running", "tweet.serves")]
+    for _ in range(3):
+        barrier = threading.Barrier(len(failing))
+        with ThreadPoolExecutor(len(failing)) as pool:
+            sent = pool.map(partial(_send, pg_app, classroom, barrier), failing)
+            assert list(sent) == [201] * len(failing)
+        assert decisions(pg_app)["ann"].grade == FULL  # and stored as computed
+
+
+def _send(
+    app: Flask, classroom: Classroom, barrier: threading.Barrier, failing: tuple[str, ...]
+) -> int:
+    client = app.test_client()
+    body = report_xml(failing=failing)
+    barrier.wait()  # every thread's request at once
+    response = client.post(
+        "/api/v1/submissions",
+        data=body,
+        headers={"Content-Type": "application/xml", **classroom.bearer("ann")},
+    )
+    return response.status_code

@@ -8,8 +8,9 @@ Create Date: 2026-12-07
 (:class:`webhook.storage.grade_models.AssignmentGrade`), so that the course page reads one
 row per cell instead of deciding every report again. The upgrade fills it for the existing
 data by that same function (:func:`webhook.storage.stored_grades.fill`): the stored grades
-are the ones the server computed before it. Down drops the table (nothing is lost: it is
-derived from the reports, flags and exceptions, which stay).
+are the ones the server computed before it. ``ix_submission_student_assignment`` is what
+deciding one student's grade reads. Down drops both (nothing is lost: the table is derived
+from the reports, flags and exceptions, which stay).
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("assignment_id", "student_pk", name=op.f("pk_assignment_grade")),
     )  # fmt: skip
     op.create_index(op.f("ix_assignment_grade_student_pk"), "assignment_grade", ["student_pk"])
+    # What deciding one student's grade reads (at each report): their reports of the
+    # assignment, not the assignment's 20,000 scanned for theirs.
+    op.create_index(
+        "ix_submission_student_assignment", "submission", ["student_pk", "assignment_id"]
+    )
     # The grade function of this release decides them: the schema is this revision's.
     from webhook.storage.stored_grades import fill
 
@@ -54,5 +60,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_submission_student_assignment", table_name="submission")
     op.drop_index(op.f("ix_assignment_grade_student_pk"), table_name="assignment_grade")
     op.drop_table("assignment_grade")
