@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import webhook.board.models  # (the board's tables, on storage's Base)
 import webhook.lti.models  # noqa: F401  (LTI's tables, on storage's Base)
 from webhook.storage.db import make_engine
 from webhook.storage.models import Base
