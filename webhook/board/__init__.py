@@ -13,6 +13,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from webhook.board import api
+    from webhook.board import api, page
 
     api.init_app(app)
+    page.init_app(app)
