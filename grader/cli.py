@@ -251,7 +251,8 @@ def _grade(
             home=remote_home or home,
             base=remote_home,
         )
-        grading = Grading(lab, settings, lab_settings, target, unreachable, tasks, engine)
+        shared = (submit, token, assignment) if submit and token else None  # progress
+        grading = Grading(lab, settings, lab_settings, target, unreachable, tasks, engine, shared)
         if watch:
             report, task_titles = _watch(grading, as_json, remote=remote)
         else:
@@ -287,6 +288,7 @@ class Grading:
     unreachable: str
     tasks: tuple[str, ...]
     engine: EngineChoice | None = None
+    progress: tuple[str, str, str | None] | None = None  # --watch --submit's (URL, token, slug)
 
     memo: dict[Hashable, Any] = field(default_factory=dict, compare=False)
 
@@ -348,6 +350,7 @@ def _watch(grading: Grading, as_json: bool, *, remote: bool) -> tuple[Report, di
         folders=[] if remote else watched_folders(grading.lab_settings),
         console=_console(stderr=as_json),
         as_json=as_json,
+        progress=grading.progress,
     ).run()
 
 
