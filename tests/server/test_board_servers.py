@@ -52,6 +52,11 @@ def test_progress_is_refused_while_off_then_taken_and_the_poll_is_conditional(
     auth = served.classroom.instructor
     first = served.request("GET", BOARD, auth=auth)
     assert first.status_code == 200 and first.headers.get("ETag")
+    probe = served.request(
+        "GET", BOARD, auth=auth, headers={"If-None-Match": first.headers["ETag"]}
+    )
+    if probe.status_code == 200:  # the stuck clock's 15 s turned over in between: again
+        first = probe
     again = served.request(
         "GET", BOARD, auth=auth, headers={"If-None-Match": first.headers["ETag"]}
     )

@@ -21,7 +21,6 @@ refused (403); a course the instructor may not see answers 404 like none. The an
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from typing import Any
@@ -41,7 +40,7 @@ from webhook.ingest.outcomes import NoAssignment, NotAuthorized, TooLarge
 from webhook.ingest.route import assignment_for
 from webhook.ingest.sender import student_by_token
 from webhook.ingest.store import count_rate
-from webhook.storage.db import write_transaction
+from webhook.storage.db import not_durable, write_lock
 from webhook.storage.models import Assignment, Course, Instructor, utcnow
 from webhook.storage.tokens import hash_token
 
@@ -93,12 +92,16 @@ def progress() -> Any:
             " the class board on); your work and reports are not affected",
         )
     rate = current_app.config["PROGRESS_RATE_LIMIT_PARSED"]
-    with write_transaction(engine) as connection:
+    # One transaction under the write lock, as every writer; an error rolls it back (the
+    # connection closes uncommitted). Not fsynced before answering: the next post replaces it.
+    with engine.connect() as connection, write_lock(engine):
         verdict = count_rate(connection, sender.student_pk, scope="progress", rate=rate)
         if verdict.allowed:
             changed = store.record(
                 connection, filed.id, sender.student_pk, document.checks, utcnow()
             )
+        connection.commit()
+        not_durable()
     if not verdict.allowed:
         return error(
             429, "rate_limited", "too much progress; try again later",
@@ -131,15 +134,17 @@ def board(course: str, slug: str) -> Any:
     )
     if found is None:
         return error(404, "not_found", f"no assignment {slug[:64]!r} in a course of yours")
+    now = time.time()
     with get_db().engine.connect() as connection:
         taken, stuck_minutes = store.setting(connection, found.id)
-        document = data.board(connection, found, course, stuck_minutes, taken, time.time())
+        etag = data.fingerprint(connection, found, (taken, stuck_minutes), now)
+        if etag in request.if_none_match:  # nothing changed: no document built, no body
+            response = Response(status=304)
+            response.set_etag(etag)
+            return response
+        document = data.board(connection, found, course, stuck_minutes, taken, now)
     body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
-    etag = hashlib.sha256(body).hexdigest()[:32]
-    if etag in request.if_none_match:
-        response = Response(status=304)
-    else:
-        response = Response(body, mimetype="application/json")
+    response = Response(body, mimetype="application/json")
     response.set_etag(etag)
     return response
 
