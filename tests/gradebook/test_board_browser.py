@@ -123,6 +123,11 @@ def test_the_board_shows_each_step_within_3_s_and_fills_with_the_class(
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(Path(SCREENSHOTS) / "board-large-type.png"))
 
+    # The assignment's page links to its board.
+    browser.get(f"{base}/gradebook/docker-101/a/{LAB}")
+    browser.find_element(By.ID, "board-link").click()
+    WebDriverWait(browser, 10).until(lambda d: d.current_url == board)
+
 
 def test_the_board_page_is_for_the_course_instructors_only(
     served: tuple[str, Classroom],
