@@ -2,7 +2,8 @@
 
 A class of 51 on a SQLite file served on a real port: one student's step turns its cell
 green within 3 s, without a reload; 50 others posting over HTTP fill the grid and the
-common problems; the stuck list, the sorts and the large type work from the keyboard.
+common problems; past the stuck limit (the board's clock moved on) the stalled ones are
+listed as stuck, on top; the sorts and the large type work from the keyboard.
 """
 
 from __future__ import annotations
@@ -56,15 +57,21 @@ def progress(base: str, classroom: Classroom, student: str, *checks: tuple[str, 
     assert answer.status_code == 200, answer.text
 
 
-def cell(driver: WebDriver, student: str, check: str) -> str:
-    found = driver.find_elements(
-        By.CSS_SELECTOR, f'#grid-body tr[data-student="{student}"] td[data-check="{check}"]'
+def cell(driver: WebDriver, student: str, check: str, what: str = "status") -> str:
+    """A cell's status (or its text, its label), read at once: the grid may be redrawn
+    between finding an element and reading it."""
+    script = (
+        "const c = document.querySelector(arguments[0]);"
+        "if (!c) return '';"
+        "return {status: c.dataset.status, text: c.textContent,"
+        " label: c.getAttribute('aria-label')}[arguments[1]] || '';"
     )
-    return found[0].get_attribute("data-status") or "" if found else ""
+    selector = f'#grid-body tr[data-student="{student}"] td[data-check="{check}"]'
+    return str(driver.execute_script(script, selector, what))
 
 
 def test_the_board_shows_each_step_within_3_s_and_fills_with_the_class(
-    served: tuple[str, Classroom], browser: WebDriver
+    served: tuple[str, Classroom], browser: WebDriver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     base, classroom = served
     board = f"{base}/gradebook/docker-101/a/{LAB}/board"
@@ -86,10 +93,8 @@ def test_the_board_shows_each_step_within_3_s_and_fills_with_the_class(
     )
     shown_after = time.monotonic() - started
     assert shown_after < 3.0
-    green = browser.find_element(
-        By.CSS_SELECTOR, '#grid-body tr[data-student="ann"] td[data-check="mydb.running"]'
-    )
-    assert green.text == "✓" and "passed" in (green.get_attribute("aria-label") or "")
+    assert cell(browser, "ann", "mydb.running", "text") == "✓"
+    assert "passed" in cell(browser, "ann", "mydb.running", "label")
     assert browser.find_element(By.TAG_NAME, "html") == root  # the same page, not reloaded
 
     # A synthetic class of 50 posts its progress: the grid fills, the problems group.
@@ -109,14 +114,35 @@ def test_the_board_shows_each_step_within_3_s_and_fills_with_the_class(
     assert counts == ["30", "10"]
     assert "tweet.serves" in problems[0].text
 
-    # The keyboard: a problem opens to show who; sorting by name; large type for projectors.
-    summary = problems[0].find_element(By.TAG_NAME, "summary")
-    summary.send_keys(Keys.ENTER)
-    assert "s01" in problems[0].find_element(By.CSS_SELECTOR, ".who").text
+    # A stalled step: past the assignment's limit (5 min; the board's clock moved on) the
+    # student is listed as stuck, with the message, and their row goes on top.
+    later = time.time() + 5 * 60 + 20
+    monkeypatch.setattr("webhook.board.api.clock", lambda: later)
+    WebDriverWait(browser, 5).until(lambda d: "s01" in d.find_element(By.ID, "stuck").text)
+    stuck = browser.find_element(By.ID, "stuck").text
+    assert "tweet.serves" in stuck and "is closed on container" in stuck
+    top = browser.find_element(By.CSS_SELECTOR, "#grid-body tr")
+    assert "is-stuck" in (top.get_attribute("class") or "")
+    assert "ann" not in stuck  # ann's checks pass
+
+    # The keyboard: a problem opens to show who, and stays open (focused) while the board
+    # redraws; sorting by name; large type for projectors.
+    browser.find_element(By.CSS_SELECTOR, "#problems .problem summary").send_keys(Keys.ENTER)
+    who = "#problems .problem details[open] .who"
+    assert "s01" in browser.find_element(By.CSS_SELECTOR, who).text
+    progress(base, classroom, "s02", ("hello.runs", "passed", ""), ("figlet.runs", "passed", ""))
+    WebDriverWait(browser, 3).until(lambda d: cell(d, "s02", "figlet.runs") == "passed")
+    assert "s01" in browser.find_element(By.CSS_SELECTOR, who).text  # still open, redrawn
+    focused = browser.execute_script("return document.activeElement.dataset.key || ''")
+    assert str(focused).startswith("tweet.serves|")
     by_name = browser.find_element(By.CSS_SELECTOR, '[data-sort="name"]')
     by_name.send_keys(Keys.ENTER)
-    first = browser.find_element(By.CSS_SELECTOR, "#grid-body tr").get_attribute("data-student")
-    assert first == "ann" and by_name.get_attribute("aria-pressed") == "true"
+    rows = browser.find_elements(By.CSS_SELECTOR, "#grid-body tr")
+    order = [row.get_attribute("data-student") for row in rows]
+    unstuck = [who for who, row in zip(order, rows, strict=True)
+               if "is-stuck" not in (row.get_attribute("class") or "")]  # fmt: skip
+    assert unstuck == sorted(unstuck) and unstuck[0] == "ann"  # by name, after the stuck
+    assert by_name.get_attribute("aria-pressed") == "true"
     large = browser.find_element(By.ID, "large-type")
     large.send_keys(Keys.ENTER)
     assert "large-type" in (browser.find_element(By.TAG_NAME, "body").get_attribute("class") or "")

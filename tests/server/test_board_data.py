@@ -32,7 +32,7 @@ def test_a_failure_that_lasts_past_the_limit_is_stuck_with_its_message(
     board = client.get(BOARD, auth=classroom.instructor).json
     assert board["stuck"] == [] and board["stuck_minutes"] == 1
     later = time.time() + 61
-    monkeypatch.setattr("webhook.board.api.time.time", lambda: later)
+    monkeypatch.setattr("webhook.board.api.clock", lambda: later)
     post(client, classroom.tokens["ann"], document(failing))  # the same again: still stuck
     board = client.get(BOARD, auth=classroom.instructor).json
     assert [(s["student"], s["id"], s["message"]) for s in board["stuck"]] == [

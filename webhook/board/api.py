@@ -47,6 +47,8 @@ from webhook.storage.tokens import hash_token
 bp = Blueprint("board_api", __name__, url_prefix="/api/v1")
 
 DEFAULT_PROGRESS_RATE_LIMIT = "40/minute"
+#: The board's clock (epoch seconds): who is stuck is judged by it.
+clock = time.time
 
 
 def init_app(app: Flask) -> None:
@@ -134,7 +136,7 @@ def board(course: str, slug: str) -> Any:
     )
     if found is None:
         return error(404, "not_found", f"no assignment {slug[:64]!r} in a course of yours")
-    now = time.time()
+    now = clock()
     with get_db().engine.connect() as connection:
         taken, stuck_minutes = store.setting(connection, found.id)
         etag = data.fingerprint(connection, found, (taken, stuck_minutes), now)

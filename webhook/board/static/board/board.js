@@ -55,20 +55,32 @@
     }
   }
 
+  // Which problems the instructor opened, by check and pattern: a redraw keeps them open
+  // (and the focus where it was), however often the class changes.
+  const openProblems = new Set();
+
   function drawProblems() {
     const list = $("problems");
+    const focused = document.activeElement && document.activeElement.dataset
+      ? document.activeElement.dataset.key : undefined;
     list.replaceChildren();
     if (!data.problems.length) list.append(el("li", { className: "empty" }, "No failing checks right now."));
-    data.problems.forEach((p, index) => {
+    for (const p of data.problems) {
+      const key = p.check + "|" + p.pattern;
       const item = el("li", { className: "problem" });
-      const details = el("details", { id: "problem-" + index });
+      const details = el("details", { open: openProblems.has(key) });
+      details.addEventListener("toggle", () => {
+        if (details.open) openProblems.add(key); else openProblems.delete(key);
+      });
       const summary = el("summary");
+      summary.dataset.key = key;
       summary.append(el("span", { className: "problem-count" }, String(p.count)),
         " × ", el("code", {}, p.check), " ", el("span", { className: "message" }, p.example));
       details.append(summary, el("p", { className: "who" }, "Who: " + p.students.join(", ")));
       item.append(details);
       list.append(item);
-    });
+      if (focused === key) summary.focus();
+    }
   }
 
   function drawGrid() {
