@@ -128,3 +128,34 @@ def test_the_document_holds_statuses_and_first_lines_only(status: str) -> None:
     assert shown["hello.runs"] == {"id": "hello.runs", "status": status, "message": "line one"}
     assert shown["mydb.running"] == {"id": "mydb.running", "status": "passed"}
     assert "evidence" not in str(said)
+
+
+def test_grade_watch_sends_each_runs_progress_and_says_so(
+    app: Flask, runner: FlaskCliRunner, classroom: Classroom
+) -> None:
+    """The watch loop itself (``grade --watch --submit``'s): its runs' progress reaches the
+    board, and the line saying so is on its console."""
+    import io
+    import threading
+
+    from rich.console import Console
+
+    from grader.run.watch import Watch
+
+    turn_on(runner)
+    out = io.StringIO()
+    with served_in_thread(app) as base:
+        watch = Watch(
+            grade=lambda seen: (make_report(failing=("hello.runs",)), {}),
+            events=lambda: iter(()),
+            folders=[],
+            console=Console(file=out, width=200),
+            as_json=True,
+            progress=(base, classroom.tokens["ann"], None),
+        )
+        threading.Timer(1.5, watch._stop.set).start()
+        report, _ = watch.run()
+        shown = _ann(base, classroom)
+    assert report.lab == LAB
+    assert shown["hello.runs"] == "failed" and shown["mydb.running"] == "passed"
+    assert "grade: sharing your progress with" in out.getvalue()
