@@ -251,7 +251,7 @@ def _grade(
             home=remote_home or home,
             base=remote_home,
         )
-        shared = (submit, token, assignment) if submit and token else None  # progress
+        shared = (submit, token, assignment) if submit and token and not student else None
         grading = Grading(lab, settings, lab_settings, target, unreachable, tasks, engine, shared)
         if watch:
             report, task_titles = _watch(grading, as_json, remote=remote)
@@ -288,7 +288,7 @@ class Grading:
     unreachable: str
     tasks: tuple[str, ...]
     engine: EngineChoice | None = None
-    progress: tuple[str, str, str | None] | None = None  # --watch --submit's (URL, token, slug)
+    progress: tuple[str, str, str | None] | None = None  # own --watch --submit: URL, token, slug
 
     memo: dict[Hashable, Any] = field(default_factory=dict, compare=False)
 
