@@ -252,7 +252,8 @@ def _grade(
             home=remote_home or home,
             base=remote_home,
         )
-        grading = Grading(lab, settings, lab_settings, target, unreachable, tasks, engine)
+        shared = (submit, token, assignment) if submit and token and not student else None
+        grading = Grading(lab, settings, lab_settings, target, unreachable, tasks, engine, shared)
         if watch:
             report, task_titles = _watch(grading, as_json, remote=remote)
         else:
@@ -288,6 +289,7 @@ class Grading:
     unreachable: str
     tasks: tuple[str, ...]
     engine: EngineChoice | None = None
+    progress: tuple[str, str, str | None] | None = None  # own --watch --submit: URL, token, slug
 
     memo: dict[Hashable, Any] = field(default_factory=dict, compare=False)
 
@@ -349,6 +351,7 @@ def _watch(grading: Grading, as_json: bool, *, remote: bool) -> tuple[Report, di
         folders=[] if remote else watched_folders(grading.lab_settings),
         console=_console(stderr=as_json),
         as_json=as_json,
+        progress=grading.progress,
     ).run()
 
 

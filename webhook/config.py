@@ -46,6 +46,8 @@ ENVIRONMENT: dict[str, str] = {
     "GRADER_SECURE_COOKIES": "SESSION_COOKIE_SECURE",
     "GRADER_HASHING_SLOTS": "LOGIN_HASHING_SLOTS",
     "GRADER_TRUSTED_PROXIES": "TRUSTED_PROXIES",
+    # the live class board (webhook.board): progress posts per student
+    "GRADER_PROGRESS_RATE_LIMIT": "PROGRESS_RATE_LIMIT",
 }
 
 _PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}

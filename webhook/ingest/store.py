@@ -73,11 +73,16 @@ _FORGET_WINDOWS = delete(RateLimitWindow).where(
 
 
 def count_rate(
-    connection: Connection, student_pk: int, *, now: float | None = None, scope: str = "student"
+    connection: Connection,
+    student_pk: int,
+    *,
+    now: float | None = None,
+    scope: str = "student",
+    rate: tuple[int, int] | None = None,
 ) -> Verdict:
     """Count one request for the student (``scope`` ``verified``: an instructor's for
-    them, counted apart); within ``GRADER_RATE_LIMIT``?"""
-    limit, period = current_app.config["RATE_LIMIT_PARSED"]
+    them, counted apart); within ``GRADER_RATE_LIMIT`` (or ``rate``, another scope's)?"""
+    limit, period = current_app.config["RATE_LIMIT_PARSED"] if rate is None else rate
     if limit <= 0:
         return Verdict(True, 0)
     now = time.time() if now is None else now

@@ -177,6 +177,14 @@ class _WriteLock:
             sync_file(wal)
 
 
+def not_durable() -> None:
+    """This write transaction's commit (made inside :func:`write_lock`) need not be on disk
+    before the answer: for rows the next request replaces anyway (the class board's live
+    progress). SQLite's WAL keeps it safe from corruption; a power loss may lose it, and the
+    next durable commit or checkpoint carries it to the disk. Saves the answer one fsync."""
+    _deferred.pending = ""
+
+
 _WRITE_LOCKS: dict[str, _WriteLock] = {}
 _WRITE_LOCKS_GUARD = threading.Lock()
 # Per engine, so that the hot path does not resolve the path again (syscalls).
