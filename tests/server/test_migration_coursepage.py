@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from devlab.server.sample import START, seed_class
 from submissions.rubric import shipped_rubric
+from tests.server.test_migrations import BOARD_TABLES
 from webhook.storage import stored_grades
 from webhook.storage.assignments import add_assignment
 from webhook.storage.db import alembic_config, make_engine, make_session_factory, upgrade
@@ -42,7 +43,8 @@ def populated_0014(url: str) -> None:
                        silent=2, flag_every=5)  # fmt: skip
             _vary(session)
         with engine.begin() as connection:
-            connection.execute(text("DROP TABLE assignment_grade"))
+            for later in (*BOARD_TABLES, "assignment_grade"):  # 0016's, then 0015's
+                connection.execute(text(f"DROP TABLE {later}"))
             connection.execute(text("DROP INDEX ix_submission_student_assignment"))
             connection.execute(text("UPDATE alembic_version SET version_num = '0014'"))
     finally:
