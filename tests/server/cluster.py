@@ -39,7 +39,11 @@ class Front:
 
 def node_env(url: str, instance: Path, **extra: str) -> dict[str, str]:
     """A node's settings: shared database and secret key, its own instance folder."""
-    return {**server_env(url, **extra), "GRADER_INSTANCE_PATH": str(instance)}
+    return {
+        **server_env(url, **extra),
+        "GRADER_INSTANCE_PATH": str(instance),
+        "GRADER_TRUSTED_PROXIES": "1",  # as deploy/systemd/grade-server.service sets it
+    }
 
 
 @contextlib.contextmanager

@@ -21,6 +21,10 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -35,11 +39,12 @@ from sqlalchemy import delete, select
 
 from devlab.server.enrolment import Classroom, app_config, enrol
 from devlab.server.lms import DEPLOYMENT_ID, ROLE_INSTRUCTOR, ROLE_LEARNER, Simulator, User
-from devlab.server.reports import make_report, report_xml
+from devlab.server.reports import Lab, make_report, report_xml
 from devlab.server.services import Gunicorn, Postgres
+from grader.report.submit import SubmitOutcome, submit_report
 from tests.lti.conftest import Lti
 from webhook import create_app
-from webhook.storage.db import make_engine, upgrade
+from webhook.storage.db import is_migrated, make_engine, upgrade
 from webhook.storage.models import Course, Flag, RateLimitWindow, Student, Submission
 
 from .cluster import Front, front, nodes, posts_served
@@ -389,3 +394,95 @@ def test_a_passback_burst_on_two_nodes_sends_each_score_once(cluster: Cluster, l
     sent = sorted(score.body["userId"] for score in sim.received)
     assert sent == sorted(f"lms-{p}" for p in passback_ids())
     assert {score.body["scoreGiven"] for score in sim.scores} == {28}
+
+
+# --- A node killed mid-burst (last: node B stays dead) ----------------------------------------
+
+KILLED_BURST = 200
+
+
+def kill_node(node: Gunicorn) -> None:
+    """``kill -9`` the node's master and every worker at once: a machine lost."""
+    assert node.process is not None
+    for pid in [*node.workers(), node.process.pid]:
+        os.kill(pid, signal.SIGKILL)
+    node.process.wait(timeout=10)
+
+
+def test_a_node_killed_mid_burst_loses_nothing_and_stores_nothing_twice(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """200 students ``grade --submit`` through nginx at once (the real client and its
+    outbox); when a fifth have been answered, node B is killed with every report it holds.
+    Each student then submits again: what waited goes first. Every report is stored exactly
+    once, and no outbox keeps anything."""
+    students = [f"k{n:03}" for n in range(KILLED_BURST)]
+    course = enrol(cluster.url, students, "docker-303", admin=False)
+    labs = {student: Lab() for student in students}
+    answered: list[str] = []
+    killed = threading.Event()
+    lock = threading.Lock()
+    start = threading.Barrier(KILLED_BURST + 1)
+
+    def submit(student: str) -> SubmitOutcome:
+        report = make_report(host=labs[student])
+        with requests.Session() as session:
+            session.trust_env = False
+            session.verify = cluster.front.cert
+            outcome = submit_report(
+                report_xml(report), report.report_id, url=cluster.front.url, timeout=60,
+                token=course.tokens[student], outbox=tmp_path / student, session=session,
+            )  # fmt: skip
+        with lock:
+            answered.append(student)
+            if len(answered) == KILLED_BURST // 5 and not killed.is_set():
+                killed.set()
+                kill_node(cluster.node_b)
+        return outcome
+
+    def first_then_again(student: str) -> tuple[SubmitOutcome, SubmitOutcome]:
+        start.wait()
+        first = submit(student)
+        killed.wait(120)
+        return first, submit(student)
+
+    with ThreadPoolExecutor(KILLED_BURST + 1) as pool:
+        runs = pool.map(first_then_again, students)
+        start.wait()
+        outcomes = dict(zip(students, runs, strict=True))
+    assert killed.is_set() and cluster.node_b.process is not None
+    assert cluster.node_b.process.poll() is not None  # node B is gone
+    waited = [s for s, (first, _) in outcomes.items() if first.state != "submitted"]
+    print(f"\nnode B killed after {KILLED_BURST // 5} answers: {len(waited)} reports waited")
+    assert waited, "the kill came after every report was answered: it proved nothing"
+    assert all(again.state == "submitted" and again.waiting == 0 for _, again in outcomes.values())
+    reports, _ = stored(cluster.url, "docker-303")
+    assert {student: len(ids) for student, ids in reports.items()} == dict.fromkeys(students, 2)
+    assert all(len(set(ids)) == 2 for ids in reports.values())
+    assert [s for s in students if list((tmp_path / s).glob("*.xml"))] == []  # none waits
+
+
+def test_two_nodes_upgrading_a_new_database_at_once_both_succeed(
+    pg_server: Postgres, tmp_path: Path
+) -> None:
+    """Every node's unit runs ``grade-server db upgrade`` before its workers: two nodes started
+    together migrate one empty database at the same moment."""
+    url = pg_server.create_database(f"upgrade_{uuid.uuid4().hex[:8]}")
+    script = Path(sys.executable).with_name("grade-server")
+    env = {**os.environ, "GRADER_DATABASE_URL": url, "GRADER_SECRET_KEY": "k"}
+
+    def upgrade_from(node: str) -> subprocess.Popen[str]:
+        instance = {"GRADER_INSTANCE_PATH": str(tmp_path / node)}
+        return subprocess.Popen(
+            [str(script), "db", "upgrade"], env={**env, **instance},
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+
+    runs = [upgrade_from(node) for node in ("a", "b")]
+    said = [run.communicate(timeout=120)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], said
+    engine = make_engine(url)
+    try:
+        assert is_migrated(engine)
+    finally:
+        engine.dispose()
