@@ -24,11 +24,12 @@ submission extension with ``new_submission: false`` (each new submission uses up
 attempt in Canvas).
 
 **A retry is the same score.** A send that failed (a timeout above all: the LMS may have
-taken the score and answered too late) is retried with the same grade *and the same
-timestamp*, so that it can never show in the LMS as a second, newer submission; a 409 to
-that retry (AGS: a score not newer than the one the platform holds is refused) means the
-first attempt arrived, and the row is delivered. A grade that changed in between is a new
-score, with a new timestamp.
+taken the score and answered too late), or whose process was lost before it recorded the
+answer (each send is written down as ``sending`` first, and the row's lease runs out), is
+retried with the same grade *and the same timestamp*, so that it can never show in the LMS
+as a second, newer submission; a 409 to that retry (AGS: a score not newer than the one the
+platform holds is refused) means the first attempt arrived, and the row is delivered. A
+grade that changed in between is a new score, with a new timestamp.
 """
 
 from __future__ import annotations
@@ -284,13 +285,18 @@ def _send_one(
         return Outcome(student_pk, None, assignment=slug)
     retry = (
         score is not None
-        and score.status == "error"
+        and score.status in ("error", "sending")
         and score.pending_grade == grade
         and score.last_timestamp is not None
     )
     last = score.last_timestamp if score is not None else None
     timestamp = last if retry and last is not None else next_timestamp(last, utcnow())
     max_score = newest_rubric(session, assignment.id).max_score
+    fresh = score is None
+    if not retry:  # a process lost before it records the answer: the next send is a retry
+        _record(engine, student_pk, assignment.id, status="sending", pending_grade=grade,
+                last_timestamp=timestamp, create=fresh)  # fmt: skip
+        fresh = False
     try:
         _send(session, member, assignment, grade, max_score, timestamp, services)
     except Exception as exc:  # the LMS's answer, a timeout, a refused connection...
@@ -304,7 +310,7 @@ def _send_one(
                 pending_grade=grade,
                 last_timestamp=timestamp,
                 last_error=error[:500],
-                create=score is None,
+                create=fresh,
             )
             log.warning(
                 "LTI grade passback for student %s (%s) failed: %s", student_pk, slug, error
@@ -320,7 +326,7 @@ def _send_one(
         last_timestamp=timestamp,
         last_error="",
         sent_at=utcnow(),
-        create=score is None,
+        create=fresh,
     )
     return Outcome(student_pk, grade, assignment=slug)
 
