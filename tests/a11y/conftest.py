@@ -33,6 +33,7 @@ from submissions.rubric import shipped_rubric
 from tests.gradebook.conftest import FlaggedClass, flagged_class
 from tests.gradebook.test_verified import verified_class
 from tests.lti.conftest import Lti, tool_and_platform
+from tests.server.progress import document, post, turn_on
 from webhook.storage.db import make_engine, make_session_factory
 from webhook.storage.models import Course, CourseInstructor, Instructor, Student
 
@@ -125,6 +126,7 @@ def walk_the_class(walk: Walk, made: FlaggedClass) -> None:
     walk.click("form[method=post] button.button")
     assert driver.find_elements(By.CSS_SELECTOR, "#history tbody tr")
     walk.check("rescore done, its history")
+    walk_the_board(walk, made)
     walk.visit("student", f"/gradebook/{COURSE}/students/ann")
     walk.visit("report, flagged", f"/gradebook/{COURSE}/submissions/{made.submissions['bob']}")
     walk.visit("flags, open", f"/gradebook/{COURSE}/flags")
@@ -141,6 +143,20 @@ def walk_the_class(walk: Walk, made: FlaggedClass) -> None:
     walk.visit("flags, all", f"/gradebook/{COURSE}/flags?show=all")
     walk.visit("error 404", f"/gradebook/{COURSE}/students/nobody")
     walk.visit("error 400", f"/gradebook/{COURSE}/flags?show=everything")
+
+
+def walk_the_board(walk: Walk, made: FlaggedClass) -> None:
+    """The class board with progress on and two students' progress drawn by its script."""
+    turn_on(made.app.test_cli_runner())
+    http = made.app.test_client()
+    for who, status in (("ann", "passed"), ("bob", "failed")):
+        body = document(("hello.runs", status, "no container ran hello-world"))
+        assert post(http, f"token-{who}", body).status_code == 200
+    walk.driver.get(f"{walk.base}{ASSIGNMENT}/board")
+    WebDriverWait(walk.driver, 10).until(
+        lambda driver: driver.find_element(By.ID, "status").text != "loading…"
+    )
+    walk.check("class board")
 
 
 @pytest.fixture(scope="module")
