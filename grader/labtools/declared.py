@@ -123,13 +123,15 @@ class Spoiler:
     (the step's own check and those that depend on it).
 
     ``undo`` puts the lab back; without it, the self-test resets the tasks of the
-    failing checks and types their solution again.
+    failing checks and types their solution again. ``says``: for a failing check, a text
+    its message must hold (the student is told why, not only that).
     """
 
     name: str
     commands: tuple[Action, ...]
     fails: frozenset[str]
     undo: tuple[Action, ...] | None = None
+    says: Mapping[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)

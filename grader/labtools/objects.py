@@ -131,10 +131,11 @@ def _kept(path: Path, home: Path, keep: tuple[Path, ...]) -> bool:
 
 
 def _is_run(container: Mapping[str, Any], runs: tuple[tuple[str, str], ...]) -> bool:
-    """A container made from exactly ``image`` with exactly ``command`` (step 1.1's)."""
-    image = container.get("Image", "")
+    """A container made from ``image`` (as typed, or as Podman spells it:
+    ``docker.io/library/alpine:latest``) with exactly ``command`` (step 1.1's)."""
+    image = str(container.get("Image", ""))
     command = str(container.get("Command", ""))
-    return any(image in (want, f"{want}:latest") and command == cmd for want, cmd in runs)
+    return any(command == cmd and image_matches(image, want) for want, cmd in runs)
 
 
 def remove(client: docker.DockerClient, found: Found) -> list[str]:

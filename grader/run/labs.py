@@ -79,6 +79,11 @@ class LabSpec:
         empty = [spoiler.name for spoiler in self.spoilers if not spoiler.fails]
         if empty:
             raise SettingsError(f"lab {self.name!r}: spoiler {empty[0]!r} names no check to fail")
+        for spoiler in self.spoilers:
+            if not set(spoiler.says) <= spoiler.fails:
+                raise SettingsError(
+                    f"lab {self.name!r}: spoiler {spoiler.name!r} says what a passing check says"
+                )
 
     @property
     def cleanup(self) -> Objects:

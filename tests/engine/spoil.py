@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
@@ -45,18 +43,3 @@ def image_put_back(student: ModelStudent, engine: docker.DockerClient, ref: str)
     image_id = engine.api.inspect_image(ref)["Id"]
     yield image_id
     student.sh(f"docker image tag {image_id} {ref}")
-
-
-def wait_running(name: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        state = subprocess.run(
-            ["docker", "container", "inspect", "-f", "{{.State.Running}}", name],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.strip()
-        if state == "true":
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"{name} did not start")

@@ -217,3 +217,24 @@ def test_reset_of_an_unknown_task_names_the_tasks(engine, tmp_path) -> None:
     assert done.stderr.strip() == (
         "grade: no task 'task9' in lab docker_beginners (tasks: task1, task2, task3, task4)"
     )
+
+
+# -- over SSH ------------------------------------------------------------------------------
+
+
+def test_start_over_ssh_reads_the_remote_engine(remote_hosts) -> None:
+    """The complete lab host's objects are what an earlier try left; nothing is changed."""
+    host = remote_hosts.complete
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "grader.cli", "start", "--host", host.ssh_url(),
+         "--ssh-config", str(remote_hosts.ssh_config)],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == NOT_READY, done.stdout + done.stderr
+    assert "engine: Docker Engine" in done.stdout
+    lines = [line.strip() for line in done.stdout.splitlines() if "problem:" in line]
+    assert any(
+        line.startswith("problem: a container mydb (mysql:latest) is left") for line in lines
+    )
+    assert not any("on this machine" in line for line in lines)  # no local /proc on a remote

@@ -422,3 +422,38 @@ def test_watch_is_not_set_off_by_its_own_exec_into_mydb(podman_lab: PodmanLab) -
     execs = [e for e in events if e.get("Action") == "exec" and e["timeNano"] >= started_ns]
     assert len(execs) == 1, f"{len(execs)} execs into mydb: it graded {len(execs)} times"
     assert len(out.splitlines()) == 1, out
+
+
+# -- grade start and grade finish on Podman (last here: finish empties the lab) ----------
+
+
+def lab_command(podman_lab: PodmanLab, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        podman.in_netns([sys.executable, "-m", "grader.cli", *args]),
+        env=podman_lab.grade_env(), cwd=podman_lab.student.home,
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def test_start_on_podman_names_what_the_lab_left(podman_lab: PodmanLab) -> None:
+    done = lab_command(podman_lab, "start")
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "engine: Podman Engine" in done.stdout
+    lines = [line.strip() for line in done.stdout.splitlines() if "problem:" in line]
+    assert any(line.startswith("problem: a container mydb (") for line in lines), lines
+    assert any("image localhost/ourfiglet:latest is left" in line for line in lines), lines
+
+
+def test_finish_on_podman_removes_the_labs_objects_only(podman_lab: PodmanLab) -> None:
+    podman_lab.sh("docker container run --detach --name my-own-box ubuntu sleep 600")
+    try:
+        done = lab_command(podman_lab, "finish", "--yes")
+        assert done.returncode == 0, done.stdout + done.stderr
+        names = {c["Names"][0].lstrip("/") for c in podman_lab.client.api.containers(all=True)}
+        assert "my-own-box" in names
+        assert names & {"mydb", "linux_tweet_app"} == set()
+        tags = {t for i in podman_lab.client.api.images() for t in i.get("RepoTags") or []}
+        assert not {t for t in tags if "ourfiglet" in t or "hello:v0.1" in t}, tags
+        assert not (podman_lab.student.home / "hello").exists()
+    finally:
+        podman_lab.sh("docker container rm --force my-own-box")

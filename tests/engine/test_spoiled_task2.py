@@ -1,8 +1,11 @@
-"""Task 2's checks on a real engine: each spoiled step fails exactly its check, and says why."""
+"""Task 2's checks on a real engine, beyond its declared spoilers: variants that must still
+pass, and spoils that need a ``grade`` option or more than one message to assert.
+
+Each spoiled step of the lab is a declared spoiler (checks/docker_beginners/spoilers.py),
+proved by ``grade lab selftest`` in tests/engine/test_lab_selftest.py.
+"""
 
 from __future__ import annotations
-
-import subprocess
 
 import pytest
 
@@ -100,59 +103,3 @@ def test_plain_linux_tweet_app_tag_counts(completed_lab, engine, grade) -> None:
         completed_lab.step_2_2()
         restore_tweet_container(completed_lab)
         completed_lab.sh("docker image rm linux_tweet_app")
-
-
-def test_published_on_another_port(completed_lab, grade) -> None:
-    completed_lab.sh("docker container rm --force linux_tweet_app")
-    completed_lab.sh(RUN_TWEET.replace("80:80", "8080:80"))
-    try:
-        assert_only(
-            grade("--json"),
-            {"tweet.published", "tweet.serves"},
-            tweet_published="on host port 8080, not 80",
-            tweet_serves="nothing answers at",
-        )
-    finally:
-        restore_tweet_container(completed_lab)
-
-
-def test_port_80_already_taken(completed_lab, grade) -> None:
-    completed_lab.sh("docker container rm --force linux_tweet_app")
-    completed_lab.sh("docker container run --detach --publish 80:80 --name webserver nginx:latest")
-    subprocess.run(
-        ["bash", "-c", RUN_TWEET], env=completed_lab.env, capture_output=True, check=False
-    )
-    try:
-        assert_only(
-            grade("--json"),
-            {"tweet.published", "tweet.serves"},
-            tweet_published="was created but is not running",
-            tweet_serves="does not serve your index.html",
-        )
-    finally:
-        completed_lab.sh("docker container rm --force webserver")
-        restore_tweet_container(completed_lab)
-
-
-def test_served_page_changed_in_the_container(completed_lab, grade) -> None:
-    completed_lab.sh(
-        "docker exec linux_tweet_app sh -c 'echo defaced > /usr/share/nginx/html/index.html'"
-    )
-    try:
-        assert_only(
-            grade("--json"), {"tweet.serves"}, tweet_serves="does not serve your index.html"
-        )
-    finally:
-        restore_tweet_container(completed_lab)
-
-
-def test_tweet_app_container_removed_as_in_step_2_4(completed_lab, grade) -> None:
-    completed_lab.sh("docker container rm --force linux_tweet_app")
-    try:
-        assert_only(
-            grade("--json"),
-            {"tweet.published", "tweet.serves"},
-            tweet_published="found no container of the tweet app image",
-        )
-    finally:
-        completed_lab.step_2_3()

@@ -1,4 +1,9 @@
-"""Task 3's checks on a real engine: each spoiled step fails exactly its check, and says why."""
+"""Task 3's checks on a real engine, beyond its declared spoilers: variants that must still
+pass, and spoils that need a ``grade`` option or more than one message to assert.
+
+Each spoiled step of the lab is a declared spoiler (checks/docker_beginners/spoilers.py),
+proved by ``grade lab selftest`` in tests/engine/test_lab_selftest.py.
+"""
 
 from __future__ import annotations
 
@@ -20,31 +25,6 @@ def committed(completed_lab, engine):
         yield image_id
 
 
-def test_ourfiglet_missing(completed_lab, committed, grade) -> None:
-    completed_lab.sh(f"docker image tag {committed} spoiled:keep")
-    completed_lab.sh("docker image rm ourfiglet")
-    try:
-        graded = grade("--json")
-        assert_only(
-            graded,
-            {"figlet.image", "figlet.committed", "figlet.runs"},
-            figlet_image="found no image tagged ourfiglet",
-        )
-    finally:
-        completed_lab.sh(f"docker image tag {committed} ourfiglet")
-        completed_lab.sh("docker image rm spoiled:keep")
-
-
-def test_ourfiglet_built_from_a_dockerfile(completed_lab, committed, grade, tmp_path) -> None:
-    (tmp_path / "Dockerfile").write_text(FIGLET_DOCKERFILE)
-    completed_lab.sh("docker image build --tag ourfiglet .", cwd=tmp_path)
-    assert_only(
-        grade("--json"),
-        {"figlet.committed"},
-        figlet_committed="not committed from a container",
-    )
-
-
 @pytest.mark.skipif(not shutil.which("/usr/bin/docker"), reason="no Docker 20.10 CLI for BuildKit")
 def test_ourfiglet_built_with_buildkit(completed_lab, committed, grade, tmp_path) -> None:
     (tmp_path / "Dockerfile").write_text(FIGLET_DOCKERFILE)
@@ -54,31 +34,6 @@ def test_ourfiglet_built_with_buildkit(completed_lab, committed, grade, tmp_path
         {"figlet.committed"},
         figlet_committed="BuildKit",
     )
-
-
-def test_ourfiglet_committed_without_figlet(completed_lab, committed, grade) -> None:
-    completed_lab.sh("docker container run --name spoiled-plain ubuntu touch /notes.txt")
-    image = completed_lab.sh("docker container commit spoiled-plain").strip()
-    completed_lab.sh(f"docker image tag {image} ourfiglet")
-    try:
-        assert_only(grade("--json"), {"figlet.runs"}, figlet_runs="exited with code 127")
-    finally:
-        completed_lab.sh("docker container rm spoiled-plain")
-
-
-def test_ourfiglet_committed_from_another_image(completed_lab, committed, grade) -> None:
-    completed_lab.sh("docker container run --name spoiled-alpine alpine true")
-    image = completed_lab.sh("docker container commit spoiled-alpine").strip()
-    completed_lab.sh(f"docker image tag {image} ourfiglet")
-    try:
-        graded = grade("--json")
-        assert_only(
-            graded,
-            {"figlet.committed", "figlet.runs"},
-            figlet_committed="ubuntu",
-        )
-    finally:
-        completed_lab.sh("docker container rm spoiled-alpine")
 
 
 def test_podmans_localhost_name_counts(completed_lab, committed, grade) -> None:

@@ -1,4 +1,9 @@
-"""Task 4's checks on a real engine: each spoiled step fails exactly its check, and says why."""
+"""Task 4's checks on a real engine, beyond its declared spoilers: variants that must still
+pass, and spoils that need a ``grade`` option or more than one message to assert.
+
+Each spoiled step of the lab is a declared spoiler (checks/docker_beginners/spoilers.py),
+proved by ``grade lab selftest`` in tests/engine/test_lab_selftest.py.
+"""
 
 from __future__ import annotations
 
@@ -42,21 +47,6 @@ def test_hello_script_printing_something_else(completed_lab, built, grade, tmp_p
     assert_only(graded, {"hello.runs"}, hello_runs="printed 'hello world', expected 'hello from ")
 
 
-def test_hello_read_from_the_image_when_no_folder_is_given(
-    completed_lab, built, grade, tmp_path
-) -> None:
-    folder = tmp_path / "other"
-    shutil.copytree(completed_lab.hello_dir, folder)
-    (folder / "index.js").write_text('console.log("hello world");\n')
-    completed_lab.sh("docker image build -t hello:v0.1 .", cwd=folder)
-    graded = grade("--json")
-    assert_only(
-        graded,
-        {"hello.dockerfile", "hello.runs"},
-        hello_dockerfile='hello:v0.1:/app: index.js does not print "hello from " + the hostname',
-    )
-
-
 def test_hello_built_on_ubuntu(completed_lab, built, grade, tmp_path) -> None:
     folder = tmp_path / "ubuntu"
     shutil.copytree(completed_lab.hello_dir, folder)
@@ -65,17 +55,3 @@ def test_hello_built_on_ubuntu(completed_lab, built, grade, tmp_path) -> None:
     graded = grade("--json", "--hello-dir", str(completed_lab.hello_dir))
     assert_only(graded, {"hello.image"}, hello_image="not built on the local alpine image")
     assert "no apk add nodejs" in graded.message("hello.image")
-
-
-def test_hello_image_missing(completed_lab, built, grade) -> None:
-    completed_lab.sh(f"docker image tag {built} spoiled:hello")
-    completed_lab.sh("docker image rm hello:v0.1")
-    try:
-        assert_only(
-            grade("--json"),
-            {"hello.dockerfile", "hello.image", "hello.runs"},
-            hello_image="found no image hello:v0.1",
-        )
-    finally:
-        completed_lab.sh(f"docker image tag {built} hello:v0.1")
-        completed_lab.sh("docker image rm spoiled:hello")

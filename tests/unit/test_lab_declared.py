@@ -97,3 +97,21 @@ def test_the_model_student_types_the_declared_solution() -> None:
     typed = [a for task in LAB.tasks for a in task.solution]
     assert solution.RUN_MYDB in typed and isinstance(typed[0], Step)
     assert any(isinstance(a, Files) and a.folder == "~/hello" for a in typed)
+
+
+def test_a_spoiler_cannot_say_what_a_passing_check_says() -> None:
+    with pytest.raises(SettingsError, match="spoiler 's' says what a passing check says"):
+        LabSpec(
+            "x", "X", Path("."),
+            spoilers=(Spoiler("s", (Step("true"),), frozenset({"a.b"}), says={"c.d": "no"}),),
+        )  # fmt: skip
+
+
+def test_an_unnamed_run_is_the_labs_by_its_image_and_exact_command() -> None:
+    from grader.labtools.objects import _is_run
+
+    runs = (("alpine", "hostname"),)
+    assert _is_run({"Image": "alpine", "Command": "hostname"}, runs)
+    assert _is_run({"Image": "docker.io/library/alpine:latest", "Command": "hostname"}, runs)
+    assert not _is_run({"Image": "alpine", "Command": "sleep 600"}, runs)
+    assert not _is_run({"Image": "hello:v0.1", "Command": "hostname"}, runs)
