@@ -62,4 +62,4 @@ def test_the_cpus_are_limited(limited: ContainerFacts) -> None:
     if not cpus:
         fail(f"{LIMITED} has no CPU limit", hint=REPLACE_LIMITED)
     if abs(cpus - NANO_CPUS / 1e9) > 1e-6:
-        fail(f"{LIMITED} may use {cpus:g} CPUs, not 0.5")
+        fail(f"{LIMITED} has a CPU limit of {cpus:g}, not 0.5")
