@@ -13,7 +13,7 @@ from checks.storage_networks.solution import (
     VOLUME,
     WRITE_NOTE,
 )
-from grader import fail
+from grader import fail, prove_file
 
 pytestmark = pytest.mark.task("task1", "Keep data in a named volume")
 
@@ -75,4 +75,5 @@ def _read_note(lab: StorageLab) -> str:
         fail(f"volume {VOLUME} holds no {NOTE} at its root (step 1.2 writes /data/{NOTE})")
     if not read.output.strip():
         fail(f"{NOTE} in volume {VOLUME} is empty")
+    prove_file(f"{VOLUME}/{NOTE}", read.output.encode())  # its hash, never its text
     return read.output

@@ -10,7 +10,7 @@ import pytest
 from checks.storage_networks import evidence
 from checks.storage_networks.evidence import StorageLab
 from checks.storage_networks.solution import NGINX_HTML, RUN_SITE, SITE, SITE_PORT, WRITE_SITE
-from grader import ContainerFacts, fail, prove
+from grader import ContainerFacts, fail, prove, prove_file
 from grader.imageref import is_repository
 
 pytestmark = pytest.mark.task("task2", "Serve a folder of the host")
@@ -78,4 +78,5 @@ def test_the_host_folder_is_served(lab: StorageLab, site: ContainerFacts) -> Non
         fail(f"{lab.web_url(SITE_PORT)} answered {page.status}, not 200")
     if page.body.strip() != on_host.strip():
         fail(f"{lab.web_url(SITE_PORT)} is not {index}: is it the folder you edit?")
+    prove_file("site/index.html", on_host)
     lab.note(f"{lab.web_url(SITE_PORT)} is {index}")

@@ -64,6 +64,10 @@ def test_the_solution_as_typed_passes_every_check(engine, tmp_path) -> None:
         assert graded.exit_code == 0, graded.stdout + graded.stderr
         assert graded.failing == set()
         assert (graded.doc["score"], graded.doc["max_score"]) == (17, 17)
+        proved = {cid: {e["kind"] for e in c["evidence"]} for cid, c in graded.checks.items()}
+        assert proved["volume.data"] == {"file"}  # the note's hash, read from the volume
+        assert proved["bind.served"] == {"container", "file"}  # site, and the host's page
+        assert proved["network.by_name"] == proved["limits.cpus"] == {"container"}
     finally:
         finish(tmp_path)
     assert lab_objects(engine) == set()
