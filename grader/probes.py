@@ -13,6 +13,7 @@ import secrets
 import tarfile
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -100,12 +101,16 @@ def run_throwaway(
     *,
     timeout: float,
     files: tuple[str, ...] = (),
+    volumes: Mapping[str, str] | None = None,
 ) -> RunOutput:
     """Run ``command`` in a new container of ``image_id``; the container is removed again.
 
     ``files`` are read from the container after it exits: one container serves
     both, because every container adds events to the engine's short event
-    history, which holds the evidence of the lab's ``--rm`` step.
+    history, which holds the evidence of the lab's ``--rm`` step. ``volumes``: named
+    volumes to mount, each at its path (``{"notes": "/data"}``), read-only, so a check reads
+    what a student's volume holds and never changes it (the engine makes a volume it does
+    not know: look it up first).
     """
     # named by grade, so no inspect is needed to learn it (one round trip fewer)
     hostname = f"grade-{secrets.token_hex(6)}"
@@ -115,7 +120,10 @@ def run_throwaway(
             command=command,
             hostname=hostname,
             labels={THROWAWAY_LABEL: "1"},
-            host_config=client.api.create_host_config(network_mode="none"),
+            host_config=client.api.create_host_config(
+                network_mode="none",
+                binds=[f"{name}:{path}:ro" for name, path in (volumes or {}).items()] or None,
+            ),
         )
         try:
             try:

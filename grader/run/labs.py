@@ -7,8 +7,9 @@ in its distribution's entry points, so a course can ``pip install`` its own lab:
     [project.entry-points."docker_lab_grader.labs"]
     docker_beginners = "checks.docker_beginners:LAB"
 
-``grade --lab NAME`` picks one. Without a name: the only lab installed, else the lab
-that ships with the grader itself.
+``grade --lab NAME`` picks one. Without a name: the only lab installed, else the grader's
+default lab, :data:`DEFAULT_LAB` (the grader ships more than one lab: its own default is the
+one its shipped rubric is for).
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
 
 ENTRY_POINT_GROUP = "docker_lab_grader.labs"
 GRADER_DISTRIBUTION = "docker-lab-grader"
+#: The lab ``grade`` grades when no lab is named and several are installed: the one
+#: ``submissions/rubric.json`` is for, among those the grader's own distribution ships.
+DEFAULT_LAB = "docker_beginners"
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,8 @@ def load_lab(name: str | None = None) -> LabSpec:
         if not chosen:
             raise SettingsError(f"no lab {name!r} is installed (installed: {names})")
     elif len(labs) > 1:
-        chosen = [ep for ep in labs if _distribution(ep) == GRADER_DISTRIBUTION]
+        ours = [ep for ep in labs if _distribution(ep) == GRADER_DISTRIBUTION]
+        chosen = [ep for ep in ours if ep.name == DEFAULT_LAB] if len(ours) > 1 else ours
         if len(chosen) != 1:
             raise SettingsError(f"several labs are installed ({names}): choose one with --lab")
     else:

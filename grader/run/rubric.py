@@ -8,6 +8,11 @@ source of truth for it; this module writes it::
 
     python -m grader.run.rubric --write            # the default lab
     python -m grader.run.rubric --lab NAME         # print another lab's
+    python -m grader.run.rubric --lab NAME --write # write it beside its checks
+
+The default lab's rubric is the one the server ships (``submissions/rubric.json``); another
+lab's is ``rubric.json`` in its checks folder, which a server of that lab names in
+``GRADER_RUBRIC``.
 
 Digests, grader versions and file hashes already in the file are kept: reports from an
 earlier release of the checks (or of the lab's files) stay trusted.
@@ -24,10 +29,16 @@ from typing import Any
 import submissions
 from grader import __version__
 from grader.errors import GradingError
-from grader.run.labs import LabSpec, load_lab
+from grader.run.labs import DEFAULT_LAB, LabSpec, load_lab
 from grader.run.runner import checks_digest, collect_checks
 
 RUBRIC_FILE = Path(submissions.__file__).parent / "rubric.json"
+
+
+def rubric_file(lab: LabSpec) -> Path:
+    """Where ``lab``'s rubric is kept: the shipped one for the default lab, else beside its
+    checks (a course's lab package carries its own)."""
+    return RUBRIC_FILE if lab.name == DEFAULT_LAB else lab.checks / "rubric.json"
 
 
 def rubric_document(lab: LabSpec, *, previous: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -68,19 +79,22 @@ def render(document: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Print (or --write) the server's rubric.")
-    parser.add_argument("--write", action="store_true", help=f"write it to {RUBRIC_FILE}")
+    parser.add_argument(
+        "--write", action="store_true", help=f"write it ({RUBRIC_FILE} for the default lab)"
+    )
     parser.add_argument("--lab", metavar="NAME", help="an installed lab [default: the default]")
     args = parser.parse_args(argv)
     try:
         lab = load_lab(args.lab)
     except GradingError as exc:
         parser.exit(2, f"grader.run.rubric: {exc}\n")
-    previous = json.loads(RUBRIC_FILE.read_text()) if RUBRIC_FILE.is_file() else {}
+    path = rubric_file(lab)
+    previous = json.loads(path.read_text()) if path.is_file() else {}
     if previous.get("lab") != lab.name:
         previous = {}
     text = render(rubric_document(lab, previous=previous))
     if args.write:
-        RUBRIC_FILE.write_text(text)
+        path.write_text(text)
     else:
         sys.stdout.write(text)
     return 0

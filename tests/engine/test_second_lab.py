@@ -82,5 +82,5 @@ def test_an_unknown_lab_is_a_one_line_error(engine, tiny_installed, tmp_path) ->
     graded = run_grade("--lab", "nope", home=tmp_path, env=tiny_installed)
     assert graded.exit_code == 2
     assert graded.stderr.strip() == (
-        "grade: no lab 'nope' is installed (installed: docker_beginners, tiny)"
+        "grade: no lab 'nope' is installed (installed: docker_beginners, storage_networks, tiny)"
     )

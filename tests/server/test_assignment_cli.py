@@ -98,7 +98,8 @@ def test_bad_input_is_one_line_with_its_code_and_changes_nothing(
     before = rows(classroom.url)
     create = ["assignment", "create", "docker-101"]
     refused(runner, [*create, "x", "--lab", "nosuchlab"], EXIT_NOT_FOUND,
-            "no lab 'nosuchlab' is installed (installed: docker_beginners, tiny)")  # fmt: skip
+            "no lab 'nosuchlab' is installed "
+            "(installed: docker_beginners, storage_networks, tiny)")  # fmt: skip
     refused(runner, [*create, "x", "--lab", "tiny", "--opens", "2026-12-08", "--closes",
                      "2026-12-01"], EXIT_BAD_VALUE, "the assignment would close")  # fmt: skip
     refused(runner, [*create, "docker_beginners", "--lab", "tiny"], EXIT_EXISTS,
