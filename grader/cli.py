@@ -24,7 +24,8 @@ import click
 
 from grader import __version__
 from grader.errors import GradingError, SettingsError
-from grader.report import report_json
+from grader.report import report_json, show
+from grader.report.show import Form
 from grader.run.labs import LabSpec, load_lab
 from grader.run.runner import grade_lab
 from grader.settings import (
@@ -148,6 +149,7 @@ def build_command(lab: LabSpec) -> click.Command:
             student=_student(options["student"], options["submit"]),
             assignment=_assignment(options["assignment"], options["submit"]),
             watch=options["watch"],
+            form=Form(options["plain"], os.environ.get("TERM", "")),
             where=TargetOptions(
                 host=options["host"],
                 identity_file=options["identity_file"],
@@ -174,6 +176,13 @@ def build_command(lab: LabSpec) -> click.Command:
                 ["--json", "as_json"],
                 is_flag=True,
                 help="Print one JSON document instead of tables.",
+            ),
+            click.Option(
+                ["--plain/--no-plain"],
+                default=None,
+                help="Plain lines for a screen reader: no tables, colour or spinner; each "
+                "check's status as a word first [default: plain when TERM=dumb or the output "
+                "is no terminal].",
             ),
             click.Option(["--junit"], metavar="PATH", help="Write the JUnit XML report to PATH."),
             click.Option(
@@ -224,6 +233,7 @@ def _grade(
     token: str | None,
     student: str | None,
     watch: bool,
+    form: Form,
     where: TargetOptions,
     assignment: str | None = None,
     run_cli: dict[str, object | None],
@@ -253,9 +263,9 @@ def _grade(
         )
         grading = Grading(lab, settings, lab_settings, target, unreachable, tasks, engine)
         if watch:
-            report, task_titles = _watch(grading, as_json, remote=remote)
+            report, task_titles = _watch(grading, as_json, form, remote=remote)
         else:
-            report, task_titles = grading.run(_progress_console(as_json))
+            report, task_titles = grading.run(form.progress(as_json))
     finally:
         if target is not None:
             target.close()
@@ -265,9 +275,7 @@ def _grade(
     if report.grading_error:
         raise GradingError(report.grading_error)
     if not as_json:
-        from grader.report.render import print_report
-
-        print_report(_console(), report, task_titles)
+        form.show_report(report, task_titles)
     elif not watch:  # --watch --json printed a line per run already
         click.echo(report_json.as_json(report))
     if submit and token:  # noqa: SIM102 (one line would be too long)
@@ -320,22 +328,11 @@ class Grading:
         return report, task_titles
 
 
-def _console(*, stderr: bool = False) -> Console:
-    from rich.console import Console
-
-    return Console(stderr=stderr)
-
-
-def _progress_console(as_json: bool) -> Console | None:
-    """Where the spinner goes: the terminal; with ``--json``, stderr, and only when that
-    is a terminal (rich would draw nothing else there, and importing it takes 20 ms)."""
-    if as_json and not sys.stderr.isatty():
-        return None
-    return _console(stderr=as_json)
-
-
-def _watch(grading: Grading, as_json: bool, *, remote: bool) -> tuple[Report, dict[str, str]]:
-    """``--watch``: grade again at each change until Ctrl-C (see :mod:`grader.run.watch`)."""
+def _watch(
+    grading: Grading, as_json: bool, form: Form, *, remote: bool
+) -> tuple[Report, dict[str, str]]:
+    """``--watch``: grade again at each change until Ctrl-C (see :mod:`grader.run.watch`);
+    in plain form, each run says only what changed."""
     from grader.run.watch import Watch, watched_folders
 
     if grading.target is None:
@@ -346,8 +343,9 @@ def _watch(grading: Grading, as_json: bool, *, remote: bool) -> tuple[Report, di
         grade=lambda seen: grading.run(also_seen=seen),
         events=lambda: client.api.events(since=since, decode=True),
         folders=[] if remote else watched_folders(grading.lab_settings),
-        console=_console(stderr=as_json),
+        console=show.console(stderr=as_json),
         as_json=as_json,
+        announce=form.announcer(as_json),
     ).run()
 
 
@@ -404,7 +402,7 @@ def _grade_class(lab: LabSpec, options: dict[str, Any], passed_on: dict[str, obj
         accept_new_host_keys=options["accept_new_host_keys"],
         submit=submit,
     )
-    return run.run(_console())
+    return run.run(show.console())
 
 
 def _submitted(

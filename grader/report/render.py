@@ -12,7 +12,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from grader.targets.engine_choice import PROP_ENGINE_CONTEXT, PROP_ENGINE_ENDPOINT
+from grader.report.plain import engine_line, task_heading
 from submissions.dialect import CheckResult, Report
 
 STATUS_LABEL = {
@@ -21,11 +21,6 @@ STATUS_LABEL = {
     "error": ("error", "yellow"),
 }
 STATUS_MARK = {"passed": "✔", "failed": "✘", "error": "!"}
-
-
-def _task_heading(task: str, title: str) -> str:
-    name = task.replace("task", "Task ", 1) if task.startswith("task") else task
-    return f"{name}: {title}" if title else name
 
 
 def print_report(console: Console, report: Report, task_titles: dict[str, str]) -> None:
@@ -63,24 +58,9 @@ def report_view(report: Report, task_titles: dict[str, str]) -> Group:
     return Group(*parts)
 
 
-def engine_line(report: Report) -> str:
-    """The run's header: which engine was graded, so a student can tell it is theirs.
-
-    ``Engine: unix:///var/run/docker.sock (context default), 20.10.24 on lab-07``
-    """
-    endpoint = report.extra_properties.get(PROP_ENGINE_ENDPOINT)
-    if not endpoint:
-        return ""
-    line = f"Engine: {endpoint} (context {report.extra_properties.get(PROP_ENGINE_CONTEXT)})"
-    if report.engine_version:
-        line += f", {report.engine_version}"
-        line += f" on {report.engine_name}" if report.engine_name else ""
-    return line
-
-
 def _task_table(task: str, title: str, results: list[CheckResult]) -> Table:
     table = Table(
-        title=_task_heading(task, title),
+        title=task_heading(task, title),
         title_justify="left",
         title_style="bold",
         box=box.SIMPLE_HEAD,
