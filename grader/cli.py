@@ -24,6 +24,7 @@ import click
 
 from grader import __version__
 from grader.errors import GradingError, SettingsError
+from grader.i18n import _
 from grader.report import report_json, show
 from grader.report.show import Form
 from grader.run.labs import LabSpec, load_lab
@@ -149,7 +150,7 @@ def build_command(lab: LabSpec) -> click.Command:
             student=_student(options["student"], options["submit"]),
             assignment=_assignment(options["assignment"], options["submit"]),
             watch=options["watch"],
-            form=Form(options["plain"], os.environ.get("TERM", "")),
+            form=Form.chosen(options, os.environ),
             where=TargetOptions(
                 host=options["host"],
                 identity_file=options["identity_file"],
@@ -177,13 +178,7 @@ def build_command(lab: LabSpec) -> click.Command:
                 is_flag=True,
                 help="Print one JSON document instead of tables.",
             ),
-            click.Option(
-                ["--plain/--no-plain"],
-                default=None,
-                help="Plain lines for a screen reader: no tables, colour or spinner; each "
-                "check's status as a word first [default: plain when TERM=dumb or the output "
-                "is no terminal].",
-            ),
+            *show.OPTIONS,
             click.Option(["--junit"], metavar="PATH", help="Write the JUnit XML report to PATH."),
             click.Option(
                 ["--watch"],
@@ -309,9 +304,13 @@ class Grading:
             task_titles[spec.task] = spec.task_title
             done.append(spec.id)
             if status is not None:
-                status.update(f"Grading... {len(done)} checks done ({spec.id})")
+                status.update(
+                    _("Grading... {done} checks done ({check})").format(
+                        done=len(done), check=spec.id
+                    )
+                )
 
-        spinner = console.status("Grading...", spinner="dots") if console else nullcontext()
+        spinner = console.status(_("Grading..."), spinner="dots") if console else nullcontext()
         with spinner as status:
             report = grade_lab(
                 lab=self.lab,
@@ -475,7 +474,7 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"grade: {exc}", err=True)
         return exc.exit_code
     except (KeyboardInterrupt, click.Abort):
-        click.echo("grade: interrupted", err=True)
+        click.echo("grade: " + _("interrupted"), err=True)
         return EXIT_INTERRUPTED
 
 

@@ -9,10 +9,10 @@ import pytest
 
 from checks.docker_beginners import evidence
 from checks.docker_beginners.settings import DockerLab
-from grader import ContainerFacts, Event, fail, prove
+from grader import N_, ContainerFacts, Event, fail, prove
 from grader.imageref import effective_tag, is_repository
 
-pytestmark = pytest.mark.task("task1", "Run some simple containers")
+pytestmark = pytest.mark.task("task1", N_("Run some simple containers"))
 
 RUN_MYDB = (
     "docker container run --detach --name mydb -e MYSQL_ROOT_PASSWORD=my-secret-pw mysql:latest"
@@ -28,7 +28,7 @@ OTHER_PASSWORD_VARIABLES = (
 @pytest.mark.check(
     "alpine.hostname",
     points=2,
-    title="alpine ran hostname and exited",
+    title=N_("alpine ran hostname and exited"),
     hint="docker container run alpine hostname",
 )
 def test_an_alpine_container_printed_its_hostname(lab: DockerLab) -> None:
@@ -69,7 +69,7 @@ def _runs_hostname(container: ContainerFacts) -> bool:
 @pytest.mark.check(
     "ubuntu.interactive",
     points=1,
-    title="ubuntu ran with -it --rm",
+    title=N_("ubuntu ran with -it --rm"),
     hint="docker container run --interactive --tty --rm ubuntu bash   (then: exit)",
 )
 def test_an_interactive_ubuntu_container_was_removed(lab: DockerLab) -> None:
@@ -169,7 +169,7 @@ def mydb(lab: DockerLab) -> ContainerFacts:
     return container
 
 
-@pytest.mark.check("mydb.running", points=2, title="mydb is running", hint=RUN_MYDB)
+@pytest.mark.check("mydb.running", points=2, title=N_("mydb is running"), hint=RUN_MYDB)
 def test_mydb_is_running(mydb: ContainerFacts) -> None:
     if mydb.running:
         return
@@ -196,7 +196,7 @@ def test_mydb_is_running(mydb: ContainerFacts) -> None:
     )
 
 
-@pytest.mark.check("mydb.image", points=1, title="mydb runs mysql:latest", hint=REPLACE_MYDB)
+@pytest.mark.check("mydb.image", points=1, title=N_("mydb runs mysql:latest"), hint=REPLACE_MYDB)
 def test_mydb_runs_the_mysql_latest_image(lab: DockerLab, mydb: ContainerFacts) -> None:
     if not _runs_mysql_latest(lab, mydb):
         fail(f"mydb was created from {mydb.image_ref}, not mysql:latest")
@@ -219,7 +219,7 @@ def _names_mysql_latest(reference: str) -> bool:
 @pytest.mark.check(
     "mydb.password",
     points=1,
-    title="mydb has a root password",
+    title=N_("mydb has a root password"),
     hint=REPLACE_MYDB,
 )
 def test_mydb_has_a_root_password(mydb: ContainerFacts) -> None:
@@ -234,7 +234,7 @@ def test_mydb_has_a_root_password(mydb: ContainerFacts) -> None:
     fail("mydb has no MYSQL_ROOT_PASSWORD in its environment (-e MYSQL_ROOT_PASSWORD=...)")
 
 
-@pytest.mark.check("mydb.detached", points=1, title="mydb started detached", hint=REPLACE_MYDB)
+@pytest.mark.check("mydb.detached", points=1, title=N_("mydb started detached"), hint=REPLACE_MYDB)
 def test_mydb_was_started_detached(mydb: ContainerFacts) -> None:
     if not mydb.attached:
         return
@@ -257,7 +257,7 @@ def test_mydb_was_started_detached(mydb: ContainerFacts) -> None:
 @pytest.mark.check(
     "mydb.version",
     points=1,
-    title="mysql in mydb answers",
+    title=N_("mysql in mydb answers"),
     hint='docker exec -it mydb mysql --user=root --password="$MYSQL_ROOT_PASSWORD" --version',
 )
 def test_mysql_in_mydb_answers(lab: DockerLab, mydb: ContainerFacts) -> None:

@@ -7,10 +7,10 @@ import pytest
 from checks.docker_beginners import evidence
 from checks.docker_beginners.nginx import runs_nginx_foreground
 from checks.docker_beginners.settings import DockerLab
-from grader import ContainerFacts, ImageFacts, dockerfile, fail, prove, prove_file
+from grader import N_, ContainerFacts, ImageFacts, dockerfile, fail, prove, prove_file
 from grader.imageref import is_repository
 
-pytestmark = pytest.mark.task("task2", "Package and run a custom app")
+pytestmark = pytest.mark.task("task2", N_("Package and run a custom app"))
 
 BUILD = "cd ~/linux_tweet_app && docker image build --tag $DOCKERID/linux_tweet_app:1.0 ."
 RUN = (
@@ -53,7 +53,7 @@ def _dockerfile_problems(instructions: tuple[dockerfile.Instruction, ...]) -> li
 @pytest.mark.check(
     "tweet.dockerfile",
     points=3,
-    title="Dockerfile packages the app",
+    title=N_("Dockerfile packages the app"),
     hint="cat ~/linux_tweet_app/Dockerfile   (compare it with the lab's Dockerfile)",
 )
 def test_the_dockerfile_packages_the_app_on_nginx(lab: DockerLab) -> None:
@@ -106,7 +106,7 @@ def _image_problems(lab: DockerLab, image: ImageFacts) -> list[str]:
 @pytest.mark.check(
     "tweet.image",
     points=2,
-    title="image built from it",
+    title=N_("image built from it"),
     hint=BUILD,
 )
 def test_the_tweet_app_image_was_built(lab: DockerLab) -> None:
@@ -143,7 +143,7 @@ def _tweet_containers(lab: DockerLab) -> list[ContainerFacts]:
 @pytest.mark.check(
     "tweet.published",
     points=2,
-    title="container publishes port 80",
+    title=N_("container publishes port 80"),
     hint=RUN,
 )
 def test_a_tweet_app_container_publishes_port_80(lab: DockerLab) -> None:
@@ -171,7 +171,7 @@ def test_a_tweet_app_container_publishes_port_80(lab: DockerLab) -> None:
 @pytest.mark.check(
     "tweet.serves",
     points=2,
-    title="port 80 serves index.html",
+    title=N_("port 80 serves index.html"),
     hint="curl http://localhost/   (then: " + RUN + ")",
 )
 def test_port_80_serves_the_tweet_app(lab: DockerLab) -> None:

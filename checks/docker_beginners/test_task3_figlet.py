@@ -8,9 +8,9 @@ import pytest
 
 from checks.docker_beginners import evidence
 from checks.docker_beginners.settings import DockerLab
-from grader import ContainerFacts, ImageFacts, detect_commit, fail, prove
+from grader import N_, ContainerFacts, ImageFacts, detect_commit, fail, prove
 
-pytestmark = pytest.mark.task("task3", "Image creation from a container")
+pytestmark = pytest.mark.task("task3", N_("Image creation from a container"))
 
 COMMIT = "docker container commit <container id>   then   docker image tag <image id> ourfiglet"
 
@@ -33,7 +33,7 @@ def ourfiglet(lab: DockerLab) -> ImageFacts:
     return images[0]
 
 
-@pytest.mark.check("figlet.image", points=1, title="image tagged ourfiglet", hint=COMMIT)
+@pytest.mark.check("figlet.image", points=1, title=N_("image tagged ourfiglet"), hint=COMMIT)
 def test_an_image_is_tagged_ourfiglet(ourfiglet: ImageFacts) -> None:
     assert ourfiglet.tags
 
@@ -41,7 +41,7 @@ def test_an_image_is_tagged_ourfiglet(ourfiglet: ImageFacts) -> None:
 @pytest.mark.check(
     "figlet.committed",
     points=2,
-    title="committed from ubuntu",
+    title=N_("committed from ubuntu"),
     hint="docker container run -ti ubuntu bash   (apt-get update; apt-get install -y figlet; "
     "exit), then " + COMMIT,
 )
@@ -90,7 +90,7 @@ def _timestamp(value: object) -> float | None:
 @pytest.mark.check(
     "figlet.runs",
     points=2,
-    title="ourfiglet runs figlet",
+    title=N_("ourfiglet runs figlet"),
     hint="docker container run ourfiglet figlet hello",
 )
 def test_ourfiglet_prints_a_figlet_banner(lab: DockerLab, ourfiglet: ImageFacts) -> None:

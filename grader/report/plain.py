@@ -15,16 +15,21 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import TextIO
 
+from grader.i18n import N_, _, message
 from grader.targets.engine_choice import PROP_ENGINE_CONTEXT, PROP_ENGINE_ENDPOINT
 from submissions.dialect import CheckResult, Report
 
-STATUS_WORD = {"passed": "done", "failed": "not yet", "error": "error"}
+STATUS_WORD = {"passed": N_("done"), "failed": N_("not yet"), "error": N_("error")}
+
+
+def status_word(status: str) -> str:
+    return _(STATUS_WORD[status])
 
 
 def task_heading(task: str, title: str) -> str:
     """``task1`` and its title as a person reads it: ``Task 1: Run some simple containers``."""
-    name = task.replace("task", "Task ", 1) if task.startswith("task") else task
-    return f"{name}: {title}" if title else name
+    name = _("Task {number}").format(number=task[4:]) if task.startswith("task") else task
+    return f"{name}: {_(title)}" if title else name
 
 
 def engine_line(report: Report) -> str:
@@ -35,10 +40,14 @@ def engine_line(report: Report) -> str:
     endpoint = report.extra_properties.get(PROP_ENGINE_ENDPOINT)
     if not endpoint:
         return ""
-    line = f"Engine: {endpoint} (context {report.extra_properties.get(PROP_ENGINE_CONTEXT)})"
-    if report.engine_version:
+    context = report.extra_properties.get(PROP_ENGINE_CONTEXT)
+    line = _("Engine: {endpoint} (context {context})").format(endpoint=endpoint, context=context)
+    if report.engine_version and report.engine_name:
+        line += ", " + _("{version} on {host}").format(
+            version=report.engine_version, host=report.engine_name
+        )
+    elif report.engine_version:
         line += f", {report.engine_version}"
-        line += f" on {report.engine_name}" if report.engine_name else ""
     return line
 
 
@@ -62,25 +71,25 @@ def plain_lines(report: Report, task_titles: Mapping[str, str]) -> list[str]:
 def check_lines(result: CheckResult) -> list[str]:
     """``not yet: mydb.running (mydb is running), 0 of 2 points: found no container ...``
     and, when there is one, the command to try on the next line."""
-    line = (
-        f"{STATUS_WORD[result.status]}: {result.id} ({result.title}), "
-        f"{result.points} of {result.max_points} points"
+    line = f"{status_word(result.status)}: " + _(
+        "{check} ({title}), {points} of {max_points} points"
+    ).format(
+        check=result.id, title=_(result.title), points=result.points, max_points=result.max_points
     )
     if result.passed:
         return [line]
     if result.waits_on:
-        return [f"{line}: waits on {result.waits_on}"]
-    lines = [f"{line}: {result.message}" if result.message else line]
+        return [f"{line}: " + _("waits on {check}").format(check=result.waits_on)]
+    lines = [f"{line}: {message(result.message)}" if result.message else line]
     if result.hint:
-        lines.append(f"  try: {result.hint}")
+        lines.append("  " + _("try:") + f" {result.hint}")  # the command itself stays as it is
     return lines
 
 
 def score_line(report: Report) -> str:
     done = sum(r.passed for r in report.results)
-    return (
-        f"Score: {report.score} of {report.max_score} points, "
-        f"{done} of {len(report.results)} checks done"
+    return _("Score: {score} of {max_score} points, {done} of {checks} checks done").format(
+        score=report.score, max_score=report.max_score, done=done, checks=len(report.results)
     )
 
 
@@ -89,7 +98,7 @@ def next_step_lines(report: Report) -> list[str]:
     todo = next((r for r in report.results if not r.passed and not r.waits_on), None)
     if todo is None:
         return []
-    heading = f"Next step: {todo.id} ({todo.title})"
+    heading = _("Next step: {check} ({title})").format(check=todo.id, title=_(todo.title))
     return [heading, f"  {todo.hint}"] if todo.hint else [heading]
 
 
@@ -118,18 +127,21 @@ class ChangeAnnouncer:
         upcoming = next_step_lines(report)
         if self._last is None:
             lines = plain_lines(report, task_titles)
-            lines.append(
-                f"Watching for your next step since {self.clock()}; "
-                "Ctrl-C stops and writes the report."
-            )
+            lines.append(watching_line(self.clock()))
         else:
             lines = [
-                f"{check}: {STATUS_WORD[status]}"
+                f"{check}: {status_word(status)}"
                 for check, status in statuses.items()
                 if self._last.get(check) != status
             ]
             if lines and upcoming != self._next:
-                lines += upcoming or ["All checks done."]
+                lines += upcoming or [_("All checks done.")]
         self._last, self._next = statuses, upcoming
         self.out.write("".join(f"{line}\n" for line in lines))
         self.out.flush()
+
+
+def watching_line(since: str) -> str:
+    return _(
+        "Watching for your next step since {time}; Ctrl-C stops and writes the report."
+    ).format(time=since)

@@ -1,4 +1,5 @@
-"""Which form a person gets: rich's tables and spinner, or plain lines (``--plain``).
+"""Which form a person gets: rich's tables and spinner, or plain lines (``--plain``); and
+in which language (``--lang``, :mod:`grader.i18n`).
 
 Decided here, once, for the report, the progress spinner and ``--watch``: plain when
 asked (``--plain``), when the terminal says it can draw nothing (``TERM=dumb``), or when
@@ -14,10 +15,30 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
+import click
+
+from grader import i18n
 from submissions.dialect import Report
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+
+#: ``grade``'s options for the form: plain or tables, and the language.
+OPTIONS = [
+    click.Option(
+        ["--plain/--no-plain"],
+        default=None,
+        help="Plain lines for a screen reader: no tables, colour or spinner; each check's "
+        "status as a word first [default: plain when TERM=dumb or the output is no terminal].",
+    ),
+    click.Option(
+        ["--lang"],
+        metavar="LANG",
+        help="The language of the messages, es say [default: $LANGUAGE, $LC_ALL, "
+        "$LC_MESSAGES, $LANG, else English]; check ids, --json and JUnit stay English.",
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -26,6 +47,16 @@ class Form:
 
     plain_flag: bool | None
     term: str = ""
+
+    @classmethod
+    def chosen(cls, options: Mapping[str, object], environ: Mapping[str, str]) -> Form:
+        """The form :data:`OPTIONS` and the environment ask for; the language is set too."""
+        try:
+            i18n.use(str(options["lang"]) if options["lang"] else None, environ)
+        except LookupError as exc:
+            raise click.UsageError(str(exc)) from None
+        plain = options["plain"]
+        return cls(plain if isinstance(plain, bool) else None, environ.get("TERM", ""))
 
     def plain(self, stream: TextIO) -> bool:
         """Whether what goes to ``stream`` is plain lines."""

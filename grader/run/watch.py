@@ -33,6 +33,7 @@ from rich.live import Live
 from rich.text import Text
 
 from grader.probes import EXEC_SHELL, OWN_EXECS, THROWAWAY_LABEL
+from grader.report.plain import watching_line
 from grader.report.render import report_view
 from grader.settings import fields_of
 from submissions.dialect import Report
@@ -186,11 +187,7 @@ class Watch:
             print(json.dumps(line), flush=True)
 
     def _view(self, report: Report, titles: dict[str, str]) -> Group:
-        footer = Text(
-            f"Watching for your next step since {time.strftime('%H:%M:%S')}; "
-            "Ctrl-C stops and writes the report.",
-            style="dim",
-        )
+        footer = Text(watching_line(time.strftime("%H:%M:%S")), style="dim")
         if self.as_json:
             return Group(footer)
         return Group(report_view(report, titles), footer)

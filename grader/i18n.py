@@ -1,0 +1,140 @@
+"""``grade``'s messages in the student's language (gettext), English when there is none.
+
+The language is the first of ``--lang``, ``LANGUAGE`` (a colon list), ``LC_ALL``,
+``LC_MESSAGES`` and ``LANG`` that is set, as gettext's own tools take it; ``C``,
+``POSIX`` and any English one mean English, as does a language without a catalog.
+Catalogs are the ``grade`` domain's ``.po`` files under ``grader/locale/``, compiled to
+``.mo`` when the package is built or installed (``setup.py``), and loaded on the first
+message shown, not before: ``grade --json`` never opens one.
+
+Only what a person reads is translated, and only where it is shown: the report itself
+(check ids, ``--json``, JUnit) stays English. ``_`` translates now; ``N_`` marks a
+message defined before the language is known (a check's title, a failure message's
+template) so that extraction (``pybabel extract``, ``babel.cfg``) finds it, and
+:func:`message` translates such a message, placeholders and all, when it is shown.
+"""
+
+from __future__ import annotations
+
+import gettext
+import os
+import re
+import string
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+
+DOMAIN = "grade"
+LOCALE_DIR = Path(__file__).with_name("locale")
+ENVIRONMENT = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+ENGLISH = gettext.NullTranslations()
+
+_chosen: list[str] | None = None
+_translations: gettext.NullTranslations | None = None
+
+
+def requested(lang: str | None, environ: Mapping[str, str]) -> list[str]:
+    """The languages asked for, best first; empty for English."""
+    if lang:
+        wanted = [lang]
+    else:
+        value = next((environ[name] for name in ENVIRONMENT if environ.get(name)), "")
+        wanted = [part for part in value.split(":") if part]
+    if not wanted or wanted[0] in ("C", "POSIX") or wanted[0].startswith(("C.", "en")):
+        return []
+    return wanted
+
+
+def available() -> list[str]:
+    """The languages with a compiled catalog, and English."""
+    found = {path.parts[-3] for path in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.mo")}
+    return ["en", *sorted(found)]
+
+
+def use(lang: str | None, environ: Mapping[str, str] | None = None) -> None:
+    """Show messages in ``lang`` (``--lang``), else the environment's language.
+
+    Raises ``LookupError`` for a ``--lang`` with no catalog (a language from the
+    environment without one is English, as for any other program).
+    """
+    global _chosen, _translations
+    languages = requested(lang, os.environ if environ is None else environ)
+    if lang and languages and gettext.find(DOMAIN, LOCALE_DIR, languages) is None:
+        raise LookupError(
+            f"--lang {lang}: no such translation (there are: {', '.join(available())})"
+        )
+    _chosen, _translations = languages, None
+
+
+def _load(languages: list[str]) -> gettext.NullTranslations:
+    if not languages:
+        return ENGLISH
+    return gettext.translation(DOMAIN, LOCALE_DIR, languages=languages, fallback=True)
+
+
+def translations() -> gettext.NullTranslations:
+    """The catalog in use, loaded on first need."""
+    global _translations
+    if _translations is None:
+        chosen = _chosen if _chosen is not None else requested(None, os.environ)
+        _translations = _load(chosen)
+    return _translations
+
+
+def _(text: str) -> str:
+    """``text`` in the student's language."""
+    return translations().gettext(text) if text else text
+
+
+def N_(text: str) -> str:  # gettext's own name, which extraction looks for
+    """Mark ``text`` for translation where it is shown; it stays English here."""
+    return text
+
+
+def message(text: str) -> str:
+    """A message as a check wrote it, in the student's language.
+
+    Checks write English (the report is English); a message made from a marked template
+    (``N_("found no container named {name}")``) is recognised by its shape and the
+    translated template filled with the same values. Anything else stays as it is.
+    """
+    catalog = translations()
+    if catalog is ENGLISH or not text:
+        return text
+    if (whole := catalog.gettext(text)) is not text:
+        return whole
+    for template, pattern in _patterns(id(catalog)):
+        if found := pattern.fullmatch(text):
+            translated = catalog.gettext(template)
+            if translated is not template:
+                return translated.format(**found.groupdict())
+    return text
+
+
+@cache
+def _patterns(_catalog: int) -> list[tuple[str, re.Pattern[str]]]:
+    """Each template with placeholders in the catalog, as a pattern matching its messages."""
+    catalog = translations()
+    templates = getattr(catalog, "_catalog", {})
+    found = []
+    for template in templates:
+        if not isinstance(template, str) or "{" not in template:
+            continue
+        parts = []
+        for literal, field, _spec, _conv in string.Formatter().parse(template):
+            parts.append(re.escape(literal))
+            if field is not None:
+                parts.append(f"(?P<{field}>.+?)")
+        try:
+            found.append((template, re.compile("".join(parts), re.DOTALL)))
+        except re.error:  # a placeholder used twice: not a message template
+            continue
+    return found
+
+
+def placeholders(text: str) -> set[str]:
+    """The ``{name}`` fields of a message, which a translation must keep."""
+    try:
+        return {field for _l, field, _s, _c in string.Formatter().parse(text) if field is not None}
+    except ValueError:
+        return {"<unbalanced braces>"}
