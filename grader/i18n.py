@@ -16,21 +16,24 @@ template) so that extraction (``pybabel extract``, ``babel.cfg``) finds it, and
 
 from __future__ import annotations
 
-import gettext
 import os
 import re
-import string
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gettext import NullTranslations
 
 DOMAIN = "grade"
 LOCALE_DIR = Path(__file__).with_name("locale")
 ENVIRONMENT = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
-ENGLISH = gettext.NullTranslations()
 
 _chosen: list[str] | None = None
-_translations: gettext.NullTranslations | None = None
+#: The catalog in use once loaded; ``None`` for English (and before the first message).
+_translations: NullTranslations | None = None
+_loaded = False
 
 
 def requested(lang: str | None, environ: Mapping[str, str]) -> list[str]:
@@ -57,33 +60,35 @@ def use(lang: str | None, environ: Mapping[str, str] | None = None) -> None:
     Raises ``LookupError`` for a ``--lang`` with no catalog (a language from the
     environment without one is English, as for any other program).
     """
-    global _chosen, _translations
+    global _chosen, _translations, _loaded
     languages = requested(lang, os.environ if environ is None else environ)
-    if lang and languages and gettext.find(DOMAIN, LOCALE_DIR, languages) is None:
-        raise LookupError(
-            f"--lang {lang}: no such translation (there are: {', '.join(available())})"
-        )
-    _chosen, _translations = languages, None
+    if lang and languages:
+        import gettext
+
+        if gettext.find(DOMAIN, LOCALE_DIR, languages) is None:
+            there = ", ".join(available())
+            raise LookupError(f"--lang {lang}: no such translation (there are: {there})")
+    _chosen, _translations, _loaded = languages, None, False
 
 
-def _load(languages: list[str]) -> gettext.NullTranslations:
-    if not languages:
-        return ENGLISH
-    return gettext.translation(DOMAIN, LOCALE_DIR, languages=languages, fallback=True)
-
-
-def translations() -> gettext.NullTranslations:
-    """The catalog in use, loaded on first need."""
-    global _translations
-    if _translations is None:
+def translations() -> NullTranslations | None:
+    """The catalog in use, loaded on first need; ``None`` for English (nothing to load)."""
+    global _translations, _loaded
+    if not _loaded:
         chosen = _chosen if _chosen is not None else requested(None, os.environ)
-        _translations = _load(chosen)
+        if chosen:
+            import gettext  # only for a language other than English
+
+            found = gettext.translation(DOMAIN, LOCALE_DIR, languages=chosen, fallback=True)
+            _translations = found if isinstance(found, gettext.GNUTranslations) else None
+        _loaded = True
     return _translations
 
 
 def _(text: str) -> str:
     """``text`` in the student's language."""
-    return translations().gettext(text) if text else text
+    catalog = translations()
+    return catalog.gettext(text) if catalog is not None and text else text
 
 
 def N_(text: str) -> str:  # gettext's own name, which extraction looks for
@@ -99,29 +104,26 @@ def message(text: str) -> str:
     translated template filled with the same values. Anything else stays as it is.
     """
     catalog = translations()
-    if catalog is ENGLISH or not text:
+    if catalog is None or not text:
         return text
     if (whole := catalog.gettext(text)) is not text:
         return whole
     for template, pattern in _patterns(id(catalog)):
         if found := pattern.fullmatch(text):
-            translated = catalog.gettext(template)
-            if translated is not template:
-                return translated.format(**found.groupdict())
+            return catalog.gettext(template).format(**found.groupdict())
     return text
 
 
 @cache
 def _patterns(_catalog: int) -> list[tuple[str, re.Pattern[str]]]:
     """Each template with placeholders in the catalog, as a pattern matching its messages."""
-    catalog = translations()
-    templates = getattr(catalog, "_catalog", {})
+    templates = getattr(translations(), "_catalog", {})
     found = []
     for template in templates:
         if not isinstance(template, str) or "{" not in template:
             continue
         parts = []
-        for literal, field, _spec, _conv in string.Formatter().parse(template):
+        for literal, field, _spec, _conv in _fields(template):
             parts.append(re.escape(literal))
             if field is not None:
                 parts.append(f"(?P<{field}>.+?)")
@@ -135,6 +137,12 @@ def _patterns(_catalog: int) -> list[tuple[str, re.Pattern[str]]]:
 def placeholders(text: str) -> set[str]:
     """The ``{name}`` fields of a message, which a translation must keep."""
     try:
-        return {field for _l, field, _s, _c in string.Formatter().parse(text) if field is not None}
+        return {field for _l, field, _s, _c in _fields(text) if field is not None}
     except ValueError:
         return {"<unbalanced braces>"}
+
+
+def _fields(text: str) -> list[tuple[str, str | None, str | None, str | None]]:
+    import string
+
+    return list(string.Formatter().parse(text))

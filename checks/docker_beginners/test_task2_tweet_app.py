@@ -61,7 +61,7 @@ def test_the_dockerfile_packages_the_app_on_nginx(lab: DockerLab) -> None:
     content = lab.read_file(path)
     if content is None:
         fail(
-            f"found no Dockerfile at {path}",
+            N_("found no Dockerfile at {path}").format(path=path),
             hint="git clone https://github.com/dockersamples/linux_tweet_app ~/linux_tweet_app "
             "(or tell grade where it is: --tweet-app DIR)",
         )
@@ -115,8 +115,12 @@ def test_the_tweet_app_image_was_built(lab: DockerLab) -> None:
         others = evidence.other_tweet_images(lab)
         wanted = " or ".join(evidence.tweet_repositories(lab)) or "*/linux_tweet_app"
         if others:
-            fail(f"found {others[0].name} but no {wanted}: is $DOCKERID / --dockerid right?")
-        fail(f"found no image {wanted}")
+            fail(
+                N_("found {other} but no {wanted}: is $DOCKERID / --dockerid right?").format(
+                    other=others[0].name, wanted=wanted
+                )
+            )
+        fail(N_("found no image {wanted}").format(wanted=wanted))
     verdicts = {image: _image_problems(lab, image) for image in images}
     built = [image for image, problems in verdicts.items() if not problems]
     if built:
@@ -164,8 +168,12 @@ def test_a_tweet_app_container_publishes_port_80(lab: DockerLab) -> None:
         if c.status == "created":
             why = f": the engine said {c.error!r}" if c.error else ""
             fail(f"container {c.name} was created but is not running{why} (port 80 in use?)")
-        fail(f"container {c.name} is {c.status} (exit code {c.exit_code}), not running")
-    fail("found no container of the tweet app image")
+        fail(
+            N_("container {name} is {status} (exit code {code}), not running").format(
+                name=c.name, status=c.status, code=c.exit_code
+            )
+        )
+    fail(N_("found no container of the tweet app image"))
 
 
 @pytest.mark.check(
@@ -178,7 +186,10 @@ def test_port_80_serves_the_tweet_app(lab: DockerLab) -> None:
     local = lab.settings.tweet_app / "index.html"
     expected = lab.read_file(local)
     if expected is None:
-        fail(f"cannot compare the page: {local} does not exist", hint="grade --tweet-app DIR")
+        fail(
+            N_("cannot compare the page: {path} does not exist").format(path=local),
+            hint="grade --tweet-app DIR",
+        )
     url = lab.web_url(80)
     try:
         page = lab.probe(*evidence.tweet_page_probe(lab))

@@ -28,7 +28,7 @@ HELLO_BANNER = (
 def ourfiglet(lab: DockerLab) -> ImageFacts:
     images = evidence.figlet_images(lab)
     if not images:
-        fail("found no image tagged ourfiglet", hint=COMMIT)
+        fail(N_("found no image tagged ourfiglet"), hint=COMMIT)
     prove(images[0])  # the student's own image: every figlet check that passes shows it
     return images[0]
 

@@ -53,7 +53,8 @@ def test_the_hello_dockerfile_and_script(lab: DockerLab) -> None:
     found = evidence.hello_sources(lab)
     if found is None:
         fail(
-            "found no image hello:v0.1 to read /app/Dockerfile from, and no --hello-dir", hint=BUILD
+            N_("found no image hello:v0.1 to read /app/Dockerfile from, and no --hello-dir"),
+            hint=BUILD,
         )
     where, files = found
     problems = []
@@ -80,7 +81,7 @@ def test_the_hello_dockerfile_and_script(lab: DockerLab) -> None:
 def hello(lab: DockerLab) -> ImageFacts:
     image = evidence.hello_image(lab)
     if image is None:
-        fail("found no image hello:v0.1", hint=BUILD)
+        fail(N_("found no image hello:v0.1"), hint=BUILD)
     prove(image)  # the student's own build: every hello check that passes shows it
     return image
 

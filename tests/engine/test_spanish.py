@@ -31,7 +31,11 @@ def test_a_fresh_host_in_spanish_keeps_every_command_byte_for_byte(
     assert "Tarea 1: Ejecutar algunos contenedores sencillos" in lines
     assert (
         "todavía no: mydb.running (mydb está en ejecución), 0 de 2 puntos: "
-        "found no container named mydb"
+        "no se encontró ningún contenedor llamado mydb"
+    ) in lines
+    assert (  # a message with a value: the same value in the Spanish sentence
+        "todavía no: tweet.dockerfile (el Dockerfile empaqueta la aplicación), 0 de 3 puntos: "
+        f"no se encontró ningún Dockerfile en {tmp_path}/linux_tweet_app/Dockerfile"
     ) in lines
     assert lines[-2] == "Siguiente paso: alpine.hostname (alpine ejecutó hostname y terminó)"
     assert commands(spanish.stdout) == commands(english.stdout)
@@ -41,4 +45,5 @@ def test_a_fresh_host_in_spanish_keeps_every_command_byte_for_byte(
     as_json = run_grade("--json", "task1", home=tmp_path, env=SPANISH)
     checks = {check["id"]: check for check in as_json.doc["checks"]}
     assert checks["mydb.running"]["title"] == "mydb is running"
+    assert checks["mydb.running"]["message"] == "found no container named mydb"
     assert checks["mydb.running"]["status"] == "failed"

@@ -96,3 +96,23 @@ def test_json_and_junit_stay_english(spanish: None) -> None:
     assert [c["status"] for c in json.loads(spanish_json)["checks"]] == [
         "passed", "failed", "error",
     ]  # fmt: skip
+
+
+def test_a_checks_message_is_translated_with_its_values_kept(spanish: None) -> None:
+    assert i18n.message("found no container named mydb") == (
+        "no se encontró ningún contenedor llamado mydb"
+    )
+    path = "/home/ana (1)/linux_tweet_app/Dockerfile"  # regex specials in a value
+    assert i18n.message(f"found no Dockerfile at {path}") == (
+        f"no se encontró ningún Dockerfile en {path}"
+    )
+    assert i18n.message("mydb sets MYSQL_PASSWORD instead of MYSQL_ROOT_PASSWORD") == (
+        "mydb define MYSQL_PASSWORD en lugar de MYSQL_ROOT_PASSWORD"
+    )
+    unmarked = "a message no template makes"
+    assert i18n.message(unmarked) is unmarked
+
+
+def test_in_english_a_message_is_left_as_it_is(english: None) -> None:
+    text = "found no container named mydb"
+    assert i18n.message(text) is text
