@@ -161,13 +161,31 @@ def test_a_tweet_app_container_publishes_port_80(lab: DockerLab) -> None:
         c = running[0]
         ports = c.published_ports.get("80/tcp")
         if ports:
-            fail(f"container {c.name} publishes port 80 on host port {', '.join(ports)}, not 80")
-        fail(f"container {c.name} publishes no port 80 (--publish 80:80 missing)")
+            fail(
+                N_("container {name} publishes port 80 on host port {ports}, not 80").format(
+                    name=c.name, ports=", ".join(ports)
+                )
+            )
+        fail(
+            N_("container {name} publishes no port 80 (--publish 80:80 missing)").format(
+                name=c.name
+            )
+        )
     if containers:
         c = containers[0]
         if c.status == "created":
-            why = f": the engine said {c.error!r}" if c.error else ""
-            fail(f"container {c.name} was created but is not running{why} (port 80 in use?)")
+            if c.error:
+                fail(
+                    N_(
+                        "container {name} was created but is not running: the engine said "
+                        "{error} (port 80 in use?)"
+                    ).format(name=c.name, error=repr(c.error))
+                )
+            fail(
+                N_("container {name} was created but is not running (port 80 in use?)").format(
+                    name=c.name
+                )
+            )
         fail(
             N_("container {name} is {status} (exit code {code}), not running").format(
                 name=c.name, status=c.status, code=c.exit_code
@@ -194,10 +212,14 @@ def test_port_80_serves_the_tweet_app(lab: DockerLab) -> None:
     try:
         page = lab.probe(*evidence.tweet_page_probe(lab))
     except OSError as exc:  # requests' connection errors are OSErrors
-        fail(f"nothing answers at {url} ({type(exc).__name__})")
+        fail(N_("nothing answers at {url} ({error})").format(url=url, error=type(exc).__name__))
     if page.status != 200:
-        fail(f"{url} answers HTTP {page.status}, not 200")
+        fail(N_("{url} answers HTTP {status}, not 200").format(url=url, status=page.status))
     if page.body != expected:
         start = page.body[:60].decode("utf-8", "replace").replace("\n", " ")
-        fail(f"{url} does not serve your index.html (got {len(page.body)} bytes: {start!r}...)")
+        fail(
+            N_("{url} does not serve your index.html (got {size} bytes: {start}...)").format(
+                url=url, size=len(page.body), start=repr(start)
+            )
+        )
     prove_file("tweet_app/index.html", page.body)

@@ -97,11 +97,16 @@ def test_ourfiglet_prints_a_figlet_banner(lab: DockerLab, ourfiglet: ImageFacts)
     run = lab.probe(*evidence.figlet_run_probe(lab, ourfiglet))
     if run.exit_code != 0:
         fail(
-            f"figlet hello in ourfiglet exited with code {run.exit_code}: "
-            f"{run.output.strip()[:160]}"
+            N_("figlet hello in ourfiglet exited with code {code}: {output}").format(
+                code=run.exit_code, output=run.output.strip()[:160]
+            )
         )
     lines = tuple(line.rstrip() for line in run.output.splitlines())
     while lines and not lines[-1]:
         lines = lines[:-1]
     if lines != HELLO_BANNER:
-        fail(f"figlet hello in ourfiglet printed {run.output[:80]!r}, not the banner of hello")
+        fail(
+            N_("figlet hello in ourfiglet printed {output}, not the banner of hello").format(
+                output=repr(run.output[:80])
+            )
+        )

@@ -118,6 +118,14 @@ def test_hello_prints_its_hostname(lab: DockerLab, hello: ImageFacts) -> None:
     run = lab.probe(*evidence.hello_run_probe(lab, hello))
     expected = f"hello from {run.hostname}"
     if run.exit_code != 0:
-        fail(f"hello:v0.1 exited with code {run.exit_code}: {run.output.strip()[:160]}")
+        fail(
+            N_("hello:v0.1 exited with code {code}: {output}").format(
+                code=run.exit_code, output=run.output.strip()[:160]
+            )
+        )
     if run.output.strip() != expected:
-        fail(f"hello:v0.1 printed {run.output.strip()[:80]!r}, expected {expected!r}")
+        fail(
+            N_("hello:v0.1 printed {output}, expected {expected}").format(
+                output=repr(run.output.strip()[:80]), expected=repr(expected)
+            )
+        )
