@@ -108,30 +108,38 @@ def message(text: str) -> str:
         return text
     if (whole := catalog.gettext(text)) is not text:
         return whole
-    for template, pattern in _patterns(id(catalog)):
-        if found := pattern.fullmatch(text):
-            return catalog.gettext(template).format(**found.groupdict())
+    for template, head, tail in _templates(id(catalog)):
+        if text.startswith(head) and text.endswith(tail) and len(text) > len(head) + len(tail):
+            found = _pattern(template).fullmatch(text)
+            if found:
+                return catalog.gettext(template).format(**found.groupdict())
     return text
 
 
 @cache
-def _patterns(_catalog: int) -> list[tuple[str, re.Pattern[str]]]:
-    """Each template with placeholders in the catalog, as a pattern matching its messages."""
-    templates = getattr(translations(), "_catalog", {})
+def _templates(_catalog: int) -> list[tuple[str, str, str]]:
+    """Each template with placeholders in the catalog, with the text before its first and
+    after its last placeholder: a message must start and end with those to be one of it
+    (a quick test; only then is the template's pattern made)."""
     found = []
-    for template in templates:
-        if not isinstance(template, str) or "{" not in template:
-            continue
-        parts = []
-        for literal, field, _spec, _conv in _fields(template):
-            parts.append(re.escape(literal))
-            if field is not None:
-                parts.append(f"(?P<{field}>.+?)")
-        try:
-            found.append((template, re.compile("".join(parts), re.DOTALL)))
-        except re.error:  # a placeholder used twice: not a message template
-            continue
+    for template in getattr(translations(), "_catalog", {}):
+        if isinstance(template, str) and "{" in template:
+            parts = _fields(template)
+            tail = parts[-1][0] if parts[-1][1] is None else ""
+            found.append((template, parts[0][0], tail))
     return found
+
+
+@cache
+def _pattern(template: str) -> re.Pattern[str]:
+    """The messages ``template`` makes, each placeholder a named group."""
+    parts = []
+    for literal, field, _spec, _conv in _fields(template):
+        parts.append(re.escape(literal))
+        if field is not None:
+            # a placeholder used twice matches its first value only (there is none such)
+            parts.append(f"(?P<{field}>.+?)" if f"(?P<{field}>" not in "".join(parts) else ".+?")
+    return re.compile("".join(parts), re.DOTALL)
 
 
 def placeholders(text: str) -> set[str]:
