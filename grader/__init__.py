@@ -6,7 +6,8 @@ so are the helper modules :mod:`grader.dockerfile`, :mod:`grader.imageref` and
 filed by kind: :mod:`grader.engine` (the engine's facts), :mod:`grader.targets` (which
 engine, and how it is reached), :mod:`grader.run` (grading a lab), :mod:`grader.report`
 (the report shown and sent) and :mod:`grader.batch` (a class graded over SSH); a
-contract in ``pyproject.toml`` (import-linter) keeps checks off it.
+contract in ``pyproject.toml`` (import-linter) keeps checks off it. ``N_`` marks a
+check's title or message for translation where it is shown (:mod:`grader.i18n`).
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -21,12 +22,14 @@ from grader.engine.facts import ContainerFacts, Event, ImageFacts
 from grader.engine.proof import prove, prove_file
 from grader.engine.state import EngineState
 from grader.labtools.declared import Files, LabTask, Objects, Preflight, Spoiler, Step
+from grader.i18n import N_
 from grader.run.lab import Lab, ProbeTimeout
 from grader.run.labs import LabSpec
 from grader.run.verdict import CheckFailed, fail
 from grader.settings import setting
 
 __all__ = [
+    "N_",
     "CheckFailed",
     "CommitVerdict",
     "ContainerFacts",

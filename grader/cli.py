@@ -24,8 +24,10 @@ import click
 
 from grader import __version__
 from grader.errors import GradingError, SettingsError
+from grader.i18n import _
 from grader.labtools import split
-from grader.report import report_json
+from grader.report import report_json, show
+from grader.report.show import Form
 from grader.run.labs import LabSpec, load_lab
 from grader.run.runner import grade_lab
 from grader.settings import (
@@ -149,6 +151,7 @@ def build_command(lab: LabSpec) -> click.Command:
             student=_student(options["student"], options["submit"]),
             assignment=_assignment(options["assignment"], options["submit"]),
             watch=options["watch"],
+            form=Form.chosen(options, os.environ),
             where=TargetOptions(
                 host=options["host"],
                 identity_file=options["identity_file"],
@@ -176,6 +179,7 @@ def build_command(lab: LabSpec) -> click.Command:
                 is_flag=True,
                 help="Print one JSON document instead of tables.",
             ),
+            *show.OPTIONS,
             click.Option(["--junit"], metavar="PATH", help="Write the JUnit XML report to PATH."),
             click.Option(
                 ["--watch"],
@@ -225,6 +229,7 @@ def _grade(
     token: str | None,
     student: str | None,
     watch: bool,
+    form: Form,
     where: TargetOptions,
     assignment: str | None = None,
     run_cli: dict[str, object | None],
@@ -255,9 +260,9 @@ def _grade(
         shared = (submit, token, assignment) if submit and token and not student else None
         grading = Grading(lab, settings, lab_settings, target, unreachable, tasks, engine, shared)
         if watch:
-            report, task_titles = _watch(grading, as_json, remote=remote)
+            report, task_titles = _watch(grading, as_json, form, remote=remote)
         else:
-            report, task_titles = grading.run(_progress_console(as_json))
+            report, task_titles = grading.run(form.progress(as_json))
     finally:
         if target is not None:
             target.close()
@@ -267,9 +272,7 @@ def _grade(
     if report.grading_error:
         raise GradingError(report.grading_error)
     if not as_json:
-        from grader.report.render import print_report
-
-        print_report(_console(), report, task_titles)
+        form.show_report(report, task_titles)
     elif not watch:  # --watch --json printed a line per run already
         click.echo(report_json.as_json(report))
     if submit and token:  # noqa: SIM102 (one line would be too long)
@@ -304,9 +307,13 @@ class Grading:
             task_titles[spec.task] = spec.task_title
             done.append(spec.id)
             if status is not None:
-                status.update(f"Grading... {len(done)} checks done ({spec.id})")
+                status.update(
+                    _("Grading... {done} checks done ({check})").format(
+                        done=len(done), check=spec.id
+                    )
+                )
 
-        spinner = console.status("Grading...", spinner="dots") if console else nullcontext()
+        spinner = console.status(_("Grading..."), spinner="dots") if console else nullcontext()
         with spinner as status:
             report = grade_lab(
                 lab=self.lab,
@@ -323,22 +330,11 @@ class Grading:
         return report, task_titles
 
 
-def _console(*, stderr: bool = False) -> Console:
-    from rich.console import Console
-
-    return Console(stderr=stderr)
-
-
-def _progress_console(as_json: bool) -> Console | None:
-    """Where the spinner goes: the terminal; with ``--json``, stderr, and only when that
-    is a terminal (rich would draw nothing else there, and importing it takes 20 ms)."""
-    if as_json and not sys.stderr.isatty():
-        return None
-    return _console(stderr=as_json)
-
-
-def _watch(grading: Grading, as_json: bool, *, remote: bool) -> tuple[Report, dict[str, str]]:
-    """``--watch``: grade again at each change until Ctrl-C (see :mod:`grader.run.watch`)."""
+def _watch(
+    grading: Grading, as_json: bool, form: Form, *, remote: bool
+) -> tuple[Report, dict[str, str]]:
+    """``--watch``: grade again at each change until Ctrl-C (see :mod:`grader.run.watch`);
+    in plain form, each run says only what changed."""
     from grader.run.watch import Watch, watched_folders
 
     if grading.target is None:
@@ -349,9 +345,10 @@ def _watch(grading: Grading, as_json: bool, *, remote: bool) -> tuple[Report, di
         grade=lambda seen: grading.run(also_seen=seen),
         events=lambda: client.api.events(since=since, decode=True),
         folders=[] if remote else watched_folders(grading.lab_settings),
-        console=_console(stderr=as_json),
+        console=show.console(stderr=as_json),
         as_json=as_json,
         progress=grading.progress,
+        announce=form.announcer(as_json),
     ).run()
 
 
@@ -408,7 +405,7 @@ def _grade_class(lab: LabSpec, options: dict[str, Any], passed_on: dict[str, obj
         accept_new_host_keys=options["accept_new_host_keys"],
         submit=submit,
     )
-    return run.run(_console())
+    return run.run(show.console())
 
 
 def _submitted(
@@ -485,7 +482,7 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"grade: {exc}", err=True)
         return exc.exit_code
     except (KeyboardInterrupt, click.Abort):
-        click.echo("grade: interrupted", err=True)
+        click.echo("grade: " + _("interrupted"), err=True)
         return EXIT_INTERRUPTED
 
 

@@ -9,10 +9,10 @@ import pytest
 
 from checks.docker_beginners import evidence
 from checks.docker_beginners.settings import DockerLab
-from grader import ContainerFacts, Event, fail, prove
+from grader import N_, ContainerFacts, Event, fail, prove
 from grader.imageref import effective_tag, is_repository
 
-pytestmark = pytest.mark.task("task1", "Run some simple containers")
+pytestmark = pytest.mark.task("task1", N_("Run some simple containers"))
 
 RUN_MYDB = (
     "docker container run --detach --name mydb -e MYSQL_ROOT_PASSWORD=my-secret-pw mysql:latest"
@@ -28,7 +28,7 @@ OTHER_PASSWORD_VARIABLES = (
 @pytest.mark.check(
     "alpine.hostname",
     points=2,
-    title="alpine ran hostname and exited",
+    title=N_("alpine ran hostname and exited"),
     hint="docker container run alpine hostname",
 )
 def test_an_alpine_container_printed_its_hostname(lab: DockerLab) -> None:
@@ -38,11 +38,19 @@ def test_an_alpine_container_printed_its_hostname(lab: DockerLab) -> None:
         elsewhere = _hostname_runs(lab, lab.state.containers)
         if elsewhere:
             c = elsewhere[0]
-            fail(f"container {c.short_id} ran hostname, but from image {c.image_ref}, not alpine")
+            fail(
+                N_("container {id} ran hostname, but from image {image}, not alpine").format(
+                    id=c.short_id, image=c.image_ref
+                )
+            )
         if containers:
             c = containers[0]
-            fail(f"found alpine container {c.short_id}, but it ran {' '.join(c.command)!r}")
-        fail("found no container of the alpine image (the container of step 1.1 stays listed)")
+            fail(
+                N_("found alpine container {id}, but it ran {command}").format(
+                    id=c.short_id, command=repr(" ".join(c.command))
+                )
+            )
+        fail(N_("found no container of the alpine image (the container of step 1.1 stays listed)"))
     for container in hostname_runs:
         exited_cleanly = container.status == "exited" and container.exit_code == 0
         if exited_cleanly and container.logs().strip() == container.hostname:
@@ -50,10 +58,22 @@ def test_an_alpine_container_printed_its_hostname(lab: DockerLab) -> None:
             return
     c = hostname_runs[0]
     if c.status != "exited":
-        fail(f"alpine container {c.short_id} is {c.status}, not exited")
+        fail(
+            N_("alpine container {id} is {status}, not exited").format(
+                id=c.short_id, status=c.status
+            )
+        )
     if c.exit_code != 0:
-        fail(f"alpine container {c.short_id} ran hostname but exited with code {c.exit_code}")
-    fail(f"alpine container {c.short_id} printed {c.logs().strip()[:60]!r}, not its hostname")
+        fail(
+            N_("alpine container {id} ran hostname but exited with code {code}").format(
+                id=c.short_id, code=c.exit_code
+            )
+        )
+    fail(
+        N_("alpine container {id} printed {output}, not its hostname").format(
+            id=c.short_id, output=repr(c.logs().strip()[:60])
+        )
+    )
 
 
 def _hostname_runs(lab: DockerLab, containers: list[ContainerFacts]) -> list[ContainerFacts]:
@@ -69,7 +89,7 @@ def _runs_hostname(container: ContainerFacts) -> bool:
 @pytest.mark.check(
     "ubuntu.interactive",
     points=1,
-    title="ubuntu ran with -it --rm",
+    title=N_("ubuntu ran with -it --rm"),
     hint="docker container run --interactive --tty --rm ubuntu bash   (then: exit)",
 )
 def test_an_interactive_ubuntu_container_was_removed(lab: DockerLab) -> None:
@@ -93,11 +113,16 @@ def test_an_interactive_ubuntu_container_was_removed(lab: DockerLab) -> None:
     without_rm = live.without_rm or remembered.without_rm
     if without_tty:
         fail(
-            f"ubuntu container {without_tty[:12]} ran with --rm but without a terminal "
-            "(--interactive --tty)"
+            N_(
+                "ubuntu container {id} ran with --rm but without a terminal (--interactive --tty)"
+            ).format(id=without_tty[:12])
         )
     if without_rm:
-        fail(f"ubuntu container {without_rm[:12]} ran interactively but was not removed (--rm)")
+        fail(
+            N_("ubuntu container {id} ran interactively but was not removed (--rm)").format(
+                id=without_rm[:12]
+            )
+        )
     fail(_no_interactive_run_message(lab))
 
 
@@ -145,61 +170,73 @@ def _names_ubuntu(image: str, ubuntu_ids: set[str]) -> bool:
 def _no_interactive_run_message(lab: DockerLab) -> str:
     oldest = lab.state.events.oldest
     if oldest is None:
-        return (
+        return N_(
             "the Docker engine's event history is empty (Docker was restarted since?), "
             "so the --rm run of step 1.2 cannot be seen: do it again"
         )
     since = datetime.fromtimestamp(oldest, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     first_container = min((c.created for c in lab.state.containers if c.created), default=None)
     if first_container is not None and first_container < oldest:
-        return (
-            f"no interactive --rm run of ubuntu in the engine's event history, which only reaches "
-            f"back to {since}, after your first containers (Docker keeps only its latest few "
+        return N_(
+            "no interactive --rm run of ubuntu in the engine's event history, which only reaches "
+            "back to {since}, after your first containers (Docker keeps only its latest few "
             "hundred events, and none from before a restart): do step 1.2 again"
-        )
-    return f"no interactive --rm run of ubuntu in the engine's event history (since {since})"
+        ).format(since=since)
+    return N_(
+        "no interactive --rm run of ubuntu in the engine's event history (since {since})"
+    ).format(since=since)
 
 
 @pytest.fixture
 def mydb(lab: DockerLab) -> ContainerFacts:
     container = evidence.mydb(lab)
     if container is None:
-        fail("found no container named mydb", hint=RUN_MYDB)
+        fail(N_("found no container named mydb"), hint=RUN_MYDB)
     prove(container)  # every mydb check that passes was proved by this container
     return container
 
 
-@pytest.mark.check("mydb.running", points=2, title="mydb is running", hint=RUN_MYDB)
+@pytest.mark.check("mydb.running", points=2, title=N_("mydb is running"), hint=RUN_MYDB)
 def test_mydb_is_running(mydb: ContainerFacts) -> None:
     if mydb.running:
         return
     if mydb.status == "restarting":
         fail(
-            f"mydb keeps restarting (last exit code {mydb.state.get('ExitCode')})",
+            N_("mydb keeps restarting (last exit code {code})").format(
+                code=mydb.state.get("ExitCode")
+            ),
             hint="docker container logs mydb",
         )
     if mydb.status == "paused":
-        fail("mydb is paused", hint="docker container unpause mydb")
+        fail(N_("mydb is paused"), hint="docker container unpause mydb")
     if mydb.status == "created":
-        why = f": the engine said {mydb.error!r}" if mydb.error else ""
-        fail(f"mydb was created but is not running{why}", hint="docker container start mydb")
+        if mydb.error:
+            why = N_("mydb was created but is not running: the engine said {error}").format(
+                error=repr(mydb.error)
+            )
+        else:
+            why = N_("mydb was created but is not running")
+        fail(why, hint="docker container start mydb")
     if not mydb.env_names.get("MYSQL_ROOT_PASSWORD"):
         fail(
-            f"mydb exited with code {mydb.exit_code} right after it started: the mysql image "
-            "stops at once when MYSQL_ROOT_PASSWORD is not set",
+            N_(
+                "mydb exited with code {code} right after it started: the mysql image "
+                "stops at once when MYSQL_ROOT_PASSWORD is not set"
+            ).format(code=mydb.exit_code),
             hint=REPLACE_MYDB,
         )
     fail(
-        f"mydb is {mydb.status} (exit code {mydb.exit_code}); "
-        "`docker container logs mydb` says why",
+        N_("mydb is {status} (exit code {code}); `docker container logs mydb` says why").format(
+            status=mydb.status, code=mydb.exit_code
+        ),
         hint="docker container start mydb",
     )
 
 
-@pytest.mark.check("mydb.image", points=1, title="mydb runs mysql:latest", hint=REPLACE_MYDB)
+@pytest.mark.check("mydb.image", points=1, title=N_("mydb runs mysql:latest"), hint=REPLACE_MYDB)
 def test_mydb_runs_the_mysql_latest_image(lab: DockerLab, mydb: ContainerFacts) -> None:
     if not _runs_mysql_latest(lab, mydb):
-        fail(f"mydb was created from {mydb.image_ref}, not mysql:latest")
+        fail(N_("mydb was created from {image}, not mysql:latest").format(image=mydb.image_ref))
 
 
 def _runs_mysql_latest(lab: DockerLab, mydb: ContainerFacts) -> bool:
@@ -219,7 +256,7 @@ def _names_mysql_latest(reference: str) -> bool:
 @pytest.mark.check(
     "mydb.password",
     points=1,
-    title="mydb has a root password",
+    title=N_("mydb has a root password"),
     hint=REPLACE_MYDB,
 )
 def test_mydb_has_a_root_password(mydb: ContainerFacts) -> None:
@@ -227,14 +264,14 @@ def test_mydb_has_a_root_password(mydb: ContainerFacts) -> None:
     if env.get("MYSQL_ROOT_PASSWORD"):
         return
     if "MYSQL_ROOT_PASSWORD" in env:
-        fail("mydb's MYSQL_ROOT_PASSWORD is empty")
+        fail(N_("mydb's MYSQL_ROOT_PASSWORD is empty"))
     others = [name for name in OTHER_PASSWORD_VARIABLES if name in env]
     if others:
-        fail(f"mydb sets {others[0]} instead of MYSQL_ROOT_PASSWORD")
-    fail("mydb has no MYSQL_ROOT_PASSWORD in its environment (-e MYSQL_ROOT_PASSWORD=...)")
+        fail(N_("mydb sets {name} instead of MYSQL_ROOT_PASSWORD").format(name=others[0]))
+    fail(N_("mydb has no MYSQL_ROOT_PASSWORD in its environment (-e MYSQL_ROOT_PASSWORD=...)"))
 
 
-@pytest.mark.check("mydb.detached", points=1, title="mydb started detached", hint=REPLACE_MYDB)
+@pytest.mark.check("mydb.detached", points=1, title=N_("mydb started detached"), hint=REPLACE_MYDB)
 def test_mydb_was_started_detached(mydb: ContainerFacts) -> None:
     if not mydb.attached:
         return
@@ -250,29 +287,39 @@ def test_mydb_was_started_detached(mydb: ContainerFacts) -> None:
         if mydb.config.get(key)
     ]
     # Podman records none of these: there the container's own attach event showed it
-    how = f" ({', '.join(attached)})" if attached else " to your terminal"
-    fail(f"mydb was started attached{how}, not with --detach")
+    if attached:
+        fail(
+            N_("mydb was started attached ({streams}), not with --detach").format(
+                streams=", ".join(attached)
+            )
+        )
+    fail(N_("mydb was started attached to your terminal, not with --detach"))
 
 
 @pytest.mark.check(
     "mydb.version",
     points=1,
-    title="mysql in mydb answers",
+    title=N_("mysql in mydb answers"),
     hint='docker exec -it mydb mysql --user=root --password="$MYSQL_ROOT_PASSWORD" --version',
 )
 def test_mysql_in_mydb_answers(lab: DockerLab, mydb: ContainerFacts) -> None:
     if not mydb.running:
-        fail(f"mydb is {mydb.status}, so mysql cannot be asked", hint=RUN_MYDB)
+        fail(
+            N_("mydb is {status}, so mysql cannot be asked").format(status=mydb.status),
+            hint=RUN_MYDB,
+        )
     answer = lab.probe(*evidence.mysql_probe(lab))
     if answer.exit_code == evidence.MYSQL_NOT_INSTALLED:
-        fail("there is no mysql command in mydb")
+        fail(N_("there is no mysql command in mydb"))
     if answer.exit_code == evidence.MYSQL_VERSION_FAILED:
-        fail(f"mysql --version in mydb failed: {_last_line(answer.stderr)}")
+        fail(N_("mysql --version in mydb failed: {error}").format(error=_last_line(answer.stderr)))
     version, _, rows = answer.stdout.strip().partition("\n")
     if answer.exit_code != 0 or rows.strip() != "1":
         fail(
-            f"mysql --version works ({version.strip()}), but the server did not answer "
-            f"a query with the root password: {_last_line(answer.stderr)}",
+            N_(
+                "mysql --version works ({version}), but the server did not answer "
+                "a query with the root password: {error}"
+            ).format(version=version.strip(), error=_last_line(answer.stderr)),
         )
 
 

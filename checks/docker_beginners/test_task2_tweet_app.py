@@ -7,10 +7,10 @@ import pytest
 from checks.docker_beginners import evidence
 from checks.docker_beginners.nginx import runs_nginx_foreground
 from checks.docker_beginners.settings import DockerLab
-from grader import ContainerFacts, ImageFacts, dockerfile, fail, prove, prove_file
+from grader import N_, ContainerFacts, ImageFacts, dockerfile, fail, prove, prove_file
 from grader.imageref import is_repository
 
-pytestmark = pytest.mark.task("task2", "Package and run a custom app")
+pytestmark = pytest.mark.task("task2", N_("Package and run a custom app"))
 
 BUILD = "cd ~/linux_tweet_app && docker image build --tag $DOCKERID/linux_tweet_app:1.0 ."
 RUN = (
@@ -53,7 +53,7 @@ def _dockerfile_problems(instructions: tuple[dockerfile.Instruction, ...]) -> li
 @pytest.mark.check(
     "tweet.dockerfile",
     points=3,
-    title="Dockerfile packages the app",
+    title=N_("Dockerfile packages the app"),
     hint="cat ~/linux_tweet_app/Dockerfile   (compare it with the lab's Dockerfile)",
 )
 def test_the_dockerfile_packages_the_app_on_nginx(lab: DockerLab) -> None:
@@ -61,7 +61,7 @@ def test_the_dockerfile_packages_the_app_on_nginx(lab: DockerLab) -> None:
     content = lab.read_file(path)
     if content is None:
         fail(
-            f"found no Dockerfile at {path}",
+            N_("found no Dockerfile at {path}").format(path=path),
             hint="git clone https://github.com/dockersamples/linux_tweet_app ~/linux_tweet_app "
             "(or tell grade where it is: --tweet-app DIR)",
         )
@@ -106,7 +106,7 @@ def _image_problems(lab: DockerLab, image: ImageFacts) -> list[str]:
 @pytest.mark.check(
     "tweet.image",
     points=2,
-    title="image built from it",
+    title=N_("image built from it"),
     hint=BUILD,
 )
 def test_the_tweet_app_image_was_built(lab: DockerLab) -> None:
@@ -115,8 +115,12 @@ def test_the_tweet_app_image_was_built(lab: DockerLab) -> None:
         others = evidence.other_tweet_images(lab)
         wanted = " or ".join(evidence.tweet_repositories(lab)) or "*/linux_tweet_app"
         if others:
-            fail(f"found {others[0].name} but no {wanted}: is $DOCKERID / --dockerid right?")
-        fail(f"found no image {wanted}")
+            fail(
+                N_("found {other} but no {wanted}: is $DOCKERID / --dockerid right?").format(
+                    other=others[0].name, wanted=wanted
+                )
+            )
+        fail(N_("found no image {wanted}").format(wanted=wanted))
     verdicts = {image: _image_problems(lab, image) for image in images}
     built = [image for image, problems in verdicts.items() if not problems]
     if built:
@@ -143,7 +147,7 @@ def _tweet_containers(lab: DockerLab) -> list[ContainerFacts]:
 @pytest.mark.check(
     "tweet.published",
     points=2,
-    title="container publishes port 80",
+    title=N_("container publishes port 80"),
     hint=RUN,
 )
 def test_a_tweet_app_container_publishes_port_80(lab: DockerLab) -> None:
@@ -157,36 +161,65 @@ def test_a_tweet_app_container_publishes_port_80(lab: DockerLab) -> None:
         c = running[0]
         ports = c.published_ports.get("80/tcp")
         if ports:
-            fail(f"container {c.name} publishes port 80 on host port {', '.join(ports)}, not 80")
-        fail(f"container {c.name} publishes no port 80 (--publish 80:80 missing)")
+            fail(
+                N_("container {name} publishes port 80 on host port {ports}, not 80").format(
+                    name=c.name, ports=", ".join(ports)
+                )
+            )
+        fail(
+            N_("container {name} publishes no port 80 (--publish 80:80 missing)").format(
+                name=c.name
+            )
+        )
     if containers:
         c = containers[0]
         if c.status == "created":
-            why = f": the engine said {c.error!r}" if c.error else ""
-            fail(f"container {c.name} was created but is not running{why} (port 80 in use?)")
-        fail(f"container {c.name} is {c.status} (exit code {c.exit_code}), not running")
-    fail("found no container of the tweet app image")
+            if c.error:
+                fail(
+                    N_(
+                        "container {name} was created but is not running: the engine said "
+                        "{error} (port 80 in use?)"
+                    ).format(name=c.name, error=repr(c.error))
+                )
+            fail(
+                N_("container {name} was created but is not running (port 80 in use?)").format(
+                    name=c.name
+                )
+            )
+        fail(
+            N_("container {name} is {status} (exit code {code}), not running").format(
+                name=c.name, status=c.status, code=c.exit_code
+            )
+        )
+    fail(N_("found no container of the tweet app image"))
 
 
 @pytest.mark.check(
     "tweet.serves",
     points=2,
-    title="port 80 serves index.html",
+    title=N_("port 80 serves index.html"),
     hint="curl http://localhost/   (then: " + RUN + ")",
 )
 def test_port_80_serves_the_tweet_app(lab: DockerLab) -> None:
     local = lab.settings.tweet_app / "index.html"
     expected = lab.read_file(local)
     if expected is None:
-        fail(f"cannot compare the page: {local} does not exist", hint="grade --tweet-app DIR")
+        fail(
+            N_("cannot compare the page: {path} does not exist").format(path=local),
+            hint="grade --tweet-app DIR",
+        )
     url = lab.web_url(80)
     try:
         page = lab.probe(*evidence.tweet_page_probe(lab))
     except OSError as exc:  # requests' connection errors are OSErrors
-        fail(f"nothing answers at {url} ({type(exc).__name__})")
+        fail(N_("nothing answers at {url} ({error})").format(url=url, error=type(exc).__name__))
     if page.status != 200:
-        fail(f"{url} answers HTTP {page.status}, not 200")
+        fail(N_("{url} answers HTTP {status}, not 200").format(url=url, status=page.status))
     if page.body != expected:
         start = page.body[:60].decode("utf-8", "replace").replace("\n", " ")
-        fail(f"{url} does not serve your index.html (got {len(page.body)} bytes: {start!r}...)")
+        fail(
+            N_("{url} does not serve your index.html (got {size} bytes: {start}...)").format(
+                url=url, size=len(page.body), start=repr(start)
+            )
+        )
     prove_file("tweet_app/index.html", page.body)

@@ -8,9 +8,9 @@ import pytest
 
 from checks.docker_beginners import evidence
 from checks.docker_beginners.settings import DockerLab
-from grader import ContainerFacts, ImageFacts, detect_commit, fail, prove
+from grader import N_, ContainerFacts, ImageFacts, detect_commit, fail, prove
 
-pytestmark = pytest.mark.task("task3", "Image creation from a container")
+pytestmark = pytest.mark.task("task3", N_("Image creation from a container"))
 
 COMMIT = "docker container commit <container id>   then   docker image tag <image id> ourfiglet"
 
@@ -28,12 +28,12 @@ HELLO_BANNER = (
 def ourfiglet(lab: DockerLab) -> ImageFacts:
     images = evidence.figlet_images(lab)
     if not images:
-        fail("found no image tagged ourfiglet", hint=COMMIT)
+        fail(N_("found no image tagged ourfiglet"), hint=COMMIT)
     prove(images[0])  # the student's own image: every figlet check that passes shows it
     return images[0]
 
 
-@pytest.mark.check("figlet.image", points=1, title="image tagged ourfiglet", hint=COMMIT)
+@pytest.mark.check("figlet.image", points=1, title=N_("image tagged ourfiglet"), hint=COMMIT)
 def test_an_image_is_tagged_ourfiglet(ourfiglet: ImageFacts) -> None:
     assert ourfiglet.tags
 
@@ -41,7 +41,7 @@ def test_an_image_is_tagged_ourfiglet(ourfiglet: ImageFacts) -> None:
 @pytest.mark.check(
     "figlet.committed",
     points=2,
-    title="committed from ubuntu",
+    title=N_("committed from ubuntu"),
     hint="docker container run -ti ubuntu bash   (apt-get update; apt-get install -y figlet; "
     "exit), then " + COMMIT,
 )
@@ -90,18 +90,23 @@ def _timestamp(value: object) -> float | None:
 @pytest.mark.check(
     "figlet.runs",
     points=2,
-    title="ourfiglet runs figlet",
+    title=N_("ourfiglet runs figlet"),
     hint="docker container run ourfiglet figlet hello",
 )
 def test_ourfiglet_prints_a_figlet_banner(lab: DockerLab, ourfiglet: ImageFacts) -> None:
     run = lab.probe(*evidence.figlet_run_probe(lab, ourfiglet))
     if run.exit_code != 0:
         fail(
-            f"figlet hello in ourfiglet exited with code {run.exit_code}: "
-            f"{run.output.strip()[:160]}"
+            N_("figlet hello in ourfiglet exited with code {code}: {output}").format(
+                code=run.exit_code, output=run.output.strip()[:160]
+            )
         )
     lines = tuple(line.rstrip() for line in run.output.splitlines())
     while lines and not lines[-1]:
         lines = lines[:-1]
     if lines != HELLO_BANNER:
-        fail(f"figlet hello in ourfiglet printed {run.output[:80]!r}, not the banner of hello")
+        fail(
+            N_("figlet hello in ourfiglet printed {output}, not the banner of hello").format(
+                output=repr(run.output[:80])
+            )
+        )

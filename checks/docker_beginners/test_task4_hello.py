@@ -8,10 +8,10 @@ import pytest
 
 from checks.docker_beginners import evidence
 from checks.docker_beginners.settings import DockerLab
-from grader import ImageFacts, dockerfile, fail, prove, prove_file
+from grader import N_, ImageFacts, dockerfile, fail, prove, prove_file
 from grader.imageref import is_repository
 
-pytestmark = pytest.mark.task("task4", "Image creation using a Dockerfile")
+pytestmark = pytest.mark.task("task4", N_("Image creation using a Dockerfile"))
 
 BUILD = "docker image build -t hello:v0.1 .   (in the folder with index.js and the Dockerfile)"
 PRINTS_HOSTNAME = re.compile(r"hello from", re.IGNORECASE)
@@ -46,14 +46,15 @@ def _runs_node_index(argv: list[str]) -> bool:
 @pytest.mark.check(
     "hello.dockerfile",
     points=2,
-    title="Dockerfile and index.js",
+    title=N_("Dockerfile and index.js"),
     hint="compare your Dockerfile and index.js with the lab's Task 4 (or pass --hello-dir DIR)",
 )
 def test_the_hello_dockerfile_and_script(lab: DockerLab) -> None:
     found = evidence.hello_sources(lab)
     if found is None:
         fail(
-            "found no image hello:v0.1 to read /app/Dockerfile from, and no --hello-dir", hint=BUILD
+            N_("found no image hello:v0.1 to read /app/Dockerfile from, and no --hello-dir"),
+            hint=BUILD,
         )
     where, files = found
     problems = []
@@ -80,7 +81,7 @@ def test_the_hello_dockerfile_and_script(lab: DockerLab) -> None:
 def hello(lab: DockerLab) -> ImageFacts:
     image = evidence.hello_image(lab)
     if image is None:
-        fail("found no image hello:v0.1", hint=BUILD)
+        fail(N_("found no image hello:v0.1"), hint=BUILD)
     prove(image)  # the student's own build: every hello check that passes shows it
     return image
 
@@ -88,7 +89,7 @@ def hello(lab: DockerLab) -> ImageFacts:
 @pytest.mark.check(
     "hello.image",
     points=1,
-    title="hello:v0.1 built on alpine",
+    title=N_("hello:v0.1 built on alpine"),
     hint=BUILD,
 )
 def test_hello_was_built_on_alpine(lab: DockerLab, hello: ImageFacts) -> None:
@@ -110,13 +111,21 @@ def test_hello_was_built_on_alpine(lab: DockerLab, hello: ImageFacts) -> None:
 @pytest.mark.check(
     "hello.runs",
     points=2,
-    title="hello:v0.1 prints hostname",
+    title=N_("hello:v0.1 prints hostname"),
     hint="docker container run hello:v0.1",
 )
 def test_hello_prints_its_hostname(lab: DockerLab, hello: ImageFacts) -> None:
     run = lab.probe(*evidence.hello_run_probe(lab, hello))
     expected = f"hello from {run.hostname}"
     if run.exit_code != 0:
-        fail(f"hello:v0.1 exited with code {run.exit_code}: {run.output.strip()[:160]}")
+        fail(
+            N_("hello:v0.1 exited with code {code}: {output}").format(
+                code=run.exit_code, output=run.output.strip()[:160]
+            )
+        )
     if run.output.strip() != expected:
-        fail(f"hello:v0.1 printed {run.output.strip()[:80]!r}, expected {expected!r}")
+        fail(
+            N_("hello:v0.1 printed {output}, expected {expected}").format(
+                output=repr(run.output.strip()[:80]), expected=repr(expected)
+            )
+        )

@@ -12,20 +12,12 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from grader.targets.engine_choice import PROP_ENGINE_CONTEXT, PROP_ENGINE_ENDPOINT
+from grader.i18n import _, message
+from grader.report.plain import engine_line, status_word, task_heading
 from submissions.dialect import CheckResult, Report
 
-STATUS_LABEL = {
-    "passed": ("done", "green"),
-    "failed": ("not yet", "red"),
-    "error": ("error", "yellow"),
-}
+STATUS_STYLE = {"passed": "green", "failed": "red", "error": "yellow"}
 STATUS_MARK = {"passed": "✔", "failed": "✘", "error": "!"}
-
-
-def _task_heading(task: str, title: str) -> str:
-    name = task.replace("task", "Task ", 1) if task.startswith("task") else task
-    return f"{name}: {title}" if title else name
 
 
 def print_report(console: Console, report: Report, task_titles: dict[str, str]) -> None:
@@ -53,48 +45,32 @@ def report_view(report: Report, task_titles: dict[str, str]) -> Group:
             if not result.passed and not result.waits_on:
                 parts += _problem(result, waiting.get(result.id, []))
     done = sum(r.passed for r in report.results)
-    parts.append(
-        Text.from_markup(
-            f"[bold]Score: {report.score}/{report.max_score}[/bold]  "
-            f"({done} of {len(report.results)} checks done)"
-        )
-    )
+    score = _("Score: {score}/{max_score}").format(score=report.score, max_score=report.max_score)
+    checks = _("({done} of {checks} checks done)").format(done=done, checks=len(report.results))
+    parts.append(Text(score, style="bold") + Text(f"  {checks}"))
     parts += _next_step(report)
     return Group(*parts)
 
 
-def engine_line(report: Report) -> str:
-    """The run's header: which engine was graded, so a student can tell it is theirs.
-
-    ``Engine: unix:///var/run/docker.sock (context default), 20.10.24 on lab-07``
-    """
-    endpoint = report.extra_properties.get(PROP_ENGINE_ENDPOINT)
-    if not endpoint:
-        return ""
-    line = f"Engine: {endpoint} (context {report.extra_properties.get(PROP_ENGINE_CONTEXT)})"
-    if report.engine_version:
-        line += f", {report.engine_version}"
-        line += f" on {report.engine_name}" if report.engine_name else ""
-    return line
-
-
 def _task_table(task: str, title: str, results: list[CheckResult]) -> Table:
     table = Table(
-        title=_task_heading(task, title),
+        title=task_heading(task, title),
         title_justify="left",
         title_style="bold",
         box=box.SIMPLE_HEAD,
     )
-    table.add_column("Check", no_wrap=True)
-    table.add_column("What", overflow="fold")
-    table.add_column("Result", no_wrap=True)
-    table.add_column("Points", justify="right", no_wrap=True)
+    table.add_column(_("Check"), no_wrap=True)
+    table.add_column(_("What"), overflow="fold")
+    table.add_column(_("Result"), no_wrap=True)
+    table.add_column(_("Points"), justify="right", no_wrap=True)
     for result in results:
-        label, style = STATUS_LABEL[result.status]
         table.add_row(
             result.id,
-            result.title,
-            Text(f"{STATUS_MARK[result.status]} {label}", style=style),
+            _(result.title),
+            Text(
+                f"{STATUS_MARK[result.status]} {status_word(result.status)}",
+                style=STATUS_STYLE[result.status],
+            ),
             f"{result.points}/{result.max_points}",
         )
     return table
@@ -102,14 +78,15 @@ def _task_table(task: str, title: str, results: list[CheckResult]) -> Table:
 
 def _problem(result: CheckResult, waiting: list[str]) -> list[RenderableType]:
     """What was found, the command to try (on one line, to copy), and who waits on it."""
-    _label, style = STATUS_LABEL[result.status]
+    style = STATUS_STYLE[result.status]
     line = Text(f"  {STATUS_MARK[result.status]} {result.id}: ", style=style)
-    line.append(result.message, style="")
+    line.append(message(result.message), style="")
     lines: list[RenderableType] = [line]
     if result.hint:
-        lines.append(_command("      try: ", result.hint))
+        lines.append(_command("      " + _("try:") + " ", result.hint))
     if waiting:
-        lines.append(Text(f"      also waiting on this: {', '.join(waiting)}", style="dim"))
+        also = _("also waiting on this: {checks}").format(checks=", ".join(waiting))
+        lines.append(Text(f"      {also}", style="dim"))
     lines.append(Text(""))
     return lines
 
@@ -119,7 +96,7 @@ def _next_step(report: Report) -> list[RenderableType]:
     todo = next((r for r in report.results if not r.passed and not r.waits_on), None)
     if todo is None:
         return []
-    heading = Text.from_markup(f"[bold]Next step:[/bold] {todo.id} ({todo.title})")
+    heading = Text(_("Next step:"), style="bold") + Text(f" {todo.id} ({_(todo.title)})")
     return [heading, _command("  ", todo.hint)] if todo.hint else [heading]
 
 

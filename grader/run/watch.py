@@ -10,6 +10,9 @@ event (the ``--rm`` run of step 1.2) stays done after the engine forgets it.
 Grading's own doings are not changes: throwaway containers carry grading's label, and
 its ``docker exec`` runs ``/bin/sh -c``; a student's ``docker exec mydb mysql --version``
 is a change (it is how a student sees that mysql is up).
+
+On a terminal the checklist is redrawn in place (rich's Live); in plain form
+(``--plain``, :mod:`grader.report.show`) each run only announces what changed.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +34,7 @@ from rich.text import Text
 
 from grader.probes import EXEC_SHELL, OWN_EXECS, THROWAWAY_LABEL
 from grader.report.progress import sharing
+from grader.report.plain import watching_line
 from grader.report.render import report_view
 from grader.settings import fields_of
 from submissions.dialect import Report
@@ -42,6 +47,7 @@ LONGEST_BURST = 10.0
 POLL = 1.0
 
 Grade = Callable[[list[dict[str, Any]]], tuple[Report, dict[str, str]]]
+Announce = Callable[[Report, dict[str, str]], None]
 
 
 def is_students_change(event: dict[str, Any]) -> bool:
@@ -112,6 +118,8 @@ class Watch:
     #: (:mod:`grader.report.progress`).
     progress: tuple[str, str, str | None] | None = None
     on_report: Callable[[Report], None] | None = None
+    #: Plain form: called with each run's report instead of redrawing a live checklist.
+    announce: Announce | None = None
     recorded: list[dict[str, Any]] = field(default_factory=list)
     _changes: queue.Queue[str] = field(default_factory=queue.Queue)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -129,8 +137,13 @@ class Watch:
     def _loop(self) -> tuple[Report, dict[str, str]]:
         report, titles = self.grade(list(self.recorded))
         self._show(report, titles)
+        live = (
+            nullcontext(None)
+            if self.announce
+            else Live(self._view(report, titles), console=self.console, auto_refresh=False)
+        )
         state = folder_state(self.folders)
-        with Live(self._view(report, titles), console=self.console, auto_refresh=False) as live:
+        with live as shown:
             while not self._stop.is_set():
                 changed = self._wait_for_change(state)
                 if changed is None:
@@ -138,7 +151,8 @@ class Watch:
                 state = folder_state(self.folders)
                 report, titles = self.grade(list(self.recorded))
                 self._show(report, titles)
-                live.update(self._view(report, titles), refresh=True)
+                if shown is not None:
+                    shown.update(self._view(report, titles), refresh=True)
         return report, titles
 
     def _wait_for_change(self, state: tuple[tuple[str, int, int], ...]) -> str | None:
@@ -167,9 +181,12 @@ class Watch:
             return
 
     def _show(self, report: Report, titles: dict[str, str]) -> None:
-        """With --json, one line per grading run: when, and each check's status."""
+        """With --json, one line per grading run: when, and each check's status; in plain
+        form, what changed (:class:`~grader.report.plain.ChangeAnnouncer`)."""
         if self.on_report is not None:
             self.on_report(report)
+        if self.announce and not self.as_json:
+            self.announce(report, titles)
         if self.as_json:
             line = {
                 "at": time.time(),
@@ -179,11 +196,7 @@ class Watch:
             print(json.dumps(line), flush=True)
 
     def _view(self, report: Report, titles: dict[str, str]) -> Group:
-        footer = Text(
-            f"Watching for your next step since {time.strftime('%H:%M:%S')}; "
-            "Ctrl-C stops and writes the report.",
-            style="dim",
-        )
+        footer = Text(watching_line(time.strftime("%H:%M:%S")), style="dim")
         if self.as_json:
             return Group(footer)
         return Group(report_view(report, titles), footer)
