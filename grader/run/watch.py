@@ -33,8 +33,8 @@ from rich.live import Live
 from rich.text import Text
 
 from grader.probes import EXEC_SHELL, OWN_EXECS, THROWAWAY_LABEL
-from grader.report.progress import sharing
 from grader.report.plain import watching_line
+from grader.report.progress import sharing
 from grader.report.render import report_view
 from grader.settings import fields_of
 from submissions.dialect import Report
