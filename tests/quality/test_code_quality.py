@@ -69,3 +69,19 @@ def test_a_forbidden_import_breaks_a_contract(
     assert done.returncode == 1, done.stdout[-2000:]
     broken_section = done.stdout.split("Broken contracts", 1)[1]
     assert broken in " ".join(broken_section.split())
+
+
+#: The largest a module may grow (lines) before it is split into modules with one job each;
+#: migrations are history, written once, and exempt.
+MOST_LINES = 500
+
+
+def test_no_module_outgrows_one_job() -> None:
+    too_long = {
+        str(path.relative_to(ROOT)): lines
+        for package in ("grader", "checks", "submissions", "webhook", "devlab")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if "migrations" not in path.parts
+        and (lines := len(path.read_text(encoding="utf-8").splitlines())) > MOST_LINES
+    }
+    assert too_long == {}, f"over {MOST_LINES} lines, split by job: {too_long}"
