@@ -182,3 +182,21 @@ def test_an_extensions_edges(app: Flask, client: FlaskClient, classroom: Classro
     assert one.status_code == 200 and one.json["due"] == "2026-12-02T09:00:00+00:00", one.json
     just = client.put(url, json={"until": "2026-12-01T09:00:01Z", "note": "x"}, headers=prof)
     assert just.status_code == 200 and just.json["due"] == "2026-12-01T09:00:01+00:00"
+
+
+def test_a_blank_note_is_refused_in_each_kinds_words(
+    client: FlaskClient, classroom: Classroom
+) -> None:
+    prof = instructor(classroom)
+    excused = client.put(f"{BASE}/students/ann/excused", json={"note": "x"}, headers=prof)
+    assert excused.status_code == 200, excused.json
+    before = stored(classroom.url)
+    cases = [
+        ("PUT", "override", {"grade": 7, "note": " "}, "an override needs a note"),
+        ("DELETE", "excused", {"note": ""}, "removing an exception needs a note"),
+    ]
+    for method, kind, body, said in cases:
+        refused = client.open(f"{BASE}/students/ann/{kind}", method=method, json=body, headers=prof)
+        assert refused.status_code == 422, refused.json
+        assert refused.json["reason"].startswith(said), refused.json
+    assert stored(classroom.url) == before
