@@ -199,4 +199,6 @@ def test_a_blank_note_is_refused_in_each_kinds_words(
         refused = client.open(f"{BASE}/students/ann/{kind}", method=method, json=body, headers=prof)
         assert refused.status_code == 422, refused.json
         assert refused.json["reason"].startswith(said), refused.json
+    unnoted = client.put(f"{BASE}/students/ann/override", json={"grade": 7}, headers=prof)
+    assert unnoted.status_code == 400 and unnoted.json["error"] == "bad_request", unnoted.json
     assert stored(classroom.url) == before
