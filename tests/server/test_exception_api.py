@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from devlab.server.enrolment import Classroom
 from devlab.server.reports import report_xml
+from webhook.assignment_exceptions import MAX_NOTE
 from webhook.auth import hash_password
 from webhook.storage.db import make_engine, make_session_factory
 from webhook.storage.models import Instructor
@@ -202,3 +203,13 @@ def test_a_blank_note_is_refused_in_each_kinds_words(
     unnoted = client.put(f"{BASE}/students/ann/override", json={"grade": 7}, headers=prof)
     assert unnoted.status_code == 400 and unnoted.json["error"] == "bad_request", unnoted.json
     assert stored(classroom.url) == before
+
+
+def test_a_note_may_be_as_long_as_the_limit_and_no_longer(
+    client: FlaskClient, classroom: Classroom
+) -> None:
+    prof = instructor(classroom)
+    url = f"{BASE}/students/ann/excused"
+    longer = client.put(url, json={"note": "x" * (MAX_NOTE + 1)}, headers=prof)
+    assert longer.status_code == 422 and f"at most {MAX_NOTE}" in longer.json["reason"]
+    assert client.put(url, json={"note": "x" * MAX_NOTE}, headers=prof).status_code == 200
