@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from devlab.server.enrolment import Classroom
 from devlab.server.reports import report_xml
+from webhook.assignment_exceptions import MAX_NOTE
 from webhook.auth import hash_password
 from webhook.storage.db import make_engine, make_session_factory
 from webhook.storage.models import Instructor
@@ -182,3 +183,33 @@ def test_an_extensions_edges(app: Flask, client: FlaskClient, classroom: Classro
     assert one.status_code == 200 and one.json["due"] == "2026-12-02T09:00:00+00:00", one.json
     just = client.put(url, json={"until": "2026-12-01T09:00:01Z", "note": "x"}, headers=prof)
     assert just.status_code == 200 and just.json["due"] == "2026-12-01T09:00:01+00:00"
+
+
+def test_a_blank_note_is_refused_in_each_kinds_words(
+    client: FlaskClient, classroom: Classroom
+) -> None:
+    prof = instructor(classroom)
+    excused = client.put(f"{BASE}/students/ann/excused", json={"note": "x"}, headers=prof)
+    assert excused.status_code == 200, excused.json
+    before = stored(classroom.url)
+    cases = [
+        ("PUT", "override", {"grade": 7, "note": " "}, "an override needs a note"),
+        ("DELETE", "excused", {"note": ""}, "removing an exception needs a note"),
+    ]
+    for method, kind, body, said in cases:
+        refused = client.open(f"{BASE}/students/ann/{kind}", method=method, json=body, headers=prof)
+        assert refused.status_code == 422, refused.json
+        assert refused.json["reason"].startswith(said), refused.json
+    unnoted = client.put(f"{BASE}/students/ann/override", json={"grade": 7}, headers=prof)
+    assert unnoted.status_code == 400 and unnoted.json["error"] == "bad_request", unnoted.json
+    assert stored(classroom.url) == before
+
+
+def test_a_note_may_be_as_long_as_the_limit_and_no_longer(
+    client: FlaskClient, classroom: Classroom
+) -> None:
+    prof = instructor(classroom)
+    url = f"{BASE}/students/ann/excused"
+    longer = client.put(url, json={"note": "x" * (MAX_NOTE + 1)}, headers=prof)
+    assert longer.status_code == 422 and f"at most {MAX_NOTE}" in longer.json["reason"]
+    assert client.put(url, json={"note": "x" * MAX_NOTE}, headers=prof).status_code == 200
