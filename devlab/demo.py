@@ -1,12 +1,15 @@
 """The main job, end to end on one machine: the lab done, graded, submitted, in the gradebook.
 
 1. a Docker engine with stand-in images (no registry is reachable here);
-2. the model student types the lab's commands (STEPS.md), verbatim;
+2. ``grade start`` checks the machine, then the model student types the lab's commands
+   (STEPS.md), verbatim;
 3. ``grade`` shows the student's results, task by task;
 4. the instructor's server, on its embedded SQLite default, receives the report
    through ``grade --submit`` and its gradebook shows the score;
 5. the instructor's term in a few commands: the course's assignments, an extension with its
-   note, a rubric change's preview, and the course's Canvas file (one column per assignment).
+   note, a rubric change's preview, and the course's Canvas file (one column per assignment);
+6. the class board: progress turned on, the student's ``grade --watch --submit`` shares its
+   checks, and the board's JSON shows them (the page: ``--serve``).
 
     .venv/bin/python -m devlab.demo [--serve]
 
@@ -17,12 +20,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import docker
 import requests
@@ -56,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     student = ModelStudent(work / "home")
     student.home.mkdir(parents=True)
     reset_lab(client)
+    grade = str(Path(sys.executable).parent / "grade")
+    env = {**os.environ, **student.env, "XDG_DATA_HOME": str(work / "data")}
+    say("first the student checks the machine: grade start")
+    started = subprocess.run([grade, "start"], env=env, cwd=student.home, check=False)
+    print(f"   grade start exited with {started.returncode}")
     student.do_the_lab()
     for command in student.typed:
         print(f"   $ {command}")
@@ -67,12 +77,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         say(f"the student runs: grade --submit {url}")
-        env = {**os.environ, **student.env, "GRADER_TOKEN": classroom.token,
-               "XDG_DATA_HOME": str(work / "data")}  # fmt: skip
-        graded = subprocess.run(
-            [str(Path(sys.executable).parent / "grade"), "--submit", url],
-            env=env, cwd=student.home, check=False,
-        )  # fmt: skip
+        env["GRADER_TOKEN"] = classroom.token
+        graded = subprocess.run([grade, "--submit", url], env=env, cwd=student.home, check=False)
         print(f"   grade exited with {graded.returncode}")
 
         say("the instructor's gradebook")
@@ -86,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"   $ grade-server {' '.join(words)}")
             shown = classroom.grade_server(*words, said=True).rstrip()
             print("\n".join(f"     {line}" for line in shown.splitlines()))
+        say("the class board: progress on, the student's grade --watch --submit shares it")
+        board = show_the_board(classroom, [grade, "--watch", "--plain", "--submit", url], env,
+                               student.home, url)  # fmt: skip
         if args.serve:
             say(
                 f"gradebook at {url}/gradebook/ "
@@ -93,11 +102,42 @@ def main(argv: list[str] | None = None) -> int:
             )
             while True:
                 time.sleep(3600)
-        return 0 if graded.returncode == 0 and page.ok and recorded == "28" else 1
+        done = graded.returncode == 0 and page.ok and recorded == "28" and board
+        return 0 if done else 1
     except KeyboardInterrupt:
         return 0
     finally:
         classroom.stop()
+
+
+def show_the_board(
+    classroom: Classroom, watch: list[str], env: dict[str, str], home: Path, url: str
+) -> bool:
+    """Turn the assignment's board on, let ``grade --watch --submit`` share one run, and
+    print what the board's JSON says of the student; True once it showed them all done."""
+    for words in (("assignment", "set", COURSE, ASSIGNMENT, "--progress", "on"),):
+        print(f"   $ grade-server {' '.join(words)}")
+        classroom.grade_server(*words)
+    print(f"   $ {' '.join(['grade', *watch[1:]])}   (until Ctrl-C)")
+    watching = subprocess.Popen(watch, env=env, cwd=home, stdout=subprocess.DEVNULL)
+    data_url = f"{url}/api/v1/courses/{COURSE}/assignments/{ASSIGNMENT}/board"
+    shown: dict[str, Any] = {}
+    try:
+        for _ in range(60):  # the first run's progress, within a few seconds
+            shown = requests.get(data_url, auth=INSTRUCTOR, timeout=10).json()
+            if shown.get("students"):
+                break
+            time.sleep(0.5)
+    finally:
+        watching.send_signal(signal.SIGINT)
+        watching.wait(timeout=30)
+    checks = len(shown.get("checks", []))
+    for student in shown.get("students", []):
+        print(f"   board: {student['id']}: {student['passed']} of {checks} checks passed")
+    stuck, problems = len(shown.get("stuck", [])), len(shown.get("problems", []))
+    print(f"   stuck: {stuck}, common problems now: {problems}")
+    print(f"   the page: {url}/gradebook/{COURSE}/a/{ASSIGNMENT}/board")
+    return any(student["passed"] == checks for student in shown.get("students", []))
 
 
 def instructor_term(student_id: str) -> list[tuple[str, ...]]:
