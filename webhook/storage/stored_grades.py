@@ -146,10 +146,18 @@ _DELETE_ONE = delete(AssignmentGrade).where(
 )
 
 
-def refresh_assignment(connection: Connection, assignment_id: int) -> list[int]:
+def refresh_assignment(
+    connection: Connection, assignment_id: int, decided: Mapping[int, Decision] | None = None
+) -> list[int]:
     """Decide every student's grade for the assignment again and store what changed, in the
     caller's transaction; the students whose *grade* changed (roster order), the ones an
-    LMS must be sent."""
+    LMS must be sent.
+
+    ``decided`` (student key → decision): what :func:`assignment_grades` made of the
+    assignment's data as it now is in this transaction, stored as is instead of deciding
+    again (a rescore's apply has just made them: deciding 20,000 reports twice would double
+    its time). Only for that: whatever else it holds would be stored as the grade.
+    """
     with Session(bind=connection) as session:
         assignment = session.scalars(
             select(Assignment).where(Assignment.id == assignment_id).with_for_update()
@@ -157,7 +165,10 @@ def refresh_assignment(connection: Connection, assignment_id: int) -> list[int]:
         if assignment is None:
             return []
         stored = read(connection, [assignment_id])[assignment_id]
-        decided = {row.student.id: row.decision for row in assignment_grades(session, assignment)}
+        if decided is None:
+            decided = {
+                row.student.id: row.decision for row in assignment_grades(session, assignment)
+            }
     changed = {
         pk: decision
         for pk, decision in decided.items()
