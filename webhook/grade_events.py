@@ -20,11 +20,12 @@ The core imports no feature: ingest and the gradebook know this module only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from flask import Flask, current_app
 from sqlalchemy import Connection, select
 
+from submissions.scoring import Decision
 from webhook.storage import stored_grades
 from webhook.storage.models import Assignment
 
@@ -53,11 +54,14 @@ def notify_grade_changed(
     _tell(connection, [student_pk])
 
 
-def assignment_changed(connection: Connection, assignment_id: int) -> list[int]:
+def assignment_changed(
+    connection: Connection, assignment_id: int, decided: Mapping[int, Decision] | None = None
+) -> list[int]:
     """Every grade of the assignment may have changed (its dates or policies, a rescore),
     in the transaction of ``connection``; the students whose grade did (told to the
-    listeners)."""
-    changed = stored_grades.refresh_assignment(connection, assignment_id)
+    listeners). ``decided``: the decisions just made of the data as it now is, if the
+    caller has them (:func:`webhook.storage.stored_grades.refresh_assignment`)."""
+    changed = stored_grades.refresh_assignment(connection, assignment_id, decided)
     _tell(connection, changed)
     return changed
 

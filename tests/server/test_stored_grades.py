@@ -24,7 +24,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from devlab.server.enrolment import Classroom, app_config, enrol
 from devlab.server.reports import report_xml
@@ -33,7 +34,9 @@ from submissions.rubric import shipped_rubric
 from submissions.scoring import Decision
 from webhook import create_app
 from webhook.database import get_db
+from webhook.grade_events import assignment_changed
 from webhook.storage import stored_grades
+from webhook.storage.db import write_transaction
 from webhook.storage.models import Assignment, Flag, Student
 from webhook.storage.queries import NO_DECISION, assignment_grades
 
@@ -201,3 +204,38 @@ def _send(
         headers={"Content-Type": "application/xml", **classroom.bearer("ann")},
     )
     return response.status_code
+
+
+def test_an_assignment_change_stores_given_decisions_and_names_whose_grade_changed(
+    app: Flask, client: FlaskClient
+) -> None:
+    """assignment_changed with the decisions a caller just made (a rescore's apply): they
+    are stored as they are, and the students whose grade moved are the ones returned."""
+    classroom = enrol(app.config["DATABASE_URL"], students=("ann", "bob"))
+    for who, failing in (("ann", ()), ("bob", ("mydb.running",))):
+        assert post(client, report_xml(failing=failing), classroom.bearer(who)).status_code == 201
+    with app.app_context():
+        engine = get_db().engine
+        with write_transaction(engine) as connection:
+            # cutoff: no report counts any more (on the connection first: the session joins)
+            closed = datetime.now(UTC) - timedelta(days=1)
+            connection.execute(update(Assignment).values(closes_at=closed))
+            with Session(bind=connection) as session:
+                assignment = session.scalars(select(Assignment)).one()
+                bob = session.scalars(select(Student.id).where(Student.student_id == "bob")).one()
+                decided = {
+                    row.student.id: row.decision for row in assignment_grades(session, assignment)
+                }
+            decided[bob] = Decision(grade=3)  # stored as given, not decided again
+            changed = assignment_changed(connection, assignment.id, decided)
+        assert len(changed) == 2
+    found = decisions_stored(app)
+    assert found["ann"] == NO_DECISION and found["bob"] == Decision(grade=3)
+
+
+def decisions_stored(app: Flask) -> dict[str, Decision]:
+    with app.app_context(), get_db().session() as session:
+        assignment = session.scalars(select(Assignment)).one()
+        stored = stored_grades.read(session, [assignment.id])[assignment.id]
+        students = session.execute(select(Student.id, Student.student_id)).all()
+        return {sid: stored.get(pk, NO_DECISION) for pk, sid in students}

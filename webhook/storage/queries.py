@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import cast
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Connection, Executable, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from submissions.exceptions import NO_EXCEPTIONS, Exceptions
@@ -59,32 +59,56 @@ class StudentGrades:
 
 
 def stored_reports(
-    session: Session, *where: ColumnElement[bool]
+    session: Session | Connection, *where: ColumnElement[bool]
 ) -> Iterator[tuple[int, StoredReport]]:
     """The reports ``where`` selects, each with its student's key, as
     :func:`submissions.scoring.assignment_grade` weighs them (the export and the passback
     alike): with their own date and the kinds of their flags (one query for all of them),
     which say when each counts as submitted."""
-    kinds: dict[int, set[str]] = defaultdict(set)
-    for submission_id, kind in session.execute(
+    return _stored(session, _kinds_of(*where), select(*_REPORT_COLUMNS).where(*where), {})
+
+
+_REPORT_COLUMNS = (
+    Submission.student_pk,
+    Submission.id,
+    Submission.score,
+    Submission.received_at,
+    Submission.flagged,
+    Submission.rejected,
+    Submission.source,
+    Submission.created,
+)
+
+
+def _kinds_of(*where: ColumnElement[bool]) -> Executable:
+    return (
         select(Flag.submission_id, Flag.kind)
         .where(Flag.submission_id.in_(select(Submission.id).where(*where)))
         .distinct()
-    ):
+    )
+
+
+#: One student's reports of one assignment (:func:`student_decision`, at each report):
+#: :func:`stored_reports`' two queries, made once.
+_ONE = (
+    Submission.student_pk == bindparam("student_pk"),
+    Submission.assignment_id == bindparam("assignment_id"),
+)
+_KINDS_OF_ONE = _kinds_of(*_ONE)
+_REPORTS_OF_ONE = select(*_REPORT_COLUMNS).where(*_ONE)
+
+
+def _stored(
+    session: Session | Connection,
+    kinds_query: Executable,
+    reports_query: Executable,
+    params: dict[str, int],
+) -> Iterator[tuple[int, StoredReport]]:
+    kinds: dict[int, set[str]] = defaultdict(set)
+    for submission_id, kind in session.execute(kinds_query, params):
         if submission_id is not None:
             kinds[submission_id].add(kind)
-    rows = session.execute(
-        select(
-            Submission.student_pk,
-            Submission.id,
-            Submission.score,
-            Submission.received_at,
-            Submission.flagged,
-            Submission.rejected,
-            Submission.source,
-            Submission.created,
-        ).where(*where)
-    )
+    rows = session.execute(reports_query, params)
     for student_pk, pk, score, received_at, flagged, rejected, stored_source, created in rows:
         source = cast(Source, "verified" if stored_source == "verified" else "self")
         yield student_pk, StoredReport(
@@ -115,22 +139,22 @@ def grade_policy(assignment: Assignment, policy: GradePolicy | None = None) -> G
 
 
 def student_decision(
-    session: Session, assignment: Assignment, student_pk: int, policy: GradePolicy | None = None
+    session: Session | Connection,
+    assignment: Assignment,
+    student_pk: int,
+    policy: GradePolicy | None = None,
 ) -> Decision:
     """One student's decision for the assignment, exactly as :func:`assignment_grades` makes
-    it (the LMS passback's): the same reports, policies and exceptions."""
-    reports = [
-        report
-        for _, report in stored_reports(
-            session, Submission.student_pk == student_pk, Submission.assignment_id == assignment.id
-        )
-    ]
+    it (the LMS passback's): the same reports, policies and exceptions. On a ``Connection``
+    its few queries skip the ORM (what ingest pays for at each report)."""
+    params = {"student_pk": student_pk, "assignment_id": assignment.id}
+    reports = [report for _, report in _stored(session, _KINDS_OF_ONE, _REPORTS_OF_ONE, params)]
     exceptions = in_force(session, assignment.id, student_pk).get(student_pk, NO_EXCEPTIONS)
     return _decide(session, assignment, grade_policy(assignment, policy), reports, exceptions)
 
 
 def _decide(
-    session: Session,
+    session: Session | Connection,
     assignment: Assignment,
     policy: GradePolicy,
     reports: list[StoredReport],

@@ -26,7 +26,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from sqlalchemy import Boolean, Connection, Integer, delete, insert, select, type_coerce
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Integer,
+    bindparam,
+    delete,
+    insert,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from submissions.scoring import Decision
@@ -76,32 +85,79 @@ def refresh_student(
     connection: Connection, student_pk: int, assignment_ids: Iterable[int] | None = None
 ) -> None:
     """Decide the student's grade again for ``assignment_ids`` (default: every assignment of
-    their course) and store it, in the caller's transaction."""
-    with Session(bind=connection) as session:
-        if assignment_ids is None:
-            course = select(Student.course_id).where(Student.id == student_pk)
-            query = select(Assignment).where(Assignment.course_id == course.scalar_subquery())
-        else:
-            query = select(Assignment).where(Assignment.id.in_(list(assignment_ids)))
-        assignments = session.scalars(
-            query.order_by(Assignment.id).with_for_update(key_share=True, read=True)
-        ).all()
-        if not assignments:
-            return
-        # FOR NO KEY UPDATE: what another refresh of the student takes, not a foreign key's
-        # check (a flag naming the student, written by another student's report)
-        session.execute(
-            select(Student.id).where(Student.id == student_pk).with_for_update(key_share=True)
+    their course) and store it, in the caller's transaction. Plain Core statements, made
+    once: ingest pays for this at each report."""
+    postgres = connection.dialect.name == "postgresql"  # SQLite's writers go one at a time
+    query, params = (
+        (_ASSIGNMENTS_OF_COURSE, {"pk": student_pk})
+        if assignment_ids is None
+        else (_ASSIGNMENTS, {"ids": list(assignment_ids)})
+    )
+    locked = _SHARED[query] if postgres else query
+    assignments = [Assignment(**row._mapping) for row in connection.execute(locked, params)]
+    if not assignments:
+        return
+    if postgres:
+        connection.execute(_LOCK_STUDENT, {"pk": student_pk})
+    for assignment in assignments:
+        decision = student_decision(connection, assignment, student_pk)
+        connection.execute(_DELETE_ONE, {"a": assignment.id, "pk": student_pk})
+        connection.execute(
+            insert(AssignmentGrade),
+            {"assignment_id": assignment.id, "student_pk": student_pk, **_row(decision)},
         )
-        for assignment in assignments:
-            decision = student_decision(session, assignment, student_pk)
-            _replace(connection, assignment.id, {student_pk: decision})
 
 
-def refresh_assignment(connection: Connection, assignment_id: int) -> list[int]:
+#: What a decision reads of an assignment (transient Assignment objects are made of it).
+_ASSIGNMENT_COLUMNS = (
+    Assignment.id,
+    Assignment.course_id,
+    Assignment.closes_at,
+    Assignment.grade_policy,
+    Assignment.late_policy,
+)
+_ASSIGNMENTS = (
+    select(*_ASSIGNMENT_COLUMNS)
+    .where(Assignment.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Assignment.id)
+)
+_ASSIGNMENTS_OF_COURSE = (
+    select(*_ASSIGNMENT_COLUMNS)
+    .where(
+        Assignment.course_id
+        == select(Student.course_id).where(Student.id == bindparam("pk")).scalar_subquery()
+    )
+    .order_by(Assignment.id)
+)
+#: On PostgreSQL the assignments' rows are shared (FOR KEY SHARE): an assignment's refresh
+#: (FOR UPDATE) waits for the students' refreshes under way, and they for it.
+_SHARED = {
+    query: query.with_for_update(key_share=True, read=True)
+    for query in (_ASSIGNMENTS, _ASSIGNMENTS_OF_COURSE)
+}
+# FOR NO KEY UPDATE: what another refresh of the student takes, not a foreign key's check
+# (a flag naming the student, written by another student's report).
+_LOCK_STUDENT = (
+    select(Student.id).where(Student.id == bindparam("pk")).with_for_update(key_share=True)
+)
+_DELETE_ONE = delete(AssignmentGrade).where(
+    AssignmentGrade.assignment_id == bindparam("a"),
+    AssignmentGrade.student_pk == bindparam("pk"),
+)
+
+
+def refresh_assignment(
+    connection: Connection, assignment_id: int, decided: Mapping[int, Decision] | None = None
+) -> list[int]:
     """Decide every student's grade for the assignment again and store what changed, in the
     caller's transaction; the students whose *grade* changed (roster order), the ones an
-    LMS must be sent."""
+    LMS must be sent.
+
+    ``decided`` (student key → decision): what :func:`assignment_grades` made of the
+    assignment's data as it now is in this transaction, stored as is instead of deciding
+    again (a rescore's apply has just made them: deciding 20,000 reports twice would double
+    its time). Only for that: whatever else it holds would be stored as the grade.
+    """
     with Session(bind=connection) as session:
         assignment = session.scalars(
             select(Assignment).where(Assignment.id == assignment_id).with_for_update()
@@ -109,7 +165,10 @@ def refresh_assignment(connection: Connection, assignment_id: int) -> list[int]:
         if assignment is None:
             return []
         stored = read(connection, [assignment_id])[assignment_id]
-        decided = {row.student.id: row.decision for row in assignment_grades(session, assignment)}
+        if decided is None:
+            decided = {
+                row.student.id: row.decision for row in assignment_grades(session, assignment)
+            }
     changed = {
         pk: decision
         for pk, decision in decided.items()
