@@ -7,6 +7,7 @@ one for up to ``timeout`` seconds. Without nginx, serve with ``grade-server run`
 """
 
 import multiprocessing
+import os
 
 wsgi_app = "webhook:create_app()"
 # The socket systemd opens (deploy/systemd/grade-server.socket) is used when gunicorn is
@@ -25,8 +26,10 @@ max_requests_jitter = 1_000
 limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
-# nginx on this machine is the only client; X-Forwarded-Proto is trusted from it alone.
-forwarded_allow_ips = "127.0.0.1,::1"
+# nginx is the only client; X-Forwarded-Proto is trusted from it alone: nginx on this machine,
+# or for an app node of several (docs/server.md, "Several app nodes") nginx's address, given
+# as FORWARDED_ALLOW_IPS in /etc/grade-server/env.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS") or "127.0.0.1,::1"
 accesslog = "-"
 errorlog = "-"
 

@@ -1,5 +1,9 @@
 """A model student who does the lab with the commands of STEPS.md, verbatim.
 
+The lines and files are the lab's declared solution (``checks.docker_beginners.solution``,
+what ``grade lab selftest`` types too); this student adds what tests need of them: the
+ids a step printed, single steps to redo after a spoiled one.
+
 Each step is typed into ``bash`` as a student would (``$DOCKERID`` and ``~``
 expand in their shell); the interactive steps run under a pseudo-terminal with
 pexpect. Tests spoil single steps by calling the steps they want, or other
@@ -10,64 +14,35 @@ from __future__ import annotations
 
 import os
 import re
-import struct
 import subprocess
 import time
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from checks.docker_beginners import solution
+from checks.docker_beginners.solution import (
+    HELLO_DOCKERFILE,
+    HELLO_INDEX_JS,
+    MYSQL_PASSWORD,
+    TWEET_DOCKERFILE,
+    TWEET_INDEX_HTML,
+    tiny_png,
+)
+from grader import Files, Step
+
+__all__ = [
+    "DOCKERID",
+    "HELLO_DOCKERFILE",
+    "HELLO_INDEX_JS",
+    "MYSQL_PASSWORD",
+    "TWEET_DOCKERFILE",
+    "TWEET_INDEX_HTML",
+    "ModelStudent",
+    "tiny_png",
+]
+
 DOCKERID = "modelstudent"
-MYSQL_PASSWORD = "my-secret-pw"
 PROMPT = r"[#$] $"
-
-TWEET_INDEX_HTML = """<!DOCTYPE html>
-<html>
-<head><title>Linux Tweet App!</title></head>
-<body>
-  <h1>Linux Tweet App!</h1>
-  <img src="linux.png" alt="Tux">
-  <p>Tweet about the Docker lab from a container.</p>
-</body>
-</html>
-"""
-
-TWEET_DOCKERFILE = """FROM nginx:latest
-
-COPY index.html /usr/share/nginx/html
-COPY linux.png /usr/share/nginx/html
-
-EXPOSE 80 443
-
-CMD ["nginx", "-g", "daemon off;"]
-"""
-
-HELLO_INDEX_JS = """var os = require("os");
-var hostname = os.hostname();
-console.log("hello from " + hostname);
-"""
-
-HELLO_DOCKERFILE = """FROM alpine
-RUN apk update && apk add nodejs
-COPY . /app
-WORKDIR /app
-CMD ["node","index.js"]
-"""
-
-
-def tiny_png() -> bytes:
-    """A small valid PNG (a 2x2 penguin-grey square) standing in for linux.png."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)
-    pixels = zlib.compress(b"\x00" + b"\x40\x40\x40" * 2 + b"\x00" + b"\xf0\xc0\x00" * 2)
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-    )
-
 
 #: ``docker`` as a command word in a typed line (not ``$DOCKERID``, not a path part).
 DOCKER_WORD = re.compile(r"(?<![\w/$.-])docker(?=\s)")
@@ -156,32 +131,50 @@ class ModelStudent:
             raise RuntimeError(f"{command!r} exited with {child.exitstatus}: {child.before}")
         return child.before or ""
 
+    def path(self, folder: str) -> Path:
+        """A declared folder (``~/hello``) in this student's home."""
+        return self.home / folder.removeprefix("~").lstrip("/")
+
+    def do(self, action: Step | Files) -> str:
+        """One declared action of the lab's solution, typed (or written) as declared."""
+        if isinstance(action, Files):
+            folder = self.path(action.folder)
+            folder.mkdir(parents=True, exist_ok=True)
+            for name, content in action.files.items():
+                target = folder / name
+                if isinstance(content, bytes):
+                    target.write_bytes(content)
+                else:
+                    target.write_text(content)
+            return ""
+        if action.interactive:
+            return self.interactive(action.command, list(action.typed))
+        if action.wait:
+            deadline = time.monotonic() + action.wait
+            while True:
+                try:
+                    return self.sh(action.command, cwd=self.path(action.cwd))
+                except RuntimeError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.5)
+        return self.sh(action.command, cwd=self.path(action.cwd))
+
     # -- Task 1 -------------------------------------------------------------------
     def step_1_1(self) -> None:
-        self.sh("docker container run alpine hostname")
+        self.do(solution.RUN_ALPINE)
 
     def step_1_2(self) -> None:
         self.interactive_run_at = time.time()
-        self.interactive(
-            "docker container run --interactive --tty --rm ubuntu bash",
-            ["ls /", "ps aux", "cat /etc/issue", "exit"],
-        )
+        self.do(solution.RUN_UBUNTU_INTERACTIVE)
 
     def step_1_3(self) -> None:
-        self.sh(
-            "docker container run --detach --name mydb -e MYSQL_ROOT_PASSWORD=my-secret-pw "
-            "mysql:latest"
-        )
+        self.do(solution.RUN_MYDB)
         self.wait_for_mysql()
 
     def step_1_4_to_1_6(self) -> None:
-        self.sh("docker container ls")
-        self.sh("docker container logs mydb")
-        self.sh("docker container top mydb")
-        self.interactive(
-            "docker exec -it mydb mysql --user=root --password=$MYSQL_ROOT_PASSWORD --version", []
-        )
-        self.interactive("docker exec -it mydb sh", ["exit"])
+        for step in solution.INSPECT_MYDB:
+            self.do(step)
 
     def wait_for_mysql(self, timeout: float = 120) -> None:
         """Wait until the server in mydb listens on its port (it takes a while).
@@ -206,31 +199,24 @@ class ModelStudent:
     # -- Task 2 -------------------------------------------------------------------
     def clone_tweet_app(self) -> None:
         """What ``git clone`` of dockersamples/linux_tweet_app would give (no network here)."""
-        self.tweet_app.mkdir(parents=True, exist_ok=True)
-        (self.tweet_app / "index.html").write_text(TWEET_INDEX_HTML)
-        (self.tweet_app / "linux.png").write_bytes(tiny_png())
-        (self.tweet_app / "Dockerfile").write_text(TWEET_DOCKERFILE)
+        self.do(solution.CLONE_TWEET_APP)
 
     def step_2_2(self) -> None:
         self.sh("cd ~/linux_tweet_app; cat Dockerfile")
-        self.sh("docker image build --tag $DOCKERID/linux_tweet_app:1.0 .", cwd=self.tweet_app)
+        self.do(solution.BUILD_TWEET_APP)
 
     def step_2_3(self) -> None:
-        self.sh(
-            "docker container run --detach --publish 80:80 --name linux_tweet_app "
-            "$DOCKERID/linux_tweet_app:1.0"
-        )
+        self.do(solution.RUN_TWEET_APP)
 
     # -- Task 3 -------------------------------------------------------------------
     def step_3_1(self) -> str:
         """Install figlet in an ubuntu container; returns that container's id."""
-        self.interactive(
-            "docker container run -ti ubuntu bash",
-            ["apt-get update", "apt-get install -y figlet", 'figlet "hello docker"', "exit"],
-        )
+        self.do(solution.INSTALL_FIGLET)
         return self.sh("docker container ls -a --latest --quiet --no-trunc").strip()
 
     def step_3_3(self, container_id: str) -> str:
+        """Step 3.3 with the ids typed out, as the lab's text has it (the declared solution
+        does it in one line); returns the committed image's id."""
         self.sh("docker container ls -a")
         self.sh(f"docker container diff {container_id}")
         image_id = self.sh(f"docker container commit {container_id}").strip()
@@ -238,19 +224,17 @@ class ModelStudent:
         return image_id
 
     def step_3_4(self) -> str:
-        return self.sh("docker container run ourfiglet figlet hello")
+        return self.do(solution.RUN_FIGLET)
 
     # -- Task 4 -------------------------------------------------------------------
     def write_hello(self) -> None:
-        self.hello_dir.mkdir(parents=True, exist_ok=True)
-        (self.hello_dir / "index.js").write_text(HELLO_INDEX_JS)
-        (self.hello_dir / "Dockerfile").write_text(HELLO_DOCKERFILE)
+        self.do(solution.WRITE_HELLO)
 
     def step_4_1(self) -> None:
-        self.sh("docker image build -t hello:v0.1 .", cwd=self.hello_dir)
+        self.do(solution.BUILD_HELLO)
 
     def step_4_2(self) -> str:
-        return self.sh("docker container run hello:v0.1")
+        return self.do(solution.RUN_HELLO)
 
     # -- all ----------------------------------------------------------------------
     def do_the_lab(self) -> None:

@@ -20,6 +20,7 @@ from grader.engine.commit_detection import CommitVerdict, detect_commit
 from grader.engine.facts import ContainerFacts, Event, ImageFacts
 from grader.engine.proof import prove, prove_file
 from grader.engine.state import EngineState
+from grader.labtools.declared import Files, LabTask, Objects, Preflight, Spoiler, Step
 from grader.run.lab import Lab, ProbeTimeout
 from grader.run.labs import LabSpec
 from grader.run.verdict import CheckFailed, fail
@@ -31,10 +32,16 @@ __all__ = [
     "ContainerFacts",
     "EngineState",
     "Event",
+    "Files",
     "ImageFacts",
     "Lab",
     "LabSpec",
+    "LabTask",
+    "Objects",
+    "Preflight",
     "ProbeTimeout",
+    "Spoiler",
+    "Step",
     "__version__",
     "detect_commit",
     "fail",

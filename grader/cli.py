@@ -24,6 +24,7 @@ import click
 
 from grader import __version__
 from grader.errors import GradingError, SettingsError
+from grader.labtools import split
 from grader.report import report_json
 from grader.run.labs import LabSpec, load_lab
 from grader.run.runner import grade_lab
@@ -251,7 +252,8 @@ def _grade(
             home=remote_home or home,
             base=remote_home,
         )
-        grading = Grading(lab, settings, lab_settings, target, unreachable, tasks, engine)
+        shared = (submit, token, assignment) if submit and token and not student else None
+        grading = Grading(lab, settings, lab_settings, target, unreachable, tasks, engine, shared)
         if watch:
             report, task_titles = _watch(grading, as_json, remote=remote)
         else:
@@ -287,6 +289,7 @@ class Grading:
     unreachable: str
     tasks: tuple[str, ...]
     engine: EngineChoice | None = None
+    progress: tuple[str, str, str | None] | None = None  # own --watch --submit: URL, token, slug
 
     memo: dict[Hashable, Any] = field(default_factory=dict, compare=False)
 
@@ -348,6 +351,7 @@ def _watch(grading: Grading, as_json: bool, *, remote: bool) -> tuple[Report, di
         folders=[] if remote else watched_folders(grading.lab_settings),
         console=_console(stderr=as_json),
         as_json=as_json,
+        progress=grading.progress,
     ).run()
 
 
@@ -465,6 +469,10 @@ def _lab_named_in(args: Sequence[str]) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry: one line on stderr and a fixed exit code for every failure."""
     args = sys.argv[1:] if argv is None else argv
+    if (chosen := split(args)) is not None:  # grade start, finish, reset, lab selftest
+        from grader.labtools.cli import main as run_command
+
+        return run_command(*chosen)
     try:
         command = build_command(load_lab(_lab_named_in(args)))
         return int(command.main(args=args, prog_name="grade", standalone_mode=False) or 0)
@@ -482,14 +490,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> NoReturn:
-    """The ``grade`` command: :func:`main`, then a quick exit.
-
-    At exit the interpreter's collector walks every object the run made (some 40 000:
-    pytest, docker-py, the checks) only to free memory the OS is about to take back,
-    50-80 ms of a 0.5 s run. Frozen first, they are left to the OS; files, sockets and
-    ``atexit`` handlers are closed and run as on any exit. Not in :func:`main`, which
-    tests call in-process.
-    """
+    """``grade``: :func:`main`, then a quick exit: the run's 40 000 objects frozen and left to
+    the OS, not collected (50-80 ms of 0.5 s). Not in :func:`main`: tests call it."""
     code = main()
     gc.disable()
     gc.freeze()

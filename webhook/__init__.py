@@ -44,7 +44,7 @@ def create_app(
     except ConfigError as exc:  # one line under a bare gunicorn too, not a worker traceback
         raise for_gunicorn(exc) from None
 
-    from webhook import api, api_exceptions, auth, cli, database, gradebook, health, lti
+    from webhook import api, api_exceptions, auth, board, cli, database, gradebook, health, lti
 
     database.init_app(app)
     auth.init_app(app)
@@ -54,4 +54,5 @@ def create_app(
     lti.init_app(app)  # LTI 1.3: its routes and `grade-server lti`
     cli.init_app(app)
     gradebook.init_app(app)
+    board.init_app(app)  # the live class board: progress in, the board out (issue 22)
     return app

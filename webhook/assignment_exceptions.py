@@ -70,7 +70,7 @@ def extend(
         connection, assignment_id=assignment.id, student_pk=student_pk, kind="extension",
         until=until, extra_days=days or 0, note=note, by=by[:MAX_BY],
     )  # fmt: skip
-    notify_grade_changed(connection, student_pk)
+    notify_grade_changed(connection, student_pk, assignment.id)
     due = exceptions.due(closes)
     assert due is not None  # closes is set
     return due
@@ -85,7 +85,7 @@ def excuse(
         connection, assignment_id=assignment.id, student_pk=student_pk, kind="excused",
         note=note, by=by[:MAX_BY],
     )  # fmt: skip
-    notify_grade_changed(connection, student_pk)
+    notify_grade_changed(connection, student_pk, assignment.id)
 
 
 def override(
@@ -105,7 +105,7 @@ def override(
         connection, assignment_id=assignment.id, student_pk=student_pk, kind="override",
         grade=grade, note=note, by=by[:MAX_BY],
     )  # fmt: skip
-    notify_grade_changed(connection, student_pk)
+    notify_grade_changed(connection, student_pk, assignment.id)
 
 
 def remove(
@@ -124,5 +124,5 @@ def remove(
         note=note, by=by[:MAX_BY],
     )  # fmt: skip
     if removed:
-        notify_grade_changed(connection, student_pk)
+        notify_grade_changed(connection, student_pk, assignment.id)
     return removed

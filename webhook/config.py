@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from submissions.rubric import Rubric, RubricError, load_rubric, shipped_rubric
+from webhook.one_machine import OtherMachine, claim
 
 DEFAULT_MAX_REPORT_BYTES = 128 * 1024  # a real report is about 3 KB (10 KB with evidence)
 DEFAULT_RATE_LIMIT = "30/minute"
@@ -46,6 +47,8 @@ ENVIRONMENT: dict[str, str] = {
     "GRADER_SECURE_COOKIES": "SESSION_COOKIE_SECURE",
     "GRADER_HASHING_SLOTS": "LOGIN_HASHING_SLOTS",
     "GRADER_TRUSTED_PROXIES": "TRUSTED_PROXIES",
+    # the live class board (webhook.board): progress posts per student
+    "GRADER_PROGRESS_RATE_LIMIT": "PROGRESS_RATE_LIMIT",
 }
 
 _PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
@@ -148,6 +151,10 @@ def load_config(
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         source = sources["DATABASE_URL"]
         raise ConfigError(f"{source}: not a database URL SQLAlchemy can use ({exc})") from None
+    try:  # a SQLite file is one machine's: another's node is refused here
+        claim(str(app.config["DATABASE_URL"]))
+    except OtherMachine as exc:
+        raise ConfigError(f"{sources['DATABASE_URL']}: {exc}") from None
     try:
         path = app.config["RUBRIC_PATH"]
         app.extensions[RUBRIC_EXTENSION] = load_rubric(Path(path)) if path else shipped_rubric()

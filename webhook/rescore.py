@@ -20,9 +20,9 @@ brings the stored ones along, first as a preview, then for real:
   second finds nothing left), then writes exactly those scores (one batched statement):
   the grades after the commit are the ones it computed, and the preview's unless a report
   or a decision came in between.
-* Only the students whose grade changed are told, all at once
-  (:func:`webhook.grade_events.notify_grades_changed`, in the transaction): LTI's outbox
-  marks each of them in one statement and sends each once, and nobody else.
+* Only the students whose grade changed are told (:func:`webhook.grade_events.assignment_changed`,
+  in the transaction, which also stores the grades decided again): LTI's outbox marks them
+  in one statement (its batch form) and sends each once, and nobody else.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from sqlalchemy.sql.selectable import ScalarSelect
 
 from submissions.rubric import Rubric
 from submissions.scoring import points_table
-from webhook.grade_events import notify_grades_changed
+from webhook.grade_events import assignment_changed
 from webhook.storage.assignments import newest_version, rubric_versions
 from webhook.storage.models import (
     Assignment,
@@ -249,8 +249,9 @@ def apply(
                 kept_old=made.kept_old,
             )
         )
-        # In this transaction, all at once (LTI marks its outbox rows in one statement).
-        notify_grades_changed(connection, [change.student_pk for change in made.changes])
+        # In this transaction: the stored grades decided again, and the listeners told of
+        # the students whose grade changed (those of made.changes), all at once.
+        assignment_changed(connection, assignment.id)
         return Applied(made, now)
 
 

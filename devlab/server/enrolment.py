@@ -57,9 +57,12 @@ def enrol(
     students: tuple[str, ...] = ("ann", "bob"),
     course: str = "docker-101",
     rubric: Rubric | None = None,
+    *,
+    admin: bool = True,
 ) -> Classroom:
     """The course (one assignment of ``rubric``'s lab, the shipped rubric's by default),
-    its students with known tokens, and an administrator."""
+    its students with known tokens, and an administrator (``admin=False``: a second
+    course of the same database, whose administrator is the first's)."""
     engine = make_engine(url)
     tokens = {student: f"token-of-{student}-{uuid.uuid4().hex}" for student in students}
     try:
@@ -73,14 +76,14 @@ def enrol(
                     Student(course_id=row.id, student_id=student, name=student.title(),
                             email=f"{student}@example.edu", token_hash=hash_token(token))
                 )  # fmt: skip
-            # a server administrator: reads every course, verifies none (no course taught)
-            session.add(
-                Instructor(
-                    username=INSTRUCTOR[0],
-                    password_hash=hash_password(INSTRUCTOR[1]),
-                    is_admin=True,
+            if admin:  # a server administrator: reads every course, verifies none
+                session.add(
+                    Instructor(
+                        username=INSTRUCTOR[0],
+                        password_hash=hash_password(INSTRUCTOR[1]),
+                        is_admin=True,
+                    )
                 )
-            )
             session.commit()
     finally:
         engine.dispose()

@@ -23,6 +23,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from submissions.rubric import Rubric
+from webhook.storage import stored_grades
 from webhook.storage.assignments import add_assignment
 from webhook.storage.models import (
     Course,
@@ -257,5 +258,7 @@ def seed_class(
     ]  # fmt: skip
     if flags:
         session.execute(insert(Flag), flags)
+    # Written past the hooks (webhook.grade_events): the stored grades as the server keeps them.
+    stored_grades.refresh_assignment(session.connection(), assignment.id)
     session.commit()
     return SampleClass(course.id, len(pks), len(submissions), len(results))

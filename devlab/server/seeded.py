@@ -16,6 +16,7 @@ from sqlalchemy import select
 from devlab.server.sample import seed_class
 from submissions.rubric import Rubric
 from webhook.auth import hash_password
+from webhook.storage import stored_grades
 from webhook.storage.db import make_engine, make_session_factory, upgrade
 from webhook.storage.models import (
     Assignment,
@@ -151,6 +152,8 @@ def seed_database(url: str, rubric: Rubric) -> Seeded:
                     created_at=T0,
                 )
             )
+            session.flush()  # written past the hooks: the stored grades as the server keeps them
+            stored_grades.refresh_assignment(session.connection(), assignment)
             session.commit()
             return Seeded(url, rubric, USERNAME, PASSWORD, COURSE, flagged.id, full.id, only.id)
     finally:

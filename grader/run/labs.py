@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader.errors import SettingsError
+from grader.labtools.declared import LabTask, Objects, Preflight, Spoiler
 from grader.settings import fields_of
 
 if TYPE_CHECKING:
@@ -46,6 +47,11 @@ class LabSpec:
     lab gives unchanged (a ``prove_file`` name → the hashes of every version the lab gives,
     :func:`submissions.dialect.file_digest`): the server's rubric carries them, and a report
     with another hash for one of them is flagged.
+
+    Its proof (:mod:`grader.labtools.declared`): ``tasks``, each with its solution and the
+    objects it leaves (``grade reset TASK``); ``spoilers`` (``grade lab selftest``);
+    ``preflight`` (``grade start``). ``cleanup``, what ``grade finish`` removes, is every
+    task's objects.
     """
 
     name: str
@@ -54,9 +60,37 @@ class LabSpec:
     settings: type = NoSettings
     start_probes: Callable[[Lab[Any]], None] | None = field(default=None, compare=False)
     known_files: Mapping[str, frozenset[str]] = field(default_factory=dict, compare=False)
+    tasks: tuple[LabTask, ...] = field(default=(), compare=False)
+    spoilers: tuple[Spoiler, ...] = field(default=(), compare=False)
+    preflight: Preflight = field(default=Preflight(), compare=False)
 
     def __post_init__(self) -> None:
         fields_of(self.settings)  # a malformed declaration fails at import, not mid-run
+        ids = [task.id for task in self.tasks]
+        names = [spoiler.name for spoiler in self.spoilers]
+        for what, seen in (("task", ids), ("spoiler", names)):
+            twice = sorted({one for one in seen if seen.count(one) > 1})
+            if twice:
+                raise SettingsError(f"lab {self.name!r} declares the {what} {twice[0]!r} twice")
+        empty = [spoiler.name for spoiler in self.spoilers if not spoiler.fails]
+        if empty:
+            raise SettingsError(f"lab {self.name!r}: spoiler {empty[0]!r} names no check to fail")
+        for spoiler in self.spoilers:
+            if not set(spoiler.says) <= spoiler.fails:
+                raise SettingsError(
+                    f"lab {self.name!r}: spoiler {spoiler.name!r} says what a passing check says"
+                )
+
+    @property
+    def cleanup(self) -> Objects:
+        """Every object the lab leaves: all ``grade finish`` may remove."""
+        total = Objects()
+        for task in self.tasks:
+            total = total + task.objects
+        return total
+
+    def task(self, task_id: str) -> LabTask | None:
+        return next((task for task in self.tasks if task.id == task_id), None)
 
 
 def _installed() -> list[EntryPoint]:

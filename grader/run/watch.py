@@ -29,6 +29,7 @@ from rich.live import Live
 from rich.text import Text
 
 from grader.probes import EXEC_SHELL, OWN_EXECS, THROWAWAY_LABEL
+from grader.report.progress import sharing
 from grader.report.render import report_view
 from grader.settings import fields_of
 from submissions.dialect import Report
@@ -107,6 +108,10 @@ class Watch:
     folders: list[Path]
     console: Console
     as_json: bool = False
+    #: ``--submit``'s URL, token and assignment: each run's progress goes to the class board
+    #: (:mod:`grader.report.progress`).
+    progress: tuple[str, str, str | None] | None = None
+    on_report: Callable[[Report], None] | None = None
     recorded: list[dict[str, Any]] = field(default_factory=list)
     _changes: queue.Queue[str] = field(default_factory=queue.Queue)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -115,7 +120,9 @@ class Watch:
         previous = signal.signal(signal.SIGINT, lambda *_: self._stop.set())
         try:
             threading.Thread(target=self._follow_events, name="events", daemon=True).start()
-            return self._loop()
+            with sharing(self.progress, self.console) as hook:
+                self.on_report = hook or self.on_report
+                return self._loop()
         finally:
             signal.signal(signal.SIGINT, previous)
 
@@ -161,6 +168,8 @@ class Watch:
 
     def _show(self, report: Report, titles: dict[str, str]) -> None:
         """With --json, one line per grading run: when, and each check's status."""
+        if self.on_report is not None:
+            self.on_report(report)
         if self.as_json:
             line = {
                 "at": time.time(),

@@ -19,6 +19,7 @@ from devlab.server.reports import report_xml
 from tests.server.test_assignment_cli import tiny_installed  # noqa: F401 (fixture)
 from webhook.database import get_db
 from webhook.labs import lab_rubric
+from webhook.lti.deeplink import CUSTOM
 from webhook.storage.models import Assignment
 
 from .conftest import Lti, lab_report
@@ -30,10 +31,9 @@ def deep_link(lti: Lti, lab: str, assignment: str = "") -> requests.Response:
     """The instructor adds ``lab`` (to ``assignment``, or as a new one) from the LMS."""
     page = lti.launch("lms-prof", kind="deeplink")
     assert page.status_code == 200, page.text
-    action = re.search(r'<form method="post" action="([^"]+)"', page.text)
-    assert action is not None
+    action, token = page_form(lti, page.text)
     answer = lti.browser.post(
-        f"{lti.base}{unescape(action[1])}", data={"lab": lab, "assignment": assignment}, timeout=30
+        action, data={"lab": lab, "assignment": assignment, "csrf_token": token}, timeout=30
     )
     if answer.status_code != 200:
         return answer
@@ -43,6 +43,14 @@ def deep_link(lti: Lti, lab: str, assignment: str = "") -> requests.Response:
     done = lti.browser.post(unescape(form[1]), data={"JWT": jwt[1]}, timeout=30)
     assert done.status_code == 200, done.text
     return done
+
+
+def page_form(lti: Lti, html: str) -> tuple[str, str]:
+    """The deep linking page's form: its action (URL) and its CSRF token."""
+    action = re.search(r'<form method="post" action="([^"]+)"', html)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert action is not None and token is not None, html
+    return f"{lti.base}{unescape(action[1])}", unescape(token[1])
 
 
 def submit(lti: Lti, xml: bytes, assignment: str = "") -> requests.Response:
@@ -148,3 +156,42 @@ def test_a_lab_that_is_not_installed_or_an_assignment_of_another_lab_is_refused(
         session = get_db().session()
         assert len(session.scalars(select(Assignment)).all()) == 3  # nothing made
         session.close()
+
+
+def test_a_forged_deep_link_post_is_refused(lti: Lti) -> None:
+    """A POST with the launch's id but not its page's token (none, another launch's, an
+    altered one) makes no assignment and no link: another site cannot make an instructor's
+    browser add a lab, knowing the launch id."""
+    lti.sim.add_user("lms-prof", role=ROLE_INSTRUCTOR)
+    _, earlier = page_form(lti, lti.launch("lms-prof", kind="deeplink").text)
+    action, token = page_form(lti, lti.launch("lms-prof", kind="deeplink").text)
+    assert earlier != token
+    new = {"lab": "docker_beginners", "assignment": ""}  # would make docker_beginners-2
+    for forged in ({}, {"csrf_token": ""}, {"csrf_token": earlier}, {"csrf_token": token[:-1]}):
+        answer = lti.browser.post(action, data={**new, **forged}, timeout=30)
+        assert answer.status_code == 403, (forged, answer.status_code, answer.text[:300])
+        assert answer.headers.get("X-LTI-Refused") == "bad_form_token", answer.headers
+        assert 'name="JWT"' not in answer.text
+    with lti.app.app_context():
+        session = get_db().session()
+        assert session.scalars(select(Assignment.slug)).all() == ["docker_beginners"]
+        session.close()
+    # the page's own token: the link is made
+    answer = lti.browser.post(action, data={**new, "csrf_token": token}, timeout=30)
+    assert answer.status_code == 200 and 'name="JWT"' in answer.text, answer.text[:300]
+
+
+def test_an_instructors_launch_lands_on_the_links_assignment_page(linked: Lti) -> None:
+    """From a link deep linking made: that assignment's page, logged in; from the course's
+    navigation (no assignment named): the course page, as before."""
+    lti = linked
+    for link, slug in ((1, "tiny"), (2, "docker_beginners-2"), (0, "docker_beginners")):
+        page = lti.post_form(lti.platform_form("lms-prof", link=link))
+        assert page.status_code == 200, page.text[:300]
+        assert page.url == f"{lti.base}/gradebook/docker-101/a/{slug}", page.url
+    course = lti.launch("lms-prof")
+    assert course.status_code == 200 and course.url == f"{lti.base}/gradebook/docker-101/"
+    # a link naming an assignment the course no longer has: the course page too
+    lti.sim.spoil = lambda claims: claims[CUSTOM].update(assignment="gone")
+    stale = lti.post_form(lti.platform_form("lms-prof", link=1))
+    assert stale.status_code == 200 and stale.url == f"{lti.base}/gradebook/docker-101/"

@@ -11,7 +11,6 @@ from sqlalchemy import event, select
 
 from devlab.server.reports import report_xml
 from submissions.rubric import shipped_rubric
-from webhook import grade_events
 from webhook.database import get_db
 from webhook.lti import passback
 from webhook.lti.models import LtiPassback
@@ -75,8 +74,9 @@ def test_a_rescore_sends_one_new_score_per_changed_student_and_none_for_the_othe
 def test_many_students_are_marked_in_statements_of_a_chunk_each(
     lti: Lti, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """notify_grades_changed (a rescore's): LTI's batch form marks exactly the students
-    named, however many statements their number takes; a student twice is marked once."""
+    """LTI's batch form (a rescore's, through grade_events.assignment_changed) marks exactly
+    the students named, however many statements their number takes; one twice is marked
+    once."""
     for sub, roster_id in (("lms-ann", "ann"), ("lms-bob", "bob")):
         lti.sim.add_user(sub, sourcedid=roster_id)
         assert lti.launch(sub).status_code == 200
@@ -97,10 +97,10 @@ def test_many_students_are_marked_in_statements_of_a_chunk_each(
         event.listen(engine, "before_cursor_execute", seen)
         try:
             with write_transaction(engine) as connection:
-                grade_events.notify_grades_changed(connection, [pks["ann"], pks["ann"]])
+                passback.mark_many_changed(connection, [pks["ann"], pks["ann"]])
             assert dirty(lti) == {"ann": True, "bob": False} and len(statements) == 1
             with write_transaction(engine) as connection:
-                grade_events.notify_grades_changed(connection, [pks["bob"], pks["ann"]])
+                passback.mark_many_changed(connection, [pks["bob"], pks["ann"]])
             assert dirty(lti) == {"ann": True, "bob": True} and len(statements) == 3
         finally:
             event.remove(engine, "before_cursor_execute", seen)

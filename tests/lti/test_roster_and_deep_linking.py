@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from html import unescape
-
 from sqlalchemy import func, select
 
 from devlab.server.lms import ROLE_INSTRUCTOR, ROLE_LEARNER, User
@@ -13,6 +10,7 @@ from webhook.lti.models import LtiMember, LtiPassback
 from webhook.storage.models import Student
 
 from .conftest import Lti
+from .test_deep_linking_assignments import deep_link
 
 
 def roster(lti: Lti) -> set[str]:
@@ -52,20 +50,7 @@ def test_roster_sync_of_an_unknown_course_says_so(lti: Lti) -> None:
 
 def test_deep_linking_creates_the_assignments_column_and_passback_uses_it(lti: Lti) -> None:
     lti.sim.add_user("lms-prof", role=ROLE_INSTRUCTOR)
-    page = lti.launch("lms-prof", kind="deeplink")
-    assert page.status_code == 200 and "Docker for beginners" in page.text
-    action = re.search(r'<form method="post" action="([^"]+)"', page.text)
-    assert action is not None
-    answer = lti.browser.post(
-        f"{lti.base}{unescape(action[1])}",
-        data={"lab": "docker_beginners", "assignment": "docker_beginners"},
-        timeout=30,
-    )
-    form = re.search(r'<form[^>]*action="([^"]+)"', answer.text)
-    jwt = re.search(r'name="JWT" value="([^"]+)"', answer.text)
-    assert form is not None and jwt is not None, answer.text
-    done = lti.browser.post(unescape(form[1]), data={"JWT": jwt[1]}, timeout=30)
-    assert done.status_code == 200, done.text
+    deep_link(lti, "docker_beginners", "docker_beginners")
     [item] = lti.sim.deep_link_responses[0]["content_items"]
     assert item["type"] == "ltiResourceLink" and item["url"] == f"{lti.base}/lti/launch"
     assert item["lineItem"]["scoreMaximum"] == 28

@@ -10,7 +10,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, inspect, select, text
 
-import webhook.lti.models  # noqa: F401  (the LTI tables, as the migrations' env)
+import webhook.board.models  # (the board's tables, as the migrations' env)
+import webhook.lti.models  # (the LTI tables, as the migrations' env)
+import webhook.storage.grade_models  # noqa: F401  (as the migrations' env)
 from devlab.server.enrolment import app_config
 from devlab.server.reports import make_report, report_xml
 from submissions.reader import read_report
@@ -29,7 +31,7 @@ from webhook.storage.models import (
 from webhook.storage.queries import course_grades
 
 # the newest revision: every upgrade test ends there
-HEAD = "0014"
+HEAD = "0016"
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -38,6 +40,9 @@ T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 LTI_TABLES = ("lti_score", "lti_passback", "lti_line_item", "lti_member", "lti_context",
               "lti_deployment", "lti_tool_key", "lti_registration", "lti_cache")  # fmt: skip
 
+# Issue 22 (0016): they refer to assignment and student.
+BOARD_TABLES = ("progress_change", "progress", "board_setting")
+
 
 def back_to(database_url: str, revision: str) -> None:
     """The database as a server at ``revision`` left it: every table dropped, then the
@@ -45,8 +50,10 @@ def back_to(database_url: str, revision: str) -> None:
     engine = make_engine(database_url)
     try:
         with engine.begin() as connection:
-            for table in (*LTI_TABLES, "course_instructor", "evidence_key", "flag", "flag_group",
+            for table in (*LTI_TABLES, *BOARD_TABLES, "course_instructor", "evidence_key", "flag",
+                          "flag_group",
                           "assignment_rubric", "assignment_exception", "assignment_rescore",
+                          "assignment_grade",
                           "alembic_version",
                           "rate_limit_window", "signed_delivery", "check_result", "submission",
                           "student", "assignment", "instructor", "course"):  # fmt: skip

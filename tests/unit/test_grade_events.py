@@ -1,5 +1,7 @@
-"""webhook.grade_events' batch form: a listener with one is told of many students in one
-call, any other once per student, in the order registered; nobody told of no one."""
+"""webhook.grade_events' batch form: a listener with one is told of many students (an
+assignment's change, a rescore) in one call, any other once per student, in the order
+registered; nobody told of no one. The stored grades' refresh around it has its own tests
+(tests/server/test_stored_grades.py)."""
 
 from __future__ import annotations
 
@@ -24,10 +26,10 @@ def test_a_batch_listener_is_told_once_and_another_once_per_student() -> None:
     )
     grade_events.add_listener(app, with_batch)  # registered twice: still once
     with app.app_context():
-        grade_events.notify_grades_changed(CONNECTION, [3, 1])
+        grade_events._tell(CONNECTION, [3, 1])
         assert told == [("one", 3), ("one", 1), ("batch", [1, 3])]
         told.clear()
-        grade_events.notify_grades_changed(CONNECTION, [])
+        grade_events._tell(CONNECTION, [])
         assert told == []
-        grade_events.notify_grade_changed(CONNECTION, 7)  # one student: the single form
+        grade_events._tell(CONNECTION, [7])  # one student (ingest's): the single form
         assert told == [("one", 7), ("single", 7)]

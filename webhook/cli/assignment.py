@@ -25,11 +25,12 @@ from sqlalchemy.orm import Session
 from submissions.lateness import BadLatePolicy, LatePolicy
 from submissions.rubric import Rubric, RubricError, load_rubric
 from webhook import crosscheck, rescore
+from webhook.board import store as board_store
 from webhook.cli.course import POLICY_HELP, TIME_HELP, check_dates, parse_moment, parse_policy
 from webhook.cli.errors import AlreadyExists, BadInput, BadValue, NotFound, database_command
 from webhook.cli.lookup import find_course
 from webhook.database import get_db
-from webhook.grade_events import notify_grade_changed
+from webhook.grade_events import assignment_changed, course_changed
 from webhook.labs import UnknownLab, check_matches, known_lab, lab_rubric
 from webhook.storage.assignments import (
     add_assignment,
@@ -43,7 +44,6 @@ from webhook.storage.models import (
     AssignmentException,
     AssignmentRubric,
     Course,
-    Student,
     Submission,
 )
 from webhook.storage.student_exceptions import history, overrides_above
@@ -164,7 +164,8 @@ def assignment_show(course_slug: str, slug: str) -> None:
     """Show an assignment and its rubric versions (the newest scores new reports)."""
     with get_db().session() as session:
         assignment = find_assignment(session, find_course(session, course_slug), slug)
-        click.echo(f"{course_slug}/{assignment.slug}: {_said(assignment)}")
+        board = board_store.said(*board_store.setting(session.connection(), assignment.id))
+        click.echo(f"{course_slug}/{assignment.slug}: {_said(assignment)}, {board}")
         for row in session.scalars(
             select(AssignmentRubric)
             .where(AssignmentRubric.assignment_id == assignment.id)
@@ -222,6 +223,17 @@ def assignment_rubric(course_slug: str, slug: str, file: Path | None) -> None:
 @click.option("--closes", "closes_at", help=f"The deadline. {TIME_HELP}, or none.")
 @click.option("--grade-policy", help=POLICY_HELP + ".")
 @click.option("--late-policy", help=LATE_HELP + ".")
+@click.option(
+    "--progress",
+    type=click.Choice(["on", "off"]),
+    help="Take students' live progress for the class board (grade --watch --submit).",
+)
+@click.option(
+    "--stuck-minutes",
+    type=click.IntRange(1, 600),
+    help="On the board, a student whose same check fails the same way this long is stuck"
+    " (default 5).",
+)
 def assignment_set(
     course_slug: str,
     slug: str,
@@ -230,10 +242,12 @@ def assignment_set(
     closes_at: str | None,
     grade_policy: str | None,
     late_policy: str | None,
+    progress: str | None,
+    stuck_minutes: int | None,
 ) -> None:
-    """Change the assignment's title, dates (none clears one) or policies. Its students'
-    grades are sent to the LMS again (a close or policy may change them); a new opening
-    re-checks the course's reports."""
+    """Change the assignment's title, dates (none clears one), policies or class board. Its
+    students' grades are sent to the LMS again (a close or policy may change them); a new
+    opening re-checks the course's reports. The board's settings change no grade."""
     values: dict[str, Any] = {}
     if title is not None:
         if not title.strip():
@@ -247,9 +261,11 @@ def assignment_set(
         values["grade_policy"] = parse_policy(grade_policy)
     if late_policy is not None:
         values["late_policy"] = parse_late_policy(late_policy)
-    if not values:
+    board_change = progress is not None or stuck_minutes is not None
+    if not values and not board_change:
         raise BadValue(
-            "say what to change: --title, --opens, --closes, --grade-policy or --late-policy"
+            "say what to change: --title, --opens, --closes, --grade-policy, --late-policy,"
+            " --progress or --stuck-minutes"
         )
     with get_db().session() as session:
         assignment = find_assignment(session, find_course(session, course_slug), slug)
@@ -260,15 +276,24 @@ def assignment_set(
         )
         assignment_id, course_id = assignment.id, assignment.course_id
     with write_transaction(get_db().engine) as connection:
+        if board_change:
+            board = board_store.set_board(
+                connection,
+                assignment_id,
+                progress=None if progress is None else progress == "on",
+                stuck_minutes=stuck_minutes,
+            )
+            click.echo(f"{course_slug}/{slug}: {board_store.said(*board)}", err=True)
+        if not values:
+            return
         connection.execute(
             update(Assignment).where(Assignment.id == assignment_id).values(**values)
         )
-        if "opens_at" in values:
+        if "opens_at" in values:  # its flags may change any report of the course
             crosscheck.recheck_course(connection, course_id)
-        if values.keys() - {"title"}:
-            students = select(Student.id).where(Student.course_id == course_id)
-            for student_pk in connection.scalars(students).all():
-                notify_grade_changed(connection, student_pk)
+            course_changed(connection, course_id)
+        elif values.keys() - {"title"}:
+            assignment_changed(connection, assignment_id)
     with get_db().session() as session:
         changed = session.get(Assignment, assignment_id)
         assert changed is not None

@@ -16,6 +16,7 @@ from webhook.cli.errors import AlreadyExists, BadInput, BadValue, NotFound, data
 from webhook.cli.lookup import find_course, find_instructor
 from webhook.config import current_rubric
 from webhook.database import get_db
+from webhook.grade_events import course_changed
 from webhook.storage import db as storage
 from webhook.storage.assignments import add_assignment
 from webhook.storage.models import (
@@ -188,6 +189,7 @@ def course_set(
                 update(Assignment).where(Assignment.course_id == row.id).values(**shared)
             )
         done = crosscheck.recheck_course(connection, row.id)
+        course_changed(connection, row.id)  # new dates, policy or flags
     opens, closes = values.get("opens_at", row.opens_at), values.get("closes_at", row.closes_at)
     said = f"; grade policy {policy}" if policy is not None else ""
     click.echo(
@@ -246,6 +248,7 @@ def course_recheck(course_slug: str) -> None:
         course_id = find_course(session, course_slug).id
     with storage.write_transaction(get_db().engine) as connection:
         done = crosscheck.recheck_course(connection, course_id)
+        course_changed(connection, course_id)  # flags raised or dropped
     click.echo(f"course {course_slug}: {_rechecked(done)}", err=True)
 
 

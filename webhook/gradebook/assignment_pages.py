@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, render_template, request
+from flask import abort, render_template, request, url_for
 
 from submissions.rubric import Rubric
 from webhook.access import require_course
@@ -23,7 +23,7 @@ from webhook.storage import student_exceptions
 from webhook.storage.assignments import by_slug, newest_rubric
 from webhook.storage.models import Assignment, Course
 
-from . import assignment_queries, charts, flag_queries, queries
+from . import assignment_queries, charts, flag_queries, grid, queries
 
 #: What each grade policy counts, said for the pages.
 POLICIES = {
@@ -38,7 +38,7 @@ def course_page(course: str) -> Any:
     db = get_session()
     found = require_course(course)
     assignments = assignments_of(db, found)
-    columns, rows = gradesheet(db, found, assignments)
+    columns, rows = gradesheet(db, found, assignments, stored=True)
     return render_template(
         "gradebook/course.html",
         course=found,
@@ -46,6 +46,9 @@ def course_page(course: str) -> Any:
         columns=columns,
         linked={a.slug for a in assignments},
         rows=rows,
+        grid=grid.row_cells(
+            columns, rows, url_for("gradebook.student", course=found.slug, student_id="")
+        ),
         flag_counts=flag_queries.flag_counts(db, found),
     )
 

@@ -73,11 +73,16 @@ _FORGET_WINDOWS = delete(RateLimitWindow).where(
 
 
 def count_rate(
-    connection: Connection, student_pk: int, *, now: float | None = None, scope: str = "student"
+    connection: Connection,
+    student_pk: int,
+    *,
+    now: float | None = None,
+    scope: str = "student",
+    rate: tuple[int, int] | None = None,
 ) -> Verdict:
     """Count one request for the student (``scope`` ``verified``: an instructor's for
-    them, counted apart); within ``GRADER_RATE_LIMIT``?"""
-    limit, period = current_app.config["RATE_LIMIT_PARSED"]
+    them, counted apart); within ``GRADER_RATE_LIMIT`` (or ``rate``, another scope's)?"""
+    limit, period = current_app.config["RATE_LIMIT_PARSED"] if rate is None else rate
     if limit <= 0:
         return Verdict(True, 0)
     now = time.time() if now is None else now
@@ -230,7 +235,11 @@ def store(connection: Connection, sender: Sender, ready: Ready) -> Stored:
         firsts=firsts,
         now=received_at,
     )
-    notify_grade_changed(connection, sender.student_pk)  # in this transaction: LTI's outbox
+    # In this transaction: the stored grade, LTI's outbox. The earlier reports it flagged
+    # (``matches``) may change their students' grades too, in any assignment.
+    notify_grade_changed(connection, sender.student_pk, ready.assignment_id)
+    for other_pk in sorted({m.student_pk for m in matches} - {sender.student_pk}):
+        notify_grade_changed(connection, other_pk)
     drop_old_raw(connection, sender.student_pk, received_at)
     kinds = (
         tuple(flag.kind for flag in flags)

@@ -11,10 +11,21 @@ The link carries the assignment's slug as a custom parameter, which the platform
 in every launch from that link (``https://purl.imsglobal.org/spec/lti/claim/custom``): a
 student's launch lands on that assignment. Its line item (:func:`webhook.lti.lineitems.wanted`)
 is created by the platform and found by the passback through its tag.
+
+The page's forms carry a token (:func:`form_token`) bound to the launch and to the browser's
+LTI session cookie (``lti1p3-session-id``, which the launch's data is keyed by): a POST
+naming the launch id without its page's token is refused, so another site cannot make an
+instructor's browser add a lab, even knowing the launch id (a URL, seen in logs and
+histories). Not Flask-WTF's token, as the gradebook's forms have: that one lives in the
+session cookie, which is ``SameSite=Lax`` and so not sent from the LMS's frame the page
+is shown in; the LTI session cookie is (``SameSite=None``), and the server keeps nothing
+more.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +42,21 @@ from webhook.storage.models import Assignment, Course
 CUSTOM = "https://purl.imsglobal.org/spec/lti/claim/custom"
 #: The custom parameter naming the assignment a link launches.
 ASSIGNMENT_PARAM = "assignment"
+#: The form field of the page's token.
+TOKEN_FIELD = "csrf_token"
+
+
+def form_token(secret: str, launch_id: str, session_id: str) -> str:
+    """The token of the deep linking page of ``launch_id``, shown in the browser whose LTI
+    session cookie is ``session_id``: a MAC under the server's secret key, never stored."""
+    message = f"lti-deep-link:{launch_id}:{session_id}".encode()
+    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def token_matches(secret: str, launch_id: str, session_id: str, sent: str) -> bool:
+    """Whether ``sent`` is that page's token (compared in constant time)."""
+    expected = form_token(secret, launch_id, session_id)
+    return hmac.compare_digest(expected.encode(), sent.encode("utf-8", "replace"))
 
 
 @dataclass(frozen=True)
@@ -103,13 +129,23 @@ def resource(session: Session, assignment: Assignment, launch_url: str) -> DeepL
     )
 
 
-def launched(session: Session, course: Course, claims: Mapping[str, Any]) -> Assignment | None:
-    """The assignment a launch is for: the one its link names, else the course's first."""
+def named(session: Session, course: Course, claims: Mapping[str, Any]) -> Assignment | None:
+    """The course's assignment the launch's link names (its custom parameter), if any: an
+    instructor's launch from it lands on that assignment's page."""
     custom = claims.get(CUSTOM)
     slug = str(custom.get(ASSIGNMENT_PARAM) or "") if isinstance(custom, Mapping) else ""
-    mine = select(Assignment).where(Assignment.course_id == course.id)
-    found = session.scalar(mine.where(Assignment.slug == slug)) if slug else None
-    return found or session.scalars(mine.order_by(Assignment.id)).first()
+    if not slug:
+        return None
+    return session.scalar(
+        select(Assignment).where(Assignment.course_id == course.id, Assignment.slug == slug)
+    )
+
+
+def launched(session: Session, course: Course, claims: Mapping[str, Any]) -> Assignment | None:
+    """The assignment a student's launch is for: the one its link names, else the course's
+    first (a link made before links named assignments, or the course's navigation)."""
+    first = select(Assignment).where(Assignment.course_id == course.id).order_by(Assignment.id)
+    return named(session, course, claims) or session.scalars(first).first()
 
 
 def needs_flag(session: Session, assignment: Assignment) -> bool:

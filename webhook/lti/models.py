@@ -202,7 +202,7 @@ class LtiScore(Base):
     assignment_id: Mapped[int] = mapped_column(
         ForeignKey("assignment.id", ondelete="CASCADE"), primary_key=True
     )
-    status: Mapped[str] = mapped_column(String(10), default="waiting")  # waiting|sent|error
+    status: Mapped[str] = mapped_column(String(10), default="waiting")  # waiting|sending|sent|error
     sent_grade: Mapped[int | None] = mapped_column(Integer, default=None)
     pending_grade: Mapped[int | None] = mapped_column(Integer, default=None)
     last_timestamp: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

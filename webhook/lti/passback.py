@@ -5,7 +5,7 @@ flag) says so through :func:`webhook.grade_events.notify_grade_changed`, inside 
 transaction; :func:`mark_changed`, the listener LTI registers (:func:`register`), marks
 their row ``dirty`` there (one indexed ``UPDATE``, nothing for a student the LMS does not
 know), so a change is never lost, and ingest pays one statement; its batch form
-(:func:`mark_many_changed`, for :func:`webhook.grade_events.notify_grades_changed`) marks a
+(:func:`mark_many_changed`, for :func:`webhook.grade_events.assignment_changed`) marks a
 rescore's hundreds of students in a statement per :data:`MARK_CHUNK`.
 
 **Sending** (:func:`run_once`, by the worker thread of each server process or by
@@ -26,11 +26,12 @@ submission extension with ``new_submission: false`` (each new submission uses up
 attempt in Canvas).
 
 **A retry is the same score.** A send that failed (a timeout above all: the LMS may have
-taken the score and answered too late) is retried with the same grade *and the same
-timestamp*, so that it can never show in the LMS as a second, newer submission; a 409 to
-that retry (AGS: a score not newer than the one the platform holds is refused) means the
-first attempt arrived, and the row is delivered. A grade that changed in between is a new
-score, with a new timestamp.
+taken the score and answered too late), or whose process was lost before it recorded the
+answer (each send is written down as ``sending`` first, and the row's lease runs out), is
+retried with the same grade *and the same timestamp*, so that it can never show in the LMS
+as a second, newer submission; a 409 to that retry (AGS: a score not newer than the one the
+platform holds is refused) means the first attempt arrived, and the row is delivered. A
+grade that changed in between is a new score, with a new timestamp.
 """
 
 from __future__ import annotations
@@ -304,13 +305,18 @@ def _send_one(
         return Outcome(student_pk, None, assignment=slug)
     retry = (
         score is not None
-        and score.status == "error"
+        and score.status in ("error", "sending")
         and score.pending_grade == grade
         and score.last_timestamp is not None
     )
     last = score.last_timestamp if score is not None else None
     timestamp = last if retry and last is not None else next_timestamp(last, utcnow())
     max_score = newest_rubric(session, assignment.id).max_score
+    fresh = score is None
+    if not retry:  # a process lost before it records the answer: the next send is a retry
+        _record(engine, student_pk, assignment.id, status="sending", pending_grade=grade,
+                last_timestamp=timestamp, create=fresh)  # fmt: skip
+        fresh = False
     try:
         _send(session, member, assignment, grade, max_score, timestamp, services)
     except Exception as exc:  # the LMS's answer, a timeout, a refused connection...
@@ -324,7 +330,7 @@ def _send_one(
                 pending_grade=grade,
                 last_timestamp=timestamp,
                 last_error=error[:500],
-                create=score is None,
+                create=fresh,
             )
             log.warning(
                 "LTI grade passback for student %s (%s) failed: %s", student_pk, slug, error
@@ -340,7 +346,7 @@ def _send_one(
         last_timestamp=timestamp,
         last_error="",
         sent_at=utcnow(),
-        create=score is None,
+        create=fresh,
     )
     return Outcome(student_pk, grade, assignment=slug)
 

@@ -220,7 +220,7 @@ def launch() -> Any:
     if message.is_deep_link_launch():
         if role is not CourseRole.INSTRUCTOR:
             return refusal("", reason="Only an instructor can add the lab to a course.")
-        return _deep_link_page(message, context)
+        return _deep_link_page(message, context, storage)
     if not message.is_resource_launch():
         return refusal("", reason="This kind of LTI message is not supported.")
     course = session.get(Course, context.course_id)
@@ -238,6 +238,9 @@ def launch() -> Any:
             session, lambda: bind_instructor(session, context, person, registration.name)
         )
         login_session(instructor)
+        linked = deeplink.named(session, course, claims)  # the link's assignment, if it names one
+        if linked is not None:
+            return redirect(url_for("gradebook.assignment", course=course.slug, slug=linked.slug))
         return redirect(url_for("gradebook.overview", course=course.slug))
     secret = str(current_app.config["SECRET_KEY"])
     student = _bound(session, lambda: bind_student(session, context, person, secret))
@@ -315,13 +318,18 @@ def _audience(claims: Mapping[str, Any]) -> str:
     return str(aud[0] if isinstance(aud, list) and aud else aud)
 
 
-def _deep_link_page(message: FlaskMessageLaunch, context: LtiContext) -> Any:
+def _deep_link_page(
+    message: FlaskMessageLaunch, context: LtiContext, storage: DatabaseLaunchStorage
+) -> Any:
     session = get_session()
     course = session.get(Course, context.course_id)
     assert course is not None
+    launch_id = message.get_launch_id()
+    secret = str(current_app.config["SECRET_KEY"])
     return render_template(
         "lti/deep_link.html",
-        launch_id=message.get_launch_id(),
+        launch_id=launch_id,
+        token=deeplink.form_token(secret, launch_id, storage.get_session_id() or ""),
         choices=deeplink.choices(session, course),
         title=context.title,
     )
@@ -344,6 +352,15 @@ def deep_link(launch_id: str) -> Any:
         )
     except LtiException as exc:
         return refusal(str(exc))
+    sent = request.form.get(deeplink.TOKEN_FIELD, "")
+    secret = str(current_app.config["SECRET_KEY"])
+    if not deeplink.token_matches(secret, launch_id, storage.get_session_id() or "", sent):
+        return refusal(
+            "",
+            kind="bad_form_token",
+            reason="The form was not this launch's page (its token is missing or another's): "
+            "open the lab's deep linking from the LMS again.",
+        )
     if not message.is_deep_link_launch():
         abort(400)
     session = get_session()

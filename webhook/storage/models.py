@@ -314,6 +314,8 @@ class Submission(Base):
         UniqueConstraint("student_pk", "report_id"),
         Index("ix_submission_course_report", "course_id", "report_id"),
         Index("ix_submission_assignment_received", "assignment_id", "received_at"),
+        # One student's reports of one assignment: what deciding their grade reads (0015).
+        Index("ix_submission_student_assignment", "student_pk", "assignment_id"),
         # A student's reports that still keep their raw XML: about 51 per student, however
         # many they sent, so that ingest finds the ones to drop in one short range.
         Index(

@@ -10,7 +10,7 @@ one grade per course (the exports of a course without assignments).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import cast
 
@@ -241,20 +241,7 @@ def assignment_grades(
             report = replace(report, score=rescored[report.id])
         reports[pk].append(report)
     exceptions = in_force(session, assignment.id)
-    other = aliased(Student)
-    flags: dict[int, Counter[str]] = defaultdict(Counter)
-    for pk, kind, other_id in session.execute(
-        select(Flag.student_pk, Flag.kind, other.student_id)
-        .outerjoin(other, other.id == Flag.other_student_pk)
-        .outerjoin(Submission, Submission.id == Flag.submission_id)
-        .where(
-            Flag.course_id == assignment.course_id,
-            Flag.status == "open",
-            (Submission.assignment_id == assignment.id) | Flag.submission_id.is_(None),
-        )
-    ):
-        said = kind.replace("_", " ") + (f" with {other_id}" if other_id else "")
-        flags[pk][said] += 1
+    flags = open_flags(session, assignment.course_id, [assignment.id])[assignment.id]
     rows = []
     for student in students:
         decision = _decide(
@@ -266,14 +253,42 @@ def assignment_grades(
                 student=student,
                 submissions=len(reports[student.id]),
                 grade=decision.grade,
-                open_flags=tuple(
-                    f"{said} ({n} reports)" if n > 1 else said
-                    for said, n in sorted(flags[student.id].items())
-                ),
+                open_flags=flags.get(student.id, ()),
                 decision=decision,
             )
         )
     return rows
+
+
+def open_flags(
+    session: Session, course_id: int, assignment_ids: Sequence[int]
+) -> dict[int, dict[int, tuple[str, ...]]]:
+    """Assignment id → student key → their open flags on it, said briefly ("no evidence",
+    "shared evidence with s2 (3 reports)"): the flags of the assignment's reports and the
+    course's flags on no report, which show under every assignment. One query."""
+    other = aliased(Student)
+    wanted = set(assignment_ids)
+    counted: dict[int, dict[int, Counter[str]]] = {a: defaultdict(Counter) for a in wanted}
+    for pk, kind, other_id, assignment_id in session.execute(
+        select(Flag.student_pk, Flag.kind, other.student_id, Submission.assignment_id)
+        .outerjoin(other, other.id == Flag.other_student_pk)
+        .outerjoin(Submission, Submission.id == Flag.submission_id)
+        .where(
+            Flag.course_id == course_id,
+            Flag.status == "open",
+            Submission.assignment_id.in_(wanted) | Flag.submission_id.is_(None),
+        )
+    ):
+        said = kind.replace("_", " ") + (f" with {other_id}" if other_id else "")
+        for target in wanted if assignment_id is None else (assignment_id,):
+            counted[target][pk][said] += 1
+    return {
+        a: {
+            pk: tuple(f"{said} ({n} reports)" if n > 1 else said for said, n in sorted(c.items()))
+            for pk, c in by_student.items()
+        }
+        for a, by_student in counted.items()
+    }
 
 
 def course_sources(course: Course | Assignment) -> Sources:

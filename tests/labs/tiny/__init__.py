@@ -3,7 +3,8 @@
 It proves that a lab is a folder (here a package under ``tests/``) that declares
 itself: the grader finds it through the ``docker_lab_grader.labs`` entry point,
 makes ``--motd`` an option of ``grade --lab tiny``, and runs its check, with no
-line of ``grader/`` knowing about it.
+line of ``grader/`` knowing about it. Its proof (a solution, two spoilers, its one file as
+what ``grade finish`` removes) is the smallest ``grade lab selftest`` passes.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeAlias
 
-from grader import Lab, LabSpec, setting
+from grader import Lab, LabSpec, LabTask, Objects, Spoiler, Step, setting
 
 
 @dataclass(frozen=True)
@@ -29,4 +30,19 @@ LAB = LabSpec(
     title="A tiny lab",
     checks=Path(__file__).parent,
     settings=TinySettings,
+    tasks=(
+        LabTask(
+            "task1",
+            solution=(Step("echo 'hello, world' > ~/motd.txt"),),
+            objects=Objects(files=("~/motd.txt",)),
+        ),
+    ),
+    spoilers=(
+        Spoiler(
+            "motd says good morning",
+            (Step("echo 'good morning' > ~/motd.txt"),),
+            frozenset({"motd.hello"}),
+        ),
+        Spoiler("no motd", (Step("rm ~/motd.txt"),), frozenset({"motd.hello"})),
+    ),
 )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
-import webhook.lti.models  # noqa: F401  (LTI's tables, on storage's Base)
+import webhook.board.models  # (the board's tables, on storage's Base)
+import webhook.lti.models  # (LTI's tables, on storage's Base)
+import webhook.storage.grade_models  # noqa: F401  (the decided grades, on the same Base)
 from webhook.storage.db import make_engine
 from webhook.storage.models import Base
 
