@@ -22,11 +22,12 @@ The core imports no feature: ingest and the gradebook know this module only.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 
 from flask import Flask, current_app
 from sqlalchemy import Connection, select
 
+from submissions.scoring import Decision
 from webhook.storage import stored_grades
 from webhook.storage.models import Assignment
 
@@ -65,11 +66,14 @@ def notify_grade_changed(
     _tell(connection, [student_pk])
 
 
-def assignment_changed(connection: Connection, assignment_id: int) -> list[int]:
+def assignment_changed(
+    connection: Connection, assignment_id: int, decided: Mapping[int, Decision] | None = None
+) -> list[int]:
     """Every grade of the assignment may have changed (its dates or policies, a rescore),
     in the transaction of ``connection``; the students whose grade did (told to the
-    listeners)."""
-    changed = stored_grades.refresh_assignment(connection, assignment_id)
+    listeners). ``decided``: every student's new decision when the caller made them in this
+    transaction (a rescore's plan), stored as they are."""
+    changed = stored_grades.refresh_assignment(connection, assignment_id, decided)
     _tell(connection, changed)
     return changed
 

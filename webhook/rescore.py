@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from submissions.rubric import Rubric
-from submissions.scoring import points_table
+from submissions.scoring import Decision, points_table
 from webhook.grade_events import assignment_changed
 from webhook.storage.assignments import newest_version, rubric_versions
 from webhook.storage.models import (
@@ -85,6 +85,7 @@ class Plan:
     old_scores: dict[int, int]  # and its score now
     kept_old: int  # reports of older versions without check rows: their score stays
     changes: tuple[Change, ...]  # in roster order
+    decided: dict[int, Decision]  # every student's key → their new decision, roster order
     unchanged: int  # students whose grade stays
     max_score: int  # the newest version's
     rubric: Rubric  # the newest version, what apply writes from
@@ -150,6 +151,7 @@ def plan(session: Session, assignment: Assignment) -> Plan:
         old_scores=old_scores,
         kept_old=kept_old,
         changes=changes,
+        decided={student.id: after for student, _, after in graded},
         unchanged=(len(graded) if scores else _students(session, assignment)) - len(changes),
         max_score=rubric.max_score,
         rubric=rubric,
@@ -251,7 +253,9 @@ def apply(
         )
         # In this transaction: the stored grades decided again, and the listeners told of
         # the students whose grade changed (those of made.changes), all at once.
-        assignment_changed(connection, assignment.id)
+        # The plan's decisions are the grade function's in this transaction with the scores
+        # just written: stored as they are, not decided a third time.
+        assignment_changed(connection, assignment.id, made.decided)
         return Applied(made, now)
 
 

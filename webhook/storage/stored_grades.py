@@ -98,10 +98,14 @@ def refresh_student(
             _replace(connection, assignment.id, {student_pk: decision})
 
 
-def refresh_assignment(connection: Connection, assignment_id: int) -> list[int]:
+def refresh_assignment(
+    connection: Connection, assignment_id: int, decided: Mapping[int, Decision] | None = None
+) -> list[int]:
     """Decide every student's grade for the assignment again and store what changed, in the
     caller's transaction; the students whose *grade* changed (roster order), the ones an
-    LMS must be sent."""
+    LMS must be sent. ``decided`` (student key → decision, in roster order): every student's
+    decision, made by the grade function in this transaction already (a rescore's apply
+    plans them), not decided a second time."""
     with Session(bind=connection) as session:
         assignment = session.scalars(
             select(Assignment).where(Assignment.id == assignment_id).with_for_update()
@@ -109,7 +113,10 @@ def refresh_assignment(connection: Connection, assignment_id: int) -> list[int]:
         if assignment is None:
             return []
         stored = read(connection, [assignment_id])[assignment_id]
-        decided = {row.student.id: row.decision for row in assignment_grades(session, assignment)}
+        if decided is None:
+            decided = {
+                row.student.id: row.decision for row in assignment_grades(session, assignment)
+            }
     changed = {
         pk: decision
         for pk, decision in decided.items()
