@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal, get_args
 
 from submissions.dialect import Report, Status
@@ -256,6 +256,9 @@ class _Weighed:
         return self.report.score - self.penalty
 
 
+ON_TIME = timedelta(0)
+
+
 def assignment_grade(
     reports: Iterable[StoredReport],
     policy: GradePolicy | None = None,
@@ -287,10 +290,11 @@ def assignment_grade(
     for report in reports:
         if report.source != source or not _trusted(report, policy):
             continue
-        late = lateness(report.submitted_at, student_due)
+        # No due time: nobody is late (and a rescore's 40,000 reports skip the clock).
+        late = lateness(report.submitted_at, student_due) if student_due is not None else ON_TIME
         if late and not late_policy.counts_late:
             continue
-        points = penalty_points(late_policy, report.score, late)
+        points = penalty_points(late_policy, report.score, late) if late else 0
         weighed.append(_Weighed(report, bool(late), points))
     chosen = _choose(weighed, policy.grade)
     decision = Decision(

@@ -13,14 +13,16 @@ with the grade function. Then each listener a feature registered on the app
 with each student whose grade may have changed: LTI's passback marks its outbox row
 (:func:`webhook.lti.passback.mark_changed`), and a grade is never sent for a report that was
 not stored. A change to a whole assignment or course tells the listeners only of the
-students whose grade did change.
+students whose grade did change, and all at once to a listener registered with a ``batch``
+form (a rescore changes hundreds of grades: LTI marks every outbox row in one statement,
+:func:`webhook.lti.passback.mark_many_changed`); any other is called once per student.
 
 The core imports no feature: ingest and the gradebook know this module only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from flask import Flask, current_app
 from sqlalchemy import Connection, select
@@ -32,15 +34,25 @@ from webhook.storage.models import Assignment
 #: ``app.extensions`` key of the listeners.
 EXTENSION = "grader_grade_listeners"
 
+#: ``app.extensions`` key of the listeners' batch forms, by listener.
+BATCHES = "grader_grade_batch_listeners"
+
 #: Called with the changing transaction's connection and the student's primary key.
 GradeListener = Callable[[Connection, int], None]
+#: The same for many students at once (their primary keys, each once).
+GradesListener = Callable[[Connection, Collection[int]], None]
 
 
-def add_listener(app: Flask, listener: GradeListener) -> None:
-    """Call ``listener`` whenever a grade of this app's students may have changed."""
+def add_listener(
+    app: Flask, listener: GradeListener, *, batch: GradesListener | None = None
+) -> None:
+    """Call ``listener`` whenever a grade of this app's students may have changed (and
+    ``batch``, when given, for many students at once: an assignment's or course's change)."""
     listeners: list[GradeListener] = app.extensions.setdefault(EXTENSION, [])
     if listener not in listeners:  # an init_app run twice must not mark twice
         listeners.append(listener)
+    if batch is not None:
+        app.extensions.setdefault(BATCHES, {})[listener] = batch
 
 
 def notify_grade_changed(
@@ -78,6 +90,15 @@ def course_changed(connection: Connection, course_id: int) -> list[int]:
 
 
 def _tell(connection: Connection, student_pks: list[int]) -> None:
+    """Each listener of the students whose grade may have changed: once with all of them
+    when it has a batch form (and they are several), else once per student."""
+    if not student_pks:
+        return
+    batches: dict[GradeListener, GradesListener] = current_app.extensions.get(BATCHES, {})
     for listener in current_app.extensions.get(EXTENSION, ()):
-        for student_pk in student_pks:
-            listener(connection, student_pk)
+        batch = batches.get(listener)
+        if batch is not None and len(student_pks) > 1:  # one: the single form, as ingest
+            batch(connection, student_pks)
+        else:
+            for student_pk in student_pks:
+                listener(connection, student_pk)

@@ -10,16 +10,19 @@ brings the stored ones along, first as a preview, then for real:
   not fetched into Python. A report whose check rows were dropped (past a student's latest
   50 and their best, :func:`webhook.ingest.store.drop_old_raw`) cannot be: it keeps its
   score and its ``rubric_version``, and is counted (``kept_old``).
-* Grades are the one grade function's (:func:`webhook.storage.queries.assignment_grades`),
-  before and after. The preview (:func:`plan`) computes the new scores in memory and hands
-  them to that function (its ``rescored``): no write, no lock, so a preview page holds up no
+* Grades are the one grade function's, before and after, from one reading of the reports
+  (:func:`webhook.storage.queries.grades_rescored`: the reports, policies and exceptions
+  :func:`~webhook.storage.queries.assignment_grades` decides from, each student decided
+  again only when one of their scores changes). The preview (:func:`plan`) computes the new
+  scores in memory and hands them to it: no write, no lock, so a preview page holds up no
   student's upload. :func:`apply` makes the same plan inside its one write transaction
   (the assignment's row locked, so two applies at once run one after the other and the
-  second finds nothing left), then writes exactly those scores: the grades after the commit
-  are the ones it computed, and the preview's unless a report or a decision came in between.
+  second finds nothing left), then writes exactly those scores (one batched statement):
+  the grades after the commit are the ones it computed, and the preview's unless a report
+  or a decision came in between.
 * Only the students whose grade changed are told (:func:`webhook.grade_events.assignment_changed`,
-  in the transaction, which also stores the grades decided again): LTI's outbox sends each of
-  them once, and nobody else.
+  in the transaction, which also stores the grades decided again): LTI's outbox marks them
+  in one statement (its batch form) and sends each once, and nobody else.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from datetime import datetime
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    bindparam,
     case,
     func,
     insert,
@@ -42,17 +46,18 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from submissions.rubric import Rubric
-from submissions.scoring import points_table
+from submissions.scoring import Decision, points_table
 from webhook.grade_events import assignment_changed
 from webhook.storage.assignments import newest_version, rubric_versions
 from webhook.storage.models import (
     Assignment,
     AssignmentRescore,
+    Student,
     Submission,
     SubmissionCheck,
     utcnow,
 )
-from webhook.storage.queries import assignment_grades
+from webhook.storage.queries import grades_rescored
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +85,7 @@ class Plan:
     old_scores: dict[int, int]  # and its score now
     kept_old: int  # reports of older versions without check rows: their score stays
     changes: tuple[Change, ...]  # in roster order
+    decided: dict[int, Decision]  # every student's key → their new decision, roster order
     unchanged: int  # students whose grade stays
     max_score: int  # the newest version's
     rubric: Rubric  # the newest version, what apply writes from
@@ -121,21 +127,22 @@ def plan(session: Session, assignment: Assignment) -> Plan:
             Submission.id,
             Submission.score,
             Submission.rubric_version,
-            Submission.raw_dropped_at,
+            Submission.raw_dropped_at.is_not(None),  # no date to convert, 20,000 times
             _total(rubric),
         ).where(*older)
     ):
-        if dropped is not None:
+        if dropped:
             kept_old += 1
             continue
         old_scores[pk], scores[pk] = score, int(total)
         versions.add(from_version)
-    before = assignment_grades(session, assignment)
-    after = assignment_grades(session, assignment, rescored=scores) if scores else before
+    # Both grades of every student from one reading of the reports (the one grade
+    # function's, deciding again only those whose scores change).
+    graded = grades_rescored(session, assignment, scores) if scores else []
     changes = tuple(
-        Change(old.student.id, old.student.student_id, old.student.name, old.grade, new.grade)
-        for old, new in zip(before, after, strict=True)
-        if old.grade != new.grade
+        Change(student.id, student.student_id, student.name, before.grade, after.grade)
+        for student, before, after in graded
+        if before.grade != after.grade
     )
     return Plan(
         to_version=version,
@@ -144,9 +151,22 @@ def plan(session: Session, assignment: Assignment) -> Plan:
         old_scores=old_scores,
         kept_old=kept_old,
         changes=changes,
-        unchanged=len(before) - len(changes),
+        decided={student.id: after for student, _, after in graded},
+        unchanged=(len(graded) if scores else _students(session, assignment)) - len(changes),
         max_score=rubric.max_score,
         rubric=rubric,
+    )
+
+
+def _students(session: Session, assignment: Assignment) -> int:
+    """How many students the assignment's course has (nothing to re-score: none changes)."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Student)
+            .where(Student.course_id == assignment.course_id)
+        )
+        or 0
     )
 
 
@@ -217,18 +237,7 @@ def apply(
             return Applied(made, now)
         scope = _rescored(assignment, made)
         _write_checks(connection, scope, _changed_checks(session, assignment, made))
-        # One statement for every report: its score summed again by plan's very expression
-        # over the same rows (locked, in this transaction): the plan's scores, without
-        # 20,000 single-row updates (a round trip each on PostgreSQL).
-        connection.execute(
-            update(Submission)
-            .where(*scope)
-            .values(
-                score=_total(made.rubric),
-                rubric_version=made.to_version,
-                max_score=made.max_score,
-            )
-        )
+        _write_scores(connection, made)
         connection.execute(
             insert(AssignmentRescore).values(
                 assignment_id=assignment.id,
@@ -243,9 +252,27 @@ def apply(
             )
         )
         # In this transaction: the stored grades decided again, and the listeners told of
-        # the students whose grade changed (those of made.changes).
-        assignment_changed(connection, assignment.id)
+        # the students whose grade changed (those of made.changes), all at once.
+        # The plan's decisions are the grade function's in this transaction with the scores
+        # just written: stored as they are, not decided a third time.
+        assignment_changed(connection, assignment.id, made.decided)
         return Applied(made, now)
+
+
+def _write_scores(connection: Connection, made: Plan) -> None:
+    """The plan's scores, made from the same rows in this transaction (its lock taken
+    first): one prepared statement for every re-scored report, sent as one batch (SQLite's
+    executemany, psycopg's pipeline), rather than summed again by the database."""
+    connection.execute(
+        update(Submission)
+        .where(Submission.id == bindparam("pk"))
+        .values(
+            score=bindparam("new_score"),
+            rubric_version=made.to_version,
+            max_score=made.max_score,
+        ),
+        [{"pk": pk, "new_score": score} for pk, score in made.scores.items()],
+    )
 
 
 def _rescored(assignment: Assignment, made: Plan) -> tuple[ColumnElement[bool], ...]:

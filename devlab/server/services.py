@@ -133,7 +133,8 @@ class Postgres:
 
 
 class Gunicorn:
-    """``gunicorn 'webhook:create_app()'`` on a free loopback port with ``env`` added."""
+    """``gunicorn 'webhook:create_app()'`` on a free loopback port with ``env`` added
+    (by default this checkout's; ``checkout`` another one's, with its own ``.venv``)."""
 
     def __init__(
         self,
@@ -143,16 +144,18 @@ class Gunicorn:
         log: Path,
         app: str = "webhook:create_app()",
         extra: tuple[str, ...] = (),
+        checkout: Path | None = None,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
+        python = sys.executable if checkout is None else str(checkout / ".venv" / "bin" / "python")
         self.command = [
-            sys.executable, "-m", "gunicorn", "--workers", str(workers),
+            python, "-m", "gunicorn", "--workers", str(workers),
             "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "5",
             *extra, app,
         ]  # fmt: skip
-        self.env = {**os.environ, **env, "PYTHONPATH": str(REPO)}
+        self.env = {**os.environ, **env, "PYTHONPATH": str(checkout or REPO)}
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30) -> Gunicorn:

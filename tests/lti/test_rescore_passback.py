@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import event, select
 
 from devlab.server.reports import report_xml
 from submissions.rubric import shipped_rubric
 from webhook.database import get_db
+from webhook.lti import passback
 from webhook.lti.models import LtiPassback
+from webhook.storage.db import write_transaction
 from webhook.storage.models import Student
 
 from .conftest import Lti
@@ -66,3 +69,41 @@ def test_a_rescore_sends_one_new_score_per_changed_student_and_none_for_the_othe
     assert dirty(lti) == {"ann": False, "bob": False}
     assert lti.send_grades() == []
     assert len(lti.sim.scores) == 3
+
+
+def test_many_students_are_marked_in_statements_of_a_chunk_each(
+    lti: Lti, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LTI's batch form (a rescore's, through grade_events.assignment_changed) marks exactly
+    the students named, however many statements their number takes; one twice is marked
+    once."""
+    for sub, roster_id in (("lms-ann", "ann"), ("lms-bob", "bob")):
+        lti.sim.add_user(sub, sourcedid=roster_id)
+        assert lti.launch(sub).status_code == 200
+        assert lti.submit(roster_id, report_xml()).status_code == 201
+    assert sorted(o.sent for o in lti.send_grades()) == [28, 28]
+    assert dirty(lti) == {"ann": False, "bob": False}
+    monkeypatch.setattr(passback, "MARK_CHUNK", 1)
+    statements: list[str] = []
+    with lti.app.app_context():
+        engine = get_db().engine
+        with engine.connect() as connection:
+            pks = {row.student_id: row.id for row in connection.execute(select(Student))}
+
+        def seen(_c: object, _cur: object, statement: str, *_rest: object) -> None:
+            if statement.startswith("UPDATE lti_passback"):
+                statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            with write_transaction(engine) as connection:
+                passback.mark_many_changed(connection, [pks["ann"], pks["ann"]])
+            assert dirty(lti) == {"ann": True, "bob": False} and len(statements) == 1
+            with write_transaction(engine) as connection:
+                passback.mark_many_changed(connection, [pks["bob"], pks["ann"]])
+            assert dirty(lti) == {"ann": True, "bob": True} and len(statements) == 3
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+    # Marked, but their grades are the ones the LMS has: nothing sent again.
+    assert [o.sent for o in lti.send_grades()] == [None, None]
+    assert len(lti.sim.scores) == 2

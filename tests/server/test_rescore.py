@@ -34,7 +34,7 @@ from webhook.storage.models import (
     SubmissionCheck,
     utcnow,
 )
-from webhook.storage.queries import assignment_grades
+from webhook.storage.queries import assignment_grades, grades_rescored
 
 from .test_api import post
 from .test_migrations import back_to
@@ -170,6 +170,42 @@ def test_preview_then_apply_changes_exactly_the_students_whose_grade_changes(
     assert stored(url) == after  # changes nothing
     with app.app_context(), get_db().session() as session:
         assert len(session.scalars(select(AssignmentRescore)).all()) == 1
+
+
+def test_the_preview_decides_both_grades_as_assignment_grades_does(
+    app: Flask, runner: FlaskCliRunner, three: Classroom, tmp_path: Path
+) -> None:
+    """The preview reads the reports once for both grades (grades_rescored): the same
+    decisions as assignment_grades, before and with the new scores, under a late penalty,
+    an extension, an override and an excused student."""
+    closed = (utcnow() - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    for args in (
+        ["set", *ASSIGNMENT, "--closes", closed, "--late-policy", "penalty:per-day=10%"],
+        ["extend", *ASSIGNMENT, "ann", "--days", "5", "--note", "n", "--by", "x"],
+        ["override", *ASSIGNMENT, "bob", "20", "--note", "n", "--by", "x"],
+    ):
+        done = runner.invoke(args=["assignment", *args])
+        assert done.exit_code == 0, done.output
+    excused = runner.invoke(args=["assignment", "excuse", *ASSIGNMENT, "cy", "--note", "n"])
+    assert excused.exit_code == 0, excused.output
+    new_version(runner, tmp_path, "mydb.running", 4)
+    with app.app_context(), get_db().session() as session:
+        assignment = session.scalars(select(Assignment)).one()
+        made = rescore.plan(session, assignment)
+        both = grades_rescored(session, assignment, made.scores)
+        before = assignment_grades(session, assignment)
+        after = assignment_grades(session, assignment, rescored=made.scores)
+    assert [(s.student_id, b, a) for s, b, a in both] == [
+        (old.student.student_id, old.decision, new.decision)
+        for old, new in zip(before, after, strict=True)
+    ]
+    decided = {s.student_id: (b.grade, a.grade, a.marks) for s, b, a in both}
+    assert decided == {
+        "ann": (28, 30, ("extended",)),  # on time by her extension: in full
+        "bob": (20, 20, ("late", "overridden")),
+        "cy": (None, None, ("late", "excused")),
+    }
+    assert [(c.student_id, c.old, c.new) for c in made.changes] == [("ann", 28, 30)]
 
 
 def test_a_new_report_records_the_version_that_scored_it(

@@ -21,7 +21,7 @@ here (:func:`record`), by the rule below.
    Then :func:`assignment_for` (:mod:`~webhook.ingest.route`): the course's assignment of
    the report's lab, where it is filed (none: refused, 404, and counted like a bad report).
 4. :func:`score_from_rubric`: from that assignment's newest rubric version (the JSON
-   document stored with it, :func:`webhook.storage.assignments.newest_version`), never from
+   document stored with it, read by :func:`assignment_for`'s same query), never from
    what the report claims; and
    :func:`check_integrity`: what the report's own evidence says about it
    (:func:`submissions.integrity.check_report`: no evidence, ids or times that are not
@@ -105,7 +105,6 @@ from webhook.ingest.outcomes import (
 from webhook.ingest.route import ASSIGNMENT_HEADER, assignment_for
 from webhook.ingest.sender import sender_by_token, signed_student
 from webhook.ingest.store import count_rate, remember_delivery, store
-from webhook.storage.assignments import newest_version
 from webhook.storage.db import checkpoint, write_lock
 from webhook.storage.models import utcnow
 
@@ -166,10 +165,11 @@ def receive(request: Request) -> Stored:
         except NoAssignment:
             record_refused(engine, connection, sender)
             raise
-        version, rubric = newest_version(connection, filed.id)
-        score = score_from_rubric(checked.report, rubric)
-        flags = score.flags + check_integrity(checked.report, rubric, filed.opens_at, received_at)
-        ready = Ready(checked, score, flags, received_at, filed.id, version)
+        score = score_from_rubric(checked.report, filed.rubric)
+        flags = score.flags + check_integrity(
+            checked.report, filed.rubric, filed.opens_at, received_at
+        )
+        ready = Ready(checked, score, flags, received_at, filed.id, filed.version)
         return record(engine, connection, sender, ready)
 
 

@@ -111,6 +111,11 @@ def rubric_versions(
     return {row.version: _parsed(assignment_id, row.version, row.rubric) for row in rows}
 
 
+def stored_rubric(assignment_id: int, version: int, text: str) -> Rubric:
+    """A stored version's text (read with others' columns) as a rubric, parsed once."""
+    return _parsed(assignment_id, version, text)
+
+
 @functools.lru_cache(maxsize=256)
 def _parsed(assignment_id: int, version: int, text: str) -> Rubric:
     """A stored version never changes: parse it once (``text`` is part of the key all the
