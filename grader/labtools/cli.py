@@ -19,18 +19,18 @@ import click
 from grader.data_folder import data_folder
 from grader.errors import GradingError
 from grader.labtools.declared import Objects
+from grader.labtools.exits import (
+    EXIT_CANNOT,
+    EXIT_DONE,
+    EXIT_NOT_CONFIRMED,
+    EXIT_NOT_READY,
+    EXIT_UNKNOWN_TASK,
+)
 from grader.run.labs import LabSpec, load_lab
 from grader.settings import ConfigFile, fields_of, resolve, usable_home, working_directory
 from grader.targets.target import Target, TargetOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-EXIT_DONE = 0
-EXIT_CANNOT = 2  # the engine, an option, a setting: as grade's own
-EXIT_NOT_READY = 4  # grade start found problems
-#: Nothing removed: no --yes and no terminal, an answer no, the default engine unnamed.
-EXIT_NOT_CONFIRMED = 5
-EXIT_UNKNOWN_TASK = 6
 
 
 def _where_options(command: F) -> F:

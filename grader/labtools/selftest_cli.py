@@ -19,8 +19,8 @@ from typing import Any
 import click
 
 from grader.errors import GradingError
-from grader.labtools.cli import EXIT_NOT_CONFIRMED
 from grader.labtools.declared import Objects
+from grader.labtools.exits import EXIT_NOT_CONFIRMED
 from grader.labtools.objects import find, remove
 from grader.labtools.selftest import CLEAN, Scenario, SelfTest, findings
 from grader.labtools.shell import Shell
