@@ -1,8 +1,9 @@
 """One hook for "a student's grade may have changed": the core tells it, features listen.
 
-Whatever may change a student's grade (ingest storing a report, an instructor deciding on
-a flag, an exception set or removed) calls :func:`notify_grade_changed` inside the
-transaction that makes the change, on that transaction's connection; a change to a whole
+Whatever may change a student's grade (an instructor deciding on a flag, an exception set or
+removed) calls :func:`notify_grade_changed` inside the transaction that makes the change, on
+that transaction's connection; ingest storing a report calls :func:`report_stored` (the
+grade is decided when next shown, not at each report); a change to a whole
 assignment (its dates or policies, a rescore's apply) calls :func:`assignment_changed`, and
 one to a whole course (its dates, a re-check of its flags) :func:`course_changed`.
 
@@ -63,6 +64,18 @@ def notify_grade_changed(
     stored_grades.refresh_student(
         connection, student_pk, None if assignment_id is None else [assignment_id]
     )
+    _tell(connection, [student_pk])
+
+
+def report_stored(
+    connection: Connection, student_pk: int, assignment_id: int | None = None
+) -> None:
+    """:func:`notify_grade_changed` for ingest: a report of ``student_pk`` was stored or
+    flagged in this transaction. The stored grade is only marked stale (one statement;
+    :func:`webhook.storage.stored_grades.settle` decides it when the course page next shows
+    it), since deciding at each report cost ingest a third of its throughput; the listeners
+    are told as for any change."""
+    stored_grades.mark_stale(connection, student_pk, assignment_id)
     _tell(connection, [student_pk])
 
 

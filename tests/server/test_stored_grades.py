@@ -37,7 +37,8 @@ from webhook.database import get_db
 from webhook.grade_events import assignment_changed
 from webhook.storage import stored_grades
 from webhook.storage.db import write_transaction
-from webhook.storage.models import Assignment, Flag, Student
+from webhook.storage.grade_models import AssignmentGrade
+from webhook.storage.models import Assignment, Course, Flag, Student
 from webhook.storage.queries import NO_DECISION, assignment_grades
 
 from .test_api import post
@@ -47,9 +48,15 @@ FULL = shipped_rubric().max_score
 
 
 def decisions(app: Flask) -> dict[str, Decision]:
-    """Roster id → decision, after checking that every stored decision of every assignment
-    is the computed one (a student without a row: no decision)."""
+    """Roster id → decision, after checking that every stored decision of every assignment,
+    settled as the course page settles them (the reports since decided), is the computed
+    one (a student without a row: no decision)."""
     found: dict[str, Decision] = {}
+    with app.app_context():
+        with get_db().session() as session:
+            courses = session.scalars(select(Course.id)).all()
+        for course_id in courses:
+            stored_grades.settle(get_db().engine, course_id)
     with app.app_context(), get_db().session() as session:
         for assignment in session.scalars(select(Assignment).order_by(Assignment.id)):
             stored = stored_grades.read(session, [assignment.id])[assignment.id]
@@ -239,3 +246,44 @@ def decisions_stored(app: Flask) -> dict[str, Decision]:
         stored = stored_grades.read(session, [assignment.id])[assignment.id]
         students = session.execute(select(Student.id, Student.student_id)).all()
         return {sid: stored.get(pk, NO_DECISION) for pk, sid in students}
+
+
+def stale(app: Flask) -> dict[str, bool]:
+    """Roster id → whether the student's stored grade is marked stale."""
+    with app.app_context(), get_db().session() as session:
+        rows = session.execute(
+            select(Student.student_id, AssignmentGrade.stale).join(
+                Student, Student.id == AssignmentGrade.student_pk
+            )
+        )
+        return {who: bool(flag) for who, flag in rows}
+
+
+def test_a_report_marks_the_grade_stale_and_the_course_page_decides_it(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Ingest pays one statement per report (the row marked stale), not a decision; the
+    course page decides the stale rows before it shows them, one by one or an assignment
+    whole when many are stale."""
+    classroom = enrol(app.config["DATABASE_URL"], students=("ann", "bob", "cy"))
+    assert post(client, report_xml(), classroom.bearer("ann")).status_code == 201
+    assert stale(app) == {"ann": True}  # marked, not decided
+
+    teacher = app.test_client()
+    login(teacher, classroom.instructor)
+    assert page_grades(teacher) == {"ann": str(FULL), "bob": "", "cy": ""}
+    assert stale(app) == {"ann": False}
+
+    for who in ("ann", "bob"):
+        xml = report_xml(failing=("mydb.running",), report_id=f"second-{who}")
+        assert post(client, xml, classroom.bearer(who)).status_code == 201
+    assert stale(app) == {"ann": True, "bob": True}
+    with app.app_context():
+        with get_db().session() as session:
+            course_id = session.scalars(select(Course.id)).one()
+        # two stale rows, "many" from two: the assignment decided whole
+        assert stored_grades.settle(get_db().engine, course_id, many=2) == 2
+        assert stored_grades.settle(get_db().engine, course_id) == 0
+    assert not any(stale(app).values()) and {"ann", "bob"} <= set(stale(app))
+    found = decisions(app)  # stored equals computed
+    assert found["ann"].grade == FULL and found["bob"].grade == FULL - 2

@@ -17,9 +17,9 @@ from flask import abort, render_template, request, url_for
 
 from submissions.rubric import Rubric
 from webhook.access import require_course
-from webhook.database import get_session
+from webhook.database import get_db, get_session
 from webhook.export import assignments_of, gradesheet
-from webhook.storage import student_exceptions
+from webhook.storage import stored_grades, student_exceptions
 from webhook.storage.assignments import by_slug, newest_rubric
 from webhook.storage.models import Assignment, Course
 
@@ -35,8 +35,10 @@ POLICIES = {
 
 def course_page(course: str) -> Any:
     """Students by assignments: each cell the final grade and its marks."""
-    db = get_session()
     found = require_course(course)
+    db = get_session()
+    if stored_grades.settle(get_db().engine, found.id):  # the reports since: decided now
+        db.commit()  # read after it (SQLite's read transaction would keep its snapshot)
     assignments = assignments_of(db, found)
     columns, rows = gradesheet(db, found, assignments, stored=True)
     return render_template(

@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from submissions import integrity
 from webhook.crosscheck import budget, copies, shared
 from webhook.crosscheck.flags import summary
-from webhook.grade_events import notify_grade_changed
+from webhook.grade_events import report_stored
 from webhook.ingest.body import with_bad_evidence
 from webhook.ingest.outcomes import NotAuthorized, Ready, Sender, Stored, Verdict
 from webhook.storage.models import (
@@ -237,9 +237,9 @@ def store(connection: Connection, sender: Sender, ready: Ready) -> Stored:
     )
     # In this transaction: the stored grade, LTI's outbox. The earlier reports it flagged
     # (``matches``) may change their students' grades too, in any assignment.
-    notify_grade_changed(connection, sender.student_pk, ready.assignment_id)
+    report_stored(connection, sender.student_pk, ready.assignment_id)
     for other_pk in sorted({m.student_pk for m in matches} - {sender.student_pk}):
-        notify_grade_changed(connection, other_pk)
+        report_stored(connection, other_pk)
     drop_old_raw(connection, sender.student_pk, received_at)
     kinds = (
         tuple(flag.kind for flag in flags)

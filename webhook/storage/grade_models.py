@@ -8,7 +8,7 @@ models import it as they import every model module. What fills it and when is
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, Integer
+from sqlalchemy import Boolean, ForeignKey, Integer, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webhook.storage.models import Base
@@ -18,7 +18,8 @@ class AssignmentGrade(Base):
     """A student's grade for an assignment as :func:`submissions.scoring.assignment_grade`
     last decided it (its :class:`~submissions.scoring.Decision`), written in the transaction
     of the change that decided it, so that the course page reads one row per cell. No row:
-    nothing decided yet, which is no grade and no mark."""
+    nothing decided yet, which is no grade and no mark. ``stale``: a report arrived since,
+    and the row's decision is not to be shown until it is decided again."""
 
     __tablename__ = "assignment_grade"
 
@@ -36,3 +37,6 @@ class AssignmentGrade(Base):
     extended: Mapped[bool] = mapped_column(Boolean, default=False)
     excused: Mapped[bool] = mapped_column(Boolean, default=False)
     overridden: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: A report came since the decision above: decide again before showing it
+    #: (:func:`webhook.storage.stored_grades.settle`); ingest only marks it, at one statement.
+    stale: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

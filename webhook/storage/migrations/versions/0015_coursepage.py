@@ -9,7 +9,8 @@ Create Date: 2026-12-07
 row per cell instead of deciding every report again. The upgrade fills it for the existing
 data by that same function (:func:`webhook.storage.stored_grades.fill`): the stored grades
 are the ones the server computed before it. ``ix_submission_student_assignment`` is what
-deciding one student's grade reads. Down drops both (nothing is lost: the table is derived
+deciding one student's grade reads. ``stale`` marks a row a report has outdated since (ingest
+marks, the course page decides again). Down drops both (nothing is lost: the table is derived
 from the reports, flags and exceptions, which stay).
 """
 
@@ -37,6 +38,7 @@ def upgrade() -> None:
         sa.Column("extended", sa.Boolean(), nullable=False),
         sa.Column("excused", sa.Boolean(), nullable=False),
         sa.Column("overridden", sa.Boolean(), nullable=False),
+        sa.Column("stale", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.ForeignKeyConstraint(
             ["assignment_id"], ["assignment.id"],
             name=op.f("fk_assignment_grade_assignment_id_assignment"), ondelete="CASCADE",
