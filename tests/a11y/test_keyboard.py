@@ -71,7 +71,9 @@ def enter(driver: WebDriver) -> None:
 
 def log_in_by_keyboard(driver: WebDriver, password: str) -> None:
     """On the login page: the name field has the focus; type, TAB, type, TAB, ENTER."""
-    assert focused(driver) == driver.find_element(By.ID, "username")  # autofocus
+    name = driver.find_element(By.ID, "username")
+    # autofocus: the browser applies it once the page is shown, a moment after it loaded
+    WebDriverWait(driver, 5).until(lambda _: focused(driver) == name, "no autofocus on the name")
     # select what a refused attempt left there, then type over it
     ActionChains(driver).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL).perform()
     press(driver, USERNAME)

@@ -46,6 +46,7 @@ def test_each_step_shows_on_the_board_within_3_s(
         shutil.rmtree(folder, ignore_errors=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env.update(HOME=str(student_home), DOCKERID=DOCKERID, NO_COLOR="1")
+    env["XDG_DATA_HOME"] = str(tmp_path / "data")  # its memory of events, not later tests'
     with served_in_thread(app) as base:
 
         def passed() -> set[str]:

@@ -58,10 +58,14 @@ def test_plain_output_on_a_fresh_host_is_as_recorded_and_draws_nothing(
     assert tables.exit_code == 1 and DRAWN.search(tables.stdout) is not None
 
 
-def test_watching_in_plain_form_announces_only_what_changed(fresh_host, student_home: Path) -> None:
+def test_watching_in_plain_form_announces_only_what_changed(
+    fresh_host, student_home: Path, tmp_path: Path
+) -> None:
     flood_events(fresh_host)  # the hostname run of an earlier lab must not count
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    env.update(HOME=str(student_home), DOCKERID=DOCKERID, **COLOURFUL)
+    # grade's own memory of events, fresh too: an earlier test's grade in the same home
+    # remembered its ubuntu -it run (the fresh host would show it done)
+    env.update(HOME=str(student_home), DOCKERID=DOCKERID, XDG_DATA_HOME=str(tmp_path), **COLOURFUL)
     with subprocess.Popen(
         [sys.executable, "-m", "grader.cli", "--watch", "--plain", "task1"],
         env=env, cwd=student_home, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

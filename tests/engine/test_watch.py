@@ -67,7 +67,10 @@ def test_every_check_turns_passed_within_2_s_of_its_step(
     for folder in (student.tweet_app, student.hello_dir):  # files of an earlier lab go too
         shutil.rmtree(folder, ignore_errors=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    # grade's own memory of events, fresh too: an earlier test's grade in the same home
+    # remembered its ubuntu -it run (the fresh host would show it done)
     env.update(HOME=str(student_home), DOCKERID=DOCKERID, NO_COLOR="1")
+    env["XDG_DATA_HOME"] = str(tmp_path / "data")
     report = tmp_path / "watch.xml"
     watch = subprocess.Popen(
         [sys.executable, "-m", "grader.cli", "--watch", "--json", "--junit", str(report)],
