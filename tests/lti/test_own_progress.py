@@ -56,8 +56,8 @@ def test_the_launch_page_shows_the_students_own_progress_in_symbols_and_words(lt
     page = lti.launch("lms-ann")
     assert page.status_code == 200, page.text
     shown = section(page.text)
-    assert re.search(r'id="check-hello.runs">.*?✓.*?<strong class="status">passed', shown, re.S)
-    assert re.search(r'id="check-mydb.running">.*?✗.*?<strong class="status">failed', shown, re.S)
+    assert re.search(r'id="check-hello.runs"><strong class="status">✓ passed', shown, re.S)
+    assert re.search(r'id="check-mydb.running"><strong class="status">✗ failed', shown, re.S)
     assert "no container ran hello-world" in shown  # the failing check's message
     assert "1 of 2 checks passed" in shown
     assert re.search(r'<time id="progress-changed" datetime="[^"]+">\d+ s ago</time>', shown)
