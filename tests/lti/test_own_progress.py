@@ -11,10 +11,12 @@ from __future__ import annotations
 import base64
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import requests
 
+from devlab.server.reports import report_xml
 from tests.server.progress import LAB, document
 
 from .conftest import Lti
@@ -111,3 +113,28 @@ def test_no_progress_section_before_the_student_sends_any(lti: Lti) -> None:
     lti.sim.add_user("lms-ann", sourcedid="ann")
     page = lti.launch("lms-ann")
     assert page.status_code == 200 and 'id="progress"' not in page.text
+
+
+def canvas_csv(lti: Lti, path: Path) -> bytes:
+    made = lti.cli("grades", "export", lti.classroom.course, "--format", "canvas", "-o", str(path))
+    assert made.exit_code == 0, made.output
+    return path.read_bytes()
+
+
+def test_progress_sends_nothing_to_the_lms_and_changes_no_export(lti: Lti, tmp_path: Path) -> None:
+    lti.sim.add_user("lms-ann", sourcedid="ann")
+    assert lti.launch("lms-ann").status_code == 200
+    assert lti.submit("ann", report_xml(failing=("mydb.running",))).status_code == 201
+    assert [o.sent is not None for o in lti.send_grades()] == [True]
+    received, before = len(lti.sim.received), canvas_csv(lti, tmp_path / "before.csv")
+    assert b"ann" in before and received == 1
+    turn_on(lti)
+    every = [("hello.runs", "passed", ""), ("mydb.running", "passed", "")]
+    for checks in (every[:1], [("mydb.running", "failed", "not yet")], every):
+        assert post(lti, "ann", document(*checks)).status_code == 200
+        assert post(lti, "bob", document(*checks)).status_code == 200
+    assert lti.launch("lms-ann").status_code == 200  # the page with her progress on it
+    lti.due_now()
+    assert lti.send_grades() == []  # nothing waits to be sent
+    assert len(lti.sim.received) == received  # the LMS got no new score
+    assert canvas_csv(lti, tmp_path / "after.csv") == before  # byte-identical
