@@ -239,8 +239,13 @@ def walk_the_lti(walk: Walk, lti: Lti) -> None:
     sim.add_user("lms-prof", role=ROLE_INSTRUCTOR)
     launched(walk, "LTI student page", sim.launch_url("lms-dee"), "submit-command")
     command = walk.driver.find_element(By.ID, "submit-command").text
-    assert lti.submit_with(command.split()[0].split("=", 1)[1]).status_code == 201
+    token = command.split()[0].split("=", 1)[1]
+    assert lti.submit_with(token).status_code == 201
     launched(walk, "LTI student page, graded", sim.launch_url("lms-dee"), "grade")
+    turn_on(lti.app.test_cli_runner())  # the class board on: dee's own progress on her page
+    checks = (("hello.runs", "passed", ""), ("mydb.running", "failed", "mydb is not running"))
+    assert post(lti.app.test_client(), token, document(*checks)).status_code == 200
+    launched(walk, "LTI student page, own progress", sim.launch_url("lms-dee"), "progress")
     deep_link = sim.launch_url("lms-prof", kind="deeplink")
     launched(walk, "LTI deep linking", deep_link, "lab-docker_beginners")
     by_a_student = sim.launch_url("lms-dee", kind="deeplink")

@@ -57,6 +57,7 @@ PAGES: dict[str, tuple[str, ...]] = {
     "lti": (
         "LTI student page",
         "LTI student page, graded",
+        "LTI student page, own progress",
         "LTI deep linking",
         "LTI refused, a student deep linking",
         "LTI refused, bad signature",

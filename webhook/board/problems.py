@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 _RULES = (
     (re.compile(r"\b(?:sha256:)?[0-9a-f]{12,64}\b", re.IGNORECASE), "<id>"),
@@ -27,6 +28,7 @@ _RULES = (
 )
 
 
+@lru_cache(maxsize=4096)  # a class's messages stay the same from one board poll to the next
 def pattern(message: str) -> str:
     """The message with what differs between students replaced by placeholders."""
     for regex, placeholder in _RULES:

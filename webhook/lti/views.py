@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from webhook.access import require_course
 from webhook.auth import current_instructor, login_session
+from webhook.board.own import ago, own_progress
 from webhook.database import get_db, get_session
 from webhook.lti import deeplink, framing, keys, passback, status
 from webhook.lti.grades import assignment_grade
@@ -46,7 +47,7 @@ from webhook.lti.people import Person, bind_instructor, bind_student, launch_tok
 from webhook.lti.roles import CourseRole
 from webhook.lti.toolconf import DatabaseToolConf
 from webhook.storage.assignments import newest_rubric
-from webhook.storage.models import Course
+from webhook.storage.models import Course, utcnow
 from webhook.storage.tokens import hash_token
 
 log = logging.getLogger(__name__)
@@ -258,6 +259,9 @@ def launch() -> Any:
         flag=assignment.slug if deeplink.needs_flag(session, assignment) else None,
         max_score=newest_rubric(session, assignment.id).max_score,
         grade=assignment_grade(session, student, assignment),
+        progress=own_progress(session, assignment.id, student.id),  # the launch's student only
+        now=utcnow(),
+        ago=ago,
         token=shown,
         server=current_app.config.get("PUBLIC_URL") or request.url_root.rstrip("/"),
     )
