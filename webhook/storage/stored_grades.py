@@ -7,8 +7,9 @@ grade decides it again, there and then, by the one grade function
 :func:`~webhook.storage.queries.assignment_grades`), and writes the
 :class:`~submissions.scoring.Decision` here in its own transaction: the stored value is
 that function's, never a second rule. :mod:`webhook.grade_events` is where the changes say
-so (ingest, flag decisions, exceptions, an assignment's dates or policies, a rescore, a
-course's re-check). Nothing in a decision depends on the time it is read: lateness is the
+so (flag decisions, exceptions, an assignment's dates or policies, a rescore, a course's
+re-check). Ingest only marks the row stale (:func:`mark_stale`, one statement a report), and
+the course page decides the stale rows before it reads (:func:`settle`). Nothing in a decision depends on the time it is read: lateness is the
 reports' dates against the due time, not "now"; so a stored grade goes stale only by a
 change, never by the clock.
 
