@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 #: At most one progress post every this many seconds.
-EVERY = 3.0
+EVERY = 2.0
 #: How long a post may take before it is dropped (the watch never waits for it).
 TIMEOUT = 3.0
 #: A failing check's message is cut to this many characters (its first line).
