@@ -154,3 +154,13 @@ def _fields(text: str) -> list[tuple[str, str | None, str | None, str | None]]:
     import string
 
     return list(string.Formatter().parse(text))
+
+
+def accept_language() -> dict[str, str]:
+    """The ``Accept-Language`` header for the server (its reasons in the student's language,
+    English as the fallback), or none when ``grade`` speaks English."""
+    catalog = translations()
+    language = catalog.info().get("language", "") if catalog is not None else ""
+    if not language:
+        return {}
+    return {"Accept-Language": f"{language.replace('_', '-')}, en;q=0.5"}
