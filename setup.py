@@ -13,18 +13,19 @@ from pathlib import Path
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-LOCALE = Path("grader") / "locale"
+#: grade's catalogs and the server's (webhook/i18n.py).
+LOCALES = (Path("grader") / "locale", Path("webhook") / "locale")
 
 
 class BuildPyWithCatalogs(build_py):
-    """``build_py``, then each ``grader/locale/<lang>/LC_MESSAGES/*.po`` compiled (Babel)."""
+    """``build_py``, then each ``{grader,webhook}/locale/<lang>/LC_MESSAGES/*.po`` compiled."""
 
     def run(self) -> None:
         super().run()
         from babel.messages.mofile import write_mo
         from babel.messages.pofile import read_po
 
-        for po in sorted(LOCALE.glob("*/LC_MESSAGES/*.po")):
+        for po in sorted(p for locale in LOCALES for p in locale.glob("*/LC_MESSAGES/*.po")):
             mo = po.with_suffix(".mo")
             target = mo if self.editable_mode else Path(self.build_lib) / mo
             target.parent.mkdir(parents=True, exist_ok=True)

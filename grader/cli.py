@@ -24,7 +24,7 @@ import click
 
 from grader import __version__
 from grader.errors import GradingError, SettingsError
-from grader.i18n import _
+from grader.i18n import _, message
 from grader.labtools import split
 from grader.report import report_json, show
 from grader.report.show import Form
@@ -479,7 +479,7 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"grade: {exc.format_message()} (see grade --help)", err=True)
         return EXIT_CANNOT_GRADE
     except GradingError as exc:
-        click.echo(f"grade: {exc}", err=True)
+        click.echo(f"grade: {message(str(exc))}", err=True)  # as a check's, by its shape
         return exc.exit_code
     except (KeyboardInterrupt, click.Abort):
         click.echo("grade: " + _("interrupted"), err=True)

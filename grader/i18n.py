@@ -106,6 +106,21 @@ def message(text: str) -> str:
     catalog = translations()
     if catalog is None or not text:
         return text
+    if (one := _one(catalog, text)) is not text:
+        return one
+    # A list of problems, "<what>: <problem>; <problem>" (a Dockerfile's, a build's): the
+    # heading and each problem translated on their own (a path as the heading stays).
+    head, colon, rest = text.rpartition(": ")  # a path may say ": ", no problem does
+    if not colon:
+        return text
+    problems = [_one(catalog, problem) for problem in rest.split("; ")]
+    if all(a is b for a, b in zip(problems, rest.split("; "), strict=True)):
+        return text
+    return f"{_one(catalog, head)}: " + "; ".join(problems)
+
+
+def _one(catalog: NullTranslations, text: str) -> str:
+    """``text`` translated as a whole or by its template; ``text`` itself if neither."""
     if (whole := catalog.gettext(text)) is not text:
         return whole
     for template, head, tail in _templates(id(catalog)):
@@ -154,3 +169,13 @@ def _fields(text: str) -> list[tuple[str, str | None, str | None, str | None]]:
     import string
 
     return list(string.Formatter().parse(text))
+
+
+def accept_language() -> dict[str, str]:
+    """The ``Accept-Language`` header for the server (its reasons in the student's language,
+    English as the fallback), or none when ``grade`` speaks English."""
+    catalog = translations()
+    language = catalog.info().get("language", "") if catalog is not None else ""
+    if not language:
+        return {}
+    return {"Accept-Language": f"{language.replace('_', '-')}, en;q=0.5"}

@@ -44,8 +44,20 @@ def create_app(
     except ConfigError as exc:  # one line under a bare gunicorn too, not a worker traceback
         raise for_gunicorn(exc) from None
 
-    from webhook import api, api_exceptions, auth, board, cli, database, gradebook, health, lti
+    from webhook import (
+        api,
+        api_exceptions,
+        auth,
+        board,
+        cli,
+        database,
+        gradebook,
+        health,
+        i18n,
+        lti,
+    )
 
+    i18n.init_app(app)  # students' pages and reasons in their language (issue 24)
     database.init_app(app)
     auth.init_app(app)
     health.init_app(app)

@@ -43,6 +43,8 @@ from webhook.auth import (
 )
 from webhook.config import check_hint
 from webhook.database import get_session
+from webhook.i18n import N_
+from webhook.i18n import reason as translated
 from webhook.storage.late_marks import late_marks
 from webhook.storage.models import MAX_ROW_ID, Flag, Submission
 
@@ -56,7 +58,7 @@ def init_app(app: Flask) -> None:
 
 
 def error(status: int, code: str, reason: str, **headers: str) -> Any:
-    response = jsonify(error=code, reason=reason)
+    response = jsonify(error=code, reason=translated(reason))
     response.status_code = status
     response.headers.update(headers)
     return response
@@ -67,7 +69,8 @@ def submit() -> Any:
     """A report in: :func:`webhook.ingest.receive` does the work, this says how it went."""
     mimetype = request.mimetype
     if mimetype not in XML_TYPES:
-        reason = f"send the report as application/xml, not {mimetype or 'nothing'}"
+        said = N_("send the report as application/xml, not {mimetype}")
+        reason = said.format(mimetype=mimetype or "nothing")
         return error(415, "unsupported_media_type", reason)
     try:
         stored = ingest.receive(request)

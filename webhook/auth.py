@@ -240,7 +240,9 @@ def is_instructor_token(token: str | None) -> bool:
 
 
 def unauthorized(reason: str, *, challenge: str = 'Basic realm="grader"') -> Any:
-    response = jsonify(error="unauthorized", reason=reason)
+    from webhook.i18n import reason as translated
+
+    response = jsonify(error="unauthorized", reason=translated(reason))
     response.status_code = 401
     if challenge:
         response.headers["WWW-Authenticate"] = challenge

@@ -25,9 +25,9 @@ def _dockerfile_problems(instructions: tuple[dockerfile.Instruction, ...]) -> li
     problems = []
     bases = dockerfile.base_images(instructions)
     if not bases:
-        problems.append("no FROM")
+        problems.append(N_("no FROM"))
     elif not is_repository(bases[-1], "nginx"):
-        problems.append(f"FROM {bases[-1]}, not nginx")
+        problems.append(N_("FROM {base}, not nginx").format(base=bases[-1]))
     copied = {
         source.rstrip("/").rsplit("/", 1)[-1]
         for sources, dest in dockerfile.copies(instructions)
@@ -36,17 +36,17 @@ def _dockerfile_problems(instructions: tuple[dockerfile.Instruction, ...]) -> li
         or dest.rstrip("/").rsplit("/", 1)[0] == evidence.NGINX_HTML
     }
     problems += [
-        f"no COPY of {name} into {evidence.NGINX_HTML}"
+        N_("no COPY of {name} into {folder}").format(name=name, folder=evidence.NGINX_HTML)
         for name in TWEET_FILES
         if name not in copied
     ]
     if "80/tcp" not in dockerfile.exposed_ports(instructions):
-        problems.append("no EXPOSE 80")
+        problems.append(N_("no EXPOSE 80"))
     cmd = dockerfile.command(instructions)
     if cmd is None:
-        problems.append('no CMD (it should run nginx -g "daemon off;")')
+        problems.append(N_('no CMD (it should run nginx -g "daemon off;")'))
     elif not runs_nginx_foreground(cmd):
-        problems.append(f'CMD {cmd} does not run nginx -g "daemon off;"')
+        problems.append(N_('CMD {cmd} does not run nginx -g "daemon off;"').format(cmd=cmd))
     return problems
 
 
@@ -81,14 +81,16 @@ def _image_problems(lab: DockerLab, image: ImageFacts) -> list[str]:
     problems = []
     nginx = lab.state.images_of("nginx")
     if any(base.id == image.id for base in nginx):
-        problems.append("it is the nginx image itself, with no layers of your own")
+        problems.append(N_("it is the nginx image itself, with no layers of your own"))
     bases = [base for base in nginx if image.built_on(base) or base.id == image.id]
     if nginx and not bases:
-        problems.append("it is not built on a local nginx image")
+        problems.append(N_("it is not built on a local nginx image"))
     # Only the student's own layers count: the nginx base has its own COPY, EXPOSE 80 and CMD.
     own = image.history[: len(image.history) - len(bases[0].history)] if bases else image.history
     if not any(_copies_into_html(entry.get("CreatedBy") or "") for entry in own):
-        problems.append(f"its history shows no COPY into {evidence.NGINX_HTML}")
+        problems.append(
+            N_("its history shows no COPY into {folder}").format(folder=evidence.NGINX_HTML)
+        )
     wanted_ports = {"80/tcp"}
     recipe = lab.read_file(evidence.tweet_dockerfile_path(lab))
     if recipe is not None:
@@ -96,10 +98,10 @@ def _image_problems(lab: DockerLab, image: ImageFacts) -> list[str]:
         wanted_ports |= dockerfile.exposed_ports(dockerfile.parse_dockerfile(text))
     missing = sorted(wanted_ports - image.exposed_ports)
     if missing:
-        problems.append(f"it does not expose {', '.join(missing)}")
+        problems.append(N_("it does not expose {ports}").format(ports=", ".join(missing)))
     # Only CMD: the official nginx image's ENTRYPOINT is a script that runs its CMD.
     if not runs_nginx_foreground(image.cmd):
-        problems.append(f"its CMD is {image.cmd}, not nginx -g 'daemon off;'")
+        problems.append(N_("its CMD is {cmd}, not nginx -g 'daemon off;'").format(cmd=image.cmd))
     return problems
 
 
@@ -128,7 +130,8 @@ def test_the_tweet_app_image_was_built(lab: DockerLab) -> None:
         return
     image, problems = next(iter(verdicts.items()))
     name = _tweet_name(lab, image)
-    fail(f"{name} was not built from your Dockerfile: " + "; ".join(problems))
+    said = N_("{name} was not built from your Dockerfile").format(name=name)
+    fail(f"{said}: " + "; ".join(problems))
 
 
 def _tweet_name(lab: DockerLab, image: ImageFacts) -> str:

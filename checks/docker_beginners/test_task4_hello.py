@@ -22,19 +22,19 @@ def _dockerfile_problems(instructions: tuple[dockerfile.Instruction, ...]) -> li
     problems = []
     bases = dockerfile.base_images(instructions)
     if not bases or not is_repository(bases[-1], "alpine"):
-        problems.append(f"FROM {bases[-1] if bases else '(none)'}, not alpine")
+        problems.append(N_("FROM {base}, not alpine").format(base=bases[-1] if bases else "(none)"))
     run_words = " ".join(" ".join(i.args) for i in dockerfile.runs(instructions))
     if not re.search(r"apk\s+add\b.*\bnodejs\b", run_words):
-        problems.append("no RUN apk add nodejs")
+        problems.append(N_("no RUN apk add nodejs"))
     if not any(
         "." in sources and dest.rstrip("/") == "/app"
         for sources, dest in dockerfile.copies(instructions)
     ):
-        problems.append("no COPY . /app")
+        problems.append(N_("no COPY . /app"))
     if (dockerfile.workdir(instructions) or "").rstrip("/") != "/app":
-        problems.append("no WORKDIR /app")
+        problems.append(N_("no WORKDIR /app"))
     if not _runs_node_index(dockerfile.command(instructions) or []):
-        problems.append("CMD does not run node index.js")
+        problems.append(N_("CMD does not run node index.js"))
     return problems
 
 
@@ -60,17 +60,17 @@ def test_the_hello_dockerfile_and_script(lab: DockerLab) -> None:
     problems = []
     recipe = files.get("Dockerfile")
     if recipe is None:
-        problems.append("no Dockerfile")
+        problems.append(N_("no Dockerfile"))
     else:
         text = recipe.decode("utf-8", "replace")
         problems += _dockerfile_problems(dockerfile.parse_dockerfile(text))
     script = files.get("index.js")
     if script is None:
-        problems.append("no index.js")
+        problems.append(N_("no index.js"))
     else:
         source = script.decode("utf-8", "replace")
         if not (PRINTS_HOSTNAME.search(source) and CALLS_HOSTNAME.search(source)):
-            problems.append('index.js does not print "hello from " + the hostname')
+            problems.append(N_('index.js does not print "hello from " + the hostname'))
     if problems:
         fail(f"{where}: " + "; ".join(problems))
     for name in ("Dockerfile", "index.js"):
@@ -96,16 +96,19 @@ def test_hello_was_built_on_alpine(lab: DockerLab, hello: ImageFacts) -> None:
     problems = []
     alpine = lab.state.images_of("alpine")
     if alpine and not any(hello.built_on(base) for base in alpine):
-        problems.append("it is not built on the local alpine image")
+        problems.append(N_("it is not built on the local alpine image"))
     history = " ".join(entry.get("CreatedBy") or "" for entry in hello.history)
     if not re.search(r"apk\s+add\b.*\bnodejs\b", history):
-        problems.append("its history shows no apk add nodejs")
+        problems.append(N_("its history shows no apk add nodejs"))
     if hello.workdir.rstrip("/") != "/app":
-        problems.append(f"its working directory is {hello.workdir or '/'}, not /app")
+        problems.append(
+            N_("its working directory is {workdir}, not /app").format(workdir=hello.workdir or "/")
+        )
     if not _runs_node_index(hello.cmd):
-        problems.append(f"its CMD is {hello.cmd}, not node index.js")
+        problems.append(N_("its CMD is {cmd}, not node index.js").format(cmd=hello.cmd))
     if problems:
-        fail("hello:v0.1 was not built from the lab's Dockerfile: " + "; ".join(problems))
+        said = N_("hello:v0.1 was not built from the lab's Dockerfile")
+        fail(f"{said}: " + "; ".join(problems))
 
 
 @pytest.mark.check(

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from grader.i18n import accept_language
 from submissions.dialect import Report
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ def document(report: Report, assignment: str | None = None) -> dict[str, Any]:
 def http_post(url: str, token: str, timeout: float = TIMEOUT) -> Post:
     """A post to ``url`` with the student's token: (status, JSON) or None if unreachable."""
     session = requests.Session()
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = {"Authorization": f"Bearer {token}", **accept_language()}
 
     def post(body: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
         try:

@@ -38,6 +38,7 @@ import requests
 
 from grader.data_folder import data_folder
 from grader.errors import GradingError
+from grader.i18n import accept_language
 
 #: submitted: the server has it; queued: the server could not be reached (or failed),
 #: the report waits; rejected: the server said no (4xx), ``message`` says why.
@@ -228,6 +229,7 @@ def submit_report(
     """
     mine = _Mine(_keep(xml, report_id, outbox, assignment), xml, report_id)
     headers = {"Content-Type": "application/xml", "Authorization": f"Bearer {token}"}
+    headers.update(accept_language())  # the server's reasons in the student's language
     if student is not None:
         headers[STUDENT_HEADER] = student
     http = session or requests.Session()

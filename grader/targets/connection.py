@@ -15,6 +15,7 @@ import docker.tls
 import requests.exceptions
 
 from grader.errors import EnginePermissionDenied, EngineUnreachable
+from grader.i18n import N_
 from grader.targets.engine_choice import EngineChoice
 
 API_TIMEOUT = 30
@@ -54,14 +55,16 @@ def without_environment(client: docker.DockerClient) -> docker.DockerClient:
 def _engine_error(exc: BaseException, where: str) -> EngineUnreachable | EnginePermissionDenied:
     text = str(exc)
     if "Permission denied" in text or "PermissionError" in text:
-        return EnginePermissionDenied(
-            f"permission denied on the Docker engine at {where}: add yourself to the docker "
+        said = N_(
+            "permission denied on the Docker engine at {where}: add yourself to the docker "
             "group (sudo usermod -aG docker $USER), log out and in, then run grade again"
         )
-    return EngineUnreachable(
-        f"cannot reach the Docker engine at {where}: start Docker (Docker Desktop, or "
+        return EnginePermissionDenied(said.format(where=where))
+    said = N_(
+        "cannot reach the Docker engine at {where}: start Docker (Docker Desktop, or "
         "sudo systemctl start docker), check that `docker info` works, then run grade again"
     )
+    return EngineUnreachable(said.format(where=where))
 
 
 def engine_hostname(client: docker.DockerClient) -> str:

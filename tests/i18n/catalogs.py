@@ -6,6 +6,7 @@ marked in English and missing from a catalog is found without anyone running a t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -19,23 +20,24 @@ from grader.i18n import DOMAIN, LOCALE_DIR, placeholders
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def marked() -> set[str]:
-    """Every message marked with ``_`` or ``N_`` in the files ``babel.cfg`` names."""
-    with (ROOT / "babel.cfg").open() as config:
-        method_map, options_map = parse_mapping_cfg(config)
+def marked(
+    config: str = "babel.cfg", tops: frozenset[str] = frozenset({"grader", "checks"})
+) -> set[str]:
+    """Every message marked with ``_`` or ``N_`` in the files ``config`` names (in ``tops``:
+    only those folders are walked, not .venv, not the tests)."""
+    with (ROOT / config).open() as mapping:
+        method_map, options_map = parse_mapping_cfg(mapping)
+
+    def sources(folder: str) -> bool:
+        return Path(folder).resolve().relative_to(ROOT).parts[0] in tops
+
     return {
         message
         for _file, _line, message, _comments, _context in extract_from_dir(
-            ROOT, method_map, options_map, directory_filter=_sources
+            ROOT, method_map, options_map, directory_filter=sources
         )
         if isinstance(message, str)
     }
-
-
-def _sources(folder: str) -> bool:
-    """Only the folders babel.cfg names are walked (not .venv, not the tests)."""
-    top = Path(folder).resolve().relative_to(ROOT).parts[0]
-    return top in {"grader", "checks"}
 
 
 def languages() -> list[str]:
@@ -47,7 +49,9 @@ def catalog(language: str) -> Catalog:
         return read_po(source, locale=language)
 
 
-def problems(messages: set[str], translated: Catalog) -> list[str]:
+def problems(
+    messages: set[str], translated: Catalog, placeholders: Callable[[str], set[str]] = placeholders
+) -> list[str]:
     """Why the catalog is not complete for ``messages``: each entry named by its msgid."""
     found = []
     for text in sorted(messages):

@@ -116,3 +116,37 @@ def test_a_checks_message_is_translated_with_its_values_kept(spanish: None) -> N
 def test_in_english_a_message_is_left_as_it_is(english: None) -> None:
     text = "found no container named mydb"
     assert i18n.message(text) is text
+
+
+def test_a_dockerfiles_list_of_problems_is_translated_problem_by_problem(spanish: None) -> None:
+    """tweet.dockerfile's message as the check makes it: the path stays, each problem is
+    translated with its values (a Dockerfile's own words, like the CMD, kept)."""
+    from checks.docker_beginners.test_task2_tweet_app import _dockerfile_problems
+    from grader.dockerfile import parse_dockerfile
+
+    problems = _dockerfile_problems(parse_dockerfile('FROM alpine\nCMD ["sh"]\n'))
+    path = "/home/ana; b: c/linux_tweet_app/Dockerfile"
+    english = f"{path}: " + "; ".join(problems)
+    assert english == (
+        f"{path}: FROM alpine, not nginx; no COPY of index.html into /usr/share/nginx/html; "
+        "no COPY of linux.png into /usr/share/nginx/html; no EXPOSE 80; "
+        "CMD ['sh'] does not run nginx -g \"daemon off;\""
+    )
+    assert i18n.message(english) == (
+        f"{path}: FROM alpine, no nginx; falta el COPY de index.html a /usr/share/nginx/html; "
+        "falta el COPY de linux.png a /usr/share/nginx/html; falta EXPOSE 80; "
+        "CMD ['sh'] no ejecuta nginx -g \"daemon off;\""
+    )
+
+
+def test_a_build_list_is_translated_heading_and_problems(spanish: None) -> None:
+    english = (
+        "hello:v0.1 was not built from the lab's Dockerfile: its history shows no apk add"
+        " nodejs; its working directory is /, not /app"
+    )
+    assert i18n.message(english) == (
+        "hello:v0.1 no se construyó con el Dockerfile del laboratorio: su historial no muestra"
+        " ningún apk add nodejs; su directorio de trabajo es /, no /app"
+    )
+    untranslated = "a: b; c"
+    assert i18n.message(untranslated) is untranslated

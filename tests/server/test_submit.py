@@ -150,3 +150,22 @@ def test_too_many_reports_wait_for_later(tmp_path: Path) -> None:
         limited = send(url=server.url, token=token, outbox=outbox)
     assert limited.state == "rejected" and "429" in limited.message
     assert len(waiting(outbox)) == 1
+
+
+def test_a_student_grading_in_spanish_reads_the_servers_reason_in_spanish(
+    live: tuple[str, Classroom], tmp_path: Path
+) -> None:
+    """``grade`` asks for its own language (Accept-Language); the decision is the same."""
+    from grader import i18n
+
+    url, _classroom = live
+    english = send(url=url, token="wrong-token", outbox=tmp_path / "english")
+    i18n.use("es")
+    try:
+        spanish = send(url=url, token="wrong-token", outbox=tmp_path / "spanish")
+    finally:
+        i18n.use(None, {})
+    assert english.state == spanish.state == "rejected"
+    assert "(401: the token is not valid)" in english.message
+    assert "(401: el token no es válido)" in spanish.message
+    assert len(waiting(tmp_path / "spanish")) == 1  # kept to send again, as in English

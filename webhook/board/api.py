@@ -35,6 +35,7 @@ from webhook.board import data, store
 from webhook.board.document import MAX_BYTES, BadProgress, parse
 from webhook.config import parse_rate_limit
 from webhook.database import get_db, get_session
+from webhook.i18n import N_
 from webhook.ingest.body import read_body
 from webhook.ingest.outcomes import NoAssignment, NotAuthorized, TooLarge
 from webhook.ingest.route import assignment_for
@@ -59,14 +60,18 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
+def _over() -> str:
+    return N_("the progress document is over {most} bytes").format(most=MAX_BYTES)
+
+
 @bp.post("/progress")
 def progress() -> Any:
     """A student's progress: checked, then stored in their one row (:mod:`.store`)."""
     declared = request.content_length
     if declared is not None and declared > MAX_BYTES:
-        return error(413, "too_large", f"the progress document is over {MAX_BYTES} bytes")
+        return error(413, "too_large", _over())
     if request.mimetype != "application/json":
-        return error(415, "unsupported_media_type", "send the progress as application/json")
+        return error(415, "unsupported_media_type", N_("send the progress as application/json"))
     engine = get_db().engine
     with engine.connect() as connection:
         token = bearer_token()
@@ -74,13 +79,13 @@ def progress() -> Any:
             sender = student_by_token(connection, token)
         except NotAuthorized as exc:
             if _instructor_by_token(token) is not None:
-                return error(403, "forbidden", "progress is sent with a student's own token")
+                return error(403, "forbidden", N_("progress is sent with a student's own token"))
             return unauthorized(exc.reason, challenge=exc.challenge)
         try:
             document = parse(read_body(request, MAX_BYTES))
             filed = assignment_for(connection, sender.course_id, document.lab, document.assignment)
         except TooLarge:
-            return error(413, "too_large", f"the progress document is over {MAX_BYTES} bytes")
+            return error(413, "too_large", _over())
         except BadProgress as exc:
             return error(400, "bad_progress", str(exc))
         except NoAssignment as exc:
@@ -90,8 +95,10 @@ def progress() -> Any:
         return error(
             403,
             "progress_off",
-            f"assignment {filed.slug} does not take progress (its instructor has not turned"
-            " the class board on); your work and reports are not affected",
+            N_(
+                "assignment {slug} does not take progress (its instructor has not turned"
+                " the class board on); your work and reports are not affected"
+            ).format(slug=filed.slug),
         )
     rate = current_app.config["PROGRESS_RATE_LIMIT_PARSED"]
     # One transaction under the write lock, as every writer; an error rolls it back (the
@@ -106,7 +113,7 @@ def progress() -> Any:
         not_durable()
     if not verdict.allowed:
         return error(
-            429, "rate_limited", "too much progress; try again later",
+            429, "rate_limited", N_("too much progress; try again later"),
             **{"Retry-After": str(verdict.retry_after)},
         )  # fmt: skip
     return {"changed": changed}

@@ -82,6 +82,7 @@ from sqlalchemy import Connection, Engine
 from webhook import signing
 from webhook.auth import bearer_token
 from webhook.database import get_db
+from webhook.i18n import N_
 from webhook.ingest.body import (
     check_integrity,
     check_report,
@@ -139,7 +140,7 @@ def receive(request: Request) -> Stored:
     limit: int = current_app.config["MAX_REPORT_BYTES"]
     declared = request.content_length
     if declared is not None and declared > limit:  # refused before anything is read
-        raise TooLarge(f"the report is over the size limit of {limit} bytes")
+        raise TooLarge(N_("the report is over the size limit of {limit} bytes").format(limit=limit))
     received_at = utcnow()
     engine = get_db().engine
     with engine.connect() as connection:

@@ -19,6 +19,7 @@ from submissions.integrity import Flag as FoundFlag
 from submissions.reader import Limits, ReportRejected, read_report
 from submissions.rubric import Rubric
 from submissions.scoring import Score, score_report
+from webhook.i18n import N_
 from webhook.ingest.outcomes import BadReport, Checked, TooLarge
 from webhook.storage.models import Submission, SubmissionCheck
 
@@ -71,7 +72,7 @@ def check_report(body: bytes, limit: int) -> Checked:
     except ReportRejected as exc:
         raise BadReport(exc.reason) from None
     except UnicodeDecodeError:
-        raise BadReport("the report is not UTF-8") from None
+        raise BadReport(N_("the report is not UTF-8")) from None
     check_lengths(report)
     digest = hashlib.sha256(body).hexdigest()
     return Checked(report, raw_xml, digest, kept_keys(integrity.sharing_keys(report)))
@@ -114,13 +115,21 @@ def check_lengths(report: Report) -> None:
     for name, most in _REPORT_COLUMNS.items():
         value: str = getattr(report, name)
         if len(value) > most:
-            raise BadReport(f"the report's {name} is longer than {most} characters")
+            raise BadReport(
+                N_("the report's {what} is longer than {most} characters").format(
+                    what=name, most=most
+                )
+            )
     for result in report.results:
         for name, most in _CHECK_COLUMNS.items():
             value = getattr(result, name)
             if len(value) > most:
                 what = "check id" if name == "id" else f"task of check {result.id[:100]!r}"
-                raise BadReport(f"the report's {what} is longer than {most} characters")
+                raise BadReport(
+                    N_("the report's {what} is longer than {most} characters").format(
+                        what=what, most=most
+                    )
+                )
 
 
 def score_from_rubric(report: Report, rubric: Rubric) -> Score:

@@ -13,6 +13,7 @@ from datetime import datetime
 from submissions.dialect import Report
 from submissions.integrity import Flag as FoundFlag
 from submissions.scoring import Score
+from webhook.i18n import N_
 
 
 class Refused(Exception):
@@ -62,7 +63,7 @@ class RateLimited(Refused):
     """Over the per-student rate limit (429); ``retry_after`` seconds until the window ends."""
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__("too many reports; try again later")
+        super().__init__(N_("too many reports; try again later"))
         self.retry_after = retry_after
 
 

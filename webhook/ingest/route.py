@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, func, select
 
 from submissions.rubric import Rubric
+from webhook.i18n import N_
 from webhook.ingest.outcomes import NoAssignment
 from webhook.storage.assignments import stored_rubric
 from webhook.storage.models import Assignment, AssignmentRubric, Course
@@ -81,21 +82,27 @@ def assignment_for(connection: Connection, course_id: int, lab: str, named: str 
     slugs = ", ".join(filed.slug for filed in found)
     if not found:
         raise NoAssignment(
-            f"course {course} has no assignment of lab {lab[:100]!r}: ask your instructor "
-            f"to add one (grade-server assignment create {course} SLUG --lab {lab[:100]})",
+            N_(
+                "course {course} has no assignment of lab {lab}: ask your instructor "
+                "to add one (grade-server assignment create {course} SLUG --lab {name})"
+            ).format(course=course, lab=repr(lab[:100]), name=lab[:100]),
             course=course,
             lab=lab,
         )
     if wanted:
         raise NoAssignment(
-            f"course {course} has no assignment {wanted[:64]!r} of lab {lab[:100]!r}"
-            f" (its assignments of that lab: {slugs})",
+            N_(
+                "course {course} has no assignment {wanted} of lab {lab}"
+                " (its assignments of that lab: {slugs})"
+            ).format(course=course, wanted=repr(wanted[:64]), lab=repr(lab[:100]), slugs=slugs),
             course=course,
             lab=lab,
         )
     raise NoAssignment(
-        f"course {course} has several assignments of lab {lab[:100]!r}: send with"
-        f" --assignment SLUG, one of {slugs}",
+        N_(
+            "course {course} has several assignments of lab {lab}: send with"
+            " --assignment SLUG, one of {slugs}"
+        ).format(course=course, lab=repr(lab[:100]), slugs=slugs),
         course=course,
         lab=lab,
     )

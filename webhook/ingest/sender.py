@@ -11,6 +11,7 @@ from sqlalchemy import Connection, bindparam, select
 from standardwebhooks import Webhook
 
 from webhook import signing
+from webhook.i18n import N_
 from webhook.ingest.outcomes import Forbidden, NotAuthorized, Sender, StudentNotNamed
 from webhook.storage.models import Course, CourseInstructor, Instructor, Student
 from webhook.storage.tokens import hash_token
@@ -43,7 +44,7 @@ def sender_by_token(connection: Connection, token: str | None, named: str | None
     named: it is the hot path, one indexed probe as before.
     """
     if token is None:
-        raise NotAuthorized("send Authorization: Bearer <your token>", challenge="Bearer")
+        raise NotAuthorized(N_("send Authorization: Bearer <your token>"), challenge="Bearer")
     if named is None:
         try:
             return student_by_token(connection, token)
@@ -58,10 +59,12 @@ def sender_by_token(connection: Connection, token: str | None, named: str | None
     if instructor is None:
         if connection.execute(_BY_TOKEN, {"token_hash": hash_token(token)}).first() is not None:
             raise Forbidden(
-                f"a student's token cannot name a student ({signing.STUDENT_HEADER} is for "
-                "instructors' API tokens)"
+                N_(
+                    "a student's token cannot name a student ({header} is for "
+                    "instructors' API tokens)"
+                ).format(header=signing.STUDENT_HEADER)
             )
-        raise NotAuthorized("the token is not valid", challenge='Bearer error="invalid_token"')
+        raise NotAuthorized(N_("the token is not valid"), challenge='Bearer error="invalid_token"')
     return verified_student(connection, instructor.id, instructor.username, named)
 
 
@@ -101,10 +104,10 @@ def verified_student(
 def student_by_token(connection: Connection, token: str | None) -> Sender:
     """The student whose token this is (an indexed lookup of its SHA-256)."""
     if token is None:
-        raise NotAuthorized("send Authorization: Bearer <your token>", challenge="Bearer")
+        raise NotAuthorized(N_("send Authorization: Bearer <your token>"), challenge="Bearer")
     row = connection.execute(_BY_TOKEN, {"token_hash": hash_token(token)}).first()
     if row is None:
-        raise NotAuthorized("the token is not valid", challenge='Bearer error="invalid_token"')
+        raise NotAuthorized(N_("the token is not valid"), challenge='Bearer error="invalid_token"')
     return Sender(row.id, row.course_id, "token", None, row.student_id)
 
 

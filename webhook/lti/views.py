@@ -39,6 +39,8 @@ from webhook.access import require_course
 from webhook.auth import current_instructor, login_session
 from webhook.board.own import ago, own_progress
 from webhook.database import get_db, get_session
+from webhook.i18n import N_
+from webhook.i18n import reason as translated
 from webhook.lti import deeplink, framing, keys, passback, status
 from webhook.lti.grades import assignment_grade
 from webhook.lti.launch_cache import DatabaseLaunchStorage, DatabaseSessionService
@@ -68,36 +70,36 @@ CONTENT_SECURITY_POLICY = (
 #: What pylti1p3's refusals mean, said for the instructor who can act on them.
 REASONS = (
     ("signature has expired", "expired",
-     "The launch has expired: open the lab from the LMS again."),
+     N_("The launch has expired: open the lab from the LMS again.")),
     ("signature verification failed", "bad_signature",
-     "The launch's signature does not match the platform's keys (its JWKS URL): the launch "
-     "was not signed by the registered platform."),
+     N_("The launch's signature does not match the platform's keys (its JWKS URL): the launch "
+     "was not signed by the registered platform.")),
     ("unable to find public key", "bad_signature",
-     "The launch was signed with a key the platform's JWKS does not list."),
+     N_("The launch was signed with a key the platform's JWKS does not list.")),
     ("invalid nonce", "replayed",
-     "This launch was already used (its nonce is spent), or it is unknown: open the lab "
-     "from the LMS again."),
+     N_("This launch was already used (its nonce is spent), or it is unknown: open the lab "
+     "from the LMS again.")),
     ("registration not found", "unknown_platform",
-     "No platform is registered with this issuer and client id (the token's audience): "
-     "register it with `grade-server lti platform add`."),
+     N_("No platform is registered with this issuer and client id (the token's audience): "
+     "register it with `grade-server lti platform add`.")),
     ("could not find registration", "unknown_platform",
-     "No platform is registered with this issuer and client id: register it with "
-     "`grade-server lti platform add`."),
+     N_("No platform is registered with this issuer and client id: register it with "
+     "`grade-server lti platform add`.")),
     ("client id not registered", "unknown_platform",
-     "The launch's audience is not the client id registered for this platform."),
+     N_("The launch's audience is not the client id registered for this platform.")),
     ("unable to find deployment", "unknown_deployment",
-     "This deployment of the tool is not registered: add it with "
-     "`grade-server lti deployment add`."),
+     N_("This deployment of the tool is not registered: add it with "
+     "`grade-server lti deployment add`.")),
     ("state not found", "no_state",
-     "The launch does not belong to a login this browser started (blocked cookies, or a "
-     "copied link): open the lab from the LMS again, in a new window if it is in a frame."),
-    ("missing state", "no_state", "The launch has no state: it did not come from a login."),
+     N_("The launch does not belong to a login this browser started (blocked cookies, or a "
+     "copied link): open the lab from the LMS again, in a new window if it is in a frame.")),
+    ("missing state", "no_state", N_("The launch has no state: it did not come from a login.")),
     ("cookie session-id", "no_state",
-     "The browser did not send the cookie of the login it started (blocked cookies, or a "
-     "copied link): open the lab from the LMS again, in a new window if it is in a frame."),
-    ("missing id_token", "malformed", "The launch has no id_token."),
-    ("jwt must contain 3 parts", "malformed", "The launch's id_token is not a JWT."),
-    ("can't be decoded", "malformed", "The launch's id_token cannot be read."),
+     N_("The browser did not send the cookie of the login it started (blocked cookies, or a "
+     "copied link): open the lab from the LMS again, in a new window if it is in a frame.")),
+    ("missing id_token", "malformed", N_("The launch has no id_token.")),
+    ("jwt must contain 3 parts", "malformed", N_("The launch's id_token is not a JWT.")),
+    ("can't be decoded", "malformed", N_("The launch's id_token cannot be read.")),
 )  # fmt: skip
 
 
@@ -220,10 +222,10 @@ def launch() -> Any:
     role = person.course_role
     if message.is_deep_link_launch():
         if role is not CourseRole.INSTRUCTOR:
-            return refusal("", reason="Only an instructor can add the lab to a course.")
+            return refusal("", reason=N_("Only an instructor can add the lab to a course."))
         return _deep_link_page(message, context, storage)
     if not message.is_resource_launch():
-        return refusal("", reason="This kind of LTI message is not supported.")
+        return refusal("", reason=N_("This kind of LTI message is not supported."))
     course = session.get(Course, context.course_id)
     assert course is not None
     registration = context.deployment.registration
@@ -231,8 +233,10 @@ def launch() -> Any:
         return refusal(
             "",
             kind="no_course_role",
-            reason="Your roles in this LMS course are neither a learner's nor an instructor's "
-            "(institution and system roles grant nothing here): ask the course's instructor.",
+            reason=N_(
+                "Your roles in this LMS course are neither a learner's nor an instructor's "
+                "(institution and system roles grant nothing here): ask the course's instructor."
+            ),
         )
     if role is CourseRole.INSTRUCTOR:
         instructor = _bound(
@@ -250,7 +254,7 @@ def launch() -> Any:
     wake_worker()
     assignment = deeplink.launched(session, course, claims)
     if assignment is None:
-        return refusal("", reason="This course has no assignment yet: ask its instructor.")
+        return refusal("", reason=N_("This course has no assignment yet: ask its instructor."))
     return render_template(
         "lti/student.html",
         course=course,
@@ -399,10 +403,10 @@ def refusal(said: str, *, reason: str | None = None, kind: str = "refused") -> A
                 kind, reason = found_kind, sentence
                 break
         else:
-            reason = f"The launch was refused: {said}"
+            reason = N_("The launch was refused: {said}").format(said=said)
     log.info("LTI launch refused (%s): %s", kind, said)
     response = Response(
-        render_template("lti/refused.html", reason=reason, kind=kind, detail=said),
+        render_template("lti/refused.html", reason=translated(reason), kind=kind, detail=said),
         status=403,
         mimetype="text/html",
     )

@@ -9,9 +9,9 @@ grade decides it again, there and then, by the one grade function
 that function's, never a second rule. :mod:`webhook.grade_events` is where the changes say
 so (flag decisions, exceptions, an assignment's dates or policies, a rescore, a course's
 re-check). Ingest only marks the row stale (:func:`mark_stale`, one statement a report), and
-the course page decides the stale rows before it reads (:func:`settle`). Nothing in a decision depends on the time it is read: lateness is the
-reports' dates against the due time, not "now"; so a stored grade goes stale only by a
-change, never by the clock.
+the course page decides the stale rows before it reads (:func:`settle`). Nothing in a decision
+depends on the time it is read: lateness is the reports' dates against the due time, not "now";
+so a stored grade goes stale only by a change, never by the clock.
 
 Missing row: nothing decided (a student enrolled since, an assignment made since), which is
 :data:`webhook.storage.queries.NO_DECISION`, exactly what deciding would give them (no
