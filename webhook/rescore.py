@@ -48,6 +48,7 @@ from sqlalchemy.sql.selectable import ScalarSelect
 from submissions.rubric import Rubric
 from submissions.scoring import Decision, points_table
 from webhook.grade_events import assignment_changed
+from webhook.storage import stored_grades
 from webhook.storage.assignments import newest_version, rubric_versions
 from webhook.storage.models import (
     Assignment,
@@ -225,6 +226,8 @@ def apply(
     ).scalar()
     if locked is None:
         return None
+    # the reports since the last view decided first: the LMS hears of the grades this changes
+    stored_grades.settle_stale(connection, assignment_id=assignment_id)
     with Session(bind=connection) as session:
         assignment = session.get_one(Assignment, assignment_id)
         made = plan(session, assignment)

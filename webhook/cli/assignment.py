@@ -32,6 +32,7 @@ from webhook.cli.lookup import find_course
 from webhook.database import get_db
 from webhook.grade_events import assignment_changed, course_changed
 from webhook.labs import UnknownLab, check_matches, known_lab, lab_rubric
+from webhook.storage import stored_grades
 from webhook.storage.assignments import (
     add_assignment,
     add_rubric_version,
@@ -286,6 +287,8 @@ def assignment_set(
             click.echo(f"{course_slug}/{slug}: {board_store.said(*board)}", err=True)
         if not values:
             return
+        # the reports since decided first: the LMS hears of the grades this change moves
+        stored_grades.settle_stale(connection, course_id=course_id)
         connection.execute(
             update(Assignment).where(Assignment.id == assignment_id).values(**values)
         )

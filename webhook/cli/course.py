@@ -18,6 +18,7 @@ from webhook.config import current_rubric
 from webhook.database import get_db
 from webhook.grade_events import course_changed
 from webhook.storage import db as storage
+from webhook.storage import stored_grades
 from webhook.storage.assignments import add_assignment
 from webhook.storage.models import (
     DEFAULT_GRADE_POLICY,
@@ -182,6 +183,7 @@ def course_set(
         if policy is not None:
             values["grade_policy"] = policy
         check_dates(values.get("opens_at", row.opens_at), values.get("closes_at", row.closes_at))
+        stored_grades.settle_stale(connection, course_id=row.id)  # the reports since, first
         connection.execute(update(Course).where(Course.id == row.id).values(**values))
         shared = {key: value for key, value in values.items() if key != "name"}
         if shared:
@@ -247,6 +249,7 @@ def course_recheck(course_slug: str) -> None:
     with get_db().session() as session:
         course_id = find_course(session, course_slug).id
     with storage.write_transaction(get_db().engine) as connection:
+        stored_grades.settle_stale(connection, course_id=course_id)  # the reports since, first
         done = crosscheck.recheck_course(connection, course_id)
         course_changed(connection, course_id)  # flags raised or dropped
     click.echo(f"course {course_slug}: {_rechecked(done)}", err=True)

@@ -217,30 +217,49 @@ def mark_stale(connection: Connection, student_pk: int, assignment_id: int | Non
 def settle(engine: Engine, course_id: int, *, many: int = 50) -> int:
     """Decide again the course's stale grades (:func:`mark_stale`), in a write transaction
     of their own; how many. First one read without the write lock: the course page's
-    usual case, nothing stale, costs that. An assignment with ``many`` stale rows or more
-    is decided whole (one pass over its reports) rather than student by student.
-
-    Races: on PostgreSQL the stale rows are locked (FOR UPDATE) before deciding, so a
-    report committing meanwhile either marks its row after this commits (decided again
-    next time) or made this wait and is seen (READ COMMITTED reads it)."""
+    usual case, nothing stale, costs that."""
     with engine.connect() as connection:
         if connection.execute(_ANY_STALE, {"course": course_id}).first() is None:
             return 0
     with write_transaction(engine) as connection:
-        postgres = connection.dialect.name == "postgresql"
-        stale: dict[int, list[int]] = {}
-        for assignment_id, student_pk in connection.execute(
-            _STALE.with_for_update(of=AssignmentGrade) if postgres else _STALE,
-            {"course": course_id},
-        ):
-            stale.setdefault(assignment_id, []).append(student_pk)
-        for assignment_id, students in stale.items():
-            if len(students) < many:
-                for student_pk in students:  # each row written again, not stale
-                    refresh_student(connection, student_pk, [assignment_id])
-                continue
-            refresh_assignment(connection, assignment_id)  # the stale ones written again
-        return sum(len(students) for students in stale.values())
+        return settle_stale(connection, course_id=course_id, many=many)
+
+
+def settle_stale(
+    connection: Connection,
+    *,
+    course_id: int | None = None,
+    assignment_id: int | None = None,
+    many: int = 50,
+) -> int:
+    """Decide again, in the caller's write transaction, the stale grades of the course or
+    of the assignment; how many. An assignment with ``many`` stale rows or more is decided
+    whole (one pass over its reports) rather than student by student. Listeners are not
+    told: they were when each report was stored. A whole assignment's or course's change
+    (a rescore, ``assignment set``, a re-check) settles first, so that it tells the LMS of
+    the students whose grade *it* changed, not of those a report had changed before.
+
+    Races: on PostgreSQL the stale rows are locked (FOR UPDATE) before deciding, so a
+    report committing meanwhile either marks its row after this commits (decided again
+    next time) or made this wait and is seen (READ COMMITTED reads it)."""
+    postgres = connection.dialect.name == "postgresql"
+    query, params = (
+        (_STALE, {"course": course_id})
+        if assignment_id is None
+        else (_STALE_PAIRS_OF, {"a": assignment_id})
+    )
+    stale: dict[int, list[int]] = {}
+    for stale_assignment, student_pk in connection.execute(
+        query.with_for_update(of=AssignmentGrade) if postgres else query, params
+    ):
+        stale.setdefault(stale_assignment, []).append(student_pk)
+    for stale_assignment, students in stale.items():
+        if len(students) < many:
+            for student_pk in students:  # each row written again, not stale
+                refresh_student(connection, student_pk, [stale_assignment])
+            continue
+        refresh_assignment(connection, stale_assignment)  # the stale ones written again
+    return sum(len(students) for students in stale.values())
 
 
 _UPSERTS: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
@@ -252,6 +271,11 @@ _STALE = (
 )
 _STALE_OF = select(AssignmentGrade.student_pk).where(
     AssignmentGrade.assignment_id == bindparam("a"), AssignmentGrade.stale
+)
+_STALE_PAIRS_OF = (
+    select(AssignmentGrade.assignment_id, AssignmentGrade.student_pk)
+    .where(AssignmentGrade.assignment_id == bindparam("a"), AssignmentGrade.stale)
+    .order_by(AssignmentGrade.student_pk)
 )
 _ANY_STALE = _STALE.with_only_columns(AssignmentGrade.student_pk).limit(1)
 
