@@ -19,8 +19,9 @@ from typing import Any
 import click
 
 from grader.errors import GradingError
-from grader.labtools.cli import EXIT_NOT_CONFIRMED
 from grader.labtools.declared import Objects
+from grader.labtools.disks import LocalDisk
+from grader.labtools.exits import EXIT_NOT_CONFIRMED
 from grader.labtools.objects import find, remove
 from grader.labtools.selftest import CLEAN, Scenario, SelfTest, findings
 from grader.labtools.shell import Shell
@@ -118,6 +119,7 @@ def _run(lab: LabSpec, client: Any, scratch: Path, host: str | None, context: st
         if field.name in lab.preflight.settings and field.info.env:
             env[field.info.env] = SELFTEST_VALUE
     shell = Shell(home, env)
+    disk = LocalDisk(home)
     checks = {spec.id: spec.task for spec in collect_checks(lab)}
     runs = iter(range(1_000_000))
 
@@ -138,8 +140,8 @@ def _run(lab: LabSpec, client: Any, scratch: Path, host: str | None, context: st
         return frozenset(failing), failing
 
     def remove_objects(objects: Objects) -> None:
-        found = find(client, objects, variables=env, home=home)
-        problems = remove(client, found)
+        found = find(client, objects, variables=env, disk=disk)
+        problems = remove(client, found, disk)
         if problems:
             raise GradingError(f"cannot remove the lab's objects: {problems[0]}")
 
@@ -167,7 +169,7 @@ def _run(lab: LabSpec, client: Any, scratch: Path, host: str | None, context: st
             f"({s.seconds:.1f} s)", err=True),
     )  # fmt: skip
     scenarios = test.run(only)
-    left = find(client, lab.cleanup, variables=env, home=home).lines()
+    left = find(client, lab.cleanup, variables=env, disk=disk).lines()
     return scenarios, left, checks
 
 
