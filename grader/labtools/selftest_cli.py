@@ -123,7 +123,7 @@ def _run(lab: LabSpec, client: Any, scratch: Path, host: str | None, context: st
     checks = {spec.id: spec.task for spec in collect_checks(lab)}
     runs = iter(range(1_000_000))
 
-    def grade() -> tuple[frozenset[str], dict[str, str]]:
+    def grade() -> tuple[frozenset[str], dict[str, str], dict[str, str]]:
         data = scratch / f"data-{next(runs)}"  # each run remembers no events of another
         where = ["-H", host] if host else ["--context", context] if context else []
         done = subprocess.run(
@@ -136,8 +136,10 @@ def _run(lab: LabSpec, client: Any, scratch: Path, host: str | None, context: st
                 done.stderr.strip().splitlines()[-1] if done.stderr else "grade failed"
             )
         doc = json.loads(done.stdout)
-        failing = {c["id"]: c.get("message", "") for c in doc["checks"] if c["status"] != "passed"}
-        return frozenset(failing), failing
+        failing = [c for c in doc["checks"] if c["status"] != "passed"]
+        messages = {c["id"]: c.get("message") or "" for c in failing}
+        hints = {c["id"]: c.get("hint") or "" for c in failing}
+        return frozenset(messages), messages, hints
 
     def remove_objects(objects: Objects) -> None:
         found = find(client, objects, variables=env, disk=disk)
