@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
 import click
@@ -19,6 +19,7 @@ import click
 from grader.data_folder import data_folder
 from grader.errors import GradingError
 from grader.labtools.declared import Objects
+from grader.labtools.disks import Disk, LocalDisk, RemoteDisk
 from grader.labtools.exits import (
     EXIT_CANNOT,
     EXIT_DONE,
@@ -59,6 +60,7 @@ class Session:
     variables: dict[str, str]
     settings: object
     home: Path | None  # None over SSH: the files are the remote machine's
+    disk: Disk | None  # where the lab's files are: this disk, or the remote machine's
 
     @classmethod
     def open(cls, options: dict[str, Any]) -> Session:
@@ -89,8 +91,11 @@ class Session:
             value = getattr(settings, field.name, None)
             if field.info.env and value is not None:
                 variables[field.info.env] = str(value)
+        disk: Disk | None = LocalDisk(home, keep=(data_folder(),)) if home else None
+        if remote and target is not None and remote_home is not None:
+            disk = RemoteDisk(target.host(), PurePosixPath(remote_home))
         return cls(lab, where, target, unreachable, engine.describe(), variables, settings,
-                   None if remote else home)  # fmt: skip
+                   None if remote else home, disk)  # fmt: skip
 
     def close(self) -> None:
         if self.target is not None:
@@ -149,7 +154,7 @@ def _remove(session: Session, objects: Objects, what: str, yes: bool) -> int:
 
     client = session.client()
     keep = (data_folder(),)
-    found = find(client, objects, variables=session.variables, home=session.home, keep=keep)
+    found = find(client, objects, variables=session.variables, disk=session.disk)
     for name in found.unknown:
         click.echo(f"  not looked for: {name}")
     if found.empty:
@@ -168,7 +173,7 @@ def _remove(session: Session, objects: Objects, what: str, yes: bool) -> int:
         if not click.confirm("Remove them?", default=False):
             click.echo("Nothing removed.")
             return EXIT_NOT_CONFIRMED
-    problems = remove(client, found)
+    problems = remove(client, found, session.disk)
     for problem in problems:
         click.echo(f"grade: not removed: {problem}", err=True)
     click.echo(f"Removed {len(found.lines()) - len(problems)}; kept your reports and outbox "

@@ -1,7 +1,5 @@
-"""The exit codes of ``grade start|finish|reset`` and ``grade lab selftest``: one table, read
-by each command's module, so that a script can tell "not ready" from "refused"."""
-
-from __future__ import annotations
+"""The exit codes of ``grade start``, ``finish``, ``reset`` and ``lab selftest``: here, so the
+commands' modules share them without importing one another."""
 
 EXIT_DONE = 0
 EXIT_CANNOT = 2  # the engine, an option, a setting: as grade's own

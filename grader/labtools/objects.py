@@ -6,10 +6,9 @@ student made otherwise, or an image of their own, is never listed, so never remo
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import PurePosixPath
 from typing import Any
 
 import docker
@@ -17,6 +16,7 @@ import docker.errors
 
 from grader.imageref import effective_tag, is_repository, parse_image_ref
 from grader.labtools.declared import Objects, expand
+from grader.labtools.disks import Disk
 
 
 @dataclass
@@ -27,7 +27,7 @@ class Found:
     images: list[str] = field(default_factory=list)  # tags
     volumes: list[str] = field(default_factory=list)
     networks: list[str] = field(default_factory=list)
-    files: list[Path] = field(default_factory=list)
+    files: list[PurePosixPath] = field(default_factory=list)
     #: Declared names that could not be looked for: "$DOCKERID/linux_tweet_app ($DOCKERID unset)"
     unknown: list[str] = field(default_factory=list)
 
@@ -75,13 +75,12 @@ def find(
     objects: Objects,
     *,
     variables: Mapping[str, str],
-    home: Path | None,
-    keep: tuple[Path, ...] = (),
+    disk: Disk | None,
 ) -> Found:
-    """The lab's objects present on the engine (and, with ``home``, on this disk).
+    """The lab's objects present on the engine (and, with ``disk``, the files there).
 
-    A declared file that is the home itself, or holds one of ``keep`` (the reports, the
-    outbox), is never listed: nothing stored is lost to a careless declaration.
+    A declared file that ``disk`` keeps (the home itself, the reports, the outbox) is
+    never listed: nothing stored is lost to a careless declaration.
     """
     found = Found()
     images = _names(objects.images, variables, found)
@@ -111,23 +110,14 @@ def find(
     found.networks = sorted(
         n["Name"] for n in client.api.networks() if n["Name"] in wanted_networks
     )
-    if home is not None:
-        for path in _names(objects.files, variables, found):
-            local = (
-                home / path.removeprefix("~").lstrip("/") if path.startswith("~") else Path(path)
-            )
-            if _kept(local, home, keep):
-                found.unknown.append(f"{path} (holds your home, reports or outbox: kept)")
-            elif local.exists() or local.is_symlink():
-                found.files.append(local)
+    if disk is not None:
+        for name in _names(objects.files, variables, found):
+            path = disk.path(name)
+            if disk.kept(path):
+                found.unknown.append(f"{name} (holds your home, reports or outbox: kept)")
+            elif disk.present(path):
+                found.files.append(path)
     return found
-
-
-def _kept(path: Path, home: Path, keep: tuple[Path, ...]) -> bool:
-    resolved = path.resolve()
-    return resolved in (home.resolve(), Path("/")) or any(
-        kept.resolve().is_relative_to(resolved) for kept in keep
-    )
 
 
 def _is_run(container: Mapping[str, Any], runs: tuple[tuple[str, str], ...]) -> bool:
@@ -138,9 +128,10 @@ def _is_run(container: Mapping[str, Any], runs: tuple[tuple[str, str], ...]) -> 
     return any(command == cmd and image_matches(image, want) for want, cmd in runs)
 
 
-def remove(client: docker.DockerClient, found: Found) -> list[str]:
-    """Remove what ``found`` lists (containers first, with their anonymous volumes); the
-    lines of what could not be removed, each with why."""
+def remove(client: docker.DockerClient, found: Found, disk: Disk | None) -> list[str]:
+    """Remove what ``found`` lists (containers first, with their anonymous volumes; the
+    files through ``disk``, where ``find`` found them); the lines of what could not be
+    removed, each with why."""
     problems: list[str] = []
 
     def attempt(what: str, action: Any, *args: Any, **kwargs: Any) -> None:
@@ -160,11 +151,7 @@ def remove(client: docker.DockerClient, found: Found) -> list[str]:
     for name in found.networks:
         attempt(f"network {name}", client.api.remove_network, name)
     for path in found.files:
-        try:
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
-        except OSError as exc:
-            problems.append(f"file {path}: {exc.strerror}")
+        why = disk.remove(path) if disk is not None else "no disk to remove it from"
+        if why:
+            problems.append(f"file {path}: {why}")
     return problems

@@ -188,7 +188,7 @@ def machine_problems(
     containers = client.api.containers(all=True)
     for port in preflight.ports:
         problems += port_problems(port, containers, listening_processes(port) if local else [])
-    found = find(client, objects, variables=variables, home=None)
+    found = find(client, objects, variables=variables, disk=None)
     problems += conflict_problems(found)
     if preflight.disk_mb and local:
         root = Path(str(client.info().get("DockerRootDir") or "/var/lib/docker"))

@@ -35,6 +35,17 @@ class Scenario:
     seconds: float = 0.0
     messages: dict[str, str] = field(default_factory=dict)
     says: Mapping[str, str] = field(default_factory=dict)
+    #: Each failing check's hint (the next command), as the report gives it.
+    hints: dict[str, str] = field(default_factory=dict)
+    #: A spoiler's column: each check that fails in it must carry a hint.
+    needs_hints: bool = False
+
+    @property
+    def hintless(self) -> list[str]:
+        """The failing checks that tell the student no next command."""
+        if not self.needs_hints or self.failing is None:
+            return []
+        return sorted(c for c in self.failing if not self.hints.get(c, "").strip())
 
     @property
     def unsaid(self) -> dict[str, str]:
@@ -48,6 +59,7 @@ class Scenario:
             and self.failing == self.expected
             and not self.error
             and not self.unsaid
+            and not self.hintless
         )
 
     def mismatch(self) -> str:
@@ -64,6 +76,7 @@ class Scenario:
             parts.append(f"{', '.join(extra)} failed but should pass ({said})")
         for check, text in sorted(self.unsaid.items()) if not missing else ():
             parts.append(f"{check} does not say {text!r} (it says {self.messages.get(check)!r})")
+        parts += [f"{check} fails without a hint (the next command)" for check in self.hintless]
         return f"{self.name}: {'; '.join(parts)}" if parts else ""
 
 
@@ -103,7 +116,8 @@ def findings(
 class SelfTest:
     """The scenarios of one lab, run through what the caller gives:
 
-    ``do`` types one action; ``grade`` returns the failing checks and their messages;
+    ``do`` types one action; ``grade`` returns the failing checks, their messages and
+    their hints;
     ``remove_all`` and ``reset`` remove the lab's (or a task's) objects; ``events_since``
     counts the engine's events since a time, and ``forget_events`` pushes its short history
     out (for the fleeting steps: a fresh host remembers none)."""
@@ -111,7 +125,7 @@ class SelfTest:
     lab: LabSpec
     checks: dict[str, str]  # check id -> its task
     do: Callable[[Action], None]
-    grade: Callable[[], tuple[frozenset[str], dict[str, str]]]
+    grade: Callable[[], tuple[frozenset[str], dict[str, str], dict[str, str]]]
     remove_all: Callable[[], None]
     reset: Callable[[str], None]
     events_since: Callable[[float], int] = lambda since: 0
@@ -131,7 +145,11 @@ class SelfTest:
                     continue
                 self._refresh_fleeting()
                 scenario = self._scenario(
-                    spoiler.name, spoiler.fails, partial(self._all, spoiler.commands), spoiler.says
+                    spoiler.name,
+                    spoiler.fails,
+                    partial(self._all, spoiler.commands),
+                    spoiler.says,
+                    needs_hints=True,
                 )
                 scenarios.append(scenario)
                 self._undo(spoiler.undo, scenario.failing or spoiler.fails)
@@ -144,12 +162,14 @@ class SelfTest:
         expected: frozenset[str],
         setup: Callable[[], None],
         says: Mapping[str, str] | None = None,
+        *,
+        needs_hints: bool = False,
     ) -> Scenario:
-        scenario = Scenario(name, expected, says=says or {})
+        scenario = Scenario(name, expected, says=says or {}, needs_hints=needs_hints)
         started = time.monotonic()
         try:
             setup()
-            scenario.failing, scenario.messages = self.grade()
+            scenario.failing, scenario.messages, scenario.hints = self.grade()
         except GradingError as exc:
             scenario.error = str(exc)
         scenario.seconds = time.monotonic() - started

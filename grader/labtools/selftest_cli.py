@@ -20,6 +20,7 @@ import click
 
 from grader.errors import GradingError
 from grader.labtools.declared import Objects
+from grader.labtools.disks import LocalDisk
 from grader.labtools.exits import EXIT_NOT_CONFIRMED
 from grader.labtools.objects import find, remove
 from grader.labtools.selftest import CLEAN, Scenario, SelfTest, findings
@@ -118,10 +119,11 @@ def _run(lab: LabSpec, client: Any, scratch: Path, host: str | None, context: st
         if field.name in lab.preflight.settings and field.info.env:
             env[field.info.env] = SELFTEST_VALUE
     shell = Shell(home, env)
+    disk = LocalDisk(home)
     checks = {spec.id: spec.task for spec in collect_checks(lab)}
     runs = iter(range(1_000_000))
 
-    def grade() -> tuple[frozenset[str], dict[str, str]]:
+    def grade() -> tuple[frozenset[str], dict[str, str], dict[str, str]]:
         data = scratch / f"data-{next(runs)}"  # each run remembers no events of another
         where = ["-H", host] if host else ["--context", context] if context else []
         done = subprocess.run(
@@ -134,12 +136,14 @@ def _run(lab: LabSpec, client: Any, scratch: Path, host: str | None, context: st
                 done.stderr.strip().splitlines()[-1] if done.stderr else "grade failed"
             )
         doc = json.loads(done.stdout)
-        failing = {c["id"]: c.get("message", "") for c in doc["checks"] if c["status"] != "passed"}
-        return frozenset(failing), failing
+        failing = [c for c in doc["checks"] if c["status"] != "passed"]
+        messages = {c["id"]: c.get("message") or "" for c in failing}
+        hints = {c["id"]: c.get("hint") or "" for c in failing}
+        return frozenset(messages), messages, hints
 
     def remove_objects(objects: Objects) -> None:
-        found = find(client, objects, variables=env, home=home)
-        problems = remove(client, found)
+        found = find(client, objects, variables=env, disk=disk)
+        problems = remove(client, found, disk)
         if problems:
             raise GradingError(f"cannot remove the lab's objects: {problems[0]}")
 
@@ -167,7 +171,7 @@ def _run(lab: LabSpec, client: Any, scratch: Path, host: str | None, context: st
             f"({s.seconds:.1f} s)", err=True),
     )  # fmt: skip
     scenarios = test.run(only)
-    left = find(client, lab.cleanup, variables=env, home=home).lines()
+    left = find(client, lab.cleanup, variables=env, disk=disk).lines()
     return scenarios, left, checks
 
 

@@ -104,11 +104,12 @@ def test_the_scenarios_run_in_order_and_a_spoiler_without_undo_redoes_its_task()
         if command.startswith(("fix", "solve")):
             state["broken"] = ""
 
-    def grade() -> tuple[frozenset[str], dict[str, str]]:
+    def grade() -> tuple[frozenset[str], dict[str, str], dict[str, str]]:
         log.append("grade")
         if not state["solved"]:
-            return frozenset(CHECKS), {}
-        return frozenset({f"{state['broken']}.one"} if state["broken"] else set()), {}
+            return frozenset(CHECKS), {}, {}
+        failing = frozenset({f"{state['broken']}.one"} if state["broken"] else set())
+        return failing, {}, {check: f"fix {check}" for check in failing}
 
     def remove_all() -> None:
         log.append("remove all")
@@ -134,7 +135,7 @@ def test_the_scenarios_run_in_order_and_a_spoiler_without_undo_redoes_its_task()
 def test_spoilers_are_not_run_when_the_solution_does_not_pass() -> None:
     test = SelfTest(
         LAB, {"a.one": "a"}, do=lambda action: None,
-        grade=lambda: (frozenset({"a.one"}), {}), remove_all=lambda: None, reset=lambda t: None,
+        grade=lambda: (frozenset({"a.one"}), {}, {}), remove_all=lambda: None, reset=lambda t: None,
     )  # fmt: skip
     assert [s.name for s in test.run()] == [FRESH, SOLVED]
 
@@ -153,3 +154,41 @@ def test_a_failing_check_that_does_not_say_why_as_declared_is_named() -> None:
 def test_with_some_spoilers_only_no_check_is_named_for_want_of_one() -> None:
     scenarios = [s for s in proved() if s.name != "break b"]
     assert findings(CHECKS, scenarios, left=[], every=False) == []
+
+
+def test_a_check_failing_in_a_spoiler_without_a_hint_is_named() -> None:
+    scenarios = proved()
+    for scenario in scenarios[2:]:
+        scenario.needs_hints = True
+        scenario.hints = {check: f"fix {check}" for check in scenario.expected}
+    assert findings(CHECKS, scenarios, left=[]) == []
+    scenarios[3].hints["a.two"] = " "
+    assert not scenarios[3].as_declared
+    assert findings(CHECKS, scenarios, left=[]) == [
+        "break two: a.two fails without a hint (the next command)"
+    ]
+
+
+def test_a_fresh_host_needs_no_hints() -> None:
+    scenarios = proved()  # no hints anywhere: the fresh host and the solution need none
+    assert scenarios[0].as_declared and findings(CHECKS, scenarios, left=[]) == []
+
+
+def test_selftest_asks_each_spoilers_failing_checks_for_their_hints() -> None:
+    answers = iter([
+        (frozenset({"a.one"}), {}, {}),  # fresh host: no hint needed
+        (frozenset(), {}, {}),  # solution
+        (frozenset({"a.one"}), {"a.one": "broken"}, {"a.one": ""}),  # spoiler, no hint
+    ])  # fmt: skip
+    lab = LabSpec(
+        name="hints", title="hints", checks=Path("."),
+        tasks=(LabTask("a", solution=(Step("solve"),)),),
+        spoilers=(Spoiler("break a", (Step("break"),), frozenset({"a.one"}), undo=()),),
+    )  # fmt: skip
+    test = SelfTest(
+        lab, {"a.one": "a"}, do=lambda action: None, grade=lambda: next(answers),
+        remove_all=lambda: None, reset=lambda t: None,
+    )  # fmt: skip
+    fresh, solved, spoiled = test.run()
+    assert fresh.as_declared and solved.as_declared and not spoiled.as_declared
+    assert spoiled.mismatch() == "break a: a.one fails without a hint (the next command)"
