@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from selenium.webdriver.remote.webdriver import WebDriver
 
+from devlab.browser import headless_chromium
 from devlab.server.seeded import (
     COURSE,
     PASSWORD,
@@ -158,3 +160,10 @@ def flagged(tmp_path: Path) -> Iterator[FlaggedClass]:
     made = flagged_class(f"sqlite:///{tmp_path / 'flagged.sqlite'}", tmp_path)
     yield made
     made.app.extensions["grader_db"].dispose()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    """Headless Chromium for a module's browser tests (one per module: a fresh profile)."""
+    with headless_chromium(tmp_path_factory.mktemp("chromium-profile")) as driver:
+        yield driver

@@ -19,7 +19,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.wait import WebDriverWait
 
-from devlab.browser import SCREENSHOTS, headless_chromium, served_in_thread
+from devlab.browser import SCREENSHOTS, served_in_thread
 from devlab.server.enrolment import INSTRUCTOR, Classroom, app_config, enrol, migrated_sqlite
 from webhook import create_app
 
@@ -41,12 +41,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Clas
             yield base, classroom
     finally:
         app.extensions["grader_db"].dispose()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
-    with headless_chromium(tmp_path_factory.mktemp("chromium-profile")) as driver:
-        yield driver
 
 
 def progress(base: str, classroom: Classroom, student: str, *checks: tuple[str, str, str]) -> None:

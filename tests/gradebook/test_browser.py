@@ -24,7 +24,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
-from devlab.browser import SCREENSHOTS, headless_chromium, served_in_thread
+from devlab.browser import SCREENSHOTS, served_in_thread
 
 
 @pytest.fixture(scope="module")
@@ -38,12 +38,6 @@ def live_server(
             yield url
     finally:
         app.extensions["grader_db"].dispose()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
-    with headless_chromium(tmp_path_factory.mktemp("chromium-profile")) as driver:
-        yield driver
 
 
 @pytest.fixture(scope="module")

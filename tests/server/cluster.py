@@ -11,19 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import re
-import shutil
-import signal
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
-import pytest
-
-from devlab.server.services import Gunicorn, free_port
+from devlab.server.services import Gunicorn
 
 from .test_http import server_env
-from .test_slow_clients import DEPLOY, nginx_main, nginx_site, self_signed, stop, wait_ready
+from .test_slow_clients import DEPLOY, nginx_serving, nginx_site
 
 #: The recipe's commented line for one more node (its address is a placeholder).
 NODE_LINE = re.compile(r"(?m)^\s*#(server 10\.0\.0\.\d+:8000 [^;\n]*;)$")
@@ -72,37 +68,15 @@ def nodes_site(ports: list[int], *, http_port: int, tls_port: int, cert: Path, k
         "    " + re.sub(r"10\.0\.0\.\d+:8000", f"127.0.0.1:{port}", template[0]) + "\n"
         for port in ports
     )
-    # The suite's nginx listens on a port of its own: the Host a node sees keeps it.
-    site = site.replace("proxy_set_header Host $host;", "proxy_set_header Host $http_host;")
     return site.replace(single, lines)
 
 
 @contextlib.contextmanager
 def front(root: Path, upstream: list[Gunicorn]) -> Iterator[Front]:
     """nginx (the recipe's) in front of ``upstream``'s nodes."""
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not Path(nginx).exists():
-        pytest.fail("nginx is not installed: run scripts/setup (apt-packages.txt)", pytrace=False)
-    cert, key = self_signed(root)
-    tls_port = free_port()
-    site = root / "site.conf"
-    site.write_text(
-        nodes_site([node.port for node in upstream], http_port=free_port(), tls_port=tls_port,
-                   cert=cert, key=key)
-    )  # fmt: skip
-    main = root / "nginx.conf"
-    main.write_text(nginx_main(root, site))
-    log = root / "nginx.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [nginx, "-c", str(main), "-p", str(root)], stdout=out, stderr=subprocess.STDOUT
-        )
-    try:
-        url = f"https://127.0.0.1:{tls_port}"
-        wait_ready(url, process, log, str(cert))
-        yield Front(url, str(cert))
-    finally:
-        stop(process, signal.SIGQUIT)
+    site = partial(nodes_site, [node.port for node in upstream])
+    with nginx_serving(root, site) as served:
+        yield Front(served.url, str(served.cert))
 
 
 def posts_served(node: Gunicorn, path: str = "/api/v1/submissions") -> int:

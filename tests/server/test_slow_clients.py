@@ -26,8 +26,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -226,33 +227,47 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Classroom]:
 
 @contextlib.contextmanager
 def recipe(root: Path, classroom: Classroom, **extra: str) -> Iterator[Target]:
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not Path(nginx).exists():
-        pytest.fail("nginx is not installed: run scripts/setup (apt-packages.txt)", pytrace=False)
     config = ("--config", str(DEPLOY / "gunicorn.conf.py"))
     limit = str(DEFAULT_MAX_REPORT_BYTES)
     env = server_env(classroom.url, **{"GRADER_MAX_REPORT_BYTES": limit, **extra})
-    with Gunicorn(env, workers=2, log=root / "recipe-gunicorn.log", extra=config) as upstream:
-        cert, key = self_signed(root)
-        tls_port = free_port()
-        site = root / "site.conf"
-        site.write_text(
-            nginx_site(upstream=upstream.port, http_port=free_port(), tls_port=tls_port,
-                       cert=cert, key=key)
-        )  # fmt: skip
-        main = root / "nginx.conf"
-        main.write_text(nginx_main(root, site))
-        log = root / "nginx.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [nginx, "-c", str(main), "-p", str(root)], stdout=out, stderr=subprocess.STDOUT
-            )
-        try:
-            url = f"https://127.0.0.1:{tls_port}"
-            wait_ready(url, process, log, str(cert))
-            yield Target("recipe", url, tls_port, tls=True, verify=str(cert))
-        finally:
-            stop(process, signal.SIGQUIT)
+    with (
+        Gunicorn(env, workers=2, log=root / "recipe-gunicorn.log", extra=config) as upstream,
+        nginx_serving(root, partial(nginx_site, upstream=upstream.port)) as served,
+    ):
+        yield Target("recipe", served.url, served.tls_port, tls=True, verify=str(served.cert))
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    tls_port: int
+    cert: Path
+
+
+@contextlib.contextmanager
+def nginx_serving(root: Path, site: Callable[..., str]) -> Iterator[Served]:
+    """Debian's nginx in ``root`` with ``site(http_port=, tls_port=, cert=, key=)`` as its one
+    site (a self-signed certificate, free ports), until the block ends."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        pytest.fail("nginx is not installed: run scripts/setup (apt-packages.txt)", pytrace=False)
+    cert, key = self_signed(root)
+    tls_port = free_port()
+    site_file = root / "site.conf"
+    site_file.write_text(site(http_port=free_port(), tls_port=tls_port, cert=cert, key=key))
+    main = root / "nginx.conf"
+    main.write_text(nginx_main(root, site_file))
+    log = root / "nginx.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [nginx, "-c", str(main), "-p", str(root)], stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        url = f"https://127.0.0.1:{tls_port}"
+        wait_ready(url, process, log, str(cert))
+        yield Served(url, tls_port, cert)
+    finally:
+        stop(process, signal.SIGQUIT)
 
 
 @contextlib.contextmanager
