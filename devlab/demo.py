@@ -123,10 +123,10 @@ def show_the_board(
     data_url = f"{url}/api/v1/courses/{COURSE}/assignments/{ASSIGNMENT}/board"
     shown: dict[str, Any] = {}
     try:
-        for _ in range(60):  # the first run's progress, within a few seconds
+        for _ in range(120):  # the first run's progress, within a few seconds
             shown = requests.get(data_url, auth=INSTRUCTOR, timeout=10).json()
-            if shown.get("students"):
-                break
+            if any(student["changed_at"] for student in shown.get("students", [])):
+                break  # the roster is on the board from the start; this one has shared
             time.sleep(0.5)
     finally:
         watching.send_signal(signal.SIGINT)
