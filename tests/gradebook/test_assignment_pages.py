@@ -38,7 +38,7 @@ from webhook.storage.models import Course, CourseInstructor, Instructor, Student
 
 from .conftest import FlaggedClass, flagged_class
 from .test_access import log_in
-from .test_browser import SCREENSHOTS, browser, follow, snap  # noqa: F401  (a fixture)
+from .test_browser import SCREENSHOTS, follow, snap
 
 COURSE_PAGE = "/gradebook/docker-101/"
 DOCKER, MOTD = "docker_beginners", "motd"
@@ -338,7 +338,7 @@ def labs_server(labs: FlaggedClass) -> Iterator[str]:
 
 def test_the_instructor_goes_from_the_course_to_an_assignment_and_its_settings(
     labs_server: str,
-    browser: WebDriver,  # noqa: F811
+    browser: WebDriver,
 ) -> None:
     browser.get(f"{labs_server}/login?next={COURSE_PAGE}")
     browser.find_element(By.ID, "username").send_keys(USERNAME)

@@ -26,7 +26,7 @@ from webhook.storage.models import AssignmentRescore, Submission
 
 from .conftest import FlaggedClass, flagged_class
 from .test_access import BEE, log_in, two_courses  # noqa: F401 (fixture)
-from .test_browser import browser, follow  # noqa: F401 (fixture)
+from .test_browser import follow
 
 PAGE = f"/gradebook/{COURSE}/a/docker_beginners/rescore"
 
@@ -147,7 +147,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, FlaggedClass]]:
 
 def test_the_instructor_previews_and_confirms_in_chromium(
     served: tuple[str, FlaggedClass],
-    browser: WebDriver,  # noqa: F811
+    browser: WebDriver,
     tmp_path: Path,
 ) -> None:
     base, made = served

@@ -14,9 +14,9 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from devlab.server.seeded import COURSE, PASSWORD, USERNAME
 
-from .test_browser import browser, follow, live_server
+from .test_browser import follow, live_server
 
-__all__ = ["browser", "live_server"]  # the fixtures, shared with the walk-through
+__all__ = ["live_server"]  # the fixture, shared with the walk-through
 
 
 def test_logout_in_the_browser_ends_a_copied_cookie(

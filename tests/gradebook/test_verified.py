@@ -29,7 +29,7 @@ from webhook.storage.db import make_engine, make_session_factory, upgrade
 from webhook.storage.models import Course, CourseInstructor, Instructor, Student
 from webhook.storage.tokens import hash_token
 
-from .test_browser import SCREENSHOTS, browser, follow, snap  # noqa: F401  (a fixture)
+from .test_browser import SCREENSHOTS, follow, snap
 
 TA_TOKEN = "gli_test-token-of-the-ta"
 #: Checks whose failing costs exactly these points (the shipped rubric).
@@ -164,7 +164,7 @@ def verified_server(verified: VerifiedClass) -> Iterator[str]:
 
 def test_the_instructor_sees_the_verified_column_and_the_flag(
     verified_server: str,
-    browser: WebDriver,  # noqa: F811
+    browser: WebDriver,
 ) -> None:
     browser.get(f"{verified_server}/login?next={ASSIGNMENT}")
     browser.find_element(By.ID, "username").send_keys(USERNAME)
