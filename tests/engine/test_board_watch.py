@@ -19,7 +19,7 @@ from devlab.browser import served_in_thread
 from devlab.host import flood_events
 from devlab.model_student import DOCKERID, ModelStudent
 from devlab.server.enrolment import app_config, enrol, migrated_sqlite
-from tests.engine.test_watch import STEPS
+from tests.engine.test_watch import STEPS, take_step
 from webhook import create_app
 
 pytestmark = pytest.mark.engine
@@ -63,13 +63,7 @@ def test_each_step_shows_on_the_board_within_3_s(
         try:
             delays: dict[str, float] = {}
             for step, checks in STEPS:
-                if step == "figlet":
-                    student.step_3_3(student.step_3_1())
-                elif step == "hello":
-                    student.write_hello()
-                    student.step_4_1()
-                else:
-                    getattr(student, step)()
+                take_step(student, step)
                 done = time.monotonic()
                 while not set(checks) <= passed() and time.monotonic() - done < WITHIN + 5:
                     time.sleep(0.1)

@@ -36,6 +36,17 @@ STEPS: list[tuple[str, tuple[str, ...]]] = [
 ]
 
 
+def take_step(student: ModelStudent, step: str) -> None:
+    """Type one of :data:`STEPS`' steps (two of them are a pair of the model student's)."""
+    if step == "figlet":
+        student.step_3_3(student.step_3_1())
+    elif step == "hello":
+        student.write_hello()
+        student.step_4_1()
+    else:
+        getattr(student, step)()
+
+
 class WatchOutput:
     """The JSON lines of ``grade --watch --json``: when each check was first seen passed."""
 
@@ -88,13 +99,7 @@ def test_every_check_turns_passed_within_2_s_of_its_step(
         assert output.lines == 1 and output.first_passed == {}
         done_at: dict[str, float] = {}
         for step, checks in STEPS:
-            if step == "figlet":
-                student.step_3_3(student.step_3_1())
-            elif step == "hello":
-                student.write_hello()
-                student.step_4_1()
-            else:
-                getattr(student, step)()
+            take_step(student, step)
             done_at.update(dict.fromkeys(checks, time.time()))
             output.wait_for(checks, WITHIN + 3)
         delays = {
